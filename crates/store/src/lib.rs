@@ -1,0 +1,144 @@
+//! # congvu-store — the mailbox store
+//!
+//! Owns everything congvu keeps about mail: storage accounts (quota and usage),
+//! mailboxes (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, SPECIAL-USE, subscription), the
+//! message index (UID, flags, keywords, internal date, size, modseq), the outbound
+//! queue, and message bodies.
+//!
+//! ## Layout
+//! - Metadata lives in **sled** trees (see [`sled_store`]). Keys are laid out so that
+//!   every transaction needs only point reads (sled transactions cannot range-scan):
+//!   `mailbox_id ‖ uid` for messages, `account_id ‖ name` for mailbox names.
+//! - Bodies live in a content-addressed blob store under `data_dir/blobs` (see
+//!   [`blob`]), named by SHA-256, reference-counted in sled. A message delivered to N
+//!   local recipients is written once; quota still counts it once per mailbox.
+//!
+//! ## Invariants
+//! 1. **Durability before acknowledgement.** Every method that writes returns only
+//!    after the write is on disk: the blob file is fsynced (and its directory) before
+//!    the metadata that points to it commits, and the metadata commit is followed by a
+//!    `sled::Db::flush` shared by every writer pending at that moment (group commit).
+//!    A caller may therefore send `250 OK` / IMAP `OK` as soon as the method returns.
+//! 2. UIDs in a mailbox are strictly ascending and never reused while UIDVALIDITY is
+//!    unchanged; UIDVALIDITY of a mailbox name changes only when the mailbox is
+//!    deleted and created again.
+//! 3. MODSEQ values are per mailbox, strictly ascending; HIGHESTMODSEQ is the largest
+//!    modseq of any change (append, flag change, expunge) in that mailbox.
+//! 4. A blob file is removed only after the last metadata reference to it is
+//!    durably gone.
+//!
+//! ## Calling convention
+//! The [`MailStore`] trait is synchronous and object-safe. Reads are cheap (memory or
+//! page cache) and may be called from async code; writes block until durable and must
+//! be called from `tokio::task::spawn_blocking` (or a plain thread) by async callers.
+
+pub mod blob;
+pub mod model;
+pub mod notify;
+pub mod sled_store;
+
+pub use model::*;
+pub use notify::{Change, ChangeKind};
+pub use sled_store::SledStore;
+
+/// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
+/// `OverQuota`, `Invalid`) are distinct from server faults (`Io`, `Db`, `Corrupt`) so
+/// callers can log them at different levels and pick the right protocol reply.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already exists: {0}")]
+    Exists(String),
+    /// The write would take the account past its quota (RFC 9208 OVERQUOTA).
+    #[error("over quota: {used} + {adding} > {limit} bytes")]
+    OverQuota { used: u64, adding: u64, limit: u64 },
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("metadata database error: {0}")]
+    Db(String),
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// True for faults of the server (disk, database), false for faults of the request.
+    pub fn is_server_fault(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Io(_) | StoreError::Db(_) | StoreError::Corrupt(_)
+        )
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The store's interface. [`SledStore`] implements it; a distributed backend can
+/// replace it later. All writes are durable on return (see the crate docs).
+pub trait MailStore: Send + Sync + 'static {
+    // ---- accounts -------------------------------------------------------------
+    /// Creates a storage account with the given quota and its default mailboxes
+    /// (INBOX, Sent, Drafts, Trash, Junk, Archive — with SPECIAL-USE, all subscribed).
+    fn create_account(&self, kind: AccountKind, quota_bytes: u64) -> Result<AccountId>;
+    fn account(&self, id: AccountId) -> Result<Option<AccountStorage>>;
+    fn set_quota(&self, id: AccountId, quota_bytes: u64) -> Result<()>;
+
+    // ---- mailboxes ------------------------------------------------------------
+    /// All mailboxes of the account, ordered by name (INBOX first).
+    fn list_mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>>;
+    /// Looks a mailbox up by its name; `INBOX` is matched case-insensitively
+    /// (RFC 3501 §5.1), every other name exactly.
+    fn mailbox_by_name(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>>;
+    fn mailbox(&self, id: MailboxId) -> Result<Option<MailboxInfo>>;
+    fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<MailboxId>;
+    /// Deletes the mailbox and its messages. INBOX cannot be deleted (`Invalid`).
+    fn delete_mailbox(&self, account: AccountId, name: &str) -> Result<()>;
+    /// Renames a mailbox and its children (`a` → `b` also moves `a/x` → `b/x`).
+    /// Renaming INBOX moves its messages to a new mailbox and leaves INBOX empty
+    /// (RFC 3501 §6.3.5).
+    fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()>;
+    fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()>;
+
+    // ---- messages -------------------------------------------------------------
+    /// Delivers one message to the INBOX of each target account: the body is stored
+    /// once, each INBOX gets its own UID. A target that is over quota gets
+    /// `DeliveryOutcome::OverQuota`, the others are delivered.
+    fn deliver(&self, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOutcome>>;
+    /// Appends a message to a mailbox (IMAP APPEND). `OverQuota` when it does not fit.
+    fn append(&self, mailbox: MailboxId, append: &Append<'_>) -> Result<Appended>;
+    /// Every message of the mailbox, in ascending UID order.
+    fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>>;
+    fn message(&self, mailbox: MailboxId, uid: Uid) -> Result<Option<MessageMeta>>;
+    /// The full raw message (RFC 5322 bytes as delivered, trace headers included).
+    fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>>;
+    /// Changes flags on the given UIDs (missing UIDs are ignored). With
+    /// `unchanged_since` (RFC 7162 CONDSTORE), messages whose modseq is greater are
+    /// not changed and are returned in `StoreOutcome::failed`.
+    fn store_flags(&self, mailbox: MailboxId, request: &FlagStore<'_>) -> Result<StoreOutcome>;
+    /// Removes messages flagged `\Deleted`; with `only`, just those among these UIDs
+    /// (UID EXPUNGE, RFC 4315). Returns the expunged UIDs in ascending order.
+    fn expunge(&self, mailbox: MailboxId, only: Option<&[Uid]>) -> Result<Vec<Uid>>;
+    /// Copies messages (flags and internal date kept) to another mailbox of the same
+    /// or another account; checks the destination's quota. Returns (source, new) UID
+    /// pairs in ascending source order, and the destination UIDVALIDITY (RFC 4315).
+    fn copy(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied>;
+    /// COPY followed by expunge of the sources, atomically (RFC 6851).
+    fn move_messages(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied>;
+
+    // ---- outbound queue -------------------------------------------------------
+    /// Durably queues a message for remote recipients.
+    fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId>;
+    fn queue(&self) -> Result<Vec<QueueEntry>>;
+
+    // ---- notifications --------------------------------------------------------
+    /// Every change committed from now on (new messages, flag changes, expunges,
+    /// mailbox list changes). Slow receivers see `Lagged` and must resynchronise.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change>;
+}

@@ -1,0 +1,302 @@
+//! The store's records and identifiers. Identifiers are validated newtypes: a `Uid`
+//! is never zero (RFC 3501 §2.3.1.1), a `BlobId` is a SHA-256 digest.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::num::NonZeroU32;
+
+/// A storage account (one per mailbox owner: an agency or an official).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AccountId(pub u64);
+
+/// A mailbox, unique across all accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MailboxId(pub u64);
+
+/// An outbound queue entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QueueId(pub u64);
+
+/// An IMAP unique identifier: non-zero, ascending within a mailbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Uid(pub NonZeroU32);
+
+impl Uid {
+    pub const MIN: Uid = Uid(NonZeroU32::MIN);
+    pub fn new(value: u32) -> Option<Uid> {
+        NonZeroU32::new(value).map(Uid)
+    }
+    pub fn get(self) -> u32 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Uid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The SHA-256 digest of a message body, naming its blob file.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlobId(pub [u8; 32]);
+
+impl BlobId {
+    pub fn of(bytes: &[u8]) -> BlobId {
+        use sha2::Digest;
+        BlobId(sha2::Sha256::digest(bytes).into())
+    }
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobId({})", self.to_hex())
+    }
+}
+
+/// Whose mailbox an account is (Art. 2.3–2.7): it sets the default quota (Art. 9.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountKind {
+    Agency,
+    Personal,
+}
+
+/// Storage facts of an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountStorage {
+    pub id: AccountId,
+    pub kind: AccountKind,
+    pub quota_bytes: u64,
+    /// Sum of the sizes of every message in every mailbox of the account.
+    pub used_bytes: u64,
+}
+
+/// RFC 6154 special-use attributes congvu creates and reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SpecialUse {
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+    Archive,
+    All,
+    Flagged,
+}
+
+impl SpecialUse {
+    /// The attribute as written in LIST responses, e.g. `\Sent`.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Trash => "\\Trash",
+            SpecialUse::Junk => "\\Junk",
+            SpecialUse::Archive => "\\Archive",
+            SpecialUse::All => "\\All",
+            SpecialUse::Flagged => "\\Flagged",
+        }
+    }
+    /// Parses an attribute (case-insensitive, with the backslash).
+    pub fn from_attribute(attribute: &str) -> Option<SpecialUse> {
+        [
+            SpecialUse::Sent,
+            SpecialUse::Drafts,
+            SpecialUse::Trash,
+            SpecialUse::Junk,
+            SpecialUse::Archive,
+            SpecialUse::All,
+            SpecialUse::Flagged,
+        ]
+        .into_iter()
+        .find(|s| s.attribute().eq_ignore_ascii_case(attribute))
+    }
+}
+
+/// The mailboxes every new account gets, in this order.
+pub const DEFAULT_MAILBOXES: [(&str, Option<SpecialUse>); 6] = [
+    ("INBOX", None),
+    ("Sent", Some(SpecialUse::Sent)),
+    ("Drafts", Some(SpecialUse::Drafts)),
+    ("Trash", Some(SpecialUse::Trash)),
+    ("Junk", Some(SpecialUse::Junk)),
+    ("Archive", Some(SpecialUse::Archive)),
+];
+
+/// The hierarchy separator of mailbox names as stored (names are UTF-8; the IMAP
+/// layer converts to and from modified UTF-7).
+pub const HIERARCHY_SEPARATOR: char = '/';
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxInfo {
+    pub id: MailboxId,
+    pub account: AccountId,
+    /// UTF-8 name, `/`-separated; `INBOX` is always spelled in upper case.
+    pub name: String,
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub highestmodseq: u64,
+    pub special_use: Option<SpecialUse>,
+    pub subscribed: bool,
+    /// Number of messages.
+    pub messages: u32,
+    /// Number of messages without `\Seen`.
+    pub unseen: u32,
+    /// Sum of message sizes.
+    pub size: u64,
+}
+
+/// The five system flags of RFC 3501 §2.3.2 other than `\Recent`, as a bit set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Flags(pub u8);
+
+impl Flags {
+    pub const SEEN: Flags = Flags(1);
+    pub const ANSWERED: Flags = Flags(2);
+    pub const FLAGGED: Flags = Flags(4);
+    pub const DELETED: Flags = Flags(8);
+    pub const DRAFT: Flags = Flags(16);
+    pub const ALL: [(Flags, &'static str); 5] = [
+        (Flags::SEEN, "\\Seen"),
+        (Flags::ANSWERED, "\\Answered"),
+        (Flags::FLAGGED, "\\Flagged"),
+        (Flags::DELETED, "\\Deleted"),
+        (Flags::DRAFT, "\\Draft"),
+    ];
+    pub fn empty() -> Flags {
+        Flags(0)
+    }
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+    pub fn difference(self, other: Flags) -> Flags {
+        Flags(self.0 & !other.0)
+    }
+    /// Parses one system flag name (case-insensitive, with the backslash).
+    pub fn from_name(name: &str) -> Option<Flags> {
+        Flags::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(f, _)| *f)
+    }
+    /// The names of the flags set, in a fixed order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Flags::ALL
+            .into_iter()
+            .filter(move |(f, _)| self.contains(*f))
+            .map(|(_, n)| n)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageMeta {
+    pub uid: Uid,
+    pub blob: BlobId,
+    /// Size in bytes of the raw message (RFC822.SIZE).
+    pub size: u64,
+    /// INTERNALDATE as Unix seconds, and the UTC offset in seconds it was given with.
+    pub internal_date: i64,
+    pub internal_date_offset: i32,
+    pub flags: Flags,
+    /// Keywords (user flags such as `$Forwarded`, `$Junk`), as given, deduplicated
+    /// case-insensitively.
+    pub keywords: Vec<String>,
+    pub modseq: u64,
+}
+
+/// One message for local delivery (SMTP DATA): stored once, one UID per target.
+#[derive(Clone, Debug)]
+pub struct Delivery<'a> {
+    pub bytes: &'a [u8],
+    pub internal_date: i64,
+    pub internal_date_offset: i32,
+    pub targets: &'a [AccountId],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered {
+        account: AccountId,
+        mailbox: MailboxId,
+        uid: Uid,
+    },
+    OverQuota {
+        account: AccountId,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Append<'a> {
+    pub bytes: &'a [u8],
+    pub flags: Flags,
+    pub keywords: &'a [String],
+    pub internal_date: i64,
+    pub internal_date_offset: i32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub uidvalidity: u32,
+    pub uid: Uid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagOp {
+    Add,
+    Remove,
+    Replace,
+}
+
+#[derive(Clone, Debug)]
+pub struct FlagStore<'a> {
+    pub uids: &'a [Uid],
+    pub op: FlagOp,
+    pub flags: Flags,
+    pub keywords: &'a [String],
+    pub unchanged_since: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StoreOutcome {
+    /// Messages whose flags changed, with their new state and modseq.
+    pub changed: Vec<MessageMeta>,
+    /// UIDs refused by `unchanged_since`.
+    pub failed: Vec<Uid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Copied {
+    pub uidvalidity: u32,
+    pub pairs: Vec<(Uid, Uid)>,
+}
+
+/// A message for remote recipients, as accepted by submission.
+#[derive(Clone, Debug)]
+pub struct Outbound<'a> {
+    pub bytes: &'a [u8],
+    /// Envelope sender (`MAIL FROM`), empty for the null sender.
+    pub sender: &'a str,
+    pub recipients: &'a [String],
+    /// The authenticated account that submitted it, if any.
+    pub submitted_by: Option<AccountId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub id: QueueId,
+    pub blob: BlobId,
+    pub size: u64,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub submitted_by: Option<AccountId>,
+    /// Unix seconds.
+    pub queued_at: i64,
+    pub next_attempt: i64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}

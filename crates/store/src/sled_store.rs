@@ -1,0 +1,862 @@
+//! The sled-backed [`MailStore`]: metadata in a sled database under `data_dir/meta`,
+//! bodies in the blob store under `data_dir/blobs`.
+//!
+//! ## How a write runs
+//! ```text
+//!   [pin blob] ─► [put blob file, fsynced] ─► sled transaction ─► group commit ─► notify ─► return
+//!                                            (point reads only;   (one Db::flush
+//!                                             exact counters)      per batch)
+//! ```
+//! - Operations that need a range scan (expunge, delete and rename of INBOX) scan
+//!   before the transaction and check inside it that the scan is still current: a
+//!   mailbox whose UIDNEXT moved got new messages, and the operation scans again.
+//! - sled runs transactions one at a time, so two deliveries to one mailbox can never
+//!   take the same UID; the transaction body only touches sled (no file I/O, no wait),
+//!   which keeps that serial section short. The flush runs on the committer thread
+//!   while no lock of ours is held.
+//! - Mailbox CREATE/DELETE/RENAME also hold a store-wide namespace lock from their
+//!   scan of the name tree to their commit (never across the flush), so the set of
+//!   names they scanned cannot change under them.
+//! - Blob references are counted in the same transactions as the messages and queue
+//!   entries that hold them; the committer deletes a file only after the flush that
+//!   made its last reference's removal durable (see `committer`).
+//!
+//! ## Policies
+//! - CREATE makes missing superiors (RFC 3501 §6.3.3), so every name has its parent.
+//! - DELETE of a mailbox that has inferiors is refused (`Invalid`): RFC 3501 §6.3.4
+//!   would keep the name as `\Noselect`, and refusing keeps every stored name a real
+//!   mailbox. Delete the children first.
+//! - COPY and MOVE may go to another account; MOVE within one account does not change
+//!   its usage and is never refused for quota.
+//! - Every change to a message (append, flag change) takes its own MODSEQ; an expunge
+//!   takes one for all the messages it removes.
+
+mod committer;
+mod names;
+mod tx;
+
+use crate::blob::{BlobFile, BlobStore, Contents};
+use crate::{
+    AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind, Copied,
+    DEFAULT_MAILBOXES, Delivery, DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId,
+    MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, Result, SpecialUse, StoreError, StoreOutcome,
+    Uid,
+};
+use committer::{Committer, Pins};
+use names::INBOX;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::broadcast;
+use tx::{Abort, NEXT_ACCOUNT, NEXT_QUEUE, Trees, decode, stale};
+
+/// Changes buffered for slow subscribers before they see `Lagged`.
+const CHANGE_CAPACITY: usize = 1024;
+
+/// How often an operation rescans when concurrent writes keep making its snapshot
+/// stale, before it gives up with a server error.
+const MAX_ATTEMPTS: usize = 64;
+
+/// The store. Open one per data directory per process; share it with `Arc`.
+pub struct SledStore {
+    db: sled::Db,
+    trees: Trees,
+    blobs: Arc<BlobStore>,
+    committer: Committer,
+    changes: broadcast::Sender<Change>,
+    /// Held by mailbox CREATE/DELETE/RENAME from their name scan to their commit.
+    namespace: Mutex<()>,
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<SledStore> {
+        std::fs::create_dir_all(data_dir)?;
+        let db = sled::Config::new().path(data_dir.join("meta")).open()?;
+        let trees = Trees::open(&db)?;
+        let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
+        let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
+        let (changes, _) = broadcast::channel(CHANGE_CAPACITY);
+        Ok(SledStore {
+            db,
+            trees,
+            blobs,
+            committer,
+            changes,
+            namespace: Mutex::new(()),
+        })
+    }
+
+    /// The sled database, for other components' own trees (the directory's are
+    /// prefixed `dir.`; the store's are prefixed `store.`).
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// Deletes blob files that no metadata refers to — left by a crash between a
+    /// blob's put and its transaction, or by a failed removal — and unfinished puts.
+    /// Safe while the store is in use. Returns how many files were deleted.
+    pub fn collect_orphans(&self) -> Result<usize> {
+        let mut unreferenced = Vec::new();
+        let mut partial = Vec::new();
+        for file in self.blobs.list()? {
+            match file {
+                BlobFile::Stored(blob) => {
+                    if !self.trees.refs.contains_key(blob.0)? {
+                        unreferenced.push(blob);
+                    }
+                }
+                BlobFile::Partial(blob, path) => partial.push((blob, path)),
+            }
+        }
+        let partial_deleted = self.committer.collect(unreferenced.clone(), partial)?;
+        let unreferenced_deleted = unreferenced
+            .iter()
+            .filter(|blob| !self.blobs.path(blob).exists())
+            .count();
+        if partial_deleted + unreferenced_deleted > 0 {
+            tracing::info!(partial_deleted, unreferenced_deleted, "orphan blob files deleted");
+        }
+        Ok(partial_deleted + unreferenced_deleted)
+    }
+
+    /// Runs attempts of an operation (scan, then transaction) until its snapshot is
+    /// not stale.
+    fn retrying<T>(&self, mut attempt: impl FnMut() -> std::result::Result<T, Abort>) -> Result<T> {
+        for _ in 0..MAX_ATTEMPTS {
+            match attempt() {
+                Ok(value) => return Ok(value),
+                Err(Abort::Store(error)) => return Err(error),
+                Err(Abort::Stale) => tracing::debug!("store snapshot stale; scanning again"),
+            }
+        }
+        Err(StoreError::Db(format!(
+            "mailbox kept changing during {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// After a transaction committed: waits until it is durable, then tells the
+    /// subscribers.
+    fn finish(
+        &self,
+        pins: Pins<'_>,
+        removals: Vec<BlobId>,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<()> {
+        self.committer.commit(pins, removals)?;
+        for change in changes {
+            // No subscriber is not an error.
+            let _ = self.changes.send(change);
+        }
+        Ok(())
+    }
+
+    /// Stores the body of a new message, pinned until its reference commits.
+    fn put_blob<'a>(&'a self, contents: &Contents<'_>) -> Result<Pins<'a>> {
+        let pins = self.committer.pin([contents.id()]);
+        self.blobs.put(contents)?;
+        Ok(pins)
+    }
+
+    fn require_mailbox(&self, id: MailboxId) -> Result<MailboxInfo> {
+        self.trees
+            .mailbox(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("mailbox {}", id.0)))
+    }
+
+    fn lock_namespace(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.namespace.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// COPY, or MOVE when `moving` (RFC 6851: atomically, in one transaction).
+    fn transfer(&self, from: MailboxId, uids: &[Uid], to: MailboxId, moving: bool) -> Result<Copied> {
+        let sources = sorted_unique(uids);
+        let (copied, changes) = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut dest = tx.mailbox(to)?;
+                let mut source = tx.mailbox(from)?;
+                let mut pairs = Vec::new();
+                let mut taken = Vec::new();
+                let mut total = 0u64;
+                for &uid in &sources {
+                    let Some(meta) = tx.message(from, uid)? else {
+                        continue;
+                    };
+                    pairs.push((uid, tx.add_message(&mut dest, meta.clone())?));
+                    total += meta.size;
+                    if !moving {
+                        tx.add_refs(&meta.blob, 1)?;
+                    }
+                    taken.push(meta);
+                }
+                if pairs.is_empty() {
+                    return Ok((
+                        Copied {
+                            uidvalidity: dest.uidvalidity,
+                            pairs,
+                        },
+                        Vec::new(),
+                    ));
+                }
+                let same_account = source.account == dest.account;
+                if !(moving && same_account) {
+                    let mut account = tx.account(dest.account)?;
+                    check_quota(&account, total)?;
+                    account.used_bytes += total;
+                    tx.put_account(&account)?;
+                }
+                let mut changes = Vec::new();
+                if moving {
+                    let source = if from == to { &mut dest } else { &mut source };
+                    for meta in &taken {
+                        tx.remove_message(source, meta)?;
+                    }
+                    source.highestmodseq += 1;
+                    tx.put_mailbox(source)?;
+                    changes.push(change(source, ChangeKind::Expunge));
+                    if !same_account {
+                        let mut account = tx.account(source.account)?;
+                        account.used_bytes = account.used_bytes.saturating_sub(total);
+                        tx.put_account(&account)?;
+                    }
+                }
+                tx.put_mailbox(&dest)?;
+                changes.push(change(&dest, ChangeKind::New));
+                Ok((
+                    Copied {
+                        uidvalidity: dest.uidvalidity,
+                        pairs,
+                    },
+                    changes,
+                ))
+            })
+        })?;
+        if !changes.is_empty() {
+            self.finish(self.committer.no_pins(), Vec::new(), changes)?;
+        }
+        Ok(copied)
+    }
+
+    fn rename_inbox(&self, account: AccountId, to: &str) -> Result<()> {
+        let inbox_id = self
+            .trees
+            .mailbox_id(account, INBOX)?
+            .ok_or_else(|| no_account(account))?;
+        let now = now();
+        let changes = self.retrying(|| {
+            let snapshot = self.trees.messages_of(inbox_id).map_err(Abort::Store)?;
+            let uidnext = self.require_mailbox(inbox_id).map_err(Abort::Store)?.uidnext;
+            self.trees.transact(|tx| {
+                let mut inbox = tx.mailbox(inbox_id)?;
+                if inbox.uidnext != uidnext {
+                    return stale();
+                }
+                if tx.mailbox_id(account, to)?.is_some() {
+                    return Err(StoreError::Exists(to.to_owned()).into());
+                }
+                let mut changes: Vec<Change> = tx
+                    .create_parents(account, to, now)?
+                    .iter()
+                    .map(|parent| change(parent, ChangeKind::MailboxList))
+                    .collect();
+                let mut target = tx.create_mailbox(account, to, None, now)?;
+                for meta in &snapshot {
+                    if let Some(meta) = tx.message(inbox_id, meta.uid)? {
+                        tx.remove_message(&mut inbox, &meta)?;
+                        tx.add_message(&mut target, meta)?;
+                    }
+                }
+                inbox.highestmodseq += 1;
+                tx.put_mailbox(&inbox)?;
+                tx.put_mailbox(&target)?;
+                changes.push(change(&inbox, ChangeKind::Expunge));
+                changes.push(change(&target, ChangeKind::MailboxList));
+                Ok(changes)
+            })
+        })?;
+        self.finish(self.committer.no_pins(), Vec::new(), changes)
+    }
+}
+
+impl MailStore for SledStore {
+    fn create_account(&self, kind: AccountKind, quota_bytes: u64) -> Result<AccountId> {
+        let now = now();
+        let id = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let id = AccountId(tx.next_id(NEXT_ACCOUNT)?);
+                tx.put_account(&AccountStorage {
+                    id,
+                    kind,
+                    quota_bytes,
+                    used_bytes: 0,
+                })?;
+                for (name, special_use) in DEFAULT_MAILBOXES {
+                    tx.create_mailbox(id, name, special_use, now)?;
+                }
+                Ok(id)
+            })
+        })?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])?;
+        Ok(id)
+    }
+
+    fn account(&self, id: AccountId) -> Result<Option<AccountStorage>> {
+        self.trees
+            .accounts
+            .get(id.0.to_be_bytes())?
+            .map(|v| decode(&v, "account record"))
+            .transpose()
+    }
+
+    fn set_quota(&self, id: AccountId, quota_bytes: u64) -> Result<()> {
+        self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut account = tx.account(id)?;
+                account.quota_bytes = quota_bytes;
+                tx.put_account(&account)
+            })
+        })?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
+    fn list_mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
+        let mut mailboxes = Vec::new();
+        for (_, id) in self.trees.names_with_prefix(account, "")? {
+            // A mailbox deleted since the scan is simply not listed.
+            if let Some(info) = self.trees.mailbox(id)? {
+                mailboxes.push(info);
+            }
+        }
+        mailboxes.sort_by(|a, b| (a.name != INBOX, &a.name).cmp(&(b.name != INBOX, &b.name)));
+        Ok(mailboxes)
+    }
+
+    fn mailbox_by_name(&self, account: AccountId, name: &str) -> Result<Option<MailboxInfo>> {
+        match self.trees.mailbox_id(account, names::canonical(name))? {
+            Some(id) => self.trees.mailbox(id),
+            None => Ok(None),
+        }
+    }
+
+    fn mailbox(&self, id: MailboxId) -> Result<Option<MailboxInfo>> {
+        self.trees.mailbox(id)
+    }
+
+    fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<MailboxId> {
+        let name = names::validate(name)?;
+        let now = now();
+        let namespace = self.lock_namespace();
+        let (id, changes) = self.retrying(|| {
+            self.trees.transact(|tx| {
+                tx.account(account)?;
+                if tx.mailbox_id(account, name)?.is_some() {
+                    return Err(StoreError::Exists(name.to_owned()).into());
+                }
+                let parents = tx.create_parents(account, name, now)?;
+                let info = tx.create_mailbox(account, name, special_use, now)?;
+                let changes: Vec<Change> = parents
+                    .iter()
+                    .chain([&info])
+                    .map(|m| change(m, ChangeKind::MailboxList))
+                    .collect();
+                Ok((info.id, changes))
+            })
+        })?;
+        drop(namespace);
+        self.finish(self.committer.no_pins(), Vec::new(), changes)?;
+        Ok(id)
+    }
+
+    fn delete_mailbox(&self, account: AccountId, name: &str) -> Result<()> {
+        let name = names::canonical(name);
+        if name == INBOX {
+            return Err(StoreError::Invalid("INBOX cannot be deleted".into()));
+        }
+        let namespace = self.lock_namespace();
+        let id = self
+            .trees
+            .mailbox_id(account, name)?
+            .ok_or_else(|| StoreError::NotFound(name.to_owned()))?;
+        let children = format!("{name}{}", crate::HIERARCHY_SEPARATOR);
+        if !self.trees.names_with_prefix(account, &children)?.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "{name} has inferior mailboxes; delete them first"
+            )));
+        }
+        let mut pins = self.committer.no_pins();
+        let (removals, changes) = self.retrying(|| {
+            let snapshot = self.trees.messages_of(id).map_err(Abort::Store)?;
+            let uidnext = self.require_mailbox(id).map_err(Abort::Store)?.uidnext;
+            pins = self.committer.pin(snapshot.iter().map(|m| m.blob));
+            self.trees.transact(|tx| {
+                let mut info = tx.mailbox(id)?;
+                if info.uidnext != uidnext {
+                    return stale();
+                }
+                let mut removals = Vec::new();
+                let mut freed = 0;
+                for meta in &snapshot {
+                    if let Some(meta) = tx.message(id, meta.uid)? {
+                        tx.remove_message(&mut info, &meta)?;
+                        if tx.release_ref(&meta.blob)? {
+                            removals.push(meta.blob);
+                        }
+                        freed += meta.size;
+                    }
+                }
+                tx.remove_mailbox(&info)?;
+                let mut owner = tx.account(info.account)?;
+                owner.used_bytes = owner.used_bytes.saturating_sub(freed);
+                tx.put_account(&owner)?;
+                Ok((removals, [change(&info, ChangeKind::MailboxList)]))
+            })
+        })?;
+        drop(namespace);
+        self.finish(pins, removals, changes)
+    }
+
+    fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
+        let from = names::canonical(from);
+        let to = names::validate(to)?;
+        if to == INBOX || to == from {
+            return Err(StoreError::Exists(to.to_owned()));
+        }
+        if from != INBOX && names::is_inferior(to, from) {
+            return Err(StoreError::Invalid(format!("cannot rename {from} into itself")));
+        }
+        let namespace = self.lock_namespace();
+        if from == INBOX {
+            let result = self.rename_inbox(account, to);
+            drop(namespace);
+            return result;
+        }
+        self.trees
+            .mailbox_id(account, from)?
+            .ok_or_else(|| StoreError::NotFound(from.to_owned()))?;
+        let family: Vec<(MailboxId, String)> = self
+            .trees
+            .names_with_prefix(account, from)?
+            .into_iter()
+            .filter_map(|(name, id)| names::renamed(&name, from, to).map(|new| (id, new)))
+            .collect();
+        let now = now();
+        let changes = self.retrying(|| {
+            self.trees.transact(|tx| {
+                for (_, new) in &family {
+                    if tx.mailbox_id(account, new)?.is_some() {
+                        return Err(StoreError::Exists(new.clone()).into());
+                    }
+                }
+                let mut changes: Vec<Change> = tx
+                    .create_parents(account, to, now)?
+                    .iter()
+                    .map(|parent| change(parent, ChangeKind::MailboxList))
+                    .collect();
+                for (id, new) in &family {
+                    let mut info = tx.mailbox(*id)?;
+                    tx.rename(&mut info, new)?;
+                    changes.push(change(&info, ChangeKind::MailboxList));
+                }
+                Ok(changes)
+            })
+        })?;
+        drop(namespace);
+        self.finish(self.committer.no_pins(), Vec::new(), changes)
+    }
+
+    fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
+        let name = names::canonical(name);
+        let changed = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let id = tx
+                    .mailbox_id(account, name)?
+                    .ok_or_else(|| StoreError::NotFound(name.to_owned()))?;
+                let mut info = tx.mailbox(id)?;
+                if info.subscribed == subscribed {
+                    return Ok(None);
+                }
+                info.subscribed = subscribed;
+                tx.put_mailbox(&info)?;
+                Ok(Some(change(&info, ChangeKind::MailboxList)))
+            })
+        })?;
+        match changed {
+            Some(change) => self.finish(self.committer.no_pins(), Vec::new(), [change]),
+            None => Ok(()),
+        }
+    }
+
+    fn deliver(&self, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOutcome>> {
+        let contents = message_contents(delivery.bytes)?;
+        let mut accounts: Vec<AccountId> = Vec::with_capacity(delivery.targets.len());
+        for target in delivery.targets {
+            if !accounts.contains(target) {
+                accounts.push(*target);
+            }
+        }
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let blob = contents.id();
+        let pins = self.put_blob(&contents)?;
+        let template = new_message(
+            blob,
+            contents.len(),
+            delivery.internal_date,
+            delivery.internal_date_offset,
+        );
+        let (outcomes, changes, unreferenced) = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut outcomes = Vec::with_capacity(accounts.len());
+                let mut changes = Vec::new();
+                for &account in &accounts {
+                    let mut owner = tx.account(account)?;
+                    if check_quota(&owner, template.size).is_err() {
+                        outcomes.push(DeliveryOutcome::OverQuota { account });
+                        continue;
+                    }
+                    let inbox_id = tx
+                        .mailbox_id(account, INBOX)?
+                        .ok_or_else(|| StoreError::Corrupt(format!("account {} has no INBOX", account.0)))?;
+                    let mut inbox = tx.mailbox(inbox_id)?;
+                    let uid = tx.add_message(&mut inbox, template.clone())?;
+                    tx.put_mailbox(&inbox)?;
+                    owner.used_bytes += template.size;
+                    tx.put_account(&owner)?;
+                    outcomes.push(DeliveryOutcome::Delivered {
+                        account,
+                        mailbox: inbox_id,
+                        uid,
+                    });
+                    changes.push(change(&inbox, ChangeKind::New));
+                }
+                let delivered = changes.len() as u64;
+                if delivered > 0 {
+                    tx.add_refs(&blob, delivered)?;
+                }
+                let unreferenced = tx.ref_count(&blob)? == 0;
+                Ok((outcomes, changes, unreferenced))
+            })
+        })?;
+        // Every target over quota: the stored blob may be unreferenced.
+        let removals = if unreferenced { vec![blob] } else { Vec::new() };
+        self.finish(pins, removals, changes)?;
+        let by_account: HashMap<AccountId, DeliveryOutcome> = accounts.into_iter().zip(outcomes).collect();
+        delivery
+            .targets
+            .iter()
+            .map(|target| {
+                by_account
+                    .get(target)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt("delivery outcome missing".into()))
+            })
+            .collect()
+    }
+
+    fn append(&self, mailbox: MailboxId, append: &Append<'_>) -> Result<Appended> {
+        let contents = message_contents(append.bytes)?;
+        let pins = self.put_blob(&contents)?;
+        let mut template = new_message(
+            contents.id(),
+            contents.len(),
+            append.internal_date,
+            append.internal_date_offset,
+        );
+        template.flags = append.flags;
+        template.keywords = unique_keywords(append.keywords.iter());
+        let (appended, change) = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut info = tx.mailbox(mailbox)?;
+                let mut owner = tx.account(info.account)?;
+                check_quota(&owner, template.size)?;
+                let uid = tx.add_message(&mut info, template.clone())?;
+                tx.put_mailbox(&info)?;
+                owner.used_bytes += template.size;
+                tx.put_account(&owner)?;
+                tx.add_refs(&template.blob, 1)?;
+                Ok((
+                    Appended {
+                        uidvalidity: info.uidvalidity,
+                        uid,
+                    },
+                    change(&info, ChangeKind::New),
+                ))
+            })
+        })?;
+        self.finish(pins, Vec::new(), [change])?;
+        Ok(appended)
+    }
+
+    fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
+        self.require_mailbox(mailbox)?;
+        self.trees.messages_of(mailbox)
+    }
+
+    fn message(&self, mailbox: MailboxId, uid: Uid) -> Result<Option<MessageMeta>> {
+        self.trees.message(mailbox, uid)
+    }
+
+    fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>> {
+        self.blobs.read(blob).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::NotFound(format!("blob {}", blob.to_hex())),
+            _ => StoreError::Io(e),
+        })
+    }
+
+    fn store_flags(&self, mailbox: MailboxId, request: &FlagStore<'_>) -> Result<StoreOutcome> {
+        let uids = sorted_unique(request.uids);
+        let keywords = unique_keywords(request.keywords.iter());
+        let (outcome, info) = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut info = tx.mailbox(mailbox)?;
+                let mut outcome = StoreOutcome::default();
+                for &uid in &uids {
+                    let Some(mut meta) = tx.message(mailbox, uid)? else {
+                        continue;
+                    };
+                    // RFC 7162 §3.2: UNCHANGEDSINCE fails messages modified after it.
+                    if request.unchanged_since.is_some_and(|since| meta.modseq > since) {
+                        outcome.failed.push(uid);
+                        continue;
+                    }
+                    let (flags, new_keywords) = apply_flags(request.op, request.flags, &keywords, &meta);
+                    if flags == meta.flags && same_keywords(&new_keywords, &meta.keywords) {
+                        continue;
+                    }
+                    match (meta.flags.contains(Flags::SEEN), flags.contains(Flags::SEEN)) {
+                        (false, true) => info.unseen = info.unseen.saturating_sub(1),
+                        (true, false) => info.unseen += 1,
+                        _ => {}
+                    }
+                    info.highestmodseq += 1;
+                    meta.flags = flags;
+                    meta.keywords = new_keywords;
+                    meta.modseq = info.highestmodseq;
+                    tx.put_message(mailbox, &meta)?;
+                    outcome.changed.push(meta);
+                }
+                if !outcome.changed.is_empty() {
+                    tx.put_mailbox(&info)?;
+                }
+                Ok((outcome, info))
+            })
+        })?;
+        if !outcome.changed.is_empty() {
+            self.finish(
+                self.committer.no_pins(),
+                Vec::new(),
+                [change(&info, ChangeKind::Flags)],
+            )?;
+        }
+        Ok(outcome)
+    }
+
+    fn expunge(&self, mailbox: MailboxId, only: Option<&[Uid]>) -> Result<Vec<Uid>> {
+        let snapshot = match only {
+            Some(uids) => {
+                let mut found = Vec::new();
+                for uid in sorted_unique(uids) {
+                    found.extend(self.trees.message(mailbox, uid)?);
+                }
+                found
+            }
+            None => self.messages(mailbox)?,
+        };
+        let deleted: Vec<MessageMeta> = snapshot
+            .into_iter()
+            .filter(|m| m.flags.contains(Flags::DELETED))
+            .collect();
+        if deleted.is_empty() {
+            self.require_mailbox(mailbox)?;
+            return Ok(Vec::new());
+        }
+        // A UID names one message for the life of the mailbox, so the blobs pinned
+        // here are the ones the transaction finds.
+        let pins = self.committer.pin(deleted.iter().map(|m| m.blob));
+        let (expunged, removals, change) = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut info = tx.mailbox(mailbox)?;
+                let mut expunged = Vec::new();
+                let mut removals = Vec::new();
+                let mut freed = 0;
+                for candidate in &deleted {
+                    let Some(meta) = tx.message(mailbox, candidate.uid)? else {
+                        continue;
+                    };
+                    if !meta.flags.contains(Flags::DELETED) {
+                        continue;
+                    }
+                    tx.remove_message(&mut info, &meta)?;
+                    if tx.release_ref(&meta.blob)? {
+                        removals.push(meta.blob);
+                    }
+                    freed += meta.size;
+                    expunged.push(meta.uid);
+                }
+                if expunged.is_empty() {
+                    return Ok((expunged, removals, None));
+                }
+                info.highestmodseq += 1;
+                tx.put_mailbox(&info)?;
+                let mut owner = tx.account(info.account)?;
+                owner.used_bytes = owner.used_bytes.saturating_sub(freed);
+                tx.put_account(&owner)?;
+                Ok((expunged, removals, Some(change(&info, ChangeKind::Expunge))))
+            })
+        })?;
+        if let Some(change) = change {
+            self.finish(pins, removals, [change])?;
+        }
+        Ok(expunged)
+    }
+
+    fn copy(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
+        self.transfer(from, uids, to, false)
+    }
+
+    fn move_messages(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
+        self.transfer(from, uids, to, true)
+    }
+
+    fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
+        let contents = message_contents(message.bytes)?;
+        if message.recipients.is_empty() {
+            return Err(StoreError::Invalid("queued message has no recipient".into()));
+        }
+        let pins = self.put_blob(&contents)?;
+        let now = now();
+        let id = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let id = QueueId(tx.next_id(NEXT_QUEUE)?);
+                tx.put_queue(&QueueEntry {
+                    id,
+                    blob: contents.id(),
+                    size: contents.len(),
+                    sender: message.sender.to_owned(),
+                    recipients: message.recipients.to_vec(),
+                    submitted_by: message.submitted_by,
+                    queued_at: now,
+                    next_attempt: now,
+                    attempts: 0,
+                    last_error: None,
+                })?;
+                tx.add_refs(&contents.id(), 1)?;
+                Ok(id)
+            })
+        })?;
+        self.finish(pins, Vec::new(), [])?;
+        Ok(id)
+    }
+
+    fn queue(&self) -> Result<Vec<QueueEntry>> {
+        self.trees
+            .queue
+            .iter()
+            .map(|item| decode(&item?.1, "queue record"))
+            .collect()
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn no_account(account: AccountId) -> StoreError {
+    StoreError::NotFound(format!("account {}", account.0))
+}
+
+fn change(info: &MailboxInfo, kind: ChangeKind) -> Change {
+    Change {
+        account: info.account,
+        mailbox: info.id,
+        kind,
+        modseq: info.highestmodseq,
+    }
+}
+
+fn message_contents(bytes: &[u8]) -> Result<Contents<'_>> {
+    if bytes.is_empty() {
+        return Err(StoreError::Invalid("empty message".into()));
+    }
+    Ok(Contents::new(bytes))
+}
+
+/// A message record before the transaction gives it a UID and a modseq.
+fn new_message(blob: BlobId, size: u64, internal_date: i64, internal_date_offset: i32) -> MessageMeta {
+    MessageMeta {
+        uid: Uid::MIN,
+        blob,
+        size,
+        internal_date,
+        internal_date_offset,
+        flags: Flags::empty(),
+        keywords: Vec::new(),
+        modseq: 0,
+    }
+}
+
+fn check_quota(account: &AccountStorage, adding: u64) -> Result<()> {
+    if account.used_bytes.saturating_add(adding) > account.quota_bytes {
+        return Err(StoreError::OverQuota {
+            used: account.used_bytes,
+            adding,
+            limit: account.quota_bytes,
+        });
+    }
+    Ok(())
+}
+
+fn sorted_unique(uids: &[Uid]) -> Vec<Uid> {
+    let mut uids = uids.to_vec();
+    uids.sort_unstable();
+    uids.dedup();
+    uids
+}
+
+/// Keywords deduplicated case-insensitively (RFC 3501 §2.3.2: flag names are
+/// case-insensitive), first spelling kept.
+fn unique_keywords<'a>(keywords: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for keyword in keywords {
+        if !unique.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
+            unique.push(keyword.clone());
+        }
+    }
+    unique
+}
+
+fn same_keywords(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|k| b.iter().any(|o| o.eq_ignore_ascii_case(k)))
+}
+
+/// The flags and keywords a message has after a STORE (RFC 3501 §6.4.6).
+fn apply_flags(op: FlagOp, flags: Flags, keywords: &[String], meta: &MessageMeta) -> (Flags, Vec<String>) {
+    match op {
+        FlagOp::Replace => (flags, keywords.to_vec()),
+        FlagOp::Add => (
+            meta.flags.union(flags),
+            unique_keywords(meta.keywords.iter().chain(keywords)),
+        ),
+        FlagOp::Remove => (
+            meta.flags.difference(flags),
+            meta.keywords
+                .iter()
+                .filter(|k| !keywords.iter().any(|r| r.eq_ignore_ascii_case(k)))
+                .cloned()
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,846 @@
+use super::*;
+use crate::blob::BlobFile;
+use std::sync::Arc;
+use std::time::Instant;
+
+const MB: u64 = 1 << 20;
+
+fn open() -> (tempfile::TempDir, SledStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+fn account(store: &SledStore) -> AccountId {
+    store.create_account(AccountKind::Personal, 100 * MB).unwrap()
+}
+
+fn inbox(store: &SledStore, account: AccountId) -> MailboxInfo {
+    store.mailbox_by_name(account, "INBOX").unwrap().unwrap()
+}
+
+fn mailbox(store: &SledStore, account: AccountId, name: &str) -> MailboxInfo {
+    store
+        .mailbox_by_name(account, name)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no mailbox {name}"))
+}
+
+fn deliver(store: &SledStore, targets: &[AccountId], bytes: &[u8]) -> Vec<DeliveryOutcome> {
+    store
+        .deliver(&Delivery {
+            bytes,
+            internal_date: 1_700_000_000,
+            internal_date_offset: 25200,
+            targets,
+        })
+        .unwrap()
+}
+
+fn append(store: &SledStore, mailbox: MailboxId, bytes: &[u8], flags: Flags) -> Result<Appended> {
+    store.append(
+        mailbox,
+        &Append {
+            bytes,
+            flags,
+            keywords: &[],
+            internal_date: 1_700_000_000,
+            internal_date_offset: 0,
+        },
+    )
+}
+
+fn uid(n: u32) -> Uid {
+    Uid::new(n).unwrap()
+}
+
+fn uids(messages: &[MessageMeta]) -> Vec<u32> {
+    messages.iter().map(|m| m.uid.get()).collect()
+}
+
+fn store_flags(
+    store: &SledStore,
+    mailbox: MailboxId,
+    uids: &[Uid],
+    op: FlagOp,
+    flags: Flags,
+) -> StoreOutcome {
+    store
+        .store_flags(
+            mailbox,
+            &FlagStore {
+                uids,
+                op,
+                flags,
+                keywords: &[],
+                unchanged_since: None,
+            },
+        )
+        .unwrap()
+}
+
+fn stored_blobs(store: &SledStore) -> Vec<BlobId> {
+    store
+        .blobs
+        .list()
+        .unwrap()
+        .into_iter()
+        .filter_map(|f| match f {
+            BlobFile::Stored(id) => Some(id),
+            BlobFile::Partial(..) => None,
+        })
+        .collect()
+}
+
+fn ref_count(store: &SledStore, blob: &BlobId) -> u64 {
+    store
+        .trees
+        .refs
+        .get(blob.0)
+        .unwrap()
+        .map(|v| tx::decode_u64(&v, "test").unwrap())
+        .unwrap_or(0)
+}
+
+fn used(store: &SledStore, account: AccountId) -> u64 {
+    store.account(account).unwrap().unwrap().used_bytes
+}
+
+#[test]
+fn new_account_has_default_mailboxes_with_special_use() {
+    let (_dir, store) = open();
+    let id = store.create_account(AccountKind::Agency, 500 * MB).unwrap();
+    let storage = store.account(id).unwrap().unwrap();
+    assert_eq!(
+        storage,
+        AccountStorage {
+            id,
+            kind: AccountKind::Agency,
+            quota_bytes: 500 * MB,
+            used_bytes: 0
+        }
+    );
+    let list = store.list_mailboxes(id).unwrap();
+    let names: Vec<&str> = list.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash"]);
+    for (name, special_use) in DEFAULT_MAILBOXES {
+        let info = mailbox(&store, id, name);
+        assert_eq!(info.special_use, special_use, "{name}");
+        assert!(info.subscribed);
+        assert_eq!((info.uidnext, info.messages, info.highestmodseq), (1, 0, 1));
+    }
+    let mut validities: Vec<u32> = list.iter().map(|m| m.uidvalidity).collect();
+    validities.dedup();
+    assert_eq!(validities.len(), 6, "UIDVALIDITY is unique per mailbox");
+    assert!(
+        validities[0] as i64 >= chrono::Utc::now().timestamp() - 5,
+        "seeded by the clock"
+    );
+
+    for spelling in ["inbox", "Inbox", "INBOX"] {
+        assert_eq!(
+            store.mailbox_by_name(id, spelling).unwrap().unwrap().name,
+            "INBOX"
+        );
+    }
+    assert!(
+        store.mailbox_by_name(id, "sent").unwrap().is_none(),
+        "other names are exact"
+    );
+    assert!(store.list_mailboxes(AccountId(999)).unwrap().is_empty());
+}
+
+#[test]
+fn delivery_to_three_accounts_stores_one_blob() {
+    let (_dir, store) = open();
+    let accounts = [account(&store), account(&store), account(&store)];
+    let body = b"Subject: =?utf-8?q?C=C3=B4ng_v=C4=83n?=\r\n\r\nN\xe1\xbb\x99i dung\r\n";
+    let outcomes = deliver(&store, &accounts, body);
+    let blob = BlobId::of(body);
+    assert_eq!(stored_blobs(&store), [blob]);
+    assert_eq!(ref_count(&store, &blob), 3);
+    for (outcome, &account) in outcomes.iter().zip(&accounts) {
+        let inbox = inbox(&store, account);
+        assert_eq!(
+            *outcome,
+            DeliveryOutcome::Delivered {
+                account,
+                mailbox: inbox.id,
+                uid: uid(1)
+            }
+        );
+        assert_eq!(
+            (inbox.messages, inbox.unseen, inbox.size, inbox.uidnext),
+            (1, 1, body.len() as u64, 2)
+        );
+        assert_eq!(
+            used(&store, account),
+            body.len() as u64,
+            "quota counts it per mailbox"
+        );
+        let meta = store.message(inbox.id, uid(1)).unwrap().unwrap();
+        assert_eq!(store.read_blob(&meta.blob).unwrap(), body);
+        assert_eq!(
+            (meta.internal_date, meta.internal_date_offset),
+            (1_700_000_000, 25200)
+        );
+    }
+
+    for (n, &account) in accounts.iter().enumerate() {
+        let inbox = inbox(&store, account);
+        store_flags(&store, inbox.id, &[uid(1)], FlagOp::Add, Flags::DELETED);
+        assert_eq!(store.expunge(inbox.id, None).unwrap(), [uid(1)]);
+        assert_eq!(used(&store, account), 0);
+        let left = 2 - n as u64;
+        assert_eq!(ref_count(&store, &blob), left);
+        assert_eq!(
+            stored_blobs(&store).len() as u64,
+            left.min(1),
+            "file goes with the last reference"
+        );
+    }
+    assert!(matches!(store.read_blob(&blob), Err(StoreError::NotFound(_))));
+}
+
+#[test]
+fn duplicate_targets_get_one_copy_and_empty_bodies_are_refused() {
+    let (_dir, store) = open();
+    let a = account(&store);
+    let outcomes = deliver(&store, &[a, a], b"x");
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(inbox(&store, a).messages, 1);
+    assert!(deliver(&store, &[], b"x").is_empty());
+    let empty = Delivery {
+        bytes: b"",
+        internal_date: 0,
+        internal_date_offset: 0,
+        targets: &[a],
+    };
+    assert!(matches!(store.deliver(&empty), Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        append(&store, inbox(&store, a).id, b"", Flags::empty()),
+        Err(StoreError::Invalid(_))
+    ));
+    let unknown = Delivery {
+        bytes: b"y",
+        internal_date: 0,
+        internal_date_offset: 0,
+        targets: &[AccountId(77)],
+    };
+    assert!(matches!(store.deliver(&unknown), Err(StoreError::NotFound(_))));
+}
+
+#[test]
+fn concurrent_deliveries_get_unique_ascending_uids() {
+    let (_dir, store) = open();
+    let store = Arc::new(store);
+    let target = account(&store);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..100)
+                    .map(|i| {
+                        let body = format!("Subject: {t}/{i}\r\n\r\nbody\r\n");
+                        match deliver(&store, &[target], body.as_bytes())[..] {
+                            [DeliveryOutcome::Delivered { uid, .. }] => uid.get(),
+                            ref other => panic!("{other:?}"),
+                        }
+                    })
+                    .collect::<Vec<u32>>()
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for thread in threads {
+        let mine = thread.join().unwrap();
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "one writer's UIDs ascend");
+        all.extend(mine);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=800).collect::<Vec<u32>>());
+    let inbox = inbox(&store, target);
+    assert_eq!(
+        (inbox.messages, inbox.uidnext, inbox.highestmodseq),
+        (800, 801, 801)
+    );
+    assert_eq!(
+        uids(&store.messages(inbox.id).unwrap()),
+        (1..=800).collect::<Vec<u32>>()
+    );
+}
+
+#[test]
+fn reopen_keeps_uidvalidity_uidnext_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, before) = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let id = account(&store);
+        let inbox = inbox(&store, id);
+        deliver(&store, &[id], b"one");
+        deliver(&store, &[id], b"two");
+        store_flags(
+            &store,
+            inbox.id,
+            &[uid(2)],
+            FlagOp::Add,
+            Flags::SEEN.union(Flags::FLAGGED),
+        );
+        (id, self::inbox(&store, id))
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    let after = inbox(&store, id);
+    assert_eq!(after, before);
+    assert_eq!((after.uidnext, after.unseen), (3, 1));
+    let second = store.message(after.id, uid(2)).unwrap().unwrap();
+    assert_eq!(second.flags, Flags::SEEN.union(Flags::FLAGGED));
+    assert_eq!(store.read_blob(&second.blob).unwrap(), b"two");
+    let [DeliveryOutcome::Delivered { uid: next, .. }] = deliver(&store, &[id], b"three")[..] else {
+        panic!()
+    };
+    assert_eq!(next, uid(3));
+    let other = account(&store);
+    assert_eq!(other.0, id.0 + 1, "account ids continue after reopen");
+}
+
+#[test]
+fn flags_add_remove_replace_keywords_and_unchanged_since() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    let mb = inbox(&store, id).id;
+    for body in [b"a", b"b", b"c"] {
+        deliver(&store, &[id], body);
+    }
+    let all = [uid(1), uid(2), uid(3), uid(99)];
+    let added = store_flags(&store, mb, &all, FlagOp::Add, Flags::SEEN);
+    assert_eq!(uids(&added.changed), [1, 2, 3], "missing UIDs are ignored");
+    assert_eq!(
+        added.changed.iter().map(|m| m.modseq).collect::<Vec<_>>(),
+        [5, 6, 7]
+    );
+    assert_eq!(inbox(&store, mb_account(&store, mb)).unseen, 0);
+    assert!(
+        store_flags(&store, mb, &all, FlagOp::Add, Flags::SEEN)
+            .changed
+            .is_empty(),
+        "no-op changes nothing"
+    );
+
+    let removed = store_flags(&store, mb, &[uid(2)], FlagOp::Remove, Flags::SEEN);
+    assert_eq!(removed.changed[0].flags, Flags::empty());
+    assert_eq!(inbox(&store, id).unseen, 1);
+    let replaced = store_flags(
+        &store,
+        mb,
+        &[uid(3)],
+        FlagOp::Replace,
+        Flags::ANSWERED.union(Flags::DRAFT),
+    );
+    assert_eq!(replaced.changed[0].flags, Flags::ANSWERED.union(Flags::DRAFT));
+    assert_eq!(inbox(&store, id).unseen, 2);
+
+    let keywords = [
+        "$Forwarded".to_string(),
+        "$forwarded".to_string(),
+        "Công_việc".to_string(),
+    ];
+    let request = FlagStore {
+        uids: &[uid(1)],
+        op: FlagOp::Add,
+        flags: Flags::empty(),
+        keywords: &keywords,
+        unchanged_since: None,
+    };
+    let with_keywords = store.store_flags(mb, &request).unwrap();
+    assert_eq!(with_keywords.changed[0].keywords, ["$Forwarded", "Công_việc"]);
+    let remove = ["$FORWARDED".to_string()];
+    let request = FlagStore {
+        uids: &[uid(1)],
+        op: FlagOp::Remove,
+        flags: Flags::empty(),
+        keywords: &remove,
+        unchanged_since: None,
+    };
+    assert_eq!(
+        store.store_flags(mb, &request).unwrap().changed[0].keywords,
+        ["Công_việc"]
+    );
+
+    // RFC 7162 §3.2: only messages not modified since the given modseq change.
+    let modseq_of_1 = store.message(mb, uid(1)).unwrap().unwrap().modseq;
+    let modseq_of_2 = store.message(mb, uid(2)).unwrap().unwrap().modseq;
+    assert!(modseq_of_2 < modseq_of_1);
+    let request = FlagStore {
+        uids: &[uid(1), uid(2)],
+        op: FlagOp::Add,
+        flags: Flags::FLAGGED,
+        keywords: &[],
+        unchanged_since: Some(modseq_of_2),
+    };
+    let conditional = store.store_flags(mb, &request).unwrap();
+    assert_eq!(uids(&conditional.changed), [2]);
+    assert_eq!(conditional.failed, [uid(1)]);
+    let info = inbox(&store, id);
+    assert_eq!(info.highestmodseq, conditional.changed[0].modseq);
+    assert!(matches!(
+        store.store_flags(MailboxId(12345), &request),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+fn mb_account(store: &SledStore, mailbox: MailboxId) -> AccountId {
+    store.mailbox(mailbox).unwrap().unwrap().account
+}
+
+#[test]
+fn expunge_only_given_uids_and_bumps_modseq() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    let mb = inbox(&store, id).id;
+    for body in [b"a", b"b", b"c"] {
+        deliver(&store, &[id], body);
+    }
+    store_flags(&store, mb, &[uid(1), uid(3)], FlagOp::Add, Flags::DELETED);
+    let before = inbox(&store, id).highestmodseq;
+    assert_eq!(
+        store.expunge(mb, Some(&[uid(2), uid(3)])).unwrap(),
+        [uid(3)],
+        "UID EXPUNGE"
+    );
+    let after = inbox(&store, id);
+    assert_eq!(after.highestmodseq, before + 1);
+    assert_eq!((after.messages, after.size), (2, 2));
+    assert_eq!(store.expunge(mb, None).unwrap(), [uid(1)]);
+    assert_eq!(uids(&store.messages(mb).unwrap()), [2]);
+    assert!(store.expunge(mb, None).unwrap().is_empty());
+    assert!(matches!(
+        store.expunge(MailboxId(999), None),
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(used(&store, id), 1);
+}
+
+#[test]
+fn copy_and_move_return_copyuid_pairs() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    let src = inbox(&store, id);
+    let archive = mailbox(&store, id, "Archive");
+    for body in [b"a", b"b", b"c"] {
+        deliver(&store, &[id], body);
+    }
+    store_flags(&store, src.id, &[uid(2)], FlagOp::Add, Flags::SEEN);
+
+    let copied = store.copy(src.id, &[uid(3), uid(2), uid(7)], archive.id).unwrap();
+    assert_eq!(
+        copied,
+        Copied {
+            uidvalidity: archive.uidvalidity,
+            pairs: vec![(uid(2), uid(1)), (uid(3), uid(2))]
+        }
+    );
+    let copy = store.message(archive.id, uid(1)).unwrap().unwrap();
+    let original = store.message(src.id, uid(2)).unwrap().unwrap();
+    assert_eq!(
+        (copy.flags, copy.internal_date, copy.blob),
+        (original.flags, original.internal_date, original.blob)
+    );
+    assert_eq!(ref_count(&store, &original.blob), 2);
+    assert_eq!(used(&store, id), 5, "a copy counts against quota");
+
+    let moved = store.move_messages(src.id, &[uid(1)], archive.id).unwrap();
+    assert_eq!(moved.pairs, [(uid(1), uid(3))]);
+    assert_eq!(uids(&store.messages(src.id).unwrap()), [2, 3]);
+    assert_eq!(uids(&store.messages(archive.id).unwrap()), [1, 2, 3]);
+    assert_eq!(used(&store, id), 5, "a move within the account changes no usage");
+    assert_eq!(ref_count(&store, &BlobId::of(b"a")), 1);
+
+    // MOVE to another account moves the usage too; MOVE within one mailbox renumbers.
+    let other = account(&store);
+    let other_inbox = inbox(&store, other);
+    store
+        .move_messages(archive.id, &[uid(3)], other_inbox.id)
+        .unwrap();
+    assert_eq!((used(&store, id), used(&store, other)), (4, 1));
+    let renumbered = store
+        .move_messages(other_inbox.id, &[uid(1)], other_inbox.id)
+        .unwrap();
+    assert_eq!(renumbered.pairs, [(uid(1), uid(2))]);
+    let info = inbox(&store, other);
+    assert_eq!((info.messages, info.uidnext), (1, 3));
+    assert_eq!(used(&store, other), 1);
+
+    assert!(
+        store
+            .copy(src.id, &[uid(50)], archive.id)
+            .unwrap()
+            .pairs
+            .is_empty()
+    );
+    assert!(matches!(
+        store.copy(src.id, &[uid(2)], MailboxId(999)),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
+fn quota_refuses_append_and_copy_and_skips_full_targets_on_delivery() {
+    let (_dir, store) = open();
+    let small = store.create_account(AccountKind::Personal, 10).unwrap();
+    let roomy = account(&store);
+    let small_inbox = inbox(&store, small).id;
+    append(&store, small_inbox, b"123456", Flags::SEEN).unwrap();
+    match append(&store, small_inbox, b"12345", Flags::empty()) {
+        Err(StoreError::OverQuota { used, adding, limit }) => assert_eq!((used, adding, limit), (6, 5, 10)),
+        other => panic!("{other:?}"),
+    }
+    let outcomes = deliver(&store, &[small, roomy], b"12345");
+    assert_eq!(outcomes[0], DeliveryOutcome::OverQuota { account: small });
+    assert!(matches!(outcomes[1], DeliveryOutcome::Delivered { account, .. } if account == roomy));
+    assert_eq!(ref_count(&store, &BlobId::of(b"12345")), 1);
+    assert!(matches!(
+        store.copy(inbox(&store, roomy).id, &[uid(1)], small_inbox),
+        Err(StoreError::OverQuota { .. })
+    ));
+    // A delivery nobody could take leaves no file behind.
+    let nobody = deliver(&store, &[small], b"far too large for ten bytes");
+    assert_eq!(nobody, [DeliveryOutcome::OverQuota { account: small }]);
+    assert!(!stored_blobs(&store).contains(&BlobId::of(b"far too large for ten bytes")));
+
+    store.set_quota(small, 100).unwrap();
+    append(&store, small_inbox, b"12345", Flags::empty()).unwrap();
+    assert_eq!(store.account(small).unwrap().unwrap().quota_bytes, 100);
+    assert!(matches!(
+        store.set_quota(AccountId(999), 1),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
+fn create_and_rename_mailboxes_with_children() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    let child = store.create_mailbox(id, "Công văn đến/2024/Quý 1", None).unwrap();
+    for name in ["Công văn đến", "Công văn đến/2024"] {
+        assert!(
+            store.mailbox_by_name(id, name).unwrap().is_some(),
+            "parent {name} created"
+        );
+    }
+    assert!(matches!(
+        store.create_mailbox(id, "Công văn đến", None),
+        Err(StoreError::Exists(_))
+    ));
+    assert!(matches!(
+        store.create_mailbox(id, "inbox", None),
+        Err(StoreError::Exists(_))
+    ));
+    assert!(matches!(
+        store.create_mailbox(id, "a//b", None),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.create_mailbox(AccountId(999), "x", None),
+        Err(StoreError::NotFound(_))
+    ));
+
+    let before = store.mailbox(child).unwrap().unwrap();
+    store
+        .rename_mailbox(id, "Công văn đến", "Lưu trữ/Công văn")
+        .unwrap();
+    let after = store.mailbox(child).unwrap().unwrap();
+    assert_eq!(after.name, "Lưu trữ/Công văn/2024/Quý 1");
+    assert_eq!(after.uidvalidity, before.uidvalidity);
+    assert!(store.mailbox_by_name(id, "Công văn đến").unwrap().is_none());
+    assert!(
+        store.mailbox_by_name(id, "Lưu trữ").unwrap().is_some(),
+        "new parent created"
+    );
+
+    assert!(matches!(
+        store.rename_mailbox(id, "Sent", "Drafts"),
+        Err(StoreError::Exists(_))
+    ));
+    assert!(matches!(
+        store.rename_mailbox(id, "Sent", "Sent/x"),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.rename_mailbox(id, "Nope", "Other"),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.rename_mailbox(id, "Sent", "INBOX"),
+        Err(StoreError::Exists(_))
+    ));
+    store.rename_mailbox(id, "Sent", "Sent Items").unwrap();
+    assert_eq!(
+        mailbox(&store, id, "Sent Items").special_use,
+        Some(SpecialUse::Sent)
+    );
+    // "Sentx" is not an inferior of "Sent": a rename must not take it along.
+    store.create_mailbox(id, "Sent Itemsx", None).unwrap();
+    store.rename_mailbox(id, "Sent Items", "Sent").unwrap();
+    assert!(store.mailbox_by_name(id, "Sent Itemsx").unwrap().is_some());
+}
+
+#[test]
+fn renaming_inbox_moves_its_messages_and_leaves_it_empty() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    deliver(&store, &[id], b"first");
+    deliver(&store, &[id], b"second");
+    let before = inbox(&store, id);
+    store.rename_mailbox(id, "inbox", "Old mail").unwrap();
+    let after = inbox(&store, id);
+    assert_eq!(
+        (after.id, after.uidvalidity, after.uidnext),
+        (before.id, before.uidvalidity, 3)
+    );
+    assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));
+    assert!(after.highestmodseq > before.highestmodseq);
+    let old = mailbox(&store, id, "Old mail");
+    assert_ne!(old.uidvalidity, before.uidvalidity);
+    assert_eq!(uids(&store.messages(old.id).unwrap()), [1, 2]);
+    assert_eq!(
+        store
+            .read_blob(&store.message(old.id, uid(2)).unwrap().unwrap().blob)
+            .unwrap(),
+        b"second"
+    );
+    assert_eq!((old.messages, old.size), (2, 11));
+    assert_eq!(used(&store, id), 11);
+    let [DeliveryOutcome::Delivered { uid: next, .. }] = deliver(&store, &[id], b"third")[..] else {
+        panic!()
+    };
+    assert_eq!(next, uid(3), "INBOX UIDs are never reused");
+}
+
+#[test]
+fn deleting_a_mailbox_releases_its_blobs() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    let project = store.create_mailbox(id, "Dự án", None).unwrap();
+    append(&store, project, b"shared", Flags::empty()).unwrap();
+    append(&store, project, b"only here", Flags::empty()).unwrap();
+    deliver(&store, &[id], b"shared");
+    let first = store.mailbox(project).unwrap().unwrap();
+
+    store.create_mailbox(id, "Dự án/Con", None).unwrap();
+    assert!(
+        matches!(store.delete_mailbox(id, "Dự án"), Err(StoreError::Invalid(_))),
+        "has children"
+    );
+    store.delete_mailbox(id, "Dự án/Con").unwrap();
+    store.delete_mailbox(id, "Dự án").unwrap();
+
+    assert!(store.mailbox(project).unwrap().is_none());
+    assert!(store.messages(project).is_err());
+    assert_eq!(stored_blobs(&store), [BlobId::of(b"shared")]);
+    assert_eq!(ref_count(&store, &BlobId::of(b"shared")), 1);
+    assert_eq!(used(&store, id), 6);
+    assert!(matches!(
+        store.delete_mailbox(id, "INBOX"),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.delete_mailbox(id, "Dự án"),
+        Err(StoreError::NotFound(_))
+    ));
+
+    let again = store.create_mailbox(id, "Dự án", None).unwrap();
+    let again = store.mailbox(again).unwrap().unwrap();
+    assert_ne!(
+        again.uidvalidity, first.uidvalidity,
+        "a recreated mailbox gets a new UIDVALIDITY"
+    );
+    assert_eq!(again.uidnext, 1);
+}
+
+#[test]
+fn deleting_a_mailbox_while_messages_arrive_keeps_counts_exact() {
+    let (_dir, store) = open();
+    let store = Arc::new(store);
+    let id = account(&store);
+    let target = store.create_mailbox(id, "Tạm", None).unwrap();
+    let appender = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let mut appended = 0;
+            for i in 0..200 {
+                match append(&store, target, format!("message {i}").as_bytes(), Flags::empty()) {
+                    Ok(_) => appended += 1,
+                    Err(StoreError::NotFound(_)) => break,
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+            appended
+        })
+    };
+    while store.mailbox(target).unwrap().unwrap().messages < 20 {
+        std::thread::yield_now();
+    }
+    store.delete_mailbox(id, "Tạm").unwrap();
+    let appended = appender.join().unwrap();
+    assert!(appended >= 20);
+    assert_eq!(used(&store, id), 0, "every deleted message left the usage");
+    // Any write flushes; blobs of appends refused after the delete go with it.
+    store.set_quota(id, 100 * MB).unwrap();
+    assert!(stored_blobs(&store).is_empty());
+    assert_eq!(store.trees.refs.len(), 0);
+}
+
+#[test]
+fn subscriptions() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    store.set_subscribed(id, "Junk", false).unwrap();
+    assert!(!mailbox(&store, id, "Junk").subscribed);
+    store.set_subscribed(id, "inbox", true).unwrap();
+    assert!(matches!(
+        store.set_subscribed(id, "Nope", true),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
+fn changes_are_announced_after_writes() {
+    let (_dir, store) = open();
+    let id = account(&store);
+    let mb = inbox(&store, id).id;
+    let mut changes = store.subscribe();
+    deliver(&store, &[id], b"hello");
+    let new = changes.try_recv().unwrap();
+    assert_eq!(
+        new,
+        Change {
+            account: id,
+            mailbox: mb,
+            kind: ChangeKind::New,
+            modseq: 2
+        }
+    );
+    store_flags(&store, mb, &[uid(1)], FlagOp::Add, Flags::DELETED);
+    assert_eq!(changes.try_recv().unwrap().kind, ChangeKind::Flags);
+    store.expunge(mb, None).unwrap();
+    let expunge = changes.try_recv().unwrap();
+    assert_eq!((expunge.kind, expunge.modseq), (ChangeKind::Expunge, 4));
+    store.create_mailbox(id, "Mới", None).unwrap();
+    assert_eq!(changes.try_recv().unwrap().kind, ChangeKind::MailboxList);
+    assert!(changes.try_recv().is_err(), "nothing else was announced");
+}
+
+#[test]
+fn enqueue_keeps_a_blob_reference() {
+    let (_dir, store) = open();
+    let from = account(&store);
+    let recipients = ["a@example.org".to_string(), "b@example.net".to_string()];
+    let outbound = Outbound {
+        bytes: b"outbound",
+        sender: "tuanna.sttt@thanhhoa.gov.vn",
+        recipients: &recipients,
+        submitted_by: Some(from),
+    };
+    let first = store.enqueue(&outbound).unwrap();
+    let second = store.enqueue(&outbound).unwrap();
+    assert_eq!((first, second), (QueueId(1), QueueId(2)));
+    let queue = store.queue().unwrap();
+    assert_eq!(queue.len(), 2);
+    assert_eq!(queue[0].recipients, recipients);
+    assert_eq!(
+        (queue[0].size, queue[0].attempts, queue[0].queued_at),
+        (8, 0, queue[0].next_attempt)
+    );
+    assert_eq!(ref_count(&store, &BlobId::of(b"outbound")), 2);
+    assert_eq!(store.read_blob(&queue[1].blob).unwrap(), b"outbound");
+    let nobody = Outbound {
+        recipients: &[],
+        ..outbound
+    };
+    assert!(matches!(store.enqueue(&nobody), Err(StoreError::Invalid(_))));
+}
+
+#[test]
+fn orphan_collection_removes_unreferenced_files_only() {
+    let (dir, store) = open();
+    let id = account(&store);
+    deliver(&store, &[id], b"kept");
+    // A crash between the blob's put and its transaction leaves these behind.
+    store.blobs.put(&Contents::new(b"orphan")).unwrap();
+    let partial = BlobId::of(b"partial").to_hex();
+    let partial_path = dir
+        .path()
+        .join("blobs")
+        .join(&partial[..2])
+        .join(format!(".tmp-{partial}-1-0"));
+    std::fs::write(&partial_path, b"part").unwrap();
+
+    assert_eq!(store.collect_orphans().unwrap(), 2);
+    assert_eq!(stored_blobs(&store), [BlobId::of(b"kept")]);
+    assert!(!partial_path.exists());
+    assert_eq!(store.collect_orphans().unwrap(), 0);
+}
+
+#[test]
+fn a_released_blob_delivered_again_is_kept() {
+    // An expunge drops the last reference while another delivery of the same bytes
+    // is in flight: the file must survive for the new reference.
+    let (_dir, store) = open();
+    let store = Arc::new(store);
+    let id = account(&store);
+    let mb = inbox(&store, id).id;
+    for round in 0..50 {
+        let [DeliveryOutcome::Delivered { uid: first, .. }] = deliver(&store, &[id], b"same bytes")[..]
+        else {
+            panic!()
+        };
+        store_flags(&store, mb, &[first], FlagOp::Add, Flags::DELETED);
+        let expunger = {
+            let store = store.clone();
+            std::thread::spawn(move || store.expunge(mb, None).unwrap())
+        };
+        deliver(&store, &[id], b"same bytes");
+        expunger.join().unwrap();
+        let remaining = store.messages(mb).unwrap();
+        assert_eq!(remaining.len(), 1, "round {round}");
+        assert_eq!(
+            store.read_blob(&remaining[0].blob).unwrap(),
+            b"same bytes",
+            "round {round}"
+        );
+        store_flags(&store, mb, &[remaining[0].uid], FlagOp::Add, Flags::DELETED);
+        store.expunge(mb, None).unwrap();
+        assert!(stored_blobs(&store).is_empty(), "round {round}");
+    }
+}
+
+/// Durable deliveries per second with 8 writers. Run with
+/// `cargo test -p congvu-store --release -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn durable_delivery_throughput() {
+    let (_dir, store) = open();
+    let store = Arc::new(store);
+    let targets: Vec<AccountId> = (0..8).map(|_| account(&store)).collect();
+    let body = vec![b'x'; 10 * 1024];
+    for writers in [1usize, 8, 20] {
+        let per_writer = 2000 / writers;
+        let started = Instant::now();
+        let threads: Vec<_> = (0..writers)
+            .map(|w| {
+                let (store, targets, mut body) = (store.clone(), targets.clone(), body.clone());
+                std::thread::spawn(move || {
+                    for i in 0..per_writer {
+                        body[..16].copy_from_slice(format!("{writers:02}{w:04}{i:010}").as_bytes());
+                        deliver(&store, &[targets[w % targets.len()]], &body);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let rate = (per_writer * writers) as f64 / started.elapsed().as_secs_f64();
+        println!("{writers} writer(s): {rate:.0} durable deliveries/s (10 KB)");
+    }
+}

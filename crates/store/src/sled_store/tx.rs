@@ -1,0 +1,404 @@
+//! The sled trees of the store, their key layout, and a typed view of them inside a
+//! transaction.
+//!
+//! | tree                  | key                            | value                    |
+//! |-----------------------|--------------------------------|--------------------------|
+//! | `store.meta`          | counter name                   | u64 big-endian           |
+//! | `store.accounts`      | AccountId (u64 BE)             | JSON [`AccountStorage`]  |
+//! | `store.mailboxes`     | MailboxId (u64 BE)             | JSON [`MailboxInfo`]     |
+//! | `store.mailbox_names` | AccountId BE ‖ UTF-8 name      | MailboxId (u64 BE)       |
+//! | `store.messages`      | MailboxId BE ‖ UID (u32 BE)    | JSON [`MessageMeta`]     |
+//! | `store.blob_refs`     | BlobId (32 bytes)              | reference count, u64 BE  |
+//! | `store.queue`         | QueueId (u64 BE)               | JSON [`QueueEntry`]      |
+//!
+//! Big-endian ids make a prefix scan return a mailbox's messages in UID order and an
+//! account's mailboxes together, outside transactions; inside one, every access is a
+//! point read (sled transactions cannot range-scan). Records are JSON so that fields
+//! can be added later without a migration; counters and ids, which are read on every
+//! write, are fixed-width binary.
+
+use crate::{
+    AccountId, AccountStorage, BlobId, HIERARCHY_SEPARATOR, MailboxId, MailboxInfo, MessageMeta, QueueEntry,
+    SpecialUse, StoreError, Uid,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+
+pub(super) const NEXT_ACCOUNT: &[u8] = b"next_account";
+pub(super) const NEXT_MAILBOX: &[u8] = b"next_mailbox";
+pub(super) const NEXT_QUEUE: &[u8] = b"next_queue";
+/// The last UIDVALIDITY handed out (any mailbox).
+const LAST_UIDVALIDITY: &[u8] = b"last_uidvalidity";
+
+/// Why a transaction closure gave up.
+#[derive(Debug)]
+pub(super) enum Abort {
+    Store(StoreError),
+    /// The snapshot read before the transaction no longer matches; scan again.
+    Stale,
+}
+
+impl From<StoreError> for ConflictableTransactionError<Abort> {
+    fn from(error: StoreError) -> Self {
+        ConflictableTransactionError::Abort(Abort::Store(error))
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> Self {
+        match error {
+            sled::Error::Io(e) => StoreError::Io(e),
+            other => StoreError::Db(other.to_string()),
+        }
+    }
+}
+
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<Abort>>;
+
+pub(super) fn stale<T>() -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(Abort::Stale))
+}
+
+pub(super) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
+}
+
+pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub(super) fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt(format!("{what}: expected 8 bytes, found {}", bytes.len())))
+}
+
+pub(super) fn name_key(account: AccountId, name: &str) -> Vec<u8> {
+    let mut key = account.0.to_be_bytes().to_vec();
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+pub(super) fn message_key(mailbox: MailboxId, uid: Uid) -> [u8; 12] {
+    let mut key = [0u8; 12];
+    key[..8].copy_from_slice(&mailbox.0.to_be_bytes());
+    key[8..].copy_from_slice(&uid.get().to_be_bytes());
+    key
+}
+
+/// The store's trees.
+pub(super) struct Trees {
+    pub meta: sled::Tree,
+    pub accounts: sled::Tree,
+    pub mailboxes: sled::Tree,
+    pub names: sled::Tree,
+    pub messages: sled::Tree,
+    pub refs: sled::Tree,
+    pub queue: sled::Tree,
+}
+
+impl Trees {
+    pub fn open(db: &sled::Db) -> sled::Result<Trees> {
+        Ok(Trees {
+            meta: db.open_tree("store.meta")?,
+            accounts: db.open_tree("store.accounts")?,
+            mailboxes: db.open_tree("store.mailboxes")?,
+            names: db.open_tree("store.mailbox_names")?,
+            messages: db.open_tree("store.messages")?,
+            refs: db.open_tree("store.blob_refs")?,
+            queue: db.open_tree("store.queue")?,
+        })
+    }
+
+    /// Runs `body` as one serialisable transaction over every tree. sled runs
+    /// transactions one at a time (a process-wide lock), so the body must only touch
+    /// sled: never a file, never a wait.
+    pub fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, Abort> {
+        (
+            &self.meta,
+            &self.accounts,
+            &self.mailboxes,
+            &self.names,
+            &self.messages,
+            &self.refs,
+            &self.queue,
+        )
+            .transaction(|(meta, accounts, mailboxes, names, messages, refs, queue)| {
+                body(&Tx {
+                    meta,
+                    accounts,
+                    mailboxes,
+                    names,
+                    messages,
+                    refs,
+                    queue,
+                })
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(abort) => abort,
+                TransactionError::Storage(e) => Abort::Store(e.into()),
+            })
+    }
+
+    pub fn mailbox(&self, id: MailboxId) -> Result<Option<MailboxInfo>, StoreError> {
+        self.mailboxes
+            .get(id.0.to_be_bytes())?
+            .map(|v| decode(&v, "mailbox record"))
+            .transpose()
+    }
+
+    pub fn mailbox_id(&self, account: AccountId, name: &str) -> Result<Option<MailboxId>, StoreError> {
+        self.names
+            .get(name_key(account, name))?
+            .map(|v| decode_u64(&v, "mailbox name record").map(MailboxId))
+            .transpose()
+    }
+
+    /// Every message of a mailbox in UID order: one prefix scan.
+    pub fn messages_of(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>, StoreError> {
+        self.messages
+            .scan_prefix(mailbox.0.to_be_bytes())
+            .map(|item| decode(&item?.1, "message record"))
+            .collect()
+    }
+
+    pub fn message(&self, mailbox: MailboxId, uid: Uid) -> Result<Option<MessageMeta>, StoreError> {
+        self.messages
+            .get(message_key(mailbox, uid))?
+            .map(|v| decode(&v, "message record"))
+            .transpose()
+    }
+
+    /// Names and ids of the account's mailboxes whose name starts with `prefix`, in
+    /// byte order of the name.
+    pub fn names_with_prefix(
+        &self,
+        account: AccountId,
+        prefix: &str,
+    ) -> Result<Vec<(String, MailboxId)>, StoreError> {
+        self.names
+            .scan_prefix(name_key(account, prefix))
+            .map(|item| {
+                let (key, value) = item?;
+                let name = key
+                    .get(8..)
+                    .and_then(|n| std::str::from_utf8(n).ok())
+                    .ok_or_else(|| StoreError::Corrupt("mailbox name key is not UTF-8".into()))?;
+                Ok((
+                    name.to_owned(),
+                    MailboxId(decode_u64(&value, "mailbox name record")?),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The trees as seen inside one transaction, with typed accessors.
+pub(super) struct Tx<'a> {
+    meta: &'a TransactionalTree,
+    accounts: &'a TransactionalTree,
+    mailboxes: &'a TransactionalTree,
+    names: &'a TransactionalTree,
+    messages: &'a TransactionalTree,
+    refs: &'a TransactionalTree,
+    queue: &'a TransactionalTree,
+}
+
+impl Tx<'_> {
+    /// The next value of a counter; the first is 1.
+    pub fn next_id(&self, counter: &[u8]) -> TxResult<u64> {
+        let last = match self.meta.get(counter)? {
+            Some(v) => decode_u64(&v, "counter")?,
+            None => 0,
+        };
+        let next = last + 1;
+        self.meta.insert(counter, &next.to_be_bytes())?;
+        Ok(next)
+    }
+
+    /// A UIDVALIDITY never handed out before: the current Unix time, or one more than
+    /// the last one when that is later (several mailboxes created in one second, or a
+    /// clock set back) — so a mailbox deleted and created again gets a new one
+    /// (RFC 3501 §2.3.1.1).
+    fn next_uidvalidity(&self, now: i64) -> TxResult<u32> {
+        let last = match self.meta.get(LAST_UIDVALIDITY)? {
+            Some(v) => decode_u64(&v, "uidvalidity counter")?,
+            None => 0,
+        };
+        let next = (last + 1).max(u64::try_from(now).unwrap_or(0));
+        let Ok(value) = u32::try_from(next) else {
+            return Err(StoreError::Invalid("UIDVALIDITY values exhausted".into()).into());
+        };
+        self.meta.insert(LAST_UIDVALIDITY, &next.to_be_bytes())?;
+        Ok(value)
+    }
+
+    pub fn account(&self, id: AccountId) -> TxResult<AccountStorage> {
+        match self.accounts.get(id.0.to_be_bytes())? {
+            Some(v) => Ok(decode(&v, "account record")?),
+            None => Err(StoreError::NotFound(format!("account {}", id.0)).into()),
+        }
+    }
+
+    pub fn put_account(&self, account: &AccountStorage) -> TxResult<()> {
+        self.accounts
+            .insert(&account.id.0.to_be_bytes(), encode(account)?)?;
+        Ok(())
+    }
+
+    pub fn mailbox(&self, id: MailboxId) -> TxResult<MailboxInfo> {
+        match self.mailboxes.get(id.0.to_be_bytes())? {
+            Some(v) => Ok(decode(&v, "mailbox record")?),
+            None => Err(StoreError::NotFound(format!("mailbox {}", id.0)).into()),
+        }
+    }
+
+    pub fn put_mailbox(&self, info: &MailboxInfo) -> TxResult<()> {
+        self.mailboxes.insert(&info.id.0.to_be_bytes(), encode(info)?)?;
+        Ok(())
+    }
+
+    pub fn mailbox_id(&self, account: AccountId, name: &str) -> TxResult<Option<MailboxId>> {
+        match self.names.get(name_key(account, name))? {
+            Some(v) => Ok(Some(MailboxId(decode_u64(&v, "mailbox name record")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates a mailbox; the caller has checked that the name is free.
+    pub fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+        now: i64,
+    ) -> TxResult<MailboxInfo> {
+        let info = MailboxInfo {
+            id: MailboxId(self.next_id(NEXT_MAILBOX)?),
+            account,
+            name: name.to_owned(),
+            uidvalidity: self.next_uidvalidity(now)?,
+            uidnext: 1,
+            // RFC 7162 §3.1.1: a mod-sequence value is at least 1.
+            highestmodseq: 1,
+            special_use,
+            subscribed: true,
+            messages: 0,
+            unseen: 0,
+            size: 0,
+        };
+        self.put_mailbox(&info)?;
+        self.names
+            .insert(name_key(account, name), &info.id.0.to_be_bytes())?;
+        Ok(info)
+    }
+
+    /// Creates the missing superiors of `name` (`a` and `a/b` for `a/b/c`), as
+    /// RFC 3501 §6.3.3 asks of CREATE, so no name ever lacks its parent.
+    pub fn create_parents(&self, account: AccountId, name: &str, now: i64) -> TxResult<Vec<MailboxInfo>> {
+        let mut created = Vec::new();
+        for (end, _) in name.match_indices(HIERARCHY_SEPARATOR) {
+            let parent = &name[..end];
+            if self.mailbox_id(account, parent)?.is_none() {
+                created.push(self.create_mailbox(account, parent, None, now)?);
+            }
+        }
+        Ok(created)
+    }
+
+    /// Points `name` at the mailbox and records the name in it.
+    pub fn rename(&self, info: &mut MailboxInfo, name: &str) -> TxResult<()> {
+        self.names.remove(name_key(info.account, &info.name))?;
+        self.names
+            .insert(name_key(info.account, name), &info.id.0.to_be_bytes())?;
+        info.name = name.to_owned();
+        self.put_mailbox(info)
+    }
+
+    /// Removes the mailbox record and its name (its messages are the caller's).
+    pub fn remove_mailbox(&self, info: &MailboxInfo) -> TxResult<()> {
+        self.names.remove(name_key(info.account, &info.name))?;
+        self.mailboxes.remove(&info.id.0.to_be_bytes())?;
+        Ok(())
+    }
+
+    pub fn message(&self, mailbox: MailboxId, uid: Uid) -> TxResult<Option<MessageMeta>> {
+        match self.messages.get(message_key(mailbox, uid))? {
+            Some(v) => Ok(Some(decode(&v, "message record")?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_message(&self, mailbox: MailboxId, meta: &MessageMeta) -> TxResult<()> {
+        self.messages
+            .insert(&message_key(mailbox, meta.uid), encode(meta)?)?;
+        Ok(())
+    }
+
+    /// Adds a message to `info` under the next UID and a new modseq, keeping the
+    /// mailbox counters exact; the caller writes `info` back. `uid` and `modseq` of
+    /// `meta` are replaced.
+    pub fn add_message(&self, info: &mut MailboxInfo, mut meta: MessageMeta) -> TxResult<Uid> {
+        let (Some(uid), Some(uidnext)) = (Uid::new(info.uidnext), info.uidnext.checked_add(1)) else {
+            return Err(StoreError::Invalid(format!("mailbox {} has no UIDs left", info.name)).into());
+        };
+        info.uidnext = uidnext;
+        info.highestmodseq += 1;
+        meta.uid = uid;
+        meta.modseq = info.highestmodseq;
+        info.messages += 1;
+        if !meta.flags.contains(crate::Flags::SEEN) {
+            info.unseen += 1;
+        }
+        info.size += meta.size;
+        self.put_message(info.id, &meta)?;
+        Ok(uid)
+    }
+
+    /// Removes a message from `info`, keeping the counters exact (the caller bumps
+    /// HIGHESTMODSEQ once per operation and writes `info` back).
+    pub fn remove_message(&self, info: &mut MailboxInfo, meta: &MessageMeta) -> TxResult<()> {
+        self.messages.remove(&message_key(info.id, meta.uid))?;
+        info.messages = info.messages.saturating_sub(1);
+        if !meta.flags.contains(crate::Flags::SEEN) {
+            info.unseen = info.unseen.saturating_sub(1);
+        }
+        info.size = info.size.saturating_sub(meta.size);
+        Ok(())
+    }
+
+    pub fn ref_count(&self, blob: &BlobId) -> TxResult<u64> {
+        match self.refs.get(blob.0)? {
+            Some(v) => Ok(decode_u64(&v, "blob reference count")?),
+            None => Ok(0),
+        }
+    }
+
+    pub fn add_refs(&self, blob: &BlobId, count: u64) -> TxResult<()> {
+        let total = self.ref_count(blob)? + count;
+        self.refs.insert(&blob.0, &total.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Drops one reference; true when it was the last (its key is then gone, and the
+    /// file may be removed once this transaction is durable).
+    pub fn release_ref(&self, blob: &BlobId) -> TxResult<bool> {
+        match self.ref_count(blob)? {
+            0 | 1 => {
+                self.refs.remove(&blob.0)?;
+                Ok(true)
+            }
+            n => {
+                self.refs.insert(&blob.0, &(n - 1).to_be_bytes())?;
+                Ok(false)
+            }
+        }
+    }
+
+    pub fn put_queue(&self, entry: &QueueEntry) -> TxResult<()> {
+        self.queue.insert(&entry.id.0.to_be_bytes(), encode(entry)?)?;
+        Ok(())
+    }
+}
