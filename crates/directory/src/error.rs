@@ -1,0 +1,54 @@
+//! [`DirectoryError`]: user faults (`NotFound`, `Exists`, `Invalid`) kept apart from
+//! server faults (`Store`, `Db`) so callers can pick the reply and the log level.
+
+use congvu_policy::NamingError;
+use sled::transaction::TransactionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already exists: {0}")]
+    Exists(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] congvu_store::StoreError),
+    #[error("directory database error: {0}")]
+    Db(String),
+}
+
+impl DirectoryError {
+    /// True for faults of the server (disk, database, corrupt record), false for faults
+    /// of the request.
+    pub fn is_server_fault(&self) -> bool {
+        match self {
+            DirectoryError::Store(e) => e.is_server_fault(),
+            DirectoryError::Db(_) => true,
+            DirectoryError::NotFound(_) | DirectoryError::Exists(_) | DirectoryError::Invalid(_) => false,
+        }
+    }
+}
+
+impl From<sled::Error> for DirectoryError {
+    fn from(e: sled::Error) -> DirectoryError {
+        DirectoryError::Db(e.to_string())
+    }
+}
+
+impl From<TransactionError<DirectoryError>> for DirectoryError {
+    fn from(e: TransactionError<DirectoryError>) -> DirectoryError {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<NamingError> for DirectoryError {
+    fn from(e: NamingError) -> DirectoryError {
+        DirectoryError::Invalid(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, DirectoryError>;
