@@ -1,0 +1,69 @@
+//! # congvu-smtp — SMTP ingress
+//!
+//! Owns the three SMTP listeners ([`ListenerKind`]): **MX** (port 25, RFC 5321) takes
+//! mail from other servers for local recipients only; **submission** (587, RFC 6409
+//! with STARTTLS, RFC 3207) and **submissions** (465, implicit TLS, RFC 8314) take
+//! mail from the province's officials after AUTH PLAIN/LOGIN (RFC 4954), for local
+//! recipients and, through the durable outbound queue, for anyone. Extensions:
+//! PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531),
+//! ENHANCEDSTATUSCODES (RFC 2034, RFC 3463). Outbound delivery is not here.
+//!
+//! ## Session states
+//!
+//! ```text
+//!  connect ─(465: TLS handshake first)─► Connected ──EHLO/HELO──► Greeted ◄─────────────┐
+//!                                           ▲                     │  │  │               │
+//!              TLS handshake; greeting,     │                     │  │  └─AUTH─► Auth ──┤ 235, 535, 501
+//!              AUTH and input forgotten ◄───┴── STARTTLS (220) ◄──┘  │   (587/465, TLS;  │
+//!                                                                    │    334 challenges)│
+//!                                                                MAIL FROM              │
+//!                                                                    ▼                  │
+//!                                                                  Mail ◄─┐ RCPT TO     │
+//!                                                                    ├────┘             │
+//!                                                                    │ DATA (354, ≥1 RCPT accepted)
+//!                                                                    ▼                  │
+//!                                                                  Data ── CRLF.CRLF: ──┘
+//!                                                                    store, 250 / 4xx / 5xx
+//!
+//!  RSET: back to Greeted (Connected before any EHLO). EHLO/HELO: Greeted.
+//!  QUIT (221), limits, idle timeout, shutdown (421): close.
+//! ```
+//!
+//! ## Invariants
+//! - **`250` after DATA means durable**: local copies are delivered by the store and
+//!   remote recipients queued before the reply is written; on any store failure the
+//!   reply is `451` and nothing is acknowledged.
+//! - **The body is never altered**: only `Return-Path:` (local copies) and
+//!   `Received:` are prepended; the transparency dots are removed (RFC 5321 §4.5.2)
+//!   and nothing else — line endings are kept byte for byte.
+//! - **Only `CRLF.CRLF` ends DATA**, so bare-LF tricks cannot smuggle a second
+//!   message (see [`parse::DataReader`]).
+//! - **No relay**: a recipient outside the local domains needs an authenticated
+//!   submitter; AUTH exists only on submission, only over TLS.
+//! - **Nothing read before a TLS handshake survives it** (RFC 3207 §4.2).
+//! - **Bounded resources**: command lines, messages, recipients, errors, commands
+//!   without mail, idle time, failed logins — see [`SmtpConfig`].
+//! - **Bad input gets a reply, never a panic**; passwords and bodies are never logged.
+//!
+//! ## Layout
+//! [`parse`] is I/O-free (commands, lines, DATA, SASL). `session` is the state
+//! machine, one file per verb. `server` owns sockets, TLS, timeouts and shutdown.
+
+mod config;
+pub mod parse;
+pub mod reply;
+mod server;
+mod session;
+
+use std::sync::Arc;
+
+pub use config::SmtpConfig;
+pub use reply::Reply;
+pub use server::{ListenerKind, serve};
+
+/// What every session needs: its limits, the store and the directory.
+pub struct SmtpContext {
+    pub config: SmtpConfig,
+    pub store: Arc<dyn congvu_store::MailStore>,
+    pub directory: Arc<congvu_directory::Directory>,
+}

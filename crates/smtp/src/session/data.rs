@@ -1,0 +1,194 @@
+//! DATA (RFC 5321 §4.1.1.4): reading is the driver's job with a [`DataReader`];
+//! this file opens the phase and, at the terminating dot, stores the message.
+//!
+//! `250` is sent only after everything is durable: local copies delivered by the
+//! store and remote recipients queued, both inside one blocking task.
+//!
+//! Over quota at DATA (the mailbox filled up after RCPT): SMTP has one reply for all
+//! recipients of a DATA. If no copy was stored anywhere the reply is `552 5.2.2`;
+//! if some copy was, the reply is `250` — a failure would make the client send it
+//! again to everybody — and the lost recipients are logged (a bounce to the sender
+//! comes with outbound delivery).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use chrono::Local;
+use congvu_store::{Delivery, DeliveryOutcome, Outbound, QueueId};
+use tracing::{error, info, warn};
+
+use super::trace::return_path;
+use super::{Action, Envelope, Session, State};
+use crate::parse::{DataOutcome, DataReader, ReversePath};
+use crate::reply::Reply;
+
+/// What the store made of one message.
+struct Stored {
+    queue: Option<QueueId>,
+    outcomes: Vec<DeliveryOutcome>,
+}
+
+impl Session {
+    pub(super) fn data(&mut self) -> Action {
+        let envelope = match std::mem::replace(&mut self.state, State::Greeted) {
+            State::Mail(envelope) if envelope.recipient_count() > 0 => envelope,
+            // RFC 5321 §3.3: 554 when every RCPT was refused, 503 when none was sent.
+            State::Mail(envelope) => {
+                let reply = if envelope.attempted > 0 {
+                    Reply::NO_VALID_RECIPIENTS
+                } else {
+                    Reply::NEED_RCPT
+                };
+                self.state = State::Mail(envelope);
+                return Action::Reply(reply);
+            }
+            other => {
+                self.state = other;
+                return Action::Reply(Reply::NEED_MAIL);
+            }
+        };
+        let mut prefix = if envelope.remote.is_empty() {
+            return_path(&envelope.from)
+        } else {
+            Vec::new()
+        };
+        prefix.extend_from_slice(&self.received(&envelope, &Local::now()));
+        let reader = DataReader::new(prefix, self.ctx.config.max_message_bytes);
+        self.state = State::Data(envelope);
+        Action::ReadData(Reply::START_DATA, reader)
+    }
+
+    pub(super) async fn finish_transaction(&mut self, outcome: DataOutcome) -> Action {
+        let idle = self.idle_state();
+        let envelope = match std::mem::replace(&mut self.state, idle) {
+            State::Data(envelope) => envelope,
+            other => {
+                self.state = other;
+                return Action::Reply(Reply::BAD_SEQUENCE);
+            }
+        };
+        let (message, size) = match outcome {
+            DataOutcome::Message { bytes, size } => (bytes, size),
+            DataOutcome::TooBig { size } => {
+                self.log_transaction(&envelope, size, "too_big", None, "");
+                return Action::Reply(Reply::MESSAGE_TOO_BIG);
+            }
+        };
+        let Some(stored) = self.store_message(&envelope, message).await else {
+            self.log_transaction(&envelope, size, "failed", None, "");
+            return Action::Reply(Reply::LOCAL_ERROR);
+        };
+        let mut uids = Vec::new();
+        for outcome in &stored.outcomes {
+            match outcome {
+                DeliveryOutcome::Delivered { account, uid, .. } => uids.push(format!("{}:{uid}", account.0)),
+                DeliveryOutcome::OverQuota { account } => warn!(
+                    id = %envelope.id,
+                    account = account.0,
+                    "recipient over quota at DATA, copy not stored"
+                ),
+            }
+        }
+        let uids = uids.join(",");
+        if uids.is_empty() && stored.queue.is_none() {
+            self.log_transaction(&envelope, size, "over_quota", None, "");
+            return Action::Reply(Reply::MAILBOX_FULL);
+        }
+        let some_over_quota = stored
+            .outcomes
+            .iter()
+            .any(|o| matches!(o, DeliveryOutcome::OverQuota { .. }));
+        let outcome = if some_over_quota { "partial" } else { "accepted" };
+        self.log_transaction(&envelope, size, outcome, stored.queue, &uids);
+        Action::Reply(Reply::new(
+            250,
+            (2, 0, 0),
+            format!("OK queued as {}", envelope.id),
+        ))
+    }
+
+    /// Queues the remote copy and delivers the local ones; `None` (already logged)
+    /// when anything failed, in which case nothing may be acknowledged.
+    async fn store_message(&self, envelope: &Envelope, message: Vec<u8>) -> Option<Stored> {
+        let store = Arc::clone(&self.ctx.store);
+        let sender = match &envelope.from {
+            ReversePath::Null => String::new(),
+            ReversePath::Mailbox(mailbox) => mailbox.to_string(),
+        };
+        let remote = envelope.remote.clone();
+        let targets: Vec<_> = envelope.local.iter().map(|r| r.account).collect();
+        let submitted_by = self.auth.as_ref().map(|a| a.account);
+        // Local copies lack Return-Path when a remote copy shares the buffer.
+        let local_prefix = (!remote.is_empty() && !targets.is_empty()).then(|| return_path(&envelope.from));
+        let now = Local::now();
+        let task = tokio::task::spawn_blocking(move || -> congvu_store::Result<Stored> {
+            let queue = if remote.is_empty() {
+                None
+            } else {
+                Some(store.enqueue(&Outbound {
+                    bytes: &message,
+                    sender: &sender,
+                    recipients: &remote,
+                    submitted_by,
+                })?)
+            };
+            let outcomes = if targets.is_empty() {
+                Vec::new()
+            } else {
+                let bytes: Cow<'_, [u8]> = match local_prefix {
+                    Some(mut prefixed) => {
+                        prefixed.extend_from_slice(&message);
+                        Cow::Owned(prefixed)
+                    }
+                    None => Cow::Borrowed(&message),
+                };
+                store.deliver(&Delivery {
+                    bytes: &bytes,
+                    internal_date: now.timestamp(),
+                    internal_date_offset: now.offset().local_minus_utc(),
+                    targets: &targets,
+                })?
+            };
+            Ok(Stored { queue, outcomes })
+        });
+        match task.await {
+            Ok(Ok(stored)) => Some(stored),
+            Ok(Err(e)) if e.is_server_fault() => {
+                error!(id = %envelope.id, error = %e, "storing the message failed");
+                None
+            }
+            Ok(Err(e)) => {
+                warn!(id = %envelope.id, error = %e, "store refused the message");
+                None
+            }
+            Err(e) => {
+                error!(id = %envelope.id, error = %e, "delivery task failed");
+                None
+            }
+        }
+    }
+
+    /// The one log line per finished transaction. Stable field names; never the
+    /// body, never a credential.
+    fn log_transaction(
+        &self,
+        envelope: &Envelope,
+        size: u64,
+        outcome: &str,
+        queue: Option<QueueId>,
+        uids: &str,
+    ) {
+        info!(
+            session = %self.id,
+            listener = self.kind.name(),
+            id = %envelope.id,
+            from = %envelope.from,
+            rcpt_count = envelope.recipient_count(),
+            size,
+            outcome,
+            queue = queue.map(|q| q.0),
+            uids,
+            "smtp transaction"
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! MAIL FROM (RFC 5321 §4.1.1.2): opens a transaction.
+
+use tracing::debug;
+
+use super::{Action, Envelope, Session, State};
+use crate::parse::{MailParams, ReversePath};
+use crate::reply::Reply;
+
+impl Session {
+    pub(super) fn mail(&mut self, from: ReversePath, params: MailParams) -> Action {
+        match self.check_mail(&from, &params) {
+            Ok(()) => {
+                let id = format!("{}.{}", self.id, self.transactions);
+                self.transactions += 1;
+                self.commands_without_mail = 0;
+                self.state = State::Mail(Envelope {
+                    id,
+                    from,
+                    params,
+                    local: Vec::new(),
+                    remote: Vec::new(),
+                    accepted: 0,
+                    attempted: 0,
+                });
+                Action::Reply(Reply::SENDER_OK)
+            }
+            Err(reply) => {
+                debug!(from = %from, code = reply.code, "MAIL refused");
+                Action::Reply(reply)
+            }
+        }
+    }
+
+    fn check_mail(&self, from: &ReversePath, params: &MailParams) -> Result<(), Reply> {
+        // RFC 5321 §4.1.4: a session with transactions starts with EHLO/HELO.
+        let Some(greeting) = &self.helo else {
+            return Err(Reply::HELO_FIRST);
+        };
+        if !matches!(self.state, State::Greeted) {
+            return Err(Reply::NESTED_MAIL);
+        }
+        if self.kind.is_submission() {
+            // RFC 3207 §4, RFC 6409 §4.3: submission needs TLS, then AUTH.
+            if self.tls.is_none() {
+                return Err(Reply::TLS_REQUIRED);
+            }
+            if self.auth.is_none() {
+                return Err(Reply::AUTH_REQUIRED);
+            }
+        }
+        // Parameters are ESMTP extensions, negotiated by EHLO only.
+        if !greeting.extended && *params != MailParams::default() {
+            return Err(Reply::UNKNOWN_PARAMETER);
+        }
+        // RFC 1870 §6.2: a declared size over the limit is refused at MAIL.
+        if params
+            .size
+            .is_some_and(|size| size > self.ctx.config.max_message_bytes)
+        {
+            return Err(Reply::MESSAGE_TOO_BIG);
+        }
+        match (from, &self.auth) {
+            (ReversePath::Mailbox(mailbox), _) if !mailbox.is_ascii() && !params.smtputf8 => {
+                Err(Reply::NON_ASCII_WITHOUT_SMTPUTF8)
+            }
+            // Bounces come from servers, never from a person's mail client.
+            (ReversePath::Null, Some(_)) => Err(Reply::NULL_SENDER_DENIED),
+            // RFC 6409 §6.1: the submission server may check that the sender is
+            // the authenticated user's own address.
+            (ReversePath::Mailbox(mailbox), Some(account))
+                if !self.ctx.directory.may_send_as(account, &mailbox.to_string()) =>
+            {
+                Err(Reply::SENDER_NOT_OWNED)
+            }
+            _ => Ok(()),
+        }
+    }
+}
