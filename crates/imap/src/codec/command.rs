@@ -1,0 +1,223 @@
+//! Typed client commands: what the parser produces and the session executes.
+
+use congvu_directory::Secret;
+use congvu_store::{FlagOp, Flags};
+
+use super::datetime::DateTime;
+use super::fetch::FetchAttr;
+use super::search::SearchKey;
+use super::sequence::SequenceSet;
+
+/// A command tag: 1*<ASTRING-CHAR except "+"> (RFC 3501 §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag(pub(crate) String);
+
+impl Tag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A mailbox name as the store spells it: UTF-8, `/`-separated, `INBOX` in upper
+/// case. Made from the wire form by [`super::parse`] (modified UTF-7 decoded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxName(pub(crate) String);
+
+impl MailboxName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// System flags and keywords, as given in STORE and APPEND.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlagSet {
+    pub system: Flags,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusItem {
+    Messages,
+    Recent,
+    UidNext,
+    UidValidity,
+    Unseen,
+    /// RFC 8438.
+    Size,
+    /// RFC 9051 §6.3.11.
+    Deleted,
+    /// RFC 7162 §3.1.6.
+    HighestModSeq,
+}
+
+impl StatusItem {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusItem::Messages => "MESSAGES",
+            StatusItem::Recent => "RECENT",
+            StatusItem::UidNext => "UIDNEXT",
+            StatusItem::UidValidity => "UIDVALIDITY",
+            StatusItem::Unseen => "UNSEEN",
+            StatusItem::Size => "SIZE",
+            StatusItem::Deleted => "DELETED",
+            StatusItem::HighestModSeq => "HIGHESTMODSEQ",
+        }
+    }
+
+    pub(crate) const ALL: [StatusItem; 8] = [
+        StatusItem::Messages,
+        StatusItem::Recent,
+        StatusItem::UidNext,
+        StatusItem::UidValidity,
+        StatusItem::Unseen,
+        StatusItem::Size,
+        StatusItem::Deleted,
+        StatusItem::HighestModSeq,
+    ];
+}
+
+#[derive(Debug)]
+pub struct Command {
+    pub tag: Tag,
+    pub body: CommandBody,
+}
+
+#[derive(Debug)]
+pub enum CommandBody {
+    Capability,
+    Noop,
+    Logout,
+    StartTls,
+    Authenticate {
+        mechanism: String,
+        /// RFC 4959 SASL-IR: the base64 text after the mechanism (`=` for empty).
+        initial_response: Option<Secret<Vec<u8>>>,
+    },
+    Login {
+        username: String,
+        password: Secret<String>,
+    },
+    Enable(Vec<String>),
+    /// RFC 2971: `NIL` or field/value pairs.
+    Id(Vec<(String, Option<String>)>),
+    Namespace,
+    /// SELECT, or EXAMINE when `read_only`.
+    Select {
+        mailbox: MailboxName,
+        read_only: bool,
+    },
+    Create(MailboxName),
+    Delete(MailboxName),
+    Rename {
+        from: MailboxName,
+        to: MailboxName,
+    },
+    Subscribe(MailboxName),
+    Unsubscribe(MailboxName),
+    /// LIST, or LSUB when `subscribed_only`. Both decoded from modified UTF-7.
+    List {
+        reference: String,
+        pattern: String,
+        subscribed_only: bool,
+    },
+    Status {
+        mailbox: MailboxName,
+        items: Vec<StatusItem>,
+    },
+    Append {
+        mailbox: MailboxName,
+        flags: FlagSet,
+        date: Option<DateTime>,
+        message: Vec<u8>,
+    },
+    Check,
+    Close,
+    Unselect,
+    /// EXPUNGE, or UID EXPUNGE with its UID set (RFC 4315).
+    Expunge(Option<SequenceSet>),
+    Search {
+        uid: bool,
+        charset: Option<String>,
+        key: SearchKey,
+    },
+    Fetch {
+        uid: bool,
+        set: SequenceSet,
+        attrs: Vec<FetchAttr>,
+    },
+    Store {
+        uid: bool,
+        set: SequenceSet,
+        op: FlagOp,
+        silent: bool,
+        flags: FlagSet,
+    },
+    Copy {
+        uid: bool,
+        set: SequenceSet,
+        mailbox: MailboxName,
+    },
+    /// RFC 6851.
+    Move {
+        uid: bool,
+        set: SequenceSet,
+        mailbox: MailboxName,
+    },
+    Idle,
+    GetQuotaRoot(MailboxName),
+    GetQuota(String),
+}
+
+impl CommandBody {
+    /// The command's name for logs (never its arguments: LOGIN carries a password).
+    pub fn name(&self) -> &'static str {
+        use CommandBody::*;
+        match self {
+            Capability => "CAPABILITY",
+            Noop => "NOOP",
+            Logout => "LOGOUT",
+            StartTls => "STARTTLS",
+            Authenticate { .. } => "AUTHENTICATE",
+            Login { .. } => "LOGIN",
+            Enable(_) => "ENABLE",
+            Id(_) => "ID",
+            Namespace => "NAMESPACE",
+            Select { read_only: false, .. } => "SELECT",
+            Select { read_only: true, .. } => "EXAMINE",
+            Create(_) => "CREATE",
+            Delete(_) => "DELETE",
+            Rename { .. } => "RENAME",
+            Subscribe(_) => "SUBSCRIBE",
+            Unsubscribe(_) => "UNSUBSCRIBE",
+            List {
+                subscribed_only: false,
+                ..
+            } => "LIST",
+            List {
+                subscribed_only: true,
+                ..
+            } => "LSUB",
+            Status { .. } => "STATUS",
+            Append { .. } => "APPEND",
+            Check => "CHECK",
+            Close => "CLOSE",
+            Unselect => "UNSELECT",
+            Expunge(None) => "EXPUNGE",
+            Expunge(Some(_)) => "UID EXPUNGE",
+            Search { uid: false, .. } => "SEARCH",
+            Search { uid: true, .. } => "UID SEARCH",
+            Fetch { uid: false, .. } => "FETCH",
+            Fetch { uid: true, .. } => "UID FETCH",
+            Store { uid: false, .. } => "STORE",
+            Store { uid: true, .. } => "UID STORE",
+            Copy { uid: false, .. } => "COPY",
+            Copy { uid: true, .. } => "UID COPY",
+            Move { uid: false, .. } => "MOVE",
+            Move { uid: true, .. } => "UID MOVE",
+            Idle => "IDLE",
+            GetQuotaRoot(_) => "GETQUOTAROOT",
+            GetQuota(_) => "GETQUOTA",
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! FETCH data items (RFC 3501 §6.4.5) and body section specifiers.
+
+use super::lexer::{Cursor, Lex, Syntax};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FetchAttr {
+    Envelope,
+    Flags,
+    InternalDate,
+    Rfc822Size,
+    Uid,
+    /// `BODY`: the structure without extension data.
+    Body,
+    BodyStructure,
+    /// `RFC822` = `BODY[]`, answered under its own name; sets `\Seen`.
+    Rfc822,
+    /// `RFC822.HEADER` = `BODY.PEEK[HEADER]`.
+    Rfc822Header,
+    /// `RFC822.TEXT` = `BODY[TEXT]`; sets `\Seen`.
+    Rfc822Text,
+    /// `BODY[section]<partial>` and `BODY.PEEK[…]`.
+    Section {
+        peek: bool,
+        section: Section,
+        partial: Option<Partial>,
+    },
+}
+
+impl FetchAttr {
+    /// Does fetching this item set `\Seen` (RFC 3501 §6.4.5)?
+    pub fn sets_seen(&self) -> bool {
+        matches!(
+            self,
+            FetchAttr::Rfc822 | FetchAttr::Rfc822Text | FetchAttr::Section { peek: false, .. }
+        )
+    }
+
+    /// Does answering this item need the message itself, not just its index entry?
+    pub fn needs_content(&self) -> bool {
+        !matches!(
+            self,
+            FetchAttr::Flags | FetchAttr::InternalDate | FetchAttr::Rfc822Size | FetchAttr::Uid
+        )
+    }
+}
+
+/// `<start.length>`: `length` is non-zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partial {
+    pub start: u32,
+    pub length: u32,
+}
+
+/// `section` = "[" [section-spec] "]"
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Section {
+    /// Part numbers, `1.2.3`; empty for the whole message.
+    pub part: Vec<u32>,
+    pub text: Option<SectionText>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SectionText {
+    Header,
+    /// `HEADER.FIELDS (…)` / `HEADER.FIELDS.NOT (…)`; names as the client wrote them,
+    /// echoed back in the response.
+    HeaderFields {
+        not: bool,
+        fields: Vec<String>,
+    },
+    Text,
+    /// The MIME header of a part; only after a part number.
+    Mime,
+}
+
+impl std::fmt::Display for Section {
+    /// The section as echoed in a FETCH response: `1.2.HEADER.FIELDS (From To)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, n) in self.part.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            write!(f, "{n}")?;
+        }
+        let Some(text) = &self.text else {
+            return Ok(());
+        };
+        if !self.part.is_empty() {
+            f.write_str(".")?;
+        }
+        match text {
+            SectionText::Header => f.write_str("HEADER"),
+            SectionText::Text => f.write_str("TEXT"),
+            SectionText::Mime => f.write_str("MIME"),
+            SectionText::HeaderFields { not, fields } => {
+                f.write_str(if *not {
+                    "HEADER.FIELDS.NOT ("
+                } else {
+                    "HEADER.FIELDS ("
+                })?;
+                f.write_str(&fields.join(" "))?;
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// The whole FETCH argument: one item, a macro, or a parenthesised list.
+pub(crate) fn parse_fetch_attrs(c: &mut Cursor<'_>) -> Lex<Vec<FetchAttr>> {
+    use FetchAttr::*;
+    if c.peek() == Some(b'(') {
+        return c.paren_list(false, fetch_attr);
+    }
+    // RFC 3501 §6.4.5 macros, valid only on their own.
+    if c.try_keyword("ALL") {
+        Ok(vec![Flags, InternalDate, Rfc822Size, Envelope])
+    } else if c.try_keyword("FAST") {
+        Ok(vec![Flags, InternalDate, Rfc822Size])
+    } else if c.try_keyword("FULL") {
+        Ok(vec![Flags, InternalDate, Rfc822Size, Envelope, Body])
+    } else {
+        Ok(vec![fetch_attr(c)?])
+    }
+}
+
+fn fetch_attr(c: &mut Cursor<'_>) -> Lex<FetchAttr> {
+    // Longer names first where one is a prefix of another.
+    let simple = [
+        ("ENVELOPE", FetchAttr::Envelope),
+        ("FLAGS", FetchAttr::Flags),
+        ("INTERNALDATE", FetchAttr::InternalDate),
+        ("RFC822.SIZE", FetchAttr::Rfc822Size),
+        ("RFC822.HEADER", FetchAttr::Rfc822Header),
+        ("RFC822.TEXT", FetchAttr::Rfc822Text),
+        ("RFC822", FetchAttr::Rfc822),
+        ("UID", FetchAttr::Uid),
+        ("BODYSTRUCTURE", FetchAttr::BodyStructure),
+    ];
+    for (name, attr) in simple {
+        if c.try_keyword(name) {
+            return Ok(attr);
+        }
+    }
+    if c.try_keyword("BODY.PEEK[") {
+        return section_attr(c, true);
+    }
+    if c.try_keyword("BODY[") {
+        return section_attr(c, false);
+    }
+    if c.try_keyword("BODY") {
+        return Ok(FetchAttr::Body);
+    }
+    Err(Syntax("Unknown FETCH item"))
+}
+
+/// After `BODY[` / `BODY.PEEK[`: the section spec, `]`, and an optional partial.
+fn section_attr(c: &mut Cursor<'_>, peek: bool) -> Lex<FetchAttr> {
+    let section = section_spec(c)?;
+    c.expect(b']', "Expected ']' after section")?;
+    let partial = if c.try_byte(b'<') {
+        let start = c.number()?;
+        c.expect(b'.', "Invalid partial")?;
+        let length = c.nz_number()?;
+        c.expect(b'>', "Invalid partial")?;
+        Some(Partial { start, length })
+    } else {
+        None
+    };
+    Ok(FetchAttr::Section {
+        peek,
+        section,
+        partial,
+    })
+}
+
+fn section_spec(c: &mut Cursor<'_>) -> Lex<Section> {
+    let mut part = Vec::new();
+    while c.peek().is_some_and(|b| b.is_ascii_digit()) {
+        part.push(c.nz_number()?);
+        if !c.try_byte(b'.') {
+            return Ok(Section { part, text: None });
+        }
+    }
+    if c.peek() == Some(b']') {
+        return if part.is_empty() {
+            Ok(Section::default())
+        } else {
+            Err(Syntax("Invalid section"))
+        };
+    }
+    let text = if c.try_keyword("HEADER.FIELDS") {
+        let not = c.try_keyword(".NOT");
+        c.sp()?;
+        let fields = c.paren_list(false, |c| c.astring_utf8())?;
+        if fields
+            .iter()
+            .any(|f| !f.bytes().all(|b| b.is_ascii_graphic() && b != b':'))
+        {
+            return Err(Syntax("Invalid header field name"));
+        }
+        SectionText::HeaderFields { not, fields }
+    } else if c.try_keyword("HEADER") {
+        SectionText::Header
+    } else if c.try_keyword("TEXT") {
+        SectionText::Text
+    } else if c.try_keyword("MIME") {
+        if part.is_empty() {
+            return Err(Syntax("MIME needs a part number"));
+        }
+        SectionText::Mime
+    } else {
+        return Err(Syntax("Invalid section"));
+    };
+    Ok(Section {
+        part,
+        text: Some(text),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Lex<Vec<FetchAttr>> {
+        let mut c = Cursor::new(s.as_bytes());
+        let attrs = parse_fetch_attrs(&mut c)?;
+        c.eol()?;
+        Ok(attrs)
+    }
+
+    fn section(part: &[u32], text: Option<SectionText>) -> Section {
+        Section {
+            part: part.to_vec(),
+            text,
+        }
+    }
+
+    #[test]
+    fn fetch_items() {
+        use FetchAttr::*;
+        let fields = |not, f: &[&str]| SectionText::HeaderFields {
+            not,
+            fields: f.iter().map(|s| s.to_string()).collect(),
+        };
+        let cases: Vec<(&str, Vec<FetchAttr>)> = vec![
+            ("FLAGS", vec![Flags]),
+            ("(UID FLAGS)", vec![Uid, Flags]),
+            ("fast", vec![Flags, InternalDate, Rfc822Size]),
+            ("ALL", vec![Flags, InternalDate, Rfc822Size, Envelope]),
+            ("FULL", vec![Flags, InternalDate, Rfc822Size, Envelope, Body]),
+            (
+                "(RFC822 RFC822.SIZE RFC822.HEADER RFC822.TEXT BODY BODYSTRUCTURE)",
+                vec![Rfc822, Rfc822Size, Rfc822Header, Rfc822Text, Body, BodyStructure],
+            ),
+            (
+                "BODY[]",
+                vec![Section {
+                    peek: false,
+                    section: section(&[], None),
+                    partial: None,
+                }],
+            ),
+            (
+                "BODY.PEEK[]<0.100>",
+                vec![Section {
+                    peek: true,
+                    section: section(&[], None),
+                    partial: Some(Partial {
+                        start: 0,
+                        length: 100,
+                    }),
+                }],
+            ),
+            (
+                "BODY[1.2.MIME]",
+                vec![Section {
+                    peek: false,
+                    section: section(&[1, 2], Some(SectionText::Mime)),
+                    partial: None,
+                }],
+            ),
+            (
+                "BODY[3]",
+                vec![Section {
+                    peek: false,
+                    section: section(&[3], None),
+                    partial: None,
+                }],
+            ),
+            (
+                "(UID BODY.PEEK[HEADER.FIELDS (From To \"Subject\")])",
+                vec![
+                    Uid,
+                    Section {
+                        peek: true,
+                        section: section(&[], Some(fields(false, &["From", "To", "Subject"]))),
+                        partial: None,
+                    },
+                ],
+            ),
+            (
+                "BODY[2.HEADER.FIELDS.NOT (Received)]",
+                vec![Section {
+                    peek: false,
+                    section: section(&[2], Some(fields(true, &["Received"]))),
+                    partial: None,
+                }],
+            ),
+            (
+                "BODY[TEXT]<10.5>",
+                vec![Section {
+                    peek: false,
+                    section: section(&[], Some(SectionText::Text)),
+                    partial: Some(Partial { start: 10, length: 5 }),
+                }],
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse(input), Ok(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_fetch_items() {
+        for input in [
+            "",
+            "()",
+            "FOO",
+            "BODY[MIME]",
+            "BODY[0]",
+            "BODY[1.]",
+            "BODY[HEADER.FIELDS ()]",
+            "BODY[HEADER.FIELDS (a:b)]",
+            "BODY[]<0.0>",
+            "BODY[]<1>",
+            "(FLAGS",
+            "(ALL)",
+        ] {
+            assert!(parse(input).is_err(), "{input}");
+        }
+    }
+
+    #[test]
+    fn section_display() {
+        let s = section(
+            &[1, 2],
+            Some(SectionText::HeaderFields {
+                not: true,
+                fields: vec!["From".into(), "To".into()],
+            }),
+        );
+        assert_eq!(s.to_string(), "1.2.HEADER.FIELDS.NOT (From To)");
+        assert_eq!(section(&[], None).to_string(), "");
+        assert_eq!(section(&[3], None).to_string(), "3");
+        assert_eq!(section(&[], Some(SectionText::Text)).to_string(), "TEXT");
+    }
+}

@@ -1,0 +1,667 @@
+//! The command parser: one framed command (bytes, final CRLF included) in, a typed
+//! [`Command`] or a [`ParseError`] out. No I/O, no allocation sized by the client
+//! beyond the bytes already framed.
+
+use congvu_directory::Secret;
+use congvu_store::{FlagOp, Flags};
+
+use super::command::{Command, CommandBody, FlagSet, MailboxName, StatusItem, Tag};
+use super::datetime::parse_date_time;
+use super::fetch::parse_fetch_attrs;
+use super::lexer::{Cursor, Lex, Syntax};
+use super::mutf7;
+use super::search::parse_search;
+use super::sequence::SequenceSet;
+
+/// A command that could not be parsed. `tag` is known when the line began with a
+/// valid one, so the `BAD` can be tagged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub tag: Option<Tag>,
+    pub reason: &'static str,
+}
+
+pub fn parse_command(buf: &[u8]) -> Result<Command, ParseError> {
+    let mut c = Cursor::new(buf);
+    let tag = match c.tag() {
+        Ok(tag) => Tag(tag.to_owned()),
+        Err(Syntax(reason)) => return Err(ParseError { tag: None, reason }),
+    };
+    let body = c.sp().and_then(|()| {
+        let verb = c.atom()?.to_ascii_uppercase();
+        let body = parse_body(&mut c, &verb)?;
+        c.eol()?;
+        Ok(body)
+    });
+    match body {
+        Ok(body) => Ok(Command { tag, body }),
+        Err(Syntax(reason)) => Err(ParseError {
+            tag: Some(tag),
+            reason,
+        }),
+    }
+}
+
+fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
+    use CommandBody::*;
+    Ok(match verb {
+        "CAPABILITY" => Capability,
+        "NOOP" => Noop,
+        "LOGOUT" => Logout,
+        "STARTTLS" => StartTls,
+        "NAMESPACE" => Namespace,
+        "CHECK" => Check,
+        "CLOSE" => Close,
+        "UNSELECT" => Unselect,
+        "EXPUNGE" => Expunge(None),
+        "IDLE" => Idle,
+        "AUTHENTICATE" => {
+            c.sp()?;
+            let mechanism = c.atom()?.to_ascii_uppercase();
+            let initial_response = if c.try_sp() {
+                Some(Secret::new(c.until_eol().to_vec()))
+            } else {
+                None
+            };
+            Authenticate {
+                mechanism,
+                initial_response,
+            }
+        }
+        "LOGIN" => {
+            c.sp()?;
+            let username = c.astring_utf8()?;
+            c.sp()?;
+            let password = Secret::new(c.astring_utf8()?);
+            Login { username, password }
+        }
+        "ENABLE" => {
+            let mut capabilities = Vec::new();
+            while c.try_sp() {
+                capabilities.push(c.atom()?.to_owned());
+            }
+            if capabilities.is_empty() {
+                return Err(Syntax("ENABLE needs a capability"));
+            }
+            Enable(capabilities)
+        }
+        "ID" => {
+            c.sp()?;
+            Id(id_params(c)?)
+        }
+        "SELECT" | "EXAMINE" => Select {
+            mailbox: arg_mailbox(c)?,
+            read_only: verb == "EXAMINE",
+        },
+        "CREATE" => Create(arg_mailbox(c)?),
+        "DELETE" => Delete(arg_mailbox(c)?),
+        "SUBSCRIBE" => Subscribe(arg_mailbox(c)?),
+        "UNSUBSCRIBE" => Unsubscribe(arg_mailbox(c)?),
+        "GETQUOTAROOT" => GetQuotaRoot(arg_mailbox(c)?),
+        "GETQUOTA" => {
+            c.sp()?;
+            GetQuota(c.astring_utf8()?)
+        }
+        "RENAME" => Rename {
+            from: arg_mailbox(c)?,
+            to: arg_mailbox(c)?,
+        },
+        "LIST" | "LSUB" => {
+            c.sp()?;
+            let reference = mailbox_text(&c.astring()?)?;
+            c.sp()?;
+            let pattern = mailbox_text(&c.list_mailbox()?)?;
+            List {
+                reference,
+                pattern,
+                subscribed_only: verb == "LSUB",
+            }
+        }
+        "STATUS" => {
+            let mailbox = arg_mailbox(c)?;
+            c.sp()?;
+            let items = c.paren_list(false, status_item)?;
+            Status { mailbox, items }
+        }
+        "APPEND" => append(c)?,
+        "UID" => {
+            c.sp()?;
+            let verb = c.atom()?.to_ascii_uppercase();
+            match verb.as_str() {
+                "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => selected_command(c, &verb, true)?,
+                "EXPUNGE" => {
+                    c.sp()?;
+                    Expunge(Some(SequenceSet::parse(c)?))
+                }
+                _ => return Err(Syntax("Unknown UID command")),
+            }
+        }
+        "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => selected_command(c, verb, false)?,
+        _ => return Err(Syntax("Unknown command")),
+    })
+}
+
+/// The commands that exist in plain and UID form.
+fn selected_command(c: &mut Cursor<'_>, verb: &str, uid: bool) -> Lex<CommandBody> {
+    c.sp()?;
+    if verb == "SEARCH" {
+        let (charset, key) = parse_search(c)?;
+        return Ok(CommandBody::Search { uid, charset, key });
+    }
+    let set = SequenceSet::parse(c)?;
+    Ok(match verb {
+        "FETCH" => {
+            c.sp()?;
+            let attrs = parse_fetch_attrs(c)?;
+            CommandBody::Fetch { uid, set, attrs }
+        }
+        "STORE" => {
+            c.sp()?;
+            let op = if c.try_byte(b'+') {
+                FlagOp::Add
+            } else if c.try_byte(b'-') {
+                FlagOp::Remove
+            } else {
+                FlagOp::Replace
+            };
+            if !c.try_keyword("FLAGS") {
+                return Err(Syntax("Expected FLAGS"));
+            }
+            let silent = c.try_keyword(".SILENT");
+            c.sp()?;
+            // RFC 3501 §9 store-att-flags: a flag list, or flags without parentheses.
+            let flags = if c.peek() == Some(b'(') {
+                flag_list(c)?
+            } else {
+                let mut flags = vec![flag(c)?];
+                while c.try_sp() {
+                    flags.push(flag(c)?);
+                }
+                flags
+            };
+            CommandBody::Store {
+                uid,
+                set,
+                op,
+                silent,
+                flags: collect_flags(flags),
+            }
+        }
+        "COPY" => CommandBody::Copy {
+            uid,
+            set,
+            mailbox: arg_mailbox(c)?,
+        },
+        _ => CommandBody::Move {
+            uid,
+            set,
+            mailbox: arg_mailbox(c)?,
+        },
+    })
+}
+
+/// `append` = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal
+fn append(c: &mut Cursor<'_>) -> Lex<CommandBody> {
+    let mailbox = arg_mailbox(c)?;
+    c.sp()?;
+    let flags = if c.peek() == Some(b'(') {
+        let flags = flag_list(c)?;
+        c.sp()?;
+        collect_flags(flags)
+    } else {
+        FlagSet::default()
+    };
+    let date = if c.peek() == Some(b'"') {
+        let date = parse_date_time(c)?;
+        c.sp()?;
+        Some(date)
+    } else {
+        None
+    };
+    let message = c.string()?.into_owned();
+    Ok(CommandBody::Append {
+        mailbox,
+        flags,
+        date,
+        message,
+    })
+}
+
+/// One flag as written by a client. `\Recent` cannot be set (RFC 3501 §2.3.2) and is
+/// dropped rather than refused, as some clients echo it back.
+enum Flag {
+    System(Flags),
+    Keyword(String),
+    Recent,
+}
+
+fn flag(c: &mut Cursor<'_>) -> Lex<Flag> {
+    if c.try_byte(b'\\') {
+        let name = c.atom()?;
+        if name.eq_ignore_ascii_case("Recent") {
+            return Ok(Flag::Recent);
+        }
+        return Flags::from_name(&format!("\\{name}"))
+            .map(Flag::System)
+            .ok_or(Syntax("Unknown system flag"));
+    }
+    Ok(Flag::Keyword(c.atom()?.to_owned()))
+}
+
+fn flag_list(c: &mut Cursor<'_>) -> Lex<Vec<Flag>> {
+    c.paren_list(true, flag)
+}
+
+fn collect_flags(flags: Vec<Flag>) -> FlagSet {
+    let mut set = FlagSet::default();
+    for flag in flags {
+        match flag {
+            Flag::System(f) => set.system = set.system.union(f),
+            Flag::Keyword(k) => {
+                if !set.keywords.iter().any(|have| have.eq_ignore_ascii_case(&k)) {
+                    set.keywords.push(k);
+                }
+            }
+            Flag::Recent => {}
+        }
+    }
+    set
+}
+
+fn status_item(c: &mut Cursor<'_>) -> Lex<StatusItem> {
+    let word = c.atom()?;
+    StatusItem::ALL
+        .into_iter()
+        .find(|item| item.name().eq_ignore_ascii_case(word))
+        .ok_or(Syntax("Unknown STATUS item"))
+}
+
+/// `id_params_list` = "(" *(string SP nstring) ")" / nil; at most 30 pairs (RFC 2971).
+fn id_params(c: &mut Cursor<'_>) -> Lex<Vec<(String, Option<String>)>> {
+    if c.try_keyword("NIL") {
+        return Ok(Vec::new());
+    }
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let items = c.paren_list(true, |c| {
+        let key = text(&c.string()?);
+        c.sp()?;
+        let value = c.nstring()?.map(|v| text(&v));
+        Ok((key, value))
+    })?;
+    if items.len() > 30 {
+        return Err(Syntax("Too many ID fields"));
+    }
+    Ok(items)
+}
+
+fn arg_mailbox(c: &mut Cursor<'_>) -> Lex<MailboxName> {
+    c.sp()?;
+    let name = mailbox_text(&c.astring()?)?;
+    // RFC 3501 §5.1: INBOX is case-insensitive.
+    if name.eq_ignore_ascii_case("INBOX") {
+        return Ok(MailboxName("INBOX".into()));
+    }
+    Ok(MailboxName(name))
+}
+
+/// A mailbox name or pattern from the wire. 7-bit names are modified UTF-7; a name
+/// with 8-bit bytes is taken as UTF-8 (what RFC 6855 clients send), so clients that
+/// skip the encoding still reach their folders.
+fn mailbox_text(bytes: &[u8]) -> Lex<String> {
+    if bytes.is_ascii() {
+        mutf7::decode(bytes).map_err(|_| Syntax("Invalid modified UTF-7 mailbox name"))
+    } else {
+        String::from_utf8(bytes.to_vec()).map_err(|_| Syntax("Mailbox name is not UTF-8"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::fetch::FetchAttr;
+    use crate::codec::search::SearchKey;
+    use crate::codec::sequence::SeqNumber;
+
+    fn ok(input: &str) -> CommandBody {
+        match parse_command(input.as_bytes()) {
+            Ok(cmd) => {
+                assert_eq!(cmd.tag.as_str(), "a1", "{input}");
+                cmd.body
+            }
+            Err(e) => panic!("{input:?}: {e:?}"),
+        }
+    }
+
+    fn mailbox(name: &str) -> MailboxName {
+        MailboxName(name.into())
+    }
+
+    #[test]
+    fn simple_commands() {
+        let cases = [
+            ("a1 CAPABILITY\r\n", "CAPABILITY"),
+            ("a1 noop\r\n", "NOOP"),
+            ("a1 LOGOUT\r\n", "LOGOUT"),
+            ("a1 STARTTLS\r\n", "STARTTLS"),
+            ("a1 NAMESPACE\r\n", "NAMESPACE"),
+            ("a1 CHECK\r\n", "CHECK"),
+            ("a1 CLOSE\r\n", "CLOSE"),
+            ("a1 UNSELECT\r\n", "UNSELECT"),
+            ("a1 EXPUNGE\r\n", "EXPUNGE"),
+            ("a1 IDLE\r\n", "IDLE"),
+            ("a1 UID EXPUNGE 1:3\r\n", "UID EXPUNGE"),
+            ("a1 ENABLE CONDSTORE\r\n", "ENABLE"),
+            ("a1 ID NIL\r\n", "ID"),
+            ("a1 GETQUOTA \"\"\r\n", "GETQUOTA"),
+            ("a1 GETQUOTAROOT INBOX\r\n", "GETQUOTAROOT"),
+        ];
+        for (input, name) in cases {
+            assert_eq!(ok(input).name(), name, "{input}");
+        }
+    }
+
+    #[test]
+    fn login_forms() {
+        let cases = [
+            ("a1 LOGIN user pass\r\n", "user", "pass"),
+            ("a1 LOGIN user \"p a\\\"ss\"\r\n", "user", "p a\"ss"),
+            ("a1 LOGIN {4}\r\nuser {5}\r\nsecrt\r\n", "user", "secrt"),
+            ("a1 LOGIN {4+}\r\nuser \"x\"\r\n", "user", "x"),
+            (
+                "a1 login \"tuanna.sttt@thanhhoa.gov.vn\" \"Mật khẩu\"\r\n",
+                "tuanna.sttt@thanhhoa.gov.vn",
+                "Mật khẩu",
+            ),
+        ];
+        for (input, user, pass) in cases {
+            let CommandBody::Login { username, password } = ok(input) else {
+                panic!("{input}");
+            };
+            assert_eq!(
+                (username.as_str(), password.expose().as_str()),
+                (user, pass),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn authenticate_forms() {
+        let CommandBody::Authenticate {
+            mechanism,
+            initial_response,
+        } = ok("a1 AUTHENTICATE plain\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!(mechanism, "PLAIN");
+        assert!(initial_response.is_none());
+        let CommandBody::Authenticate { initial_response, .. } = ok("a1 AUTHENTICATE PLAIN AGEAYg==\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!(initial_response.unwrap().expose(), b"AGEAYg==");
+    }
+
+    #[test]
+    fn mailbox_commands() {
+        assert!(
+            matches!(ok("a1 SELECT inbox\r\n"), CommandBody::Select { mailbox: m, read_only: false } if m == mailbox("INBOX"))
+        );
+        assert!(
+            matches!(ok("a1 EXAMINE \"INBOX\"\r\n"), CommandBody::Select { mailbox: m, read_only: true } if m == mailbox("INBOX"))
+        );
+        assert!(
+            matches!(ok("a1 CREATE \"C&APQ-ng v&AQM-n &AREevw-n\"\r\n"), CommandBody::Create(m) if m == mailbox("Công văn đến"))
+        );
+        assert!(
+            matches!(ok("a1 CREATE \"Công văn đến\"\r\n"), CommandBody::Create(m) if m == mailbox("Công văn đến"))
+        );
+        assert!(matches!(ok("a1 DELETE foo/bar\r\n"), CommandBody::Delete(m) if m == mailbox("foo/bar")));
+        assert!(
+            matches!(ok("a1 RENAME a b\r\n"), CommandBody::Rename { from, to } if from == mailbox("a") && to == mailbox("b"))
+        );
+        assert!(matches!(ok("a1 SUBSCRIBE Sent\r\n"), CommandBody::Subscribe(m) if m == mailbox("Sent")));
+        assert!(matches!(ok("a1 UNSUBSCRIBE Sent\r\n"), CommandBody::Unsubscribe(m) if m == mailbox("Sent")));
+        assert!(
+            matches!(ok("a1 LIST \"\" \"*\"\r\n"), CommandBody::List { reference, pattern, subscribed_only: false } if reference.is_empty() && pattern == "*")
+        );
+        assert!(
+            matches!(ok("a1 LSUB \"\" %\r\n"), CommandBody::List { pattern, subscribed_only: true, .. } if pattern == "%")
+        );
+        assert!(
+            matches!(ok("a1 LIST \"\" C&APQ-ng/%\r\n"), CommandBody::List { pattern, .. } if pattern == "Công/%")
+        );
+        let CommandBody::Status { mailbox: m, items } =
+            ok("a1 STATUS INBOX (MESSAGES UNSEEN uidnext UIDVALIDITY RECENT SIZE HIGHESTMODSEQ)\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!(m, mailbox("INBOX"));
+        assert_eq!(items.len(), 7);
+    }
+
+    #[test]
+    fn append_forms() {
+        let cases: &[(&str, Flags, usize, bool, &[u8])] = &[
+            (
+                "a1 APPEND INBOX {5}\r\nhello\r\n",
+                Flags::empty(),
+                0,
+                false,
+                b"hello",
+            ),
+            (
+                "a1 APPEND INBOX {5+}\r\nhello\r\n",
+                Flags::empty(),
+                0,
+                false,
+                b"hello",
+            ),
+            (
+                "a1 APPEND Sent (\\Seen $Sent) {2}\r\nhi\r\n",
+                Flags::SEEN,
+                1,
+                false,
+                b"hi",
+            ),
+            (
+                "a1 APPEND Sent () \"1-Feb-1994 21:52:25 +0700\" {2}\r\nhi\r\n",
+                Flags::empty(),
+                0,
+                true,
+                b"hi",
+            ),
+            (
+                "a1 APPEND Drafts (\\Draft \\Recent) \" 1-Feb-1994 21:52:25 -0800\" {0}\r\n\r\n",
+                Flags::DRAFT,
+                0,
+                true,
+                b"",
+            ),
+        ];
+        for (input, want_flags, keywords, has_date, body) in cases {
+            let CommandBody::Append {
+                flags, date, message, ..
+            } = ok(input)
+            else {
+                panic!("{input}");
+            };
+            assert_eq!(flags.system, *want_flags, "{input}");
+            assert_eq!(flags.keywords.len(), *keywords, "{input}");
+            assert_eq!(date.is_some(), *has_date, "{input}");
+            assert_eq!(message, *body, "{input}");
+        }
+    }
+
+    #[test]
+    fn selected_commands() {
+        let CommandBody::Fetch { uid, set, attrs } = ok("a1 UID FETCH 1:* (UID FLAGS)\r\n") else {
+            panic!();
+        };
+        assert!(uid);
+        assert_eq!(set.0, vec![(SeqNumber::Value(1), SeqNumber::Largest)]);
+        assert_eq!(attrs, vec![FetchAttr::Uid, FetchAttr::Flags]);
+
+        let CommandBody::Store {
+            uid,
+            op,
+            silent,
+            flags,
+            ..
+        } = ok("a1 UID STORE 5 +FLAGS.SILENT (\\Deleted $Junk)\r\n")
+        else {
+            panic!();
+        };
+        assert!(uid && silent && op == FlagOp::Add);
+        assert_eq!(flags.system, Flags::DELETED);
+        assert_eq!(flags.keywords, vec!["$Junk".to_string()]);
+
+        let CommandBody::Store {
+            op, silent, flags, ..
+        } = ok("a1 STORE 1,3 -FLAGS \\Seen \\Flagged\r\n")
+        else {
+            panic!();
+        };
+        assert!(!silent && op == FlagOp::Remove);
+        assert_eq!(flags.system, Flags::SEEN.union(Flags::FLAGGED));
+
+        let CommandBody::Store { op, .. } = ok("a1 STORE 1 FLAGS ()\r\n") else {
+            panic!();
+        };
+        assert_eq!(op, FlagOp::Replace);
+
+        assert!(
+            matches!(ok("a1 COPY 1:2 Trash\r\n"), CommandBody::Copy { uid: false, mailbox: m, .. } if m == mailbox("Trash"))
+        );
+        assert!(matches!(
+            ok("a1 UID MOVE 4 Archive\r\n"),
+            CommandBody::Move { uid: true, .. }
+        ));
+        assert!(matches!(
+            ok("a1 UID SEARCH CHARSET UTF-8 UNSEEN\r\n"),
+            CommandBody::Search { uid: true, charset: Some(_), key: SearchKey::Flag(f, false) } if f == Flags::SEEN
+        ));
+    }
+
+    #[test]
+    fn errors() {
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (b"\r\n", None),
+            (b"+ NOOP\r\n", None),
+            (b"\x00\x01\x02\xff\r\n", None),
+            (b"a1\r\n", Some("a1")),
+            (b"a1 FROB\r\n", Some("a1")),
+            (b"a1 NOOP extra\r\n", Some("a1")),
+            (b"a1 LOGIN user\r\n", Some("a1")),
+            (b"a1 SELECT \"&Jjo\"\r\n", Some("a1")),
+            (b"a1 SELECT \"caf\xff\"\r\n", Some("a1")),
+            (b"a1 STORE 1 +FLAGS (\\Bogus)\r\n", Some("a1")),
+            (b"a1 STORE 1 FLAG (\\Seen)\r\n", Some("a1")),
+            (b"a1 FETCH 0 FLAGS\r\n", Some("a1")),
+            (b"a1 FETCH 1\r\n", Some("a1")),
+            (b"a1 UID FROB 1\r\n", Some("a1")),
+            (b"a1 APPEND INBOX (\\Seen)\r\n", Some("a1")),
+            (b"a1 STATUS INBOX (FOO)\r\n", Some("a1")),
+            (b"a1 ENABLE\r\n", Some("a1")),
+            (b"a1 ID (\"a\")\r\n", Some("a1")),
+        ];
+        for (input, tag) in cases {
+            let err = parse_command(input).expect_err(&String::from_utf8_lossy(input));
+            assert_eq!(err.tag.as_ref().map(Tag::as_str), *tag, "{input:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::codec::framing::{Frame, Limits, frame};
+
+    /// Deterministic xorshift, so a failure is reproducible.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    /// Pieces that reach deep into the grammar when shuffled together.
+    const PIECES: &[&[u8]] = &[
+        b"a1 ",
+        b"UID ",
+        b"FETCH ",
+        b"STORE ",
+        b"SEARCH ",
+        b"APPEND ",
+        b"LOGIN ",
+        b"LIST ",
+        b"STATUS ",
+        b"1:*",
+        b"*",
+        b",",
+        b":",
+        b"4294967296",
+        b"0",
+        b"(",
+        b")",
+        b"[",
+        b"]",
+        b"<",
+        b">",
+        b".",
+        b"\"",
+        b"\\",
+        b"{",
+        b"}",
+        b"{3}\r\n",
+        b"{2+}\r\n",
+        b"BODY[",
+        b"HEADER.FIELDS",
+        b" (",
+        b"FLAGS",
+        b"+FLAGS",
+        b"\\Seen",
+        b"OR ",
+        b"NOT ",
+        b"CHARSET ",
+        b"&",
+        b"-",
+        b"&AGE",
+        b"\r\n",
+        b" ",
+        b"\xff",
+        b"\0",
+        b"1-Feb-1994",
+        b"\"1-Feb-1994 21:52:25 +0700\"",
+        b"INBOX",
+        b"MIME",
+        b"TEXT",
+        b"~",
+    ];
+
+    #[test]
+    fn random_input_never_panics() {
+        let limits = Limits {
+            max_line: 4096,
+            max_append_literal: 1 << 20,
+            max_other_literal: 4096,
+        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let mut input = Vec::new();
+            for _ in 0..rng.next() % 24 {
+                input.extend_from_slice(PIECES[(rng.next() as usize) % PIECES.len()]);
+            }
+            input.extend_from_slice(b"\r\n");
+            if let Frame::Command(len) = frame(&input, &limits) {
+                let _ = parse_command(&input[..len]);
+            }
+            let _ = parse_command(&input);
+        }
+    }
+}

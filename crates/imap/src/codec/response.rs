@@ -1,0 +1,230 @@
+//! The response encoder: status lines with typed response codes, and the string
+//! forms of RFC 3501 §4.3 (quoted when the text allows it, literal otherwise).
+
+use std::fmt;
+
+use congvu_store::Flags;
+
+use super::mutf7;
+
+/// The status of a tagged or untagged status response (RFC 3501 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    No,
+    Bad,
+    Bye,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::No => "NO",
+            Status::Bad => "BAD",
+            Status::Bye => "BYE",
+        }
+    }
+}
+
+/// Response codes (RFC 3501 §7.1, RFC 5530, RFC 4315, RFC 9208, RFC 7162).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Code {
+    Capability(String),
+    ReadOnly,
+    ReadWrite,
+    TryCreate,
+    UidValidity(u32),
+    UidNext(u32),
+    Unseen(u32),
+    PermanentFlags(String),
+    /// RFC 4315.
+    AppendUid {
+        uidvalidity: u32,
+        uid: u32,
+    },
+    /// RFC 4315: source and destination UID sets, already in set syntax.
+    CopyUid {
+        uidvalidity: u32,
+        source: String,
+        destination: String,
+    },
+    /// RFC 7162 (sent on SELECT while a mailbox was selected, as RFC 9051 asks).
+    Closed,
+    /// RFC 3501 §6.4.4.
+    BadCharset,
+    // RFC 5530.
+    Unavailable,
+    AuthenticationFailed,
+    PrivacyRequired,
+    ExpungeIssued,
+    TooBig,
+    OverQuota,
+    AlreadyExists,
+    NonExistent,
+    Cannot,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Code::Capability(caps) => write!(f, "CAPABILITY {caps}"),
+            Code::ReadOnly => f.write_str("READ-ONLY"),
+            Code::ReadWrite => f.write_str("READ-WRITE"),
+            Code::TryCreate => f.write_str("TRYCREATE"),
+            Code::UidValidity(v) => write!(f, "UIDVALIDITY {v}"),
+            Code::UidNext(v) => write!(f, "UIDNEXT {v}"),
+            Code::Unseen(v) => write!(f, "UNSEEN {v}"),
+            Code::PermanentFlags(flags) => write!(f, "PERMANENTFLAGS {flags}"),
+            Code::AppendUid { uidvalidity, uid } => write!(f, "APPENDUID {uidvalidity} {uid}"),
+            Code::CopyUid {
+                uidvalidity,
+                source,
+                destination,
+            } => write!(f, "COPYUID {uidvalidity} {source} {destination}"),
+            Code::Closed => f.write_str("CLOSED"),
+            Code::BadCharset => f.write_str("BADCHARSET (UTF-8 US-ASCII)"),
+            Code::Unavailable => f.write_str("UNAVAILABLE"),
+            Code::AuthenticationFailed => f.write_str("AUTHENTICATIONFAILED"),
+            Code::PrivacyRequired => f.write_str("PRIVACYREQUIRED"),
+            Code::ExpungeIssued => f.write_str("EXPUNGEISSUED"),
+            Code::TooBig => f.write_str("TOOBIG"),
+            Code::OverQuota => f.write_str("OVERQUOTA"),
+            Code::AlreadyExists => f.write_str("ALREADYEXISTS"),
+            Code::NonExistent => f.write_str("NONEXISTENT"),
+            Code::Cannot => f.write_str("CANNOT"),
+        }
+    }
+}
+
+/// A status response: `tag|* STATUS [CODE] text`.
+pub fn status_line(out: &mut Vec<u8>, tag: Option<&str>, status: Status, code: Option<&Code>, text: &str) {
+    out.extend_from_slice(tag.unwrap_or("*").as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    if let Some(code) = code {
+        out.extend_from_slice(format!("[{code}] ").as_bytes());
+    }
+    // Human-readable text never carries line breaks, whatever it was built from.
+    out.extend(
+        text.bytes()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Strings up to this size that are plain 7-bit text go out quoted; anything else as a
+/// literal, which carries any byte.
+const MAX_QUOTED: usize = 1024;
+
+/// `string`: quoted when every byte is a 7-bit TEXT-CHAR (RFC 3501 §9), else literal.
+pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+    let quotable = s.len() <= MAX_QUOTED
+        && s.iter()
+            .all(|b| matches!(b, 1..=0x7f) && *b != b'\r' && *b != b'\n');
+    if quotable {
+        out.push(b'"');
+        for &b in s {
+            if b == b'"' || b == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        write_literal(out, s);
+    }
+}
+
+pub fn write_literal(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(format!("{{{}}}\r\n", s.len()).as_bytes());
+    out.extend_from_slice(s);
+}
+
+/// `nstring`: a string, or NIL.
+pub fn write_nstring(out: &mut Vec<u8>, s: Option<&[u8]>) {
+    match s {
+        Some(s) => write_string(out, s),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
+
+/// A mailbox name in its wire form: modified UTF-7, as a string.
+pub fn write_mailbox(out: &mut Vec<u8>, name: &str) {
+    write_string(out, mutf7::encode(name).as_bytes());
+}
+
+/// A parenthesised flag list: `(\Seen \Answered $Forwarded)`, plus `\Recent` when set.
+pub fn write_flags(out: &mut Vec<u8>, flags: Flags, keywords: &[String], recent: bool) {
+    let mut list: Vec<&[u8]> = flags.names().map(str::as_bytes).collect();
+    if recent {
+        list.push(b"\\Recent");
+    }
+    list.extend(keywords.iter().map(|k| k.as_bytes()));
+    out.push(b'(');
+    out.extend_from_slice(&list.join(&b' '));
+    out.push(b')');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn strings() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"abc", "\"abc\""),
+            (b"", "\"\""),
+            (b"a\"b\\c", "\"a\\\"b\\\\c\""),
+            (b"a\r\nb", "{4}\r\na\r\nb"),
+            ("Công".as_bytes(), "{5}\r\nCông"),
+            (b"\0", "{1}\r\n\0"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(s(|o| write_string(o, input)), *want);
+        }
+        assert_eq!(s(|o| write_nstring(o, None)), "NIL");
+        assert_eq!(
+            s(|o| write_mailbox(o, "Công văn đến")),
+            "\"C&APQ-ng v&AQM-n &AREevw-n\""
+        );
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(
+            s(|o| status_line(
+                o,
+                Some("a1"),
+                Status::Ok,
+                Some(&Code::AppendUid {
+                    uidvalidity: 7,
+                    uid: 3
+                }),
+                "APPEND completed"
+            )),
+            "a1 OK [APPENDUID 7 3] APPEND completed\r\n"
+        );
+        assert_eq!(
+            s(|o| status_line(o, None, Status::Bye, None, "bye\r\nx")),
+            "* BYE bye  x\r\n"
+        );
+    }
+
+    #[test]
+    fn flag_lists() {
+        let kw = vec!["$Forwarded".to_string()];
+        assert_eq!(
+            s(|o| write_flags(o, Flags::SEEN.union(Flags::DELETED), &kw, true)),
+            "(\\Seen \\Deleted \\Recent $Forwarded)"
+        );
+        assert_eq!(s(|o| write_flags(o, Flags::empty(), &[], false)), "()");
+    }
+}

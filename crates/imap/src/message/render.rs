@@ -1,0 +1,302 @@
+//! ENVELOPE (RFC 3501 §7.4.2) and BODY / BODYSTRUCTURE answers from the raw
+//! message: strings as written in the header, sizes and line counts of the raw
+//! (still transfer-encoded) bodies.
+
+use crate::codec::response::{write_nstring, write_string};
+
+use super::address::{Address, parse_list};
+use super::header::{self, parse_disposition, parse_language, unfold};
+use super::mime::{Children, Entity};
+
+pub(crate) fn write_envelope(out: &mut Vec<u8>, header_block: &[u8]) {
+    let text = |name: &str| header::field(header_block, name).map(unfold);
+    let addresses = |name: &str| {
+        header::field(header_block, name)
+            .map(parse_list)
+            .filter(|list| !list.is_empty())
+    };
+    let from = addresses("From");
+    // RFC 3501 §7.4.2: Sender and Reply-To default to From.
+    let sender = addresses("Sender").or_else(|| from.clone());
+    let reply_to = addresses("Reply-To").or_else(|| from.clone());
+    out.push(b'(');
+    write_nstring(out, text("Date").as_deref());
+    out.push(b' ');
+    write_nstring(out, text("Subject").as_deref());
+    for list in [
+        &from,
+        &sender,
+        &reply_to,
+        &addresses("To"),
+        &addresses("Cc"),
+        &addresses("Bcc"),
+    ] {
+        out.push(b' ');
+        write_address_list(out, list.as_deref());
+    }
+    out.push(b' ');
+    write_nstring(out, text("In-Reply-To").as_deref());
+    out.push(b' ');
+    write_nstring(out, text("Message-ID").as_deref());
+    out.push(b')');
+}
+
+fn write_address_list(out: &mut Vec<u8>, list: Option<&[Address]>) {
+    let Some(list) = list else {
+        out.extend_from_slice(b"NIL");
+        return;
+    };
+    out.push(b'(');
+    for address in list {
+        let (name, route, mailbox, host) = match address {
+            Address::Mailbox {
+                name,
+                route,
+                local,
+                domain,
+            } => (
+                name.as_deref(),
+                route.as_deref(),
+                Some(local.as_slice()),
+                Some(domain.as_slice()),
+            ),
+            Address::GroupStart(name) => (None, None, Some(name.as_slice()), None),
+            Address::GroupEnd => (None, None, None, None),
+        };
+        out.push(b'(');
+        write_nstring(out, name);
+        out.push(b' ');
+        write_nstring(out, route);
+        out.push(b' ');
+        write_nstring(out, mailbox);
+        out.push(b' ');
+        write_nstring(out, host);
+        out.push(b')');
+    }
+    out.push(b')');
+}
+
+/// `body`: BODYSTRUCTURE when `extended`, BODY otherwise.
+pub(crate) fn write_structure(out: &mut Vec<u8>, raw: &[u8], entity: &Entity, extended: bool) {
+    let header_block = entity.header_bytes(raw);
+    out.push(b'(');
+    if let Children::Multipart(children) = &entity.children {
+        for child in children {
+            write_structure(out, raw, child, extended);
+        }
+        out.push(b' ');
+        write_string(out, &entity.content_type.subtype);
+        if extended {
+            out.push(b' ');
+            write_params(out, &entity.content_type.params);
+            write_common_extensions(out, header_block);
+        }
+        out.push(b')');
+        return;
+    }
+    let ct = &entity.content_type;
+    let body = entity.body_bytes(raw);
+    write_string(out, &ct.media_type);
+    out.push(b' ');
+    write_string(out, &ct.subtype);
+    out.push(b' ');
+    write_params(out, &ct.params);
+    let field = |name: &str| header::field(header_block, name).map(unfold);
+    out.push(b' ');
+    write_nstring(out, field("Content-ID").as_deref());
+    out.push(b' ');
+    write_nstring(out, field("Content-Description").as_deref());
+    out.push(b' ');
+    write_string(
+        out,
+        field("Content-Transfer-Encoding").as_deref().unwrap_or(b"7BIT"),
+    );
+    out.extend_from_slice(format!(" {}", body.len()).as_bytes());
+    match &entity.children {
+        Children::Message(inner) => {
+            out.push(b' ');
+            write_envelope(out, inner.header_bytes(raw));
+            out.push(b' ');
+            write_structure(out, raw, inner, extended);
+            out.extend_from_slice(format!(" {}", count_lines(body)).as_bytes());
+        }
+        _ if ct.is("TEXT", "*") => {
+            out.extend_from_slice(format!(" {}", count_lines(body)).as_bytes());
+        }
+        _ => {}
+    }
+    if extended {
+        out.push(b' ');
+        write_nstring(out, field("Content-MD5").as_deref());
+        write_common_extensions(out, header_block);
+    }
+    out.push(b')');
+}
+
+/// `SP body-fld-dsp SP body-fld-lang SP body-fld-loc`, shared by both part kinds.
+fn write_common_extensions(out: &mut Vec<u8>, header_block: &[u8]) {
+    out.push(b' ');
+    match header::field(header_block, "Content-Disposition").and_then(parse_disposition) {
+        Some((kind, params)) => {
+            out.push(b'(');
+            write_string(out, &kind);
+            out.push(b' ');
+            write_params(out, &params);
+            out.push(b')');
+        }
+        None => out.extend_from_slice(b"NIL"),
+    }
+    out.push(b' ');
+    let languages = header::field(header_block, "Content-Language")
+        .map(parse_language)
+        .unwrap_or_default();
+    match languages.as_slice() {
+        [] => out.extend_from_slice(b"NIL"),
+        [one] => write_string(out, one),
+        many => {
+            out.push(b'(');
+            for (i, tag) in many.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                write_string(out, tag);
+            }
+            out.push(b')');
+        }
+    }
+    out.push(b' ');
+    write_nstring(
+        out,
+        header::field(header_block, "Content-Location")
+            .map(unfold)
+            .as_deref(),
+    );
+}
+
+fn write_params(out: &mut Vec<u8>, params: &[(Vec<u8>, Vec<u8>)]) {
+    if params.is_empty() {
+        out.extend_from_slice(b"NIL");
+        return;
+    }
+    out.push(b'(');
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        write_string(out, name);
+        out.push(b' ');
+        write_string(out, value);
+    }
+    out.push(b')');
+}
+
+/// Lines of a body: its line breaks, plus a last line without one.
+fn count_lines(body: &[u8]) -> usize {
+    let breaks = body.iter().filter(|b| **b == b'\n').count();
+    breaks + usize::from(body.last().is_some_and(|b| *b != b'\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(raw: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_envelope(&mut out, Entity::parse(raw).header_bytes(raw));
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn structure(raw: &[u8], extended: bool) -> String {
+        let mut out = Vec::new();
+        write_structure(&mut out, raw, &Entity::parse(raw), extended);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn simple_text_message() {
+        let raw = b"Date: Mon, 7 Feb 1994 21:52:25 -0800\r\nFrom: Fred Foobar <foobar@Blurdybloop.example>\r\n\
+Subject: afternoon meeting\r\nTo: mooch@owatagu.siam.edu.example\r\nMessage-Id: <B27397-0100000@Blurdybloop.example>\r\n\
+MIME-Version: 1.0\r\nContent-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\nHello Joe, do you think we can meet at 3:30 tomorrow?\r\n";
+        assert_eq!(
+            envelope(raw),
+            "(\"Mon, 7 Feb 1994 21:52:25 -0800\" \"afternoon meeting\" \
+((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.example\")) \
+((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.example\")) \
+((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.example\")) \
+((NIL NIL \"mooch\" \"owatagu.siam.edu.example\")) NIL NIL NIL \"<B27397-0100000@Blurdybloop.example>\")"
+        );
+        assert_eq!(
+            structure(raw, false),
+            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 55 1)"
+        );
+        assert_eq!(
+            structure(raw, true),
+            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 55 1 NIL NIL NIL NIL)"
+        );
+    }
+
+    #[test]
+    fn message_without_headers_uses_defaults() {
+        let raw = b"\r\nbody";
+        assert_eq!(
+            structure(raw, false),
+            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 4 1)"
+        );
+        assert_eq!(envelope(raw), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+    }
+
+    #[test]
+    fn multipart_with_pdf() {
+        let raw = b"From: a@b.vn\r\nSubject: =?UTF-8?B?Q8O0bmcgdsSDbg==?=\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nC\xc3\xb4ng v\xc4\x83n\r\n\
+--b1\r\nContent-Type: application/pdf; name=\"qd.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\
+Content-Disposition: attachment; filename=\"qd.pdf\"\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
+        assert_eq!(
+            structure(raw, true),
+            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 10 1 NIL NIL NIL NIL)\
+(\"application\" \"pdf\" (\"name\" \"qd.pdf\") NIL NIL \"base64\" 12 NIL (\"attachment\" (\"filename\" \"qd.pdf\")) NIL NIL) \
+\"mixed\" (\"boundary\" \"b1\") NIL NIL NIL)"
+        );
+        assert_eq!(
+            structure(raw, false),
+            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 10 1)\
+(\"application\" \"pdf\" (\"name\" \"qd.pdf\") NIL NIL \"base64\" 12) \"mixed\")"
+        );
+        assert!(envelope(raw).contains("\"=?UTF-8?B?Q8O0bmcgdsSDbg==?=\""));
+    }
+
+    #[test]
+    fn nested_message() {
+        let raw = b"Subject: fwd\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n\
+--o\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+--o\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: x@y\r\n\r\ninner body\r\n\
+--o--\r\n";
+        let got = structure(raw, false);
+        assert_eq!(
+            got,
+            "((\"text\" \"plain\" NIL NIL NIL \"7BIT\" 12 1)\
+(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 39 \
+(NIL \"inner\" ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) NIL NIL NIL NIL NIL) \
+(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) 4) \"mixed\")"
+        );
+    }
+
+    #[test]
+    fn eight_bit_names_become_literals() {
+        let raw = "From: \"Nguyễn Văn A\" <a@b.vn>\r\n\r\nx".as_bytes();
+        let env = envelope(raw);
+        assert!(
+            env.contains("(({15}\r\nNguyễn Văn A NIL \"a\" \"b.vn\"))"),
+            "{env}"
+        );
+    }
+
+    #[test]
+    fn line_counts() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"a"), 1);
+        assert_eq!(count_lines(b"a\r\n"), 1);
+        assert_eq!(count_lines(b"a\r\nb"), 2);
+    }
+}

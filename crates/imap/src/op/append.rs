@@ -1,0 +1,58 @@
+//! APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315). The literal was bounded by
+//! the framer before any byte of it was read; the tagged OK is sent only once the
+//! store has the message on disk.
+
+use congvu_store::Append;
+
+use crate::codec::datetime::DateTime;
+use crate::codec::response::Code;
+use crate::codec::{FlagSet, MailboxName};
+use crate::session::{Reply, Session, store_failure};
+
+impl Session {
+    pub(crate) async fn op_append(
+        &mut self,
+        mailbox: MailboxName,
+        flags: FlagSet,
+        date: Option<DateTime>,
+        message: Vec<u8>,
+    ) -> Reply {
+        if message.is_empty() {
+            return Reply::no(Some(Code::Cannot), "Empty message");
+        }
+        let Some(account) = self.user().map(|u| u.account) else {
+            return Reply::bad("Not authenticated");
+        };
+        let date = date.unwrap_or_else(|| DateTime {
+            unix: chrono::Utc::now().timestamp(),
+            offset_secs: 0,
+        });
+        let appended = self
+            .blocking(move |store| {
+                let Some(info) = store.mailbox_by_name(account, mailbox.as_str())? else {
+                    return Ok(None);
+                };
+                let append = Append {
+                    bytes: &message,
+                    flags: flags.system,
+                    keywords: &flags.keywords,
+                    internal_date: date.unix,
+                    internal_date_offset: date.offset_secs,
+                };
+                store.append(info.id, &append).map(Some)
+            })
+            .await;
+        match appended {
+            Ok(Some(appended)) => Reply::ok_code(
+                Code::AppendUid {
+                    uidvalidity: appended.uidvalidity,
+                    uid: appended.uid.get(),
+                },
+                "APPEND completed",
+            ),
+            // RFC 3501 §6.3.11: TRYCREATE tells the client to CREATE and retry.
+            Ok(None) => Reply::no(Some(Code::TryCreate), "No such mailbox"),
+            Err(err) => store_failure(&err),
+        }
+    }
+}

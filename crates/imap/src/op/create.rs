@@ -1,0 +1,83 @@
+//! CREATE (RFC 3501 §6.3.3), and the name rules shared with RENAME.
+
+use congvu_store::{AccountId, HIERARCHY_SEPARATOR, MailStore, StoreError};
+
+use crate::codec::MailboxName;
+use crate::codec::response::Code;
+use crate::session::{Reply, Session, store_failure};
+
+/// Longest mailbox name accepted, in bytes of UTF-8.
+const MAX_NAME_BYTES: usize = 512;
+
+/// A name a mailbox may be given: a trailing separator is dropped (RFC 3501 §6.3.3:
+/// it only declares intent to create children); no empty levels, no control
+/// characters.
+pub(crate) fn new_mailbox_name(name: &MailboxName) -> Result<String, Reply> {
+    let name = name.as_str();
+    let name = name.strip_suffix(HIERARCHY_SEPARATOR).unwrap_or(name);
+    let valid = !name.is_empty()
+        && name.len() <= MAX_NAME_BYTES
+        && !name.chars().any(char::is_control)
+        && name.split(HIERARCHY_SEPARATOR).all(|level| !level.is_empty());
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(Reply::no(Some(Code::Cannot), "Invalid mailbox name"))
+    }
+}
+
+/// Creates the missing superior levels of `name` (RFC 3501 §6.3.3 SHOULD).
+pub(crate) fn create_parents(
+    store: &dyn MailStore,
+    account: AccountId,
+    name: &str,
+) -> congvu_store::Result<()> {
+    for (end, _) in name.match_indices(HIERARCHY_SEPARATOR) {
+        let parent = &name[..end];
+        if store.mailbox_by_name(account, parent)?.is_none() {
+            match store.create_mailbox(account, parent, None) {
+                Ok(_) | Err(StoreError::Exists(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Session {
+    pub(crate) async fn op_create(&mut self, mailbox: MailboxName) -> Reply {
+        let name = match new_mailbox_name(&mailbox) {
+            Ok(name) => name,
+            Err(reply) => return reply,
+        };
+        let Some(account) = self.user().map(|u| u.account) else {
+            return Reply::bad("Not authenticated");
+        };
+        let created = self
+            .blocking(move |store| {
+                create_parents(store, account, &name)?;
+                store.create_mailbox(account, &name, None)
+            })
+            .await;
+        match created {
+            Ok(_) => Reply::ok("CREATE completed"),
+            Err(err) => store_failure(&err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let ok = |n: &str| new_mailbox_name(&MailboxName(n.into())).ok();
+        assert_eq!(ok("Công văn đến").as_deref(), Some("Công văn đến"));
+        assert_eq!(ok("a/b/").as_deref(), Some("a/b"));
+        for bad in ["", "/", "/a", "a//b", "a\tb", "a/\u{7}"] {
+            assert_eq!(ok(bad), None, "{bad:?}");
+        }
+        assert_eq!(ok(&"x".repeat(513)), None);
+    }
+}

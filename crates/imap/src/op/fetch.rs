@@ -1,0 +1,309 @@
+//! FETCH and UID FETCH (RFC 3501 §6.4.5, §7.4.2).
+//!
+//! `\Seen` is set (outside EXAMINE) for every message whose body is fetched without
+//! PEEK, durably and before the first response, and those messages get FLAGS in
+//! their response even when not asked. Messages are read one at a time and the
+//! output is flushed as it grows, so a large FETCH streams instead of piling up.
+
+use congvu_store::{FlagOp, FlagStore, Flags, MessageMeta, StoreError};
+
+use crate::codec::datetime::DateTime;
+use crate::codec::fetch::{FetchAttr, Section, SectionText};
+use crate::codec::response::{Code, write_flags, write_literal, write_nstring};
+use crate::codec::sequence::SequenceSet;
+use crate::message::Message;
+use crate::session::{Entry, OpResult, Reply, Session, State, store_failure};
+
+/// Writes one message's FETCH response.
+fn write_response(
+    out: &mut Vec<u8>,
+    seq: usize,
+    entry: &Entry,
+    attrs: &[FetchAttr],
+    raw: Option<&[u8]>,
+    add_flags: bool,
+) {
+    let meta = &entry.meta;
+    let message = raw.map(Message::parse);
+    out.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
+    for (i, attr) in attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        write_item(out, attr, entry, message.as_ref(), raw.unwrap_or_default());
+    }
+    if add_flags {
+        out.extend_from_slice(b" FLAGS ");
+        write_flags(out, meta.flags, &meta.keywords, entry.recent);
+    }
+    out.extend_from_slice(b")\r\n");
+}
+
+fn write_item(out: &mut Vec<u8>, attr: &FetchAttr, entry: &Entry, message: Option<&Message<'_>>, raw: &[u8]) {
+    let meta = &entry.meta;
+    match attr {
+        FetchAttr::Uid => out.extend_from_slice(format!("UID {}", meta.uid).as_bytes()),
+        FetchAttr::Flags => {
+            out.extend_from_slice(b"FLAGS ");
+            write_flags(out, meta.flags, &meta.keywords, entry.recent);
+        }
+        FetchAttr::InternalDate => {
+            let date = DateTime {
+                unix: meta.internal_date,
+                offset_secs: meta.internal_date_offset,
+            };
+            out.extend_from_slice(format!("INTERNALDATE {}", date.to_imap()).as_bytes());
+        }
+        FetchAttr::Rfc822Size => out.extend_from_slice(format!("RFC822.SIZE {}", meta.size).as_bytes()),
+        FetchAttr::Envelope => {
+            out.extend_from_slice(b"ENVELOPE ");
+            if let Some(message) = message {
+                message.write_envelope(out);
+            }
+        }
+        FetchAttr::Body | FetchAttr::BodyStructure => {
+            let extended = *attr == FetchAttr::BodyStructure;
+            out.extend_from_slice(if extended { b"BODYSTRUCTURE " } else { b"BODY " });
+            if let Some(message) = message {
+                message.write_structure(out, extended);
+            }
+        }
+        FetchAttr::Rfc822 => {
+            out.extend_from_slice(b"RFC822 ");
+            write_literal(out, raw);
+        }
+        FetchAttr::Rfc822Header | FetchAttr::Rfc822Text => {
+            // RFC 3501 §6.4.5: BODY.PEEK[HEADER] and BODY[TEXT] under older names.
+            let (name, text) = if *attr == FetchAttr::Rfc822Header {
+                ("RFC822.HEADER ", SectionText::Header)
+            } else {
+                ("RFC822.TEXT ", SectionText::Text)
+            };
+            out.extend_from_slice(name.as_bytes());
+            let section = Section {
+                part: Vec::new(),
+                text: Some(text),
+            };
+            let bytes = message.and_then(|m| m.section(&section));
+            write_nstring(out, bytes.as_deref());
+        }
+        FetchAttr::Section { section, partial, .. } => {
+            out.extend_from_slice(format!("BODY[{section}]").as_bytes());
+            let bytes = message.and_then(|m| m.section(section));
+            match (bytes, partial) {
+                (None, _) => out.extend_from_slice(b" NIL"),
+                (Some(bytes), None) => {
+                    out.push(b' ');
+                    write_literal(out, &bytes);
+                }
+                (Some(bytes), Some(partial)) => {
+                    // RFC 3501 §6.4.5: the response names only the origin; a start
+                    // beyond the end gives an empty string.
+                    let start = (partial.start as usize).min(bytes.len());
+                    let end = start.saturating_add(partial.length as usize).min(bytes.len());
+                    out.extend_from_slice(format!("<{}> ", partial.start).as_bytes());
+                    write_literal(out, &bytes[start..end]);
+                }
+            }
+        }
+    }
+}
+
+impl Session {
+    pub(crate) async fn op_fetch(
+        &mut self,
+        uid: bool,
+        set: SequenceSet,
+        mut attrs: Vec<FetchAttr>,
+    ) -> OpResult {
+        let Some(selected) = self.selected() else {
+            return Ok(Reply::bad("No mailbox selected"));
+        };
+        let Ok(indices) = selected.resolve(&set, uid) else {
+            return Ok(Reply::bad("Invalid message sequence number"));
+        };
+        // RFC 3501 §6.4.8: UID FETCH always answers with the UID.
+        if uid && !attrs.contains(&FetchAttr::Uid) {
+            attrs.insert(0, FetchAttr::Uid);
+        }
+        let mailbox = selected.id;
+        let unseen: Vec<_> = if !selected.read_only && attrs.iter().any(FetchAttr::sets_seen) {
+            indices
+                .iter()
+                .filter_map(|i| selected.messages.get(*i))
+                .filter(|e| !e.meta.flags.contains(Flags::SEEN))
+                .map(|e| e.meta.uid)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut seen_now: Vec<MessageMeta> = Vec::new();
+        if !unseen.is_empty() {
+            let stored = self
+                .blocking(move |store| {
+                    store.store_flags(
+                        mailbox,
+                        &FlagStore {
+                            uids: &unseen,
+                            op: FlagOp::Add,
+                            flags: Flags::SEEN,
+                            keywords: &[],
+                            unchanged_since: None,
+                        },
+                    )
+                })
+                .await;
+            match stored {
+                Ok(outcome) => seen_now = outcome.changed,
+                Err(err) => return Ok(store_failure(&err)),
+            }
+            if let State::Selected(_, selected) = &mut self.state {
+                selected.apply_changes(&seen_now, &mut self.conn.output);
+            }
+        }
+        let asks_flags = attrs.contains(&FetchAttr::Flags);
+        let needs_content = attrs.iter().any(FetchAttr::needs_content);
+        let mut missing = false;
+        for index in indices {
+            let Some(entry) = self.selected().and_then(|s| s.messages.get(index)).cloned() else {
+                continue;
+            };
+            let raw = if needs_content {
+                let blob = entry.meta.blob;
+                match self.blocking(move |store| store.read_blob(&blob)).await {
+                    Ok(raw) => Some(raw),
+                    // Expunged by another session and not yet announced here.
+                    Err(StoreError::NotFound(_)) => {
+                        missing = true;
+                        continue;
+                    }
+                    Err(err) => return Ok(store_failure(&err)),
+                }
+            } else {
+                None
+            };
+            let add_flags = !asks_flags && seen_now.iter().any(|m| m.uid == entry.meta.uid);
+            write_response(
+                &mut self.conn.output,
+                index + 1,
+                &entry,
+                &attrs,
+                raw.as_deref(),
+                add_flags,
+            );
+            self.conn.flush_if_large().await?;
+        }
+        if missing {
+            // RFC 5530: some messages could not be fetched because they are gone.
+            return Ok(Reply::no(
+                Some(Code::ExpungeIssued),
+                "Some messages were expunged",
+            ));
+        }
+        Ok(Reply::ok("FETCH completed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::fetch::Partial;
+    use congvu_store::{BlobId, Uid};
+
+    const RAW: &[u8] = b"From: a@b\r\nSubject: hi\r\n\r\nhello world\r\n";
+
+    fn entry() -> Entry {
+        Entry {
+            meta: MessageMeta {
+                uid: Uid::new(7).unwrap(),
+                blob: BlobId::of(RAW),
+                size: RAW.len() as u64,
+                internal_date: 837_596_665,
+                internal_date_offset: -25_200,
+                flags: Flags::SEEN,
+                keywords: vec!["$Forwarded".into()],
+                modseq: 3,
+            },
+            recent: false,
+        }
+    }
+
+    fn fetch(attrs: &[FetchAttr], add_flags: bool) -> String {
+        let mut out = Vec::new();
+        write_response(&mut out, 2, &entry(), attrs, Some(RAW), add_flags);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn simple_items() {
+        assert_eq!(
+            fetch(
+                &[
+                    FetchAttr::Uid,
+                    FetchAttr::Flags,
+                    FetchAttr::InternalDate,
+                    FetchAttr::Rfc822Size
+                ],
+                false
+            ),
+            "* 2 FETCH (UID 7 FLAGS (\\Seen $Forwarded) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 39)\r\n"
+        );
+    }
+
+    #[test]
+    fn body_items() {
+        let section = |text, partial| FetchAttr::Section {
+            peek: true,
+            section: Section { part: vec![], text },
+            partial,
+        };
+        assert_eq!(
+            fetch(&[section(Some(SectionText::Text), None)], true),
+            "* 2 FETCH (BODY[TEXT] {13}\r\nhello world\r\n FLAGS (\\Seen $Forwarded))\r\n"
+        );
+        assert_eq!(
+            fetch(&[section(None, Some(Partial { start: 11, length: 9 }))], false),
+            "* 2 FETCH (BODY[]<11> {9}\r\nSubject: )\r\n"
+        );
+        assert_eq!(
+            fetch(
+                &[section(
+                    None,
+                    Some(Partial {
+                        start: 1000,
+                        length: 9
+                    })
+                )],
+                false
+            ),
+            "* 2 FETCH (BODY[]<1000> {0}\r\n)\r\n"
+        );
+        assert_eq!(
+            fetch(
+                &[FetchAttr::Section {
+                    peek: false,
+                    section: Section {
+                        part: vec![2],
+                        text: None
+                    },
+                    partial: None
+                }],
+                false
+            ),
+            "* 2 FETCH (BODY[2] NIL)\r\n"
+        );
+        assert_eq!(
+            fetch(&[FetchAttr::Rfc822Header], false),
+            "* 2 FETCH (RFC822.HEADER {26}\r\nFrom: a@b\r\nSubject: hi\r\n\r\n)\r\n"
+        );
+        assert!(fetch(&[FetchAttr::Rfc822], false).starts_with("* 2 FETCH (RFC822 {39}\r\nFrom: a@b"));
+        assert!(
+            fetch(&[FetchAttr::Envelope], false)
+                .starts_with("* 2 FETCH (ENVELOPE (NIL \"hi\" ((NIL NIL \"a\" \"b\"))")
+        );
+        assert!(
+            fetch(&[FetchAttr::BodyStructure], false)
+                .starts_with("* 2 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\"")
+        );
+    }
+}

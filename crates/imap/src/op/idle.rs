@@ -1,0 +1,65 @@
+//! IDLE (RFC 2177). The session subscribes to store changes before its last sync,
+//! so nothing committed in between is missed; a change to the selected mailbox (or
+//! a lagged subscription, which may hide one) triggers a sync that may announce
+//! EXISTS, EXPUNGE and FLAGS at once. `DONE` ends it; whatever the client pipelined
+//! after `DONE` stays in the input buffer and is executed next.
+
+use std::future::pending;
+
+use congvu_store::Change;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::time::Instant;
+
+use crate::codec::response::Status;
+use crate::server::shutdown_signalled;
+use crate::session::{Disconnect, OpResult, Reply, Session};
+
+async fn next_change(changes: &mut Option<Receiver<Change>>) -> Result<Change, RecvError> {
+    match changes {
+        Some(changes) => changes.recv().await,
+        None => pending().await,
+    }
+}
+
+impl Session {
+    pub(crate) async fn op_idle(&mut self) -> OpResult {
+        let mut changes = Some(self.ctx.store.subscribe());
+        self.sync_selected(true);
+        self.conn.output.extend_from_slice(b"+ idling\r\n");
+        // Announcements do not reset the autologout timer; only the client can.
+        let deadline = Instant::now() + self.idle_timeout();
+        loop {
+            if let Some(line) = self.take_line()? {
+                return Ok(if line.eq_ignore_ascii_case(b"DONE") {
+                    Reply::ok("IDLE terminated")
+                } else {
+                    Reply::bad("Expected DONE")
+                });
+            }
+            self.conn.flush().await?;
+            let mailbox = self.selected().map(|s| s.id);
+            tokio::select! {
+                read = self.conn.read_more() => {
+                    if read? == 0 {
+                        return Err(Disconnect("client closed connection"));
+                    }
+                }
+                change = next_change(&mut changes) => match change {
+                    Ok(change) if Some(change.mailbox) == mailbox => self.sync_selected(true),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => self.sync_selected(true),
+                    // The store is going away; keep waiting for DONE or shutdown.
+                    Err(RecvError::Closed) => changes = None,
+                },
+                () = shutdown_signalled(&mut self.shutdown) => {
+                    self.untagged(Status::Bye, None, "Server shutting down");
+                    return Err(Disconnect("shutdown"));
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    self.untagged(Status::Bye, None, "Autologout: idle for too long");
+                    return Err(Disconnect("idle timeout"));
+                }
+            }
+        }
+    }
+}

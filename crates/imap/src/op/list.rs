@@ -1,0 +1,175 @@
+//! LIST and LSUB (RFC 3501 §6.3.8–6.3.9) with CHILDREN (RFC 3348) and SPECIAL-USE
+//! (RFC 6154) attributes.
+//!
+//! `*` matches any characters, `%` any but the separator. Levels that exist only as
+//! parents of other mailboxes are listed as `\Noselect` so `%` can walk the tree.
+
+use std::collections::HashSet;
+
+use congvu_store::{HIERARCHY_SEPARATOR, MailboxInfo};
+
+use crate::codec::response::write_mailbox;
+use crate::session::{Reply, Session, store_failure};
+
+/// A LIST pattern against a name; `*` and `%` per RFC 3501 §6.3.8. Dynamic
+/// programming over both strings: no backtracking blow-up on hostile patterns.
+fn matches(pattern: &[char], name: &[char]) -> bool {
+    let mut row = vec![false; name.len() + 1];
+    row[0] = true;
+    for &p in pattern {
+        let mut next = vec![false; name.len() + 1];
+        next[0] = row[0] && (p == '*' || p == '%');
+        for j in 1..=name.len() {
+            next[j] = match p {
+                '*' => next[j - 1] || row[j],
+                '%' => row[j] || (next[j - 1] && name[j - 1] != HIERARCHY_SEPARATOR),
+                c => row[j - 1] && name[j - 1] == c,
+            };
+        }
+        row = next;
+    }
+    row[name.len()]
+}
+
+/// The pattern LIST matches against: the reference prefixed, unless the pattern is
+/// absolute; an `INBOX` level at the start matched case-insensitively (RFC 3501
+/// §5.1).
+fn full_pattern(reference: &str, pattern: &str) -> Vec<char> {
+    let full = if pattern.starts_with(HIERARCHY_SEPARATOR) {
+        pattern.to_string()
+    } else {
+        format!("{reference}{pattern}")
+    };
+    let mut chars: Vec<char> = full.chars().collect();
+    let inbox_level = chars.len() >= 5
+        && chars[..5]
+            .iter()
+            .collect::<String>()
+            .eq_ignore_ascii_case("INBOX")
+        && chars.get(5).is_none_or(|c| matches!(c, '/' | '*' | '%'));
+    if inbox_level {
+        chars.splice(..5, "INBOX".chars());
+    }
+    chars
+}
+
+/// Names to list, in store order, each preceded by its missing parent levels.
+fn with_parents<'a>(
+    mailboxes: impl Iterator<Item = &'a MailboxInfo>,
+) -> Vec<(String, Option<&'a MailboxInfo>)> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut mailboxes: Vec<&MailboxInfo> = mailboxes.collect();
+    mailboxes.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
+    let real: HashSet<&str> = mailboxes.iter().map(|m| m.name.as_str()).collect();
+    let mut out = Vec::new();
+    for mailbox in mailboxes {
+        for (end, _) in mailbox.name.match_indices(HIERARCHY_SEPARATOR) {
+            let parent = &mailbox.name[..end];
+            if !real.contains(parent) && seen.insert(parent.to_string()) {
+                out.push((parent.to_string(), None));
+            }
+        }
+        if seen.insert(mailbox.name.clone()) {
+            out.push((mailbox.name.clone(), Some(mailbox)));
+        }
+    }
+    out
+}
+
+impl Session {
+    pub(crate) fn op_list(&mut self, reference: &str, pattern: &str, subscribed_only: bool) -> Reply {
+        let verb = if subscribed_only { "LSUB" } else { "LIST" };
+        if pattern.is_empty() && !subscribed_only {
+            // RFC 3501 §6.3.8: an empty pattern asks for the hierarchy separator.
+            self.conn
+                .output
+                .extend_from_slice(b"* LIST (\\Noselect) \"/\" \"\"\r\n");
+            return Reply::ok("LIST completed");
+        }
+        let Some(account) = self.user().map(|u| u.account) else {
+            return Reply::bad("Not authenticated");
+        };
+        let all = match self.ctx.store.list_mailboxes(account) {
+            Ok(all) => all,
+            Err(err) => return store_failure(&err),
+        };
+        let pattern = full_pattern(reference, pattern);
+        let listed = with_parents(all.iter().filter(|m| m.subscribed || !subscribed_only));
+        for (name, info) in listed {
+            let chars: Vec<char> = name.chars().collect();
+            if !matches(&pattern, &chars) {
+                continue;
+            }
+            let prefix = format!("{name}{HIERARCHY_SEPARATOR}");
+            let has_children = all.iter().any(|m| m.name.starts_with(&prefix));
+            let mut attributes: Vec<&str> = Vec::new();
+            if info.is_none() {
+                attributes.push("\\Noselect");
+            }
+            attributes.push(if has_children {
+                "\\HasChildren"
+            } else {
+                "\\HasNoChildren"
+            });
+            if let Some(special) = info.and_then(|i| i.special_use) {
+                attributes.push(special.attribute());
+            }
+            let line = format!("* {verb} ({}) \"/\" ", attributes.join(" "));
+            self.conn.output.extend_from_slice(line.as_bytes());
+            write_mailbox(&mut self.conn.output, &name);
+            self.conn.output.extend_from_slice(b"\r\n");
+        }
+        Reply::ok(format!("{verb} completed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, name: &str) -> bool {
+        let p: Vec<char> = full_pattern("", pattern);
+        matches(&p, &name.chars().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn wildcards() {
+        let cases = [
+            ("*", "INBOX", true),
+            ("*", "a/b/c", true),
+            ("%", "a", true),
+            ("%", "a/b", false),
+            ("a/%", "a/b", true),
+            ("a/%", "a/b/c", false),
+            ("a/*", "a/b/c", true),
+            ("a*", "a", true),
+            ("a*c", "abc", true),
+            ("a%c", "a/c", false),
+            ("inbox", "INBOX", true),
+            ("Inbox/%", "INBOX/x", true),
+            ("inboxes", "INBOX", false),
+            ("Công*", "Công văn đến", true),
+            ("", "", true),
+            ("x", "", false),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(m(pattern, name), want, "{pattern} ~ {name}");
+        }
+    }
+
+    #[test]
+    fn hostile_pattern_is_fast() {
+        let pattern = "*a".repeat(200);
+        let name = "a".repeat(300) + "b";
+        assert!(!m(&pattern, &name));
+    }
+
+    #[test]
+    fn references() {
+        assert_eq!(
+            full_pattern("Archive/", "%").iter().collect::<String>(),
+            "Archive/%"
+        );
+        assert_eq!(full_pattern("Archive/", "/x").iter().collect::<String>(), "/x");
+    }
+}

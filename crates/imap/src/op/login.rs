@@ -1,0 +1,78 @@
+//! LOGIN (RFC 3501 §6.2.3), and the credential check shared with AUTHENTICATE.
+//!
+//! Passwords travel only under TLS: on the STARTTLS port before STARTTLS the answer
+//! is `NO [PRIVACYREQUIRED]` (RFC 5530) and the capability list says LOGINDISABLED.
+//! Failures are answered alike whatever the cause (unknown user, wrong password,
+//! disabled account), get slower as they repeat, and end the connection at the
+//! configured limit.
+
+use std::time::Duration;
+
+use congvu_directory::Secret;
+use tracing::{error, info};
+
+use crate::codec::response::{Code, Status};
+use crate::session::{OpResult, Reply, Session, State};
+
+impl Session {
+    pub(crate) async fn op_login(&mut self, username: String, password: Secret<String>) -> OpResult {
+        if !self.privacy_ok() {
+            return Ok(Reply::no(
+                Some(Code::PrivacyRequired),
+                "Use STARTTLS before LOGIN",
+            ));
+        }
+        self.check_credentials(username, password).await
+    }
+
+    /// Checks a login and password against the directory (Argon2: on the blocking
+    /// pool) and moves to the Authenticated state on success.
+    pub(crate) async fn check_credentials(&mut self, login: String, password: Secret<String>) -> OpResult {
+        let directory = self.ctx.directory.clone();
+        let checked_login = login.clone();
+        let span = tracing::Span::current();
+        let result = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| directory.authenticate(&checked_login, &password))
+        })
+        .await;
+        match result {
+            Ok(Ok(Some(record))) => {
+                tracing::Span::current().record("user", record.address.as_str());
+                info!(user = %record.address, "authenticated");
+                self.login = Some(record.address.clone());
+                self.state = State::Authenticated(record);
+                Ok(Reply::ok_code(Code::Capability(self.capabilities()), "Logged in"))
+            }
+            Ok(Ok(None)) => Ok(self.authentication_failed(&login).await),
+            Ok(Err(err)) => {
+                error!(error = %err, "directory failure during authentication");
+                Ok(Reply::no(
+                    Some(Code::Unavailable),
+                    "Authentication is temporarily unavailable",
+                ))
+            }
+            Err(err) => {
+                error!(error = %err, "authentication task failed");
+                Ok(Reply::no(
+                    Some(Code::Unavailable),
+                    "Authentication is temporarily unavailable",
+                ))
+            }
+        }
+    }
+
+    /// Counts a failure; from the second on, waits 1, 2, 4, 8 s before answering.
+    pub(crate) async fn authentication_failed(&mut self, login: &str) -> Reply {
+        self.auth_failures += 1;
+        info!(login, failures = self.auth_failures, "authentication failed");
+        if self.auth_failures > 1 {
+            let delay = 1u64 << (self.auth_failures - 2).min(3);
+            tokio::time::sleep(Duration::from_secs(delay)).await;
+        }
+        if self.auth_failures >= self.ctx.config.auth_failure_limit {
+            self.untagged(Status::Bye, None, "Too many authentication failures");
+            self.closing = Some("too many authentication failures");
+        }
+        Reply::no(Some(Code::AuthenticationFailed), "Authentication failed")
+    }
+}

@@ -1,0 +1,31 @@
+//! The commands, one module per verb (pairs that differ by a flag share one:
+//! SELECT/EXAMINE, LIST/LSUB, SUBSCRIBE/UNSUBSCRIBE, GETQUOTA/GETQUOTAROOT).
+//! Each adds `op_<verb>` to [`crate::session::Session`]; the dispatcher in
+//! `session::dispatch` checks the state first and syncs the selected mailbox after.
+
+mod append;
+mod authenticate;
+mod capability;
+mod close;
+mod copy;
+mod create;
+mod delete;
+mod enable;
+mod expunge;
+mod fetch;
+mod id;
+mod idle;
+mod list;
+mod login;
+mod logout;
+mod r#move;
+mod namespace;
+mod quota;
+mod rename;
+mod search;
+mod select;
+mod starttls;
+mod status;
+mod store;
+mod subscribe;
+mod unselect;

@@ -1,0 +1,53 @@
+//! STATUS (RFC 3501 §6.3.10), plus SIZE (RFC 8438), DELETED (RFC 9051) and
+//! HIGHESTMODSEQ (RFC 7162) items.
+
+use congvu_store::Flags;
+
+use crate::codec::response::{Code, write_mailbox};
+use crate::codec::{MailboxName, StatusItem};
+use crate::session::{Reply, Session, store_failure};
+
+impl Session {
+    pub(crate) fn op_status(&mut self, mailbox: MailboxName, items: &[StatusItem]) -> Reply {
+        let Some(account) = self.user().map(|u| u.account) else {
+            return Reply::bad("Not authenticated");
+        };
+        let store = self.ctx.store.clone();
+        let info = match store.mailbox_by_name(account, mailbox.as_str()) {
+            Ok(Some(info)) => info,
+            Ok(None) => return Reply::no(Some(Code::NonExistent), "No such mailbox"),
+            Err(err) => return store_failure(&err),
+        };
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            let value: u64 = match item {
+                StatusItem::Messages => u64::from(info.messages),
+                // \Recent is per session (see `Selected`): only this session's own
+                // selected mailbox can have recent messages for it.
+                StatusItem::Recent => self
+                    .selected()
+                    .filter(|s| s.id == info.id)
+                    .map_or(0, |s| u64::from(s.recent())),
+                StatusItem::UidNext => u64::from(info.uidnext),
+                StatusItem::UidValidity => u64::from(info.uidvalidity),
+                StatusItem::Unseen => u64::from(info.unseen),
+                StatusItem::Size => info.size,
+                StatusItem::HighestModSeq => info.highestmodseq,
+                StatusItem::Deleted => match store.messages(info.id) {
+                    Ok(messages) => messages
+                        .iter()
+                        .filter(|m| m.flags.contains(Flags::DELETED))
+                        .count() as u64,
+                    Err(err) => return store_failure(&err),
+                },
+            };
+            values.push(format!("{} {value}", item.name()));
+        }
+        self.conn.output.extend_from_slice(b"* STATUS ");
+        write_mailbox(&mut self.conn.output, mailbox.as_str());
+        self.conn
+            .output
+            .extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
+        Reply::ok("STATUS completed")
+    }
+}

@@ -1,0 +1,138 @@
+//! The byte stream under a session: plain TCP or TLS (switched in place by
+//! STARTTLS), an input buffer the framer reads from, an output buffer responses are
+//! written to, and byte counters for the session log line.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+/// How long a client may take to complete a TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Output is sent once this much is buffered, so a large FETCH streams.
+pub(crate) const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    /// Only while STARTTLS swaps the stream, or after a failed handshake.
+    Closed,
+}
+
+pub(crate) struct Connection {
+    stream: Stream,
+    pub input: Vec<u8>,
+    pub output: Vec<u8>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+impl Connection {
+    pub fn plain(stream: TcpStream) -> Connection {
+        Connection {
+            stream: Stream::Plain(stream),
+            input: Vec::new(),
+            output: Vec::new(),
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// Implicit TLS: the handshake comes first.
+    pub async fn tls(stream: TcpStream, acceptor: &TlsAcceptor) -> io::Result<Connection> {
+        let mut conn = Connection::plain(stream);
+        conn.start_tls(acceptor).await?;
+        Ok(conn)
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// Reads what the peer has sent into `input`; 0 at end of stream.
+    pub async fn read_more(&mut self) -> io::Result<usize> {
+        self.input.reserve(READ_CHUNK);
+        let n = match &mut self.stream {
+            Stream::Plain(s) => s.read_buf(&mut self.input).await?,
+            Stream::Tls(s) => s.read_buf(&mut self.input).await?,
+            Stream::Closed => 0,
+        };
+        self.bytes_in += n as u64;
+        Ok(n)
+    }
+
+    /// Sends everything in `output`.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        match &mut self.stream {
+            Stream::Plain(s) => {
+                s.write_all(&self.output).await?;
+                s.flush().await?;
+            }
+            Stream::Tls(s) => {
+                s.write_all(&self.output).await?;
+                s.flush().await?;
+            }
+            Stream::Closed => return Err(io::ErrorKind::NotConnected.into()),
+        }
+        self.bytes_out += self.output.len() as u64;
+        self.output.clear();
+        Ok(())
+    }
+
+    /// Flushes only when enough output has accumulated.
+    pub async fn flush_if_large(&mut self) -> io::Result<()> {
+        if self.output.len() >= FLUSH_THRESHOLD {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Switches to TLS. Input received before the handshake is discarded: it was
+    /// sent in the clear and must not be taken as protected (RFC 3501 §6.2.1,
+    /// RFC 7817 §3 / the STARTTLS command-injection attack).
+    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
+        self.input.clear();
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
+            return Err(io::Error::other("TLS is already active"));
+        };
+        let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        self.stream = Stream::Tls(Box::new(tls));
+        Ok(())
+    }
+
+    /// Flushes and closes the write side (TLS close_notify included).
+    pub async fn close(&mut self) {
+        let _ = self.flush().await;
+        match &mut self.stream {
+            Stream::Plain(s) => {
+                let _ = s.shutdown().await;
+            }
+            Stream::Tls(s) => {
+                let _ = s.shutdown().await;
+            }
+            Stream::Closed => {}
+        }
+    }
+
+    /// Removes the first `n` bytes of input and returns them.
+    pub fn take_input(&mut self, n: usize) -> Vec<u8> {
+        if n >= self.input.len() {
+            std::mem::take(&mut self.input)
+        } else {
+            let rest = self.input.split_off(n);
+            std::mem::replace(&mut self.input, rest)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Command dispatch: the state check of RFC 3501 §6, the call into the command's
+//! module, the mailbox sync that follows, and the tagged completion.
+
+use tracing::debug;
+
+use crate::codec::{Command, CommandBody};
+
+use super::{Disconnect, Reply, Session, State};
+
+/// In which states a command is valid (RFC 3501 §6.1–6.4, RFC 5161 §3.1).
+enum Valid {
+    Any,
+    NotAuthenticated,
+    /// Authenticated or Selected.
+    Authenticated,
+    /// Authenticated, before any SELECT (ENABLE).
+    AuthenticatedOnly,
+    Selected,
+}
+
+fn valid_in(body: &CommandBody) -> Valid {
+    use CommandBody::*;
+    match body {
+        Capability | Noop | Logout | Id(_) => Valid::Any,
+        StartTls | Login { .. } | Authenticate { .. } => Valid::NotAuthenticated,
+        Enable(_) => Valid::AuthenticatedOnly,
+        Check
+        | Close
+        | Unselect
+        | Expunge(_)
+        | Search { .. }
+        | Fetch { .. }
+        | Store { .. }
+        | Copy { .. }
+        | Move { .. } => Valid::Selected,
+        Namespace
+        | Select { .. }
+        | Create(_)
+        | Delete(_)
+        | Rename { .. }
+        | Subscribe(_)
+        | Unsubscribe(_)
+        | List { .. }
+        | Status { .. }
+        | Append { .. }
+        | Idle
+        | GetQuotaRoot(_)
+        | GetQuota(_) => Valid::Authenticated,
+    }
+}
+
+impl Session {
+    fn state_error(&self, body: &CommandBody) -> Option<Reply> {
+        let (authenticated, selected) = match self.state {
+            State::NotAuthenticated | State::Logout => (false, false),
+            State::Authenticated(_) => (true, false),
+            State::Selected(..) => (true, true),
+        };
+        let error = match valid_in(body) {
+            Valid::Any => None,
+            Valid::NotAuthenticated => authenticated.then_some("Already authenticated"),
+            Valid::Authenticated => (!authenticated).then_some("Not authenticated"),
+            Valid::AuthenticatedOnly if !authenticated => Some("Not authenticated"),
+            Valid::AuthenticatedOnly => selected.then_some("Not allowed while a mailbox is selected"),
+            Valid::Selected => (!selected).then_some("No mailbox selected"),
+        };
+        error.map(Reply::bad)
+    }
+
+    pub(super) async fn execute(&mut self, command: Command) -> Result<(), Disconnect> {
+        let Command { tag, body } = command;
+        self.commands += 1;
+        debug!(tag = tag.as_str(), command = body.name(), "command");
+        if let Some(reply) = self.state_error(&body) {
+            return self.finish(&tag, reply);
+        }
+        // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (their
+        // UID forms may have them).
+        let allow_expunge = !matches!(
+            body,
+            CommandBody::Fetch { uid: false, .. }
+                | CommandBody::Store { uid: false, .. }
+                | CommandBody::Search { uid: false, .. }
+        );
+        use CommandBody::*;
+        let reply = match body {
+            Capability => self.op_capability(),
+            // Both only give the sync below a chance to announce changes (RFC 3501
+            // §6.1.2, §6.4.1).
+            Noop => Reply::ok("NOOP completed"),
+            Check => Reply::ok("CHECK completed"),
+            Logout => return self.op_logout(&tag),
+            StartTls => return self.op_starttls(&tag).await,
+            Login { username, password } => self.op_login(username, password).await?,
+            Authenticate {
+                mechanism,
+                initial_response,
+            } => self.op_authenticate(&mechanism, initial_response).await?,
+            Enable(_) => self.op_enable(),
+            Id(fields) => self.op_id(&fields),
+            Namespace => self.op_namespace(),
+            Select { mailbox, read_only } => self.op_select(mailbox, read_only).await,
+            Create(mailbox) => self.op_create(mailbox).await,
+            Delete(mailbox) => self.op_delete(mailbox).await,
+            Rename { from, to } => self.op_rename(from, to).await,
+            Subscribe(mailbox) => self.op_subscribe(mailbox, true).await,
+            Unsubscribe(mailbox) => self.op_subscribe(mailbox, false).await,
+            List {
+                reference,
+                pattern,
+                subscribed_only,
+            } => self.op_list(&reference, &pattern, subscribed_only),
+            Status { mailbox, items } => self.op_status(mailbox, &items),
+            Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => self.op_append(mailbox, flags, date, message).await,
+            Close => self.op_close().await,
+            Unselect => self.op_unselect(),
+            Expunge(uids) => self.op_expunge(uids).await,
+            Search { uid, charset, key } => self.op_search(uid, charset, key).await,
+            Fetch { uid, set, attrs } => self.op_fetch(uid, set, attrs).await?,
+            Store {
+                uid,
+                set,
+                op,
+                silent,
+                flags,
+            } => self.op_store(uid, set, op, silent, flags).await,
+            Copy { uid, set, mailbox } => self.op_copy(uid, set, mailbox).await,
+            Move { uid, set, mailbox } => self.op_move(uid, set, mailbox).await,
+            Idle => self.op_idle().await?,
+            GetQuotaRoot(mailbox) => self.op_getquotaroot(mailbox),
+            GetQuota(root) => self.op_getquota(&root),
+        };
+        self.sync_selected(allow_expunge);
+        self.finish(&tag, reply)
+    }
+}

@@ -1,0 +1,243 @@
+//! The selected mailbox as this session has announced it to the client.
+//!
+//! Message sequence numbers exist only in this snapshot: entry `i` is message
+//! `i + 1`. The snapshot changes only in [`Selected::sync`], which writes the untagged
+//! responses that tell the client (EXPUNGE, EXISTS, RECENT, FETCH FLAGS, FLAGS), so
+//! the client's view and the snapshot never disagree. Expunges are held back where
+//! RFC 3501 §7.4.1 forbids them (during FETCH, STORE, SEARCH): the vanished messages
+//! stay in the snapshot until a command that may announce them.
+
+use congvu_store::{Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
+
+use crate::codec::response::write_flags;
+use crate::codec::sequence::SequenceSet;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub meta: MessageMeta,
+    /// `\Recent` for this session: the message arrived while the mailbox was
+    /// selected here. congvu keeps no cross-session recent state; RFC 9051 dropped
+    /// `\Recent` altogether.
+    pub recent: bool,
+}
+
+pub(crate) struct Selected {
+    pub id: MailboxId,
+    pub read_only: bool,
+    pub messages: Vec<Entry>,
+    /// Keywords announced in the last FLAGS response.
+    pub keywords: Vec<String>,
+    /// HIGHESTMODSEQ the snapshot reflects; a cheap test for "anything changed".
+    synced_modseq: u64,
+    /// Messages known to be gone but not yet announced.
+    pending_expunge: bool,
+}
+
+/// Why a sequence set cannot be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InvalidSequence;
+
+impl Selected {
+    pub fn load(
+        store: &dyn MailStore,
+        info: &MailboxInfo,
+        read_only: bool,
+    ) -> congvu_store::Result<Selected> {
+        let messages: Vec<Entry> = store
+            .messages(info.id)?
+            .into_iter()
+            .map(|meta| Entry { meta, recent: false })
+            .collect();
+        let mut selected = Selected {
+            id: info.id,
+            read_only,
+            messages,
+            keywords: Vec::new(),
+            synced_modseq: info.highestmodseq,
+            pending_expunge: false,
+        };
+        selected.keywords = selected.collect_keywords();
+        Ok(selected)
+    }
+
+    fn collect_keywords(&self) -> Vec<String> {
+        let mut keywords: Vec<String> = Vec::new();
+        for entry in &self.messages {
+            for k in &entry.meta.keywords {
+                if !keywords.iter().any(|have| have.eq_ignore_ascii_case(k)) {
+                    keywords.push(k.clone());
+                }
+            }
+        }
+        keywords
+    }
+
+    pub fn exists(&self) -> u32 {
+        self.messages.len() as u32
+    }
+
+    pub fn recent(&self) -> u32 {
+        self.messages.iter().filter(|e| e.recent).count() as u32
+    }
+
+    pub fn max_uid(&self) -> u32 {
+        self.messages.last().map_or(0, |e| e.meta.uid.get())
+    }
+
+    /// Indices of the messages a set names. A sequence number beyond the mailbox is
+    /// an error; UIDs that do not exist are simply not matched (RFC 3501 §6.4.8).
+    pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, InvalidSequence> {
+        if uid {
+            let ranges = set.resolve(self.max_uid());
+            return Ok(self
+                .messages
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| ranges.contains(e.meta.uid.get()))
+                .map(|(i, _)| i)
+                .collect());
+        }
+        let exists = self.exists();
+        if exists == 0 || set.max_value() > exists {
+            return Err(InvalidSequence);
+        }
+        let ranges = set.resolve(exists);
+        Ok((0..self.messages.len())
+            .filter(|i| ranges.contains(*i as u32 + 1))
+            .collect())
+    }
+
+    pub fn uids(&self, indices: &[usize]) -> Vec<Uid> {
+        indices
+            .iter()
+            .filter_map(|i| self.messages.get(*i))
+            .map(|e| e.meta.uid)
+            .collect()
+    }
+
+    pub fn index_of(&self, uid: Uid) -> Option<usize> {
+        self.messages.binary_search_by_key(&uid, |e| e.meta.uid).ok()
+    }
+
+    /// Takes in flag changes this session made itself (STORE, FETCH setting \Seen),
+    /// so the next sync does not announce them again. Writes a FLAGS response when
+    /// a keyword appears that the client has not been told about.
+    pub fn apply_changes(&mut self, changed: &[MessageMeta], out: &mut Vec<u8>) {
+        for meta in changed {
+            if let Some(i) = self.index_of(meta.uid) {
+                self.messages[i].meta = meta.clone();
+            }
+        }
+        self.announce_keywords(out);
+    }
+
+    fn announce_keywords(&mut self, out: &mut Vec<u8>) {
+        let keywords = self.collect_keywords();
+        let new = keywords
+            .iter()
+            .any(|k| !self.keywords.iter().any(|have| have.eq_ignore_ascii_case(k)));
+        if new {
+            self.keywords = keywords;
+            self.write_flags_response(out);
+        }
+    }
+
+    /// `* FLAGS (…)`: the flags defined in this mailbox (RFC 3501 §7.2.6).
+    pub fn write_flags_response(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"* FLAGS ");
+        let system = Flags::ALL
+            .iter()
+            .fold(Flags::empty(), |all, (f, _)| all.union(*f));
+        write_flags(out, system, &self.keywords, false);
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// `* n FETCH (FLAGS (…) UID u)` for the message at `index`.
+    pub fn write_flags_fetch(&self, index: usize, out: &mut Vec<u8>) {
+        let Some(entry) = self.messages.get(index) else {
+            return;
+        };
+        out.extend_from_slice(format!("* {} FETCH (FLAGS ", index + 1).as_bytes());
+        write_flags(out, entry.meta.flags, &entry.meta.keywords, entry.recent);
+        out.extend_from_slice(format!(" UID {})\r\n", entry.meta.uid).as_bytes());
+    }
+
+    /// Brings the snapshot up to date with the store and writes the untagged
+    /// responses announcing the difference. `allow_expunge` is false while
+    /// answering FETCH, STORE or SEARCH (RFC 3501 §7.4.1).
+    pub fn sync(
+        &mut self,
+        store: &dyn MailStore,
+        allow_expunge: bool,
+        out: &mut Vec<u8>,
+    ) -> congvu_store::Result<()> {
+        let Some(info) = store.mailbox(self.id)? else {
+            // Deleted (or renamed away and recreated) elsewhere: every message is gone.
+            self.pending_expunge = !self.messages.is_empty();
+            if allow_expunge {
+                self.announce_expunges(&[], out);
+            }
+            return Ok(());
+        };
+        if info.highestmodseq == self.synced_modseq && !self.pending_expunge {
+            return Ok(());
+        }
+        let current = store.messages(self.id)?;
+        if allow_expunge {
+            self.announce_expunges(&current, out);
+        } else {
+            self.pending_expunge = self
+                .messages
+                .iter()
+                .any(|e| current.binary_search_by_key(&e.meta.uid, |m| m.uid).is_err());
+        }
+        // Flag changes made elsewhere.
+        let mut changed = Vec::new();
+        for (i, entry) in self.messages.iter_mut().enumerate() {
+            if let Ok(j) = current.binary_search_by_key(&entry.meta.uid, |m| m.uid)
+                && current[j].modseq != entry.meta.modseq
+            {
+                let flags_differ =
+                    current[j].flags != entry.meta.flags || current[j].keywords != entry.meta.keywords;
+                entry.meta = current[j].clone();
+                if flags_differ {
+                    changed.push(i);
+                }
+            }
+        }
+        // New messages: UIDs only grow, so they are the ones above our last.
+        let last = self.max_uid();
+        let before = self.messages.len();
+        self.messages.extend(
+            current
+                .into_iter()
+                .filter(|m| m.uid.get() > last)
+                .map(|meta| Entry { meta, recent: true }),
+        );
+        self.announce_keywords(out);
+        for i in changed {
+            self.write_flags_fetch(i, out);
+        }
+        if self.messages.len() != before {
+            out.extend_from_slice(
+                format!("* {} EXISTS\r\n* {} RECENT\r\n", self.exists(), self.recent()).as_bytes(),
+            );
+        }
+        self.synced_modseq = info.highestmodseq;
+        Ok(())
+    }
+
+    /// Removes the messages not in `current` (sorted by UID), announcing each with
+    /// its sequence number at the moment it goes: highest first, so the numbers of
+    /// the ones still to go do not shift.
+    fn announce_expunges(&mut self, current: &[MessageMeta], out: &mut Vec<u8>) {
+        for i in (0..self.messages.len()).rev() {
+            let uid = self.messages[i].meta.uid;
+            if current.binary_search_by_key(&uid, |m| m.uid).is_err() {
+                self.messages.remove(i);
+                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+            }
+        }
+        self.pending_expunge = false;
+    }
+}
