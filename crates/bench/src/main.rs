@@ -1,0 +1,269 @@
+//! congvu-bench — load against a running congvu on loopback.
+//!
+//! `smtp`: the end-to-end figure, shaped like Postfix's `smtp-source` without
+//! `-d`: `--concurrency` sessions, one new connection per message, `--size`-byte
+//! messages to one recipient over the MX port; then IMAP `STATUS INBOX (MESSAGES)`
+//! (over TLS, trusting `--cafile`) until every message is visible. Because congvu
+//! answers `250` only after the message is durable in the recipient's INBOX, the
+//! end-to-end time is the accept time plus one STATUS round trip.
+//!
+//! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// SMTP in, visible over IMAP.
+    Smtp {
+        #[arg(long, default_value = "127.0.0.1:2525")]
+        smtp: SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:2993")]
+        imaps: SocketAddr,
+        /// The server's certificate (data_dir/tls/self-signed-cert.pem).
+        #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
+        cafile: PathBuf,
+        /// Recipient address (also the IMAP login).
+        #[arg(long)]
+        rcpt: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value_t = 5000)]
+        messages: usize,
+        #[arg(long, default_value_t = 20)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10240)]
+        size: usize,
+    },
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn loopback(addr: SocketAddr) -> Result<SocketAddr, Error> {
+    if addr.ip().is_loopback() {
+        Ok(addr)
+    } else {
+        Err(format!("{addr} is not a loopback address: benchmarks only target 127.0.0.0/8").into())
+    }
+}
+
+struct Lines<S> {
+    stream: BufReader<S>,
+    line: String,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Lines<S> {
+    fn new(stream: S) -> Self {
+        Lines {
+            stream: BufReader::new(stream),
+            line: String::new(),
+        }
+    }
+    async fn read(&mut self) -> Result<&str, Error> {
+        self.line.clear();
+        if self.stream.read_line(&mut self.line).await? == 0 {
+            return Err("connection closed".into());
+        }
+        Ok(self.line.trim_end())
+    }
+    /// The last line of an SMTP reply; fails unless its code starts with `expect`.
+    async fn reply(&mut self, expect: char) -> Result<(), Error> {
+        loop {
+            let line = self.read().await?;
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return if line.starts_with(expect) {
+                    Ok(())
+                } else {
+                    Err(format!("unexpected reply: {line}").into())
+                };
+            }
+        }
+    }
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.stream.get_mut().write_all(bytes).await?;
+        Ok(())
+    }
+}
+
+fn message(size: usize, n: usize, rcpt: &str) -> Vec<u8> {
+    let mut text = format!(
+        "From: bench@example.net\r\nTo: {rcpt}\r\nSubject: Thử tải {n}\r\nMessage-ID: <bench-{n}@example.net>\r\n\r\n"
+    )
+    .into_bytes();
+    let line = b"Noi dung thu nghiem hieu nang he thong thu dien tu cong vu tinh Thanh Hoa.\r\n";
+    while text.len() + line.len() <= size {
+        text.extend_from_slice(line);
+    }
+    text
+}
+
+async fn send_one(smtp: SocketAddr, rcpt: &str, body: &[u8]) -> Result<(), Error> {
+    let mut session = Lines::new(TcpStream::connect(smtp).await?);
+    session.reply('2').await?;
+    session.send(b"EHLO bench.test\r\n").await?;
+    session.reply('2').await?;
+    session
+        .send(format!("MAIL FROM:<bench@example.net>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n").as_bytes())
+        .await?;
+    session.reply('2').await?;
+    session.reply('2').await?;
+    session.reply('3').await?;
+    session.send(body).await?;
+    session.send(b".\r\n").await?;
+    session.reply('2').await?;
+    session.send(b"QUIT\r\n").await?;
+    session.reply('2').await
+}
+
+async fn imap_messages(
+    imaps: SocketAddr,
+    cafile: &PathBuf,
+    user: &str,
+    password: &str,
+) -> Result<usize, Error> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cafile)? {
+        roots.add(cert?)?;
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let stream = connector
+        .connect(
+            rustls_pki_types::ServerName::try_from("localhost")?,
+            TcpStream::connect(imaps).await?,
+        )
+        .await?;
+    let mut session = Lines::new(stream);
+    session.read().await?;
+    session
+        .send(
+            format!("a LOGIN \"{user}\" \"{password}\"\r\nb STATUS INBOX (MESSAGES)\r\nc LOGOUT\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut count = None;
+    loop {
+        let line = session.read().await?.to_owned();
+        if let Some(rest) = line.strip_prefix("* STATUS ") {
+            let digits: String = rest
+                .rsplit("MESSAGES ")
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            count = digits.parse().ok();
+        }
+        if line.starts_with("a NO") || line.starts_with("b NO") || line.starts_with("b BAD") {
+            return Err(format!("IMAP: {line}").into());
+        }
+        if line.starts_with("c ") {
+            return count.ok_or_else(|| "no STATUS response".into());
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn smtp_bench(
+    smtp: SocketAddr,
+    imaps: SocketAddr,
+    cafile: PathBuf,
+    rcpt: String,
+    password: String,
+    messages: usize,
+    concurrency: usize,
+    size: usize,
+) -> Result<(), Error> {
+    let (smtp, imaps) = (loopback(smtp)?, loopback(imaps)?);
+    let before = imap_messages(imaps, &cafile, &rcpt, &password).await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let rcpt = Arc::new(rcpt);
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (next, failures, rcpt) = (next.clone(), failures.clone(), rcpt.clone());
+        workers.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= messages {
+                    return;
+                }
+                // Every failure is counted; the first few are shown.
+                if let Err(error) = send_one(smtp, &rcpt, &message(size, n, &rcpt)).await
+                    && failures.fetch_add(1, Ordering::Relaxed) < 5
+                {
+                    eprintln!("message {n}: {error}");
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    let accepted = started.elapsed();
+    let failed = failures.load(Ordering::Relaxed);
+    let target = before + messages - failed;
+    loop {
+        let visible = imap_messages(imaps, &cafile, &rcpt, &password).await?;
+        if visible >= target {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(format!(
+                "only {} of {} messages visible after 10 minutes",
+                visible - before,
+                messages
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let end_to_end = started.elapsed();
+    let rate = |d: Duration| (messages - failed) as f64 / d.as_secs_f64();
+    println!("messages={messages} concurrency={concurrency} size={size} failed={failed}");
+    println!(
+        "accept      {:>8.0} msg/s ({:.2} s)",
+        rate(accepted),
+        accepted.as_secs_f64()
+    );
+    println!(
+        "end-to-end  {:>8.0} msg/s ({:.2} s, visible over IMAP)",
+        rate(end_to_end),
+        end_to_end.as_secs_f64()
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    match Cli::parse().command {
+        Bench::Smtp {
+            smtp,
+            imaps,
+            cafile,
+            rcpt,
+            password,
+            messages,
+            concurrency,
+            size,
+        } => smtp_bench(smtp, imaps, cafile, rcpt, password, messages, concurrency, size).await,
+    }
+}

@@ -1,0 +1,344 @@
+//! The operator CLI: a client of the running server's admin API.
+//!
+//! Each command becomes one admin API call. With the server running, the call goes
+//! over HTTP to `[listeners] admin` with the token from `data_dir/admin.token`. With
+//! the server stopped (nothing answers and the data directory lock is free), the same
+//! router runs in-process on the data directory: sled admits one process per database,
+//! so the CLI never opens the store while a server holds it.
+
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use congvu_directory::{AgencyRecord, Secret};
+
+use crate::admin::{self, AdminState};
+use crate::admin::{AccountView, AddedAccount};
+use crate::config::Config;
+use crate::serve;
+use crate::size::ByteSize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The server refused the request: its message is the operator's answer.
+    #[error("{message}")]
+    Api {
+        status: u16,
+        kind: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error(
+        "the admin API at {addr} did not answer ({detail}) and the data directory is locked by a running server"
+    )]
+    Unreachable { addr: String, detail: String },
+    #[error("cannot read the admin token {path}: {source} (run the CLI as the server's user)")]
+    Token { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Serve(#[from] serve::ServeError),
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+}
+
+/// One admin API call.
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>) -> Call {
+        Call {
+            method: Method::GET,
+            path: path.into(),
+            body: None,
+        }
+    }
+    pub fn post(path: impl Into<String>, body: Value) -> Call {
+        Call {
+            method: Method::POST,
+            path: path.into(),
+            body: Some(body),
+        }
+    }
+    pub fn put(path: impl Into<String>, body: Value) -> Call {
+        Call {
+            method: Method::PUT,
+            path: path.into(),
+            body: Some(body),
+        }
+    }
+}
+
+/// Runs the call against the running server, or in-process when it is stopped.
+pub fn execute<T: DeserializeOwned>(config: &Config, call: Call) -> Result<T, CliError> {
+    let (status, body) = match config.listeners.admin {
+        Some(addr) => match over_http(config, &addr.to_string(), &call) {
+            Ok(answer) => answer,
+            Err(Transport::Unreachable(detail)) => offline(config, &call).map_err(|error| match error {
+                CliError::Serve(serve::ServeError::Locked(_)) => CliError::Unreachable {
+                    addr: addr.to_string(),
+                    detail,
+                },
+                other => other,
+            })?,
+            Err(Transport::Failed(error)) => return Err(error),
+        },
+        None => offline(config, &call)?,
+    };
+    decode(status, &body)
+}
+
+fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, CliError> {
+    if (200..300).contains(&status) {
+        let body = if body.is_empty() { b"null".as_slice() } else { body };
+        return serde_json::from_slice(body).map_err(|e| CliError::Protocol(e.to_string()));
+    }
+    let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let field = |name: &str| parsed["error"][name].as_str().map(str::to_owned);
+    Err(CliError::Api {
+        status,
+        kind: field("kind").unwrap_or_else(|| "unknown".to_owned()),
+        message: field("message").unwrap_or_else(|| format!("HTTP status {status}")),
+    })
+}
+
+enum Transport {
+    /// Nothing listens: the server is (probably) stopped.
+    Unreachable(String),
+    Failed(CliError),
+}
+
+fn over_http(config: &Config, addr: &str, call: &Call) -> Result<(u16, Vec<u8>), Transport> {
+    let token_path = config.server.data_dir.join(serve::TOKEN_FILE);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let url = format!("http://{addr}{}", call.path);
+    // Probe first so a stopped server is told apart before the token is needed.
+    if let Err(error) = std::net::TcpStream::connect(addr) {
+        return Err(Transport::Unreachable(error.to_string()));
+    }
+    let token = std::fs::read_to_string(&token_path).map_err(|source| {
+        Transport::Failed(CliError::Token {
+            path: token_path.display().to_string(),
+            source,
+        })
+    })?;
+    let authorization = format!("Bearer {}", token.trim());
+    let body = call.body.as_ref().map(Value::to_string).unwrap_or_default();
+    let request = Request::builder()
+        .method(call.method.clone())
+        .uri(&url)
+        .header("authorization", authorization)
+        .header("content-type", "application/json")
+        .body(body)
+        .map_err(|e| Transport::Failed(CliError::Usage(e.to_string())))?;
+    let response = agent.run(request);
+    let mut response = response.map_err(|e| Transport::Failed(CliError::Protocol(e.to_string())))?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_vec()
+        .map_err(|e| Transport::Failed(CliError::Protocol(e.to_string())))?;
+    Ok((status, body))
+}
+
+fn offline(config: &Config, call: &Call) -> Result<(u16, Vec<u8>), CliError> {
+    let opened = serve::open_data_dir(config)?;
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let router = admin::router(Arc::new(AdminState {
+        directory: opened.directory.clone(),
+        store: opened.store.clone(),
+        token: Secret::new(token.clone()),
+    }));
+    let body = match &call.body {
+        Some(value) => Body::from(value.to_string()),
+        None => Body::empty(),
+    };
+    let request = Request::builder()
+        .method(call.method.clone())
+        .uri(&call.path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(serve::ServeError::Io)?;
+    let (status, bytes) = runtime.block_on(async move {
+        let response = router
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20).await;
+        (status, bytes)
+    });
+    let bytes = bytes.map_err(|e| CliError::Protocol(e.to_string()))?;
+    opened
+        .store
+        .db()
+        .flush()
+        .map_err(|e| serve::ServeError::Io(e.into()))?;
+    Ok((status, bytes.to_vec()))
+}
+
+/// Percent-encodes a path segment (addresses contain `@`, which is fine, but a
+/// mistyped one may contain anything).
+fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'@' | b'+' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn agency_add(config: &Config, abbr: &str, name: &str, parent: Option<&str>) -> Result<(), CliError> {
+    let agency: AgencyRecord = execute(
+        config,
+        Call::post(
+            "/api/v1/agencies",
+            serde_json::json!({"abbr": abbr, "name": name, "parent": parent}),
+        ),
+    )?;
+    println!("{}", agency.address);
+    Ok(())
+}
+
+pub fn account_add(
+    config: &Config,
+    agency: &str,
+    name: &str,
+    position: Option<&str>,
+    department: Option<&str>,
+) -> Result<(), CliError> {
+    let added: AddedAccount = execute(
+        config,
+        Call::post(
+            "/api/v1/accounts",
+            serde_json::json!({"agency": agency, "name": name, "position": position, "department": department}),
+        ),
+    )?;
+    if let Some(collision) = &added.collision {
+        eprintln!(
+            "note: {} is already taken; chose {} instead ({})",
+            collision.wanted, collision.chosen, collision.explanation
+        );
+    }
+    println!("{}", added.account.record.address);
+    Ok(())
+}
+
+pub fn account_passwd(config: &Config, address: &str, from_stdin: bool) -> Result<(), CliError> {
+    if !from_stdin {
+        return Err(CliError::Usage(
+            "give the password on standard input with --password-stdin (never on the command line)"
+                .to_owned(),
+        ));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("new password for {address} (then Enter):");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(CliError::Usage("no password on standard input".to_owned()));
+    }
+    let _: Value = execute(
+        config,
+        Call::put(
+            format!("/api/v1/accounts/{}/password", segment(address)),
+            serde_json::json!({"password": password}),
+        ),
+    )?;
+    eprintln!("password changed for {address}");
+    Ok(())
+}
+
+pub fn account_quota(config: &Config, address: &str, size: &str) -> Result<(), CliError> {
+    let size: ByteSize = size
+        .parse()
+        .map_err(|e: crate::size::ByteSizeError| CliError::Usage(e.to_string()))?;
+    let view: AccountView = execute(
+        config,
+        Call::put(
+            format!("/api/v1/accounts/{}/quota", segment(address)),
+            serde_json::json!({"quota": size.to_string()}),
+        ),
+    )?;
+    println!(
+        "{} quota {} (used {})",
+        view.record.address,
+        ByteSize(view.quota_bytes),
+        human(view.used_bytes)
+    );
+    Ok(())
+}
+
+pub fn account_list(config: &Config, agency: Option<&str>) -> Result<(), CliError> {
+    let path = match agency {
+        Some(agency) => format!("/api/v1/accounts?agency={}", segment(agency)),
+        None => "/api/v1/accounts".to_owned(),
+    };
+    let accounts: Vec<AccountView> = execute(config, Call::get(path))?;
+    let width = accounts
+        .iter()
+        .map(|a| a.record.address.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    println!(
+        "{:<width$}  {:<8}  {:>10}  {:>10}  NAME",
+        "ADDRESS", "KIND", "QUOTA", "USED"
+    );
+    for account in &accounts {
+        let kind = match account.record.kind {
+            congvu_store::AccountKind::Agency => "agency",
+            congvu_store::AccountKind::Personal => "personal",
+        };
+        println!(
+            "{:<width$}  {:<8}  {:>10}  {:>10}  {}{}",
+            account.record.address,
+            kind,
+            ByteSize(account.quota_bytes).to_string(),
+            human(account.used_bytes),
+            account.record.display_name,
+            if account.record.disabled {
+                " (disabled)"
+            } else {
+                ""
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Usage in the largest unit that keeps one decimal meaningful.
+fn human(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")];
+    for (size, unit) in UNITS {
+        if bytes >= size {
+            return format!("{:.1}{unit}", bytes as f64 / size as f64);
+        }
+    }
+    format!("{bytes}B")
+}

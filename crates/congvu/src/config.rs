@@ -1,0 +1,353 @@
+//! The TOML configuration.
+//!
+//! `config/congvu.toml` is the commented example and, embedded in the binary, the
+//! default used when no `--config` is given: the two can never drift apart. Every
+//! section denies unknown keys, and [`Config::parse`] reports every error it finds at
+//! once (each section is read on its own, then the whole is checked), so an operator
+//! fixes a broken file in one pass.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::size::ByteSize;
+
+/// The built-in default configuration: the commented example, byte for byte.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/congvu.toml");
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub server: Server,
+    pub domain: DomainSection,
+    pub listeners: Listeners,
+    pub tls: Tls,
+    pub log: Log,
+    pub quota: Quota,
+    pub smtp: congvu_smtp::SmtpConfig,
+    pub imap: congvu_imap::ImapConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// The name this server gives itself in SMTP greetings and Received headers.
+    pub hostname: String,
+    /// Where the metadata database, message blobs, TLS material, admin token and lock
+    /// file live. Relative paths are relative to the working directory.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSection {
+    /// The mail domain of the province (Art. 3: `<name>@thanhhoa.gov.vn`).
+    pub primary: String,
+}
+
+/// Listening addresses. A listener left out of the file is not started.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listeners {
+    pub smtp: Option<SocketAddr>,
+    pub submission: Option<SocketAddr>,
+    pub submissions: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
+    pub imaps: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// PEM certificate chain. With `key`; when both are absent a self-signed
+    /// certificate for `server.hostname` is generated into data_dir at first start.
+    pub cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `congvu_smtp=debug,info`); `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Log {
+        Log {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// Default mailbox quotas (Art. 9.1: at least 500 MB agency, 100 MB personal).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quota {
+    pub agency: ByteSize,
+    pub personal: ByteSize,
+}
+
+impl Default for Quota {
+    fn default() -> Quota {
+        Quota {
+            agency: ByteSize(500 << 20),
+            personal: ByteSize(100 << 20),
+        }
+    }
+}
+
+/// Every problem found in a configuration file.
+#[derive(Debug)]
+pub struct ConfigErrors {
+    pub origin: String,
+    pub errors: Vec<String>,
+}
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} error(s) in configuration {}:",
+            self.errors.len(),
+            self.origin
+        )?;
+        for error in &self.errors {
+            writeln!(f, "  - {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+const SECTIONS: [&str; 8] = [
+    "server",
+    "domain",
+    "listeners",
+    "tls",
+    "log",
+    "quota",
+    "smtp",
+    "imap",
+];
+
+/// Reads one section; missing optional sections take their default.
+fn section<T: serde::de::DeserializeOwned>(
+    table: &toml::Table,
+    name: &str,
+    default: Option<T>,
+    errors: &mut Vec<String>,
+) -> Option<T> {
+    match table.get(name) {
+        Some(value) => match value.clone().try_into::<T>() {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                errors.push(format!("[{name}]: {}", error.message().trim()));
+                None
+            }
+        },
+        None if default.is_some() => default,
+        None => {
+            errors.push(format!("[{name}]: section is required"));
+            None
+        }
+    }
+}
+
+impl Config {
+    /// The embedded default.
+    pub fn embedded() -> Config {
+        Config::parse(DEFAULT_TOML, "(built-in default)")
+            .unwrap_or_else(|e| unreachable!("the embedded default config is tested: {e}"))
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+            origin: origin.clone(),
+            errors: vec![format!("cannot read the file: {e}")],
+        })?;
+        Config::parse(&text, &origin)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
+        let fail = |errors| ConfigErrors {
+            origin: origin.to_owned(),
+            errors,
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| fail(vec![format!("TOML syntax: {}", e.to_string().trim())]))?;
+        let mut errors = Vec::new();
+        for key in table.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
+            errors.push(format!(
+                "unknown section or key `{key}` (known sections: {})",
+                SECTIONS.join(", ")
+            ));
+        }
+        let server = section::<Server>(&table, "server", None, &mut errors);
+        let domain = section::<DomainSection>(&table, "domain", None, &mut errors);
+        let listeners = section(&table, "listeners", Some(Listeners::default()), &mut errors);
+        let tls = section(&table, "tls", Some(Tls::default()), &mut errors);
+        let log = section(&table, "log", Some(Log::default()), &mut errors);
+        let quota = section(&table, "quota", Some(Quota::default()), &mut errors);
+        let smtp = section(
+            &table,
+            "smtp",
+            Some(congvu_smtp::SmtpConfig::default()),
+            &mut errors,
+        );
+        let imap = section(
+            &table,
+            "imap",
+            Some(congvu_imap::ImapConfig::default()),
+            &mut errors,
+        );
+
+        if let Some(server) = &server
+            && (server.hostname.trim().is_empty() || server.hostname.contains(char::is_whitespace))
+        {
+            errors.push("[server] hostname: must be a host name without spaces".to_owned());
+        }
+        if let Some(domain) = &domain
+            && let Err(e) = domain.primary.parse::<congvu_policy::address::Domain>()
+        {
+            errors.push(format!("[domain] primary: {e}"));
+        }
+        if let Some(tls) = &tls
+            && tls.cert.is_some() != tls.key.is_some()
+        {
+            errors.push("[tls]: give both `cert` and `key`, or neither".to_owned());
+        }
+        if let Some(listeners) = &listeners {
+            let all = [
+                ("smtp", listeners.smtp),
+                ("submission", listeners.submission),
+                ("submissions", listeners.submissions),
+                ("imap", listeners.imap),
+                ("imaps", listeners.imaps),
+                ("admin", listeners.admin),
+            ];
+            for (i, (name, addr)) in all.iter().enumerate() {
+                // Port 0 asks the OS for any free port: several listeners may do so.
+                if let Some(addr) = addr
+                    && addr.port() != 0
+                    && let Some((other, _)) = all[..i].iter().find(|(_, a)| *a == Some(*addr))
+                {
+                    errors.push(format!("[listeners] {name}: {addr} is already used by `{other}`"));
+                }
+            }
+        }
+        if let Some(quota) = &quota {
+            for (name, size) in [("agency", quota.agency), ("personal", quota.personal)] {
+                if size.0 == 0 {
+                    errors.push(format!("[quota] {name}: must be larger than zero"));
+                }
+            }
+        }
+
+        match (server, domain, listeners, tls, log, quota, smtp, imap) {
+            (
+                Some(server),
+                Some(domain),
+                Some(listeners),
+                Some(tls),
+                Some(log),
+                Some(quota),
+                Some(smtp),
+                Some(imap),
+            ) if errors.is_empty() => Ok(Config {
+                server,
+                domain,
+                listeners,
+                tls,
+                log,
+                quota,
+                smtp,
+                imap,
+            }),
+            _ => Err(fail(errors)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses_with_the_contract_values() {
+        let config = Config::parse(DEFAULT_TOML, "default").expect("default parses");
+        assert_eq!(config.server.hostname, "mail.thanhhoa.gov.vn");
+        assert_eq!(config.server.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.domain.primary, "thanhhoa.gov.vn");
+        assert_eq!(config.listeners.smtp, Some("127.0.0.1:2525".parse().unwrap()));
+        assert_eq!(
+            config.listeners.submission,
+            Some("127.0.0.1:2587".parse().unwrap())
+        );
+        assert_eq!(
+            config.listeners.submissions,
+            Some("127.0.0.1:2465".parse().unwrap())
+        );
+        assert_eq!(config.listeners.imap, Some("127.0.0.1:2143".parse().unwrap()));
+        assert_eq!(config.listeners.imaps, Some("127.0.0.1:2993".parse().unwrap()));
+        assert_eq!(config.listeners.admin, Some("127.0.0.1:2080".parse().unwrap()));
+        assert_eq!(config.quota.agency, ByteSize(500 << 20));
+        assert_eq!(config.quota.personal, ByteSize(100 << 20));
+    }
+
+    #[test]
+    fn deploy_example_parses() {
+        let text = include_str!("../../../deploy/congvu.toml");
+        let config = Config::parse(text, "deploy").expect("deploy example parses");
+        assert_eq!(config.listeners.smtp.map(|a| a.port()), Some(25));
+        assert_eq!(config.listeners.imaps.map(|a| a.port()), Some(993));
+    }
+
+    #[test]
+    fn reports_every_error_at_once() {
+        let text = r#"
+            bogus = 1
+            [server]
+            hostname = "mail example"
+            data_dir = "/tmp/x"
+            colour = "blue"
+            [domain]
+            primary = "not a domain"
+            [listeners]
+            smtp = "127.0.0.1:25"
+            imap = "127.0.0.1:25"
+            [tls]
+            cert = "/etc/cert.pem"
+            [quota]
+            personal = "lots"
+        "#;
+        let errors = Config::parse(text, "test").unwrap_err().errors;
+        let joined = errors.join("\n");
+        for needle in ["bogus", "colour", "primary", "already used", "[tls]", "[quota]"] {
+            assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_reported_with_origin() {
+        let error = Config::parse("[server", "file.toml").unwrap_err();
+        assert!(error.to_string().contains("file.toml"));
+        assert!(error.errors[0].starts_with("TOML syntax"));
+    }
+}

@@ -1,0 +1,174 @@
+//! # congvu — the official e-mail server of a Vietnamese province
+//!
+//! One binary: `congvu serve` runs every listener (SMTP MX, submission, IMAP, admin
+//! API); every other command is an operator tool that talks to the running server's
+//! admin API (or, with the server stopped, works on the data directory directly).
+//! See `docs/architecture.md` for the message path and the crates' jobs.
+
+mod admin;
+mod cli;
+mod config;
+mod serve;
+mod size;
+mod tls;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "congvu",
+    version,
+    about = "Official e-mail server (hệ thống thư điện tử công vụ)"
+)]
+struct Cli {
+    /// Configuration file; without it the built-in default (config/congvu.toml) is used.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: SMTP, submission, IMAP and the admin API.
+    Serve,
+    /// Agencies (cơ quan) and their agency mailbox.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// Personal mailboxes of officials.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Check a configuration file and print every error in it.
+    CheckConfig,
+}
+
+#[derive(Subcommand)]
+enum AgencyCommand {
+    /// Create an agency and its single agency mailbox; prints the address.
+    Add {
+        /// Abbreviation (Art. 3), e.g. `sttt`; a sub-agency gives its own (`pvhtt`).
+        abbr: String,
+        /// Full name, e.g. "Sở Thông tin và Truyền thông".
+        #[arg(long)]
+        name: String,
+        /// The parent agency's abbreviation for a sub-agency (`yendinh`).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an official's mailbox; derives and prints the address.
+    Add {
+        /// The agency's full abbreviation: ABBR or ABBR.PARENT.
+        #[arg(long)]
+        agency: String,
+        /// Full name, family name first: "Nguyễn Anh Tuấn".
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        position: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// Set a mailbox password, read from standard input.
+    Passwd {
+        address: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a mailbox quota: 1MB, 250MB, 2GB.
+    Quota { address: String, size: String },
+    /// List mailboxes with quota and usage.
+    List {
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, config::ConfigErrors> {
+    match path {
+        Some(path) => Config::load(path),
+        None => Ok(Config::embedded()),
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match load_config(cli.config.as_ref()) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprint!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Serve => {
+            init_logging(&config);
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("error: cannot start the async runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(serve::run(config)).map_err(Into::into)
+        }
+        Command::CheckConfig => {
+            println!("configuration OK");
+            Ok(())
+        }
+        Command::Agency(AgencyCommand::Add { abbr, name, parent }) => {
+            cli::agency_add(&config, &abbr, &name, parent.as_deref()).map_err(Into::into)
+        }
+        Command::Account(command) => match command {
+            AccountCommand::Add {
+                agency,
+                name,
+                position,
+                department,
+            } => cli::account_add(
+                &config,
+                &agency,
+                &name,
+                position.as_deref(),
+                department.as_deref(),
+            ),
+            AccountCommand::Passwd {
+                address,
+                password_stdin,
+            } => cli::account_passwd(&config, &address, password_stdin),
+            AccountCommand::Quota { address, size } => cli::account_quota(&config, &address, &size),
+            AccountCommand::List { agency } => cli::account_list(&config, agency.as_deref()),
+        }
+        .map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

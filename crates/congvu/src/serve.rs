@@ -1,0 +1,287 @@
+//! `congvu serve`: open the data directory, start every listener, stop cleanly.
+//!
+//! Start-up order: lock `data_dir` (one process per sled database), open the store and
+//! the directory, load or generate TLS material, bind every listener (all or nothing:
+//! a port in use stops start-up with its name), write the admin token, then serve.
+//!
+//! Shutdown (SIGTERM or Ctrl-C): listeners stop accepting, sessions finish or abort
+//! their transaction at the next command boundary (a message is acknowledged only once
+//! durable, so an aborted one is retried by its sender, never lost), the database is
+//! flushed, and the process exits 0 — all within [`SHUTDOWN_GRACE`].
+
+use std::fs::{File, OpenOptions};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use congvu_directory::{DefaultQuotas, Directory, Secret};
+use congvu_store::{MailStore, SledStore};
+
+use crate::admin::{self, AdminState};
+use crate::config::Config;
+use crate::tls;
+
+/// How long sessions get to finish after SIGTERM before they are cut off.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+pub const LOCK_FILE: &str = "congvu.lock";
+pub const TOKEN_FILE: &str = "admin.token";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(
+        "another congvu process is using {0} (its lock file is held); stop it first, or use the CLI, \
+         which talks to the running server"
+    )]
+    Locked(PathBuf),
+    #[error("cannot open the mail store in {path}: {source}")]
+    Store {
+        path: PathBuf,
+        source: congvu_store::StoreError,
+    },
+    #[error("cannot open the directory: {0}")]
+    Directory(#[from] congvu_directory::DirectoryError),
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen for {name} on {addr}: {source}")]
+    Bind {
+        name: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot write the admin token {path}: {source}")]
+    Token { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The exclusive lock on a data directory; released when dropped (or the process dies).
+pub struct DataDirLock {
+    _file: File,
+}
+
+impl DataDirLock {
+    pub fn acquire(data_dir: &Path) -> Result<DataDirLock, ServeError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| ServeError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| ServeError::DataDir {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataDirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Locked(data_dir.to_owned())),
+            Err(std::fs::TryLockError::Error(source)) => Err(ServeError::DataDir { path, source }),
+        }
+    }
+}
+
+/// The opened data directory: what both `serve` and the offline CLI work on.
+pub struct Opened {
+    pub store: Arc<SledStore>,
+    pub directory: Arc<Directory>,
+    pub _lock: DataDirLock,
+}
+
+pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
+    let data_dir = &config.server.data_dir;
+    let lock = DataDirLock::acquire(data_dir)?;
+    let store = Arc::new(SledStore::open(data_dir).map_err(|source| ServeError::Store {
+        path: data_dir.clone(),
+        source,
+    })?);
+    let quotas = DefaultQuotas {
+        agency_bytes: config.quota.agency.0,
+        personal_bytes: config.quota.personal.0,
+    };
+    let directory = Arc::new(Directory::open(
+        store.db(),
+        store.clone(),
+        &config.domain.primary,
+        quotas,
+    )?);
+    Ok(Opened {
+        store,
+        directory,
+        _lock: lock,
+    })
+}
+
+/// Reads the admin token, creating it (mode 0600) on first start.
+pub fn ensure_token(data_dir: &Path) -> Result<Secret<String>, ServeError> {
+    let path = data_dir.join(TOKEN_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let token = existing.trim().to_owned();
+        if token.len() >= 32 {
+            return Ok(Secret::new(token));
+        }
+    }
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    tls::write_private(&path, format!("{token}\n").as_bytes()).map_err(|source| ServeError::Token {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Secret::new(token))
+}
+
+async fn bind(name: &'static str, addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { name, addr, source })
+}
+
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    tls::install_crypto_provider();
+    let opened = open_data_dir(&config)?;
+    let data_dir = config.server.data_dir.clone();
+    let acceptor = TlsAcceptor::from(tls::server_config(
+        &config.tls,
+        &data_dir,
+        &config.server.hostname,
+    )?);
+    let store: Arc<dyn MailStore> = opened.store.clone();
+    let directory = opened.directory.clone();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let mut bound = Vec::new();
+    let listeners = &config.listeners;
+
+    let smtp_ctx = Arc::new(congvu_smtp::SmtpContext {
+        config: congvu_smtp::SmtpConfig {
+            hostname: config.server.hostname.clone(),
+            ..config.smtp.clone()
+        },
+        store: store.clone(),
+        directory: directory.clone(),
+    });
+    use congvu_smtp::ListenerKind as Smtp;
+    for (name, addr, kind) in [
+        ("smtp", listeners.smtp, Smtp::Mx),
+        ("submission", listeners.submission, Smtp::Submission),
+        ("submissions", listeners.submissions, Smtp::Submissions),
+    ] {
+        if let Some(addr) = addr {
+            let listener = bind(name, addr).await?;
+            bound.push((name, listener.local_addr()?));
+            tasks.spawn(congvu_smtp::serve(
+                listener,
+                kind,
+                acceptor.clone(),
+                smtp_ctx.clone(),
+                stop_rx.clone(),
+            ));
+        }
+    }
+
+    let imap_ctx = Arc::new(congvu_imap::ImapContext {
+        config: config.imap.clone(),
+        store: store.clone(),
+        directory: directory.clone(),
+    });
+    use congvu_imap::ListenerKind as Imap;
+    for (name, addr, kind) in [
+        ("imap", listeners.imap, Imap::Imap),
+        ("imaps", listeners.imaps, Imap::Imaps),
+    ] {
+        if let Some(addr) = addr {
+            let listener = bind(name, addr).await?;
+            bound.push((name, listener.local_addr()?));
+            tasks.spawn(congvu_imap::serve(
+                listener,
+                kind,
+                acceptor.clone(),
+                imap_ctx.clone(),
+                stop_rx.clone(),
+            ));
+        }
+    }
+
+    if let Some(addr) = listeners.admin {
+        // The token exists before the port opens: a client that sees the port can log in.
+        let token = ensure_token(&data_dir)?;
+        let listener = bind("admin", addr).await?;
+        bound.push(("admin", listener.local_addr()?));
+        let router = admin::router(Arc::new(AdminState {
+            directory: directory.clone(),
+            store: store.clone(),
+            token,
+        }));
+        let mut stop = stop_rx.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stopping| *stopping).await;
+                })
+                .await
+        });
+    }
+
+    for (name, addr) in &bound {
+        tracing::info!(listener = name, addr = %addr, "listening");
+    }
+    tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "congvu ready");
+
+    let early_exit = tokio::select! {
+        signal = shutdown_signal() => { tracing::info!(signal, "shutting down"); None }
+        finished = tasks.join_next() => finished,
+    };
+    let _ = stop_tx.send(true);
+    if let Some(finished) = early_exit {
+        tracing::error!(result = ?finished, "a listener stopped unexpectedly; shutting down");
+    }
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while let Some(finished) = tasks.join_next().await {
+            if let Ok(Err(error)) = finished {
+                tracing::warn!(error = %error, "listener ended with an error");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            sessions = tasks.len(),
+            "sessions still running after the grace period: aborting them"
+        );
+        tasks.abort_all();
+    }
+    let flushed = tokio::task::spawn_blocking(move || opened.store.db().flush()).await;
+    match flushed {
+        Ok(Ok(_)) => tracing::info!("store flushed; stopped"),
+        Ok(Err(error)) => tracing::error!(error = %error, "final flush failed"),
+        Err(error) => tracing::error!(error = %error, "final flush task failed"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot watch SIGTERM; only Ctrl-C stops the server");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}

@@ -1,0 +1,232 @@
+//! Bad input, each case on a live server: a clear reply, no panic, and the server keeps
+//! serving everyone else.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+
+fn ehlo(raw: &mut Raw) {
+    assert!(raw.smtp_reply().starts_with("220 "));
+    raw.send(b"EHLO client.test\r\n");
+    assert!(raw.smtp_reply().starts_with("250 "));
+}
+
+#[test]
+fn smtp_overlong_line_gets_500_and_the_session_survives() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let mut raw = Raw::connect(server.ports.smtp);
+    ehlo(&mut raw);
+    let mut line = b"MAIL FROM:<".to_vec();
+    line.extend(std::iter::repeat_n(b'a', 200 * 1024));
+    line.extend_from_slice(b"@example.net>\r\n");
+    raw.send_lossy(&line);
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("500 5.5.2"), "{reply}");
+    raw.send(b"NOOP\r\n");
+    assert!(
+        raw.smtp_reply().starts_with("250"),
+        "session still usable after the long line"
+    );
+    assert_still_serving(&server, &a, PASSWORD_A, &b);
+}
+
+#[test]
+fn smtp_binary_garbage_and_out_of_sequence_commands() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let mut raw = Raw::connect(server.ports.smtp);
+    ehlo(&mut raw);
+    raw.send(b"\x00\xff\xfe\x80garbage\x01\x02\r\n");
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("500"), "{reply}");
+    raw.send(b"RCPT TO:<hoalt.sttt@thanhhoa.gov.vn>\r\n");
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("503 5.5.1"), "RCPT before MAIL: {reply}");
+    raw.send(b"DATA\r\n");
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("503 5.5.1"), "DATA before RCPT: {reply}");
+    raw.send(b"MAIL FROM:<x@example.net>\r\n");
+    assert!(raw.smtp_reply().starts_with("250"));
+    raw.send(b"MAIL FROM:<y@example.net>\r\n");
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("503 5.5.1"), "nested MAIL: {reply}");
+    raw.send(b"QUIT\r\n");
+    assert!(raw.smtp_reply().starts_with("221"));
+    assert_still_serving(&server, &a, PASSWORD_A, &b);
+}
+
+#[test]
+fn smtp_auth_before_tls_is_refused() {
+    let server = Server::start();
+    let (_agency, a, _b) = server.provision();
+    let mut raw = Raw::connect(server.ports.submission);
+    assert!(raw.smtp_reply().starts_with("220 "));
+    raw.send(b"EHLO client.test\r\n");
+    let mut ehlo = Vec::new();
+    loop {
+        let line = raw.line().unwrap();
+        let last = line.as_bytes().get(3) == Some(&b' ');
+        ehlo.push(line);
+        if last {
+            break;
+        }
+    }
+    assert!(ehlo.iter().any(|l| l.contains("STARTTLS")), "{ehlo:?}");
+    assert!(
+        !ehlo.iter().any(|l| l.contains("AUTH")),
+        "AUTH must not be offered before TLS: {ehlo:?}"
+    );
+    let credentials = format!("\0{a}\0{PASSWORD_A}");
+    raw.send(
+        format!(
+            "AUTH PLAIN {}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes())
+        )
+        .as_bytes(),
+    );
+    let reply = raw.smtp_reply();
+    assert!(
+        reply.starts_with("530") || reply.starts_with("538"),
+        "AUTH before TLS: {reply}"
+    );
+    raw.send(format!("MAIL FROM:<{a}>\r\n").as_bytes());
+    let reply = raw.smtp_reply();
+    assert!(
+        reply.starts_with("530"),
+        "MAIL without AUTH on submission: {reply}"
+    );
+}
+
+#[test]
+fn smtp_too_many_recipients() {
+    let server = Server::start();
+    let (_agency, _a, b) = server.provision();
+    let mut raw = Raw::connect(server.ports.smtp);
+    ehlo(&mut raw);
+    raw.send(b"MAIL FROM:<x@example.net>\r\n");
+    assert!(raw.smtp_reply().starts_with("250"));
+    let mut accepted = 0;
+    let mut refused = None;
+    for _ in 0..150 {
+        raw.send(format!("RCPT TO:<{b}>\r\n").as_bytes());
+        let reply = raw.smtp_reply();
+        if reply.starts_with("250") {
+            accepted += 1;
+        } else {
+            refused = Some(reply);
+            break;
+        }
+    }
+    assert_eq!(accepted, 100, "the default limit is 100 recipients");
+    let refused = refused.expect("a refusal after the limit");
+    assert!(refused.starts_with("452 4.5.3"), "{refused}");
+}
+
+#[test]
+fn imap_overlong_line_and_garbage_get_bad() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let mut raw = Raw::connect(server.ports.imap);
+    assert!(raw.line().unwrap().starts_with("* OK"));
+    raw.send(b"\x00\xff\x80\x01garbage\r\n");
+    let reply = raw.line().unwrap();
+    assert!(reply.contains("BAD"), "{reply}");
+    raw.send(b"a1 NOOP\r\n");
+    assert!(raw.until("a1 ").last().unwrap().starts_with("a1 OK"));
+
+    let mut line = b"a2 SELECT ".to_vec();
+    line.extend(std::iter::repeat_n(b'x', 200 * 1024));
+    line.extend_from_slice(b"\r\n");
+    raw.send_lossy(&line);
+    // Either a BAD (tagged or untagged) and the session goes on, or a BYE and close.
+    let reply = raw.line().unwrap_or_default();
+    assert!(reply.contains("BAD") || reply.starts_with("* BYE"), "{reply}");
+
+    let mut other = Raw::connect(server.ports.imap);
+    assert!(
+        other.line().unwrap().starts_with("* OK"),
+        "other clients are still served"
+    );
+    assert_still_serving(&server, &a, PASSWORD_A, &b);
+}
+
+#[test]
+fn imap_huge_literal_is_refused_without_continuation() {
+    let server = Server::start();
+    let (_agency, _a, b) = server.provision();
+    let mut raw = Raw::connect_tls(&server, server.ports.imaps);
+    assert!(raw.line().unwrap().starts_with("* OK"));
+    raw.send(format!("a1 LOGIN {b} \"{PASSWORD_B}\"\r\n").as_bytes());
+    assert!(raw.until("a1 ").last().unwrap().starts_with("a1 OK"));
+    raw.send(b"a2 APPEND INBOX {4294967296}\r\n");
+    let reply = raw.line().unwrap();
+    assert!(
+        !reply.starts_with('+'),
+        "a continuation was offered for a 4 GiB literal: {reply}"
+    );
+    assert!(
+        reply.starts_with("a2 NO") || reply.starts_with("a2 BAD"),
+        "{reply}"
+    );
+    // The session is still in a sane state.
+    raw.send(b"a3 NOOP\r\n");
+    assert!(raw.until("a3 ").last().unwrap().starts_with("a3 OK"));
+}
+
+#[test]
+fn imap_commands_out_of_sequence() {
+    let server = Server::start();
+    let (_agency, _a, b) = server.provision();
+    let mut raw = Raw::connect_tls(&server, server.ports.imaps);
+    assert!(raw.line().unwrap().starts_with("* OK"));
+    raw.send(b"a1 SELECT INBOX\r\n");
+    let reply = raw.until("a1 ").pop().unwrap();
+    assert!(
+        reply.starts_with("a1 BAD") || reply.starts_with("a1 NO"),
+        "SELECT before LOGIN: {reply}"
+    );
+    raw.send(format!("a2 LOGIN {b} \"{PASSWORD_B}\"\r\n").as_bytes());
+    assert!(raw.until("a2 ").last().unwrap().starts_with("a2 OK"));
+    raw.send(b"a3 FETCH 1 FLAGS\r\n");
+    let reply = raw.until("a3 ").pop().unwrap();
+    assert!(
+        reply.starts_with("a3 BAD") || reply.starts_with("a3 NO"),
+        "FETCH before SELECT: {reply}"
+    );
+    raw.send(b"a4 LOGIN again please\r\n");
+    let reply = raw.until("a4 ").pop().unwrap();
+    assert!(
+        reply.starts_with("a4 BAD") || reply.starts_with("a4 NO"),
+        "LOGIN twice: {reply}"
+    );
+}
+
+#[test]
+fn imap_login_refused_before_starttls() {
+    let server = Server::start();
+    let (_agency, _a, b) = server.provision();
+    let mut raw = Raw::connect(server.ports.imap);
+    let greeting = raw.line().unwrap();
+    assert!(
+        greeting.contains("LOGINDISABLED") || greeting.starts_with("* OK"),
+        "{greeting}"
+    );
+    raw.send(b"a1 CAPABILITY\r\n");
+    let lines = raw.until("a1 ");
+    let caps = lines
+        .iter()
+        .find(|l| l.starts_with("* CAPABILITY"))
+        .expect("CAPABILITY response");
+    assert!(
+        caps.contains("STARTTLS") && caps.contains("LOGINDISABLED"),
+        "{caps}"
+    );
+    raw.send(format!("a2 LOGIN {b} \"{PASSWORD_B}\"\r\n").as_bytes());
+    let reply = raw.until("a2 ").pop().unwrap();
+    assert!(
+        reply.starts_with("a2 NO") || reply.starts_with("a2 BAD"),
+        "LOGIN in clear text: {reply}"
+    );
+}

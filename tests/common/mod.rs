@@ -1,0 +1,447 @@
+//! Shared harness for the end-to-end tests: start the real `congvu` binary on free
+//! 127.0.0.1 ports with its own data directory, provision it through the CLI, and run
+//! the Python client scripts in `tests/py/`.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const DOMAIN: &str = "thanhhoa.gov.vn";
+pub const PASSWORD_A: &str = "mat-khau-Tuan-2024";
+pub const PASSWORD_B: &str = "mat-khau-Hoa-2024";
+
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    pub smtp: u16,
+    pub submission: u16,
+    pub submissions: u16,
+    pub imap: u16,
+    pub imaps: u16,
+    pub admin: u16,
+}
+
+impl Ports {
+    /// Six ports the OS just handed out (and we released): free unless something races
+    /// us for them, which loopback tests on a CI machine do not.
+    pub fn free() -> Ports {
+        let listeners: Vec<TcpListener> = (0..6)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+            .collect();
+        let port = |i: usize| listeners[i].local_addr().unwrap().port();
+        Ports {
+            smtp: port(0),
+            submission: port(1),
+            submissions: port(2),
+            imap: port(3),
+            imaps: port(4),
+            admin: port(5),
+        }
+    }
+    pub fn all(&self) -> [u16; 6] {
+        [
+            self.smtp,
+            self.submission,
+            self.submissions,
+            self.imap,
+            self.imaps,
+            self.admin,
+        ]
+    }
+}
+
+pub struct Server {
+    pub child: Option<Child>,
+    pub dir: PathBuf,
+    pub config_path: PathBuf,
+    pub ports: Ports,
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_congvu")
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+impl Server {
+    /// A fresh server with an empty data directory.
+    pub fn start() -> Server {
+        let tempdir = tempfile::tempdir().expect("tempdir");
+        let dir = tempdir.path().to_owned();
+        let mut server = Server::configure(dir, Ports::free());
+        server._tempdir = Some(tempdir);
+        server.spawn();
+        server
+    }
+
+    /// Writes the test configuration (without starting anything).
+    pub fn configure(dir: PathBuf, ports: Ports) -> Server {
+        std::fs::create_dir_all(&dir).expect("server directory");
+        let config_path = dir.join("congvu.toml");
+        let config = format!(
+            r#"
+[server]
+hostname = "mail.thanhhoa.gov.vn"
+data_dir = "{data}"
+[domain]
+primary = "{DOMAIN}"
+[listeners]
+smtp = "127.0.0.1:{}"
+submission = "127.0.0.1:{}"
+submissions = "127.0.0.1:{}"
+imap = "127.0.0.1:{}"
+imaps = "127.0.0.1:{}"
+admin = "127.0.0.1:{}"
+[log]
+level = "info"
+"#,
+            ports.smtp,
+            ports.submission,
+            ports.submissions,
+            ports.imap,
+            ports.imaps,
+            ports.admin,
+            data = dir.join("data").display(),
+        );
+        std::fs::write(&config_path, config).expect("write config");
+        Server {
+            child: None,
+            dir,
+            config_path,
+            ports,
+            _tempdir: None,
+        }
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("server.log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Starts the binary and waits until every listener accepts connections.
+    pub fn spawn(&mut self) {
+        assert!(self.child.is_none(), "server already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let child = Command::new(binary())
+            .arg("--config")
+            .arg(&self.config_path)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start congvu");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for port in self.ports.all() {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                    panic!("congvu exited during start-up ({status}):\n{}", self.log());
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "congvu did not open port {port}:\n{}",
+                    self.log()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// SIGKILL: the crash case.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// SIGTERM and wait; returns the exit status and how long the stop took.
+    pub fn terminate(&mut self) -> (ExitStatus, Duration) {
+        let mut child = self.child.take().expect("server running");
+        let started = Instant::now();
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let deadline = started + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return (status, started.elapsed());
+            }
+            if Instant::now() > deadline {
+                child.kill().ok();
+                panic!("congvu did not stop within 30 s of SIGTERM:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs the CLI with this server's configuration.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(binary())
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run congvu CLI");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().expect("CLI output")
+    }
+
+    /// Runs the CLI, asserts success, returns stdout trimmed.
+    pub fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.cli(args, stdin);
+        assert!(
+            output.status.success(),
+            "congvu {args:?} failed: {}\nstdout: {}\nserver log:\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout),
+            self.log()
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// The standard fixture: agency `sttt` and two officials with passwords.
+    /// Returns (agency address, official A, official B).
+    pub fn provision(&self) -> (String, String, String) {
+        let agency = self.cli_ok(
+            &["agency", "add", "sttt", "--name", "Sở Thông tin và Truyền thông"],
+            None,
+        );
+        let a = self.cli_ok(
+            &[
+                "account",
+                "add",
+                "--agency",
+                "sttt",
+                "--name",
+                "Nguyễn Anh Tuấn",
+                "--position",
+                "Chuyên viên",
+            ],
+            None,
+        );
+        let b = self.cli_ok(
+            &["account", "add", "--agency", "sttt", "--name", "Lê Thị Hoa"],
+            None,
+        );
+        self.cli_ok(
+            &["account", "passwd", &a, "--password-stdin"],
+            Some(&format!("{PASSWORD_A}\n")),
+        );
+        self.cli_ok(
+            &["account", "passwd", &b, "--password-stdin"],
+            Some(&format!("{PASSWORD_B}\n")),
+        );
+        (agency, a, b)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs `tests/py/<script>` with arguments; returns its output (not asserted).
+pub fn python(script: &str, args: &[String]) -> Output {
+    Command::new("python3")
+        .arg(repo_root().join("tests/py").join(script))
+        .args(args)
+        .output()
+        .expect("python3 must be installed")
+}
+
+/// Runs a Python script and asserts it succeeded; returns stdout.
+pub fn python_ok(server: &Server, script: &str, args: &[String]) -> String {
+    let output = python(script, args);
+    assert!(
+        output.status.success(),
+        "{script} {args:?} failed:\nstdout: {}\nstderr: {}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs an external client (curl, swaks, mbsync) and returns its output.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed (.ci/run installs it): {e}"))
+}
+
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// A raw line-oriented client for bad-input tests: plain TCP, or TLS (rustls) trusting
+/// the server's generated certificate.
+pub struct Raw {
+    stream: Box<dyn ReadWrite>,
+    buffer: Vec<u8>,
+}
+
+pub trait ReadWrite: std::io::Read + std::io::Write + Send {}
+impl<T: std::io::Read + std::io::Write + Send> ReadWrite for T {}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Raw {
+            stream: Box::new(stream),
+            buffer: Vec::new(),
+        }
+    }
+
+    pub fn connect_tls(server: &Server, port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Raw {
+            stream: Box::new(tls_client(server, stream)),
+            buffer: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+        self.stream.flush().expect("flush");
+    }
+
+    /// Writes, tolerating a server that already closed (it may refuse mid-stream).
+    pub fn send_lossy(&mut self, bytes: &[u8]) {
+        let _ = self.stream.write_all(bytes).and_then(|_| self.stream.flush());
+    }
+
+    /// The next line without CRLF, or None at EOF.
+    pub fn line(&mut self) -> Option<String> {
+        use std::io::Read;
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buffer.drain(..end + 2).take(end).collect();
+                return Some(String::from_utf8_lossy(&line).into_owned());
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Reads lines until one starts with `prefix`; returns every line read.
+    pub fn until(&mut self, prefix: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            match self.line() {
+                Some(line) => {
+                    let done = line.starts_with(prefix);
+                    lines.push(line);
+                    if done {
+                        return lines;
+                    }
+                }
+                None => panic!("connection closed before a line starting with {prefix:?}; got {lines:?}"),
+            }
+        }
+    }
+
+    /// The final line of an SMTP reply (multi-line replies use `NNN-`).
+    pub fn smtp_reply(&mut self) -> String {
+        loop {
+            let line = self.line().expect("SMTP reply");
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return line;
+            }
+        }
+    }
+}
+
+fn tls_client(
+    server: &Server,
+    stream: TcpStream,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = server.dir.join("data/tls/self-signed-cert.pem");
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(&pem).expect("server certificate") {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    rustls::StreamOwned::new(connection, stream)
+}
+
+/// A full round trip still works: the server keeps serving after abuse.
+pub fn assert_still_serving(server: &Server, from: &str, password: &str, to: &str) {
+    let cafile = server
+        .dir
+        .join("data/tls/self-signed-cert.pem")
+        .display()
+        .to_string();
+    let out = python_ok(
+        server,
+        "mailclient.py",
+        &strings(&[
+            "send",
+            "--port",
+            &server.ports.submission.to_string(),
+            "--security",
+            "starttls",
+            "--cafile",
+            &cafile,
+            "--auth",
+            "plain",
+            "--user",
+            from,
+            "--password",
+            password,
+            "--from",
+            from,
+            "--to",
+            to,
+        ]),
+    );
+    assert!(
+        out.contains("\"ok\": true"),
+        "server stopped serving: {out}\n{}",
+        server.log()
+    );
+}
