@@ -12,11 +12,7 @@ use common::*;
 use serde_json::Value;
 
 fn ids(server: &Server, user: &str, password: &str) -> Value {
-    let cafile = server
-        .dir
-        .join("data/tls/self-signed-cert.pem")
-        .display()
-        .to_string();
+    let cafile = server.cafile();
     let out = python_ok(
         server,
         "mailclient.py",
@@ -42,11 +38,7 @@ fn kill_9_during_concurrent_submission_loses_no_acknowledged_message() {
     let mut server = Server::start();
     let (_agency, a, b) = server.provision();
     let acked_path = server.dir.join("acked.txt");
-    let cafile = server
-        .dir
-        .join("data/tls/self-signed-cert.pem")
-        .display()
-        .to_string();
+    let cafile = server.cafile();
 
     let flood = Command::new("python3")
         .arg(repo_root().join("tests/py/mailclient.py"))

@@ -7,14 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn cafile(server: &Server) -> String {
-    server
-        .dir
-        .join("data/tls/self-signed-cert.pem")
-        .display()
-        .to_string()
-}
-
 /// How a client logs in: a SASL mechanism ("plain", "login") and credentials.
 #[derive(Clone, Copy)]
 struct Login<'a> {
@@ -53,7 +45,7 @@ fn send(
         "--security",
         security,
         "--cafile",
-        &cafile(server),
+        &server.cafile(),
         "--auth",
         login.mechanism,
         "--user",
@@ -87,7 +79,7 @@ fn fetch(
         "--security",
         security,
         "--cafile",
-        &cafile(server),
+        &server.cafile(),
         "--user",
         user,
         "--password",
@@ -96,6 +88,19 @@ fn fetch(
         &out.display().to_string(),
     ]);
     serde_json::from_str(&python_ok(server, "mailclient.py", &args)).expect("JSON from mailclient.py")
+}
+
+/// How many messages the user's INBOX holds, read over IMAPS.
+fn inbox_len(server: &Server, user: &str, password: &str) -> usize {
+    let listing = fetch(
+        server,
+        server.ports.imaps,
+        "tls",
+        user,
+        password,
+        &server.dir.join(user),
+    );
+    listing["messages"].as_array().expect("message list").len()
 }
 
 /// The stored message is the sent one with only trace headers (Return-Path,
@@ -215,15 +220,7 @@ fn mx_accepts_local_recipients_only() {
     // local parts case-sensitive to the receiver; ours are lower-case by Art. 3).
     assert_eq!(mx(&b.to_uppercase())["ok"], true);
 
-    let listing = fetch(
-        &server,
-        server.ports.imaps,
-        "tls",
-        &b,
-        PASSWORD_B,
-        &server.dir.join("b"),
-    );
-    assert_eq!(listing["messages"].as_array().unwrap().len(), 2, "{listing}");
+    assert_eq!(inbox_len(&server, &b, PASSWORD_B), 2);
 }
 
 #[test]
@@ -317,7 +314,7 @@ fn curl_sends_and_reads_over_tls() {
     .unwrap();
     let host = "mail.thanhhoa.gov.vn";
     let resolve = |port: u16| format!("{host}:{port}:127.0.0.1");
-    let ca = cafile(&server);
+    let ca = server.cafile();
     // Implicit TLS submission, certificate verified against the generated CA, AUTH PLAIN.
     let output = run(
         "curl",
@@ -443,15 +440,7 @@ fn swaks_submits_with_starttls_and_auth_login() {
     );
     let transcript = String::from_utf8_lossy(&output.stdout);
     assert!(transcript.contains("<** 550 5.7.1"), "{transcript}");
-    let listing = fetch(
-        &server,
-        server.ports.imaps,
-        "tls",
-        &b,
-        PASSWORD_B,
-        &server.dir.join("b"),
-    );
-    assert_eq!(listing["messages"].as_array().unwrap().len(), 1, "{listing}");
+    assert_eq!(inbox_len(&server, &b, PASSWORD_B), 1);
 }
 
 #[test]
@@ -481,7 +470,7 @@ fn mbsync_pulls_every_mailbox_and_resyncs() {
              AuthMechs LOGIN\n\nIMAPStore remote\nAccount congvu\n\nMaildirStore local\nPath {dir}/\nInbox {dir}/INBOX\nSubFolders Verbatim\n\n\
              Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Near\nSyncState *\n",
             port = server.ports.imaps,
-            ca = cafile(&server),
+            ca = server.cafile(),
             dir = maildir.display(),
         ),
     )

@@ -121,6 +121,14 @@ level = "info"
         }
     }
 
+    /// The server's self-signed certificate, for clients that verify it.
+    pub fn cafile(&self) -> String {
+        self.dir
+            .join("data/tls/self-signed-cert.pem")
+            .display()
+            .to_string()
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir.join("server.log")
     }
@@ -411,11 +419,7 @@ fn tls_client(
 
 /// A full round trip still works: the server keeps serving after abuse.
 pub fn assert_still_serving(server: &Server, from: &str, password: &str, to: &str) {
-    let cafile = server
-        .dir
-        .join("data/tls/self-signed-cert.pem")
-        .display()
-        .to_string();
+    let cafile = server.cafile();
     let out = python_ok(
         server,
         "mailclient.py",

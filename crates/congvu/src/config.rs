@@ -311,6 +311,15 @@ mod tests {
         assert_eq!(config.quota.personal, ByteSize(100 << 20));
     }
 
+    /// The numbers written in the commented example are the code's defaults: the
+    /// example documents what a missing key means.
+    #[test]
+    fn documented_protocol_limits_are_the_defaults() {
+        let config = Config::embedded();
+        assert_eq!(config.smtp, congvu_smtp::SmtpConfig::default());
+        assert_eq!(config.imap, congvu_imap::ImapConfig::default());
+    }
+
     #[test]
     fn deploy_example_parses() {
         let text = include_str!("../../../deploy/congvu.toml");

@@ -9,8 +9,9 @@ use serde::Deserialize;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
-    /// Name in the greeting, EHLO reply and `Received:` headers. The binary sets it
-    /// from `[server] hostname`.
+    /// Name in the greeting, EHLO reply and `Received:` headers. Not a key of
+    /// `[smtp]`: the binary sets it from `[server] hostname`, the one place it is named.
+    #[serde(skip)]
     pub hostname: String,
     /// Largest message accepted, in bytes of mail data (advertised as `SIZE`).
     /// Default 36 MiB: the regulation allows 10 MB of attachments per message;
@@ -83,10 +84,10 @@ mod tests {
     #[test]
     fn fields_override_and_typos_are_refused() {
         let config: SmtpConfig =
-            toml::from_str("max_recipients = 5\nidle_timeout_secs = 30\nhostname = \"mx.x.vn\"").unwrap();
+            toml::from_str("max_recipients = 5\nidle_timeout_secs = 30").unwrap();
         assert_eq!(config.max_recipients, 5);
         assert_eq!(config.idle_timeout(), Duration::from_secs(30));
-        assert_eq!(config.hostname, "mx.x.vn");
+        assert!(toml::from_str::<SmtpConfig>("hostname = \"mx.x.vn\"").is_err());
         assert_eq!(config.max_line_bytes, 4096);
         assert!(toml::from_str::<SmtpConfig>("max_recipient = 5").is_err());
     }
