@@ -116,6 +116,10 @@ pub trait MailStore: Send + Sync + 'static {
     /// Every message of the mailbox, in ascending UID order.
     fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>>;
     fn message(&self, mailbox: MailboxId, uid: Uid) -> Result<Option<MessageMeta>>;
+    /// UIDs expunged (EXPUNGE, MOVE away, RENAME of INBOX) by changes with a modseq
+    /// above `modseq`, ascending (RFC 7162 §3.2.5.2 `VANISHED (EARLIER)`). Every
+    /// expunge is remembered for the life of the mailbox.
+    fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>>;
     /// The full raw message (RFC 5322 bytes as delivered, trace headers included).
     fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>>;
     /// Changes flags on the given UIDs (missing UIDs are ignored). With
@@ -135,7 +139,22 @@ pub trait MailStore: Send + Sync + 'static {
     // ---- outbound queue -------------------------------------------------------
     /// Durably queues a message for remote recipients.
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId>;
+    /// Every queue entry, in ascending id (queueing) order.
     fn queue(&self) -> Result<Vec<QueueEntry>>;
+    fn queue_entry(&self, id: QueueId) -> Result<Option<QueueEntry>>;
+    /// Records a delivery attempt that left recipients to retry. `NotFound` when the
+    /// entry is gone (deleted by an operator meanwhile); `Invalid` when `recipients`
+    /// is empty or names someone the entry does not hold.
+    fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()>;
+    /// Removes an entry (every recipient delivered or bounced, or an operator's
+    /// delete) and drops its body reference. `NotFound` when it is already gone.
+    fn queue_remove(&self, id: QueueId) -> Result<()>;
+
+    // ---- access log -------------------------------------------------------------
+    /// Durably records an access event (Art. 10); returns once it is on disk.
+    fn record_access(&self, event: &AccessEvent) -> Result<()>;
+    /// The account's events with `from <= at <= until`, in time order.
+    fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>>;
 
     // ---- notifications --------------------------------------------------------
     /// Every change committed from now on (new messages, flag changes, expunges,

@@ -299,4 +299,44 @@ pub struct QueueEntry {
     pub next_attempt: i64,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// Whether the sender was told the message is delayed (one notice per message).
+    #[serde(default)]
+    pub delay_notified: bool,
+}
+
+/// The outcome of a delivery attempt that leaves recipients to try again.
+#[derive(Clone, Debug)]
+pub struct QueueUpdate<'a> {
+    /// Unix seconds of the next attempt.
+    pub next_attempt: i64,
+    pub attempts: u32,
+    pub last_error: Option<&'a str>,
+    /// The recipients still to deliver (a subset of the entry's): the others were
+    /// accepted or bounced. Never empty — a finished entry is removed instead.
+    pub recipients: &'a [String],
+    pub delay_notified: bool,
+}
+
+/// What an access event records (Art. 10: logins, and opening an agency mailbox).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessKind {
+    Login,
+    /// The INBOX of an agency account was selected (SELECT or EXAMINE).
+    AgencyInboxSelected,
+}
+
+/// One access to a mailbox account, for the Art. 10 check report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEvent {
+    /// The account accessed (for a login: the one logged into).
+    pub account: AccountId,
+    /// The address that authenticated.
+    pub login: String,
+    pub kind: AccessKind,
+    /// Unix seconds.
+    pub at: i64,
+    /// The client's IP address.
+    pub client: String,
+    /// `imap`, `imaps`, `submission`, …
+    pub protocol: String,
 }

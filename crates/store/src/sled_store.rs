@@ -29,18 +29,21 @@
 //! - COPY and MOVE may go to another account; MOVE within one account does not change
 //!   its usage and is never refused for quota.
 //! - Every change to a message (append, flag change) takes its own MODSEQ; an expunge
-//!   takes one for all the messages it removes.
+//!   takes one for all the messages it removes, and logs their UIDs under it in the
+//!   same transaction (the expunge log, for RFC 7162 VANISHED). The log of a mailbox
+//!   is kept as long as the mailbox: one small record per expunging command.
 
+mod access;
 mod committer;
 mod names;
 mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::{
-    AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind, Copied,
-    DEFAULT_MAILBOXES, Delivery, DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId,
-    MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, Result, SpecialUse, StoreError, StoreOutcome,
-    Uid,
+    AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind,
+    Copied, DEFAULT_MAILBOXES, Delivery, DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId,
+    MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, Result, SpecialUse, StoreError,
+    StoreOutcome, Uid,
 };
 use committer::{Committer, Pins};
 use names::INBOX;
@@ -61,6 +64,8 @@ const MAX_ATTEMPTS: usize = 64;
 pub struct SledStore {
     db: sled::Db,
     trees: Trees,
+    /// The access log (see `access`): outside `Trees`, as no transaction touches it.
+    access: sled::Tree,
     blobs: Arc<BlobStore>,
     committer: Committer,
     changes: broadcast::Sender<Change>,
@@ -74,12 +79,14 @@ impl SledStore {
         std::fs::create_dir_all(data_dir)?;
         let db = sled::Config::new().path(data_dir.join("meta")).open()?;
         let trees = Trees::open(&db)?;
+        let access = db.open_tree("store.access")?;
         let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
         let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
         let (changes, _) = broadcast::channel(CHANGE_CAPACITY);
         Ok(SledStore {
             db,
             trees,
+            access,
             blobs,
             committer,
             changes,
@@ -212,6 +219,7 @@ impl SledStore {
                         tx.remove_message(source, meta)?;
                     }
                     source.highestmodseq += 1;
+                    tx.log_expunged(source, &pairs.iter().map(|(uid, _)| *uid).collect::<Vec<_>>())?;
                     tx.put_mailbox(source)?;
                     changes.push(change(source, ChangeKind::Expunge));
                     if !same_account {
@@ -260,13 +268,16 @@ impl SledStore {
                     .map(|parent| change(parent, ChangeKind::MailboxList))
                     .collect();
                 let mut target = tx.create_mailbox(account, to, None, now)?;
+                let mut moved = Vec::new();
                 for meta in &snapshot {
                     if let Some(meta) = tx.message(inbox_id, meta.uid)? {
                         tx.remove_message(&mut inbox, &meta)?;
+                        moved.push(meta.uid);
                         tx.add_message(&mut target, meta)?;
                     }
                 }
                 inbox.highestmodseq += 1;
+                tx.log_expunged(&inbox, &moved)?;
                 tx.put_mailbox(&inbox)?;
                 tx.put_mailbox(&target)?;
                 changes.push(change(&inbox, ChangeKind::Expunge));
@@ -417,7 +428,8 @@ impl MailStore for SledStore {
             })
         })?;
         drop(namespace);
-        self.finish(pins, removals, changes)
+        self.finish(pins, removals, changes)?;
+        self.trees.forget_expunged(id)
     }
 
     fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
@@ -602,6 +614,10 @@ impl MailStore for SledStore {
         self.trees.message(mailbox, uid)
     }
 
+    fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>> {
+        self.trees.expunged_since(mailbox, modseq)
+    }
+
     fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>> {
         self.blobs.read(blob).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::NotFound(format!("blob {}", blob.to_hex())),
@@ -703,6 +719,7 @@ impl MailStore for SledStore {
                     return Ok((expunged, removals, None));
                 }
                 info.highestmodseq += 1;
+                tx.log_expunged(&info, &expunged)?;
                 tx.put_mailbox(&info)?;
                 let mut owner = tx.account(info.account)?;
                 owner.used_bytes = owner.used_bytes.saturating_sub(freed);
@@ -745,6 +762,7 @@ impl MailStore for SledStore {
                     next_attempt: now,
                     attempts: 0,
                     last_error: None,
+                    delay_notified: false,
                 })?;
                 tx.add_refs(&contents.id(), 1)?;
                 Ok(id)
@@ -760,6 +778,71 @@ impl MailStore for SledStore {
             .iter()
             .map(|item| decode(&item?.1, "queue record"))
             .collect()
+    }
+
+    fn queue_entry(&self, id: QueueId) -> Result<Option<QueueEntry>> {
+        self.trees
+            .queue
+            .get(id.0.to_be_bytes())?
+            .map(|v| decode(&v, "queue record"))
+            .transpose()
+    }
+
+    fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()> {
+        if update.recipients.is_empty() {
+            return Err(StoreError::Invalid(
+                "a queue entry keeps at least one recipient; remove it instead".into(),
+            ));
+        }
+        self.retrying(|| {
+            self.trees.transact(|tx| {
+                let mut entry = tx.queue_entry(id)?;
+                if let Some(stranger) = update.recipients.iter().find(|r| !entry.recipients.contains(r)) {
+                    return Err(StoreError::Invalid(format!(
+                        "queue entry {} has no recipient {stranger}",
+                        id.0
+                    ))
+                    .into());
+                }
+                entry.next_attempt = update.next_attempt;
+                entry.attempts = update.attempts;
+                entry.last_error = update.last_error.map(str::to_owned);
+                entry.recipients = update.recipients.to_vec();
+                entry.delay_notified = update.delay_notified;
+                tx.put_queue(&entry)
+            })
+        })?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
+    fn queue_remove(&self, id: QueueId) -> Result<()> {
+        // The entry's blob is pinned before the transaction may drop its last
+        // reference (committer invariant); an entry names one blob for its life.
+        let Some(snapshot) = self.queue_entry(id)? else {
+            return Err(StoreError::NotFound(format!("queue entry {}", id.0)));
+        };
+        let pins = self.committer.pin([snapshot.blob]);
+        let removals = self.retrying(|| {
+            self.trees.transact(|tx| {
+                let entry = tx.queue_entry(id)?;
+                tx.remove_queue(id)?;
+                Ok(if tx.release_ref(&entry.blob)? {
+                    vec![entry.blob]
+                } else {
+                    Vec::new()
+                })
+            })
+        })?;
+        self.finish(pins, removals, [])
+    }
+
+    fn record_access(&self, event: &AccessEvent) -> Result<()> {
+        access::insert(&self.db, &self.access, event)?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
+    fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>> {
+        access::range(&self.access, account, from, until)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Change> {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::AccessKind;
 use crate::blob::BlobFile;
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,8 +8,26 @@ const MB: u64 = 1 << 20;
 
 fn open() -> (tempfile::TempDir, SledStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = reopen(dir.path());
     (dir, store)
+}
+
+/// Opens the store again after the previous handle was dropped. sled releases its
+/// file lock from a background thread shortly after the last handle goes, so an
+/// immediate reopen in the same process can still find it held: wait for it.
+fn reopen(path: &std::path::Path) -> SledStore {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match SledStore::open(path) {
+            Ok(store) => return store,
+            Err(error)
+                if std::time::Instant::now() < deadline && error.to_string().contains("acquire lock") =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(error) => panic!("reopen: {error}"),
+        }
+    }
 }
 
 fn account(store: &SledStore) -> AccountId {
@@ -288,7 +307,7 @@ fn reopen_keeps_uidvalidity_uidnext_and_flags() {
         );
         (id, self::inbox(&store, id))
     };
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = reopen(dir.path());
     let after = inbox(&store, id);
     assert_eq!(after, before);
     assert_eq!((after.uidnext, after.unseen), (3, 1));
@@ -418,6 +437,102 @@ fn expunge_only_given_uids_and_bumps_modseq() {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(used(&store, id), 1);
+}
+
+#[test]
+fn expunge_log_answers_vanished_since_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, mb, archive, modseq_after_first) = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let id = account(&store);
+        let mb = inbox(&store, id).id;
+        for body in [b"a", b"b", b"c", b"d", b"e"] {
+            deliver(&store, &[id], body);
+        }
+        let start = inbox(&store, id).highestmodseq;
+        assert!(store.vanished_since(mb, 0).unwrap().is_empty());
+        store_flags(&store, mb, &[uid(2)], FlagOp::Add, Flags::DELETED);
+        store.expunge(mb, None).unwrap();
+        let modseq_after_first = inbox(&store, id).highestmodseq;
+        let archive = mailbox(&store, id, "Archive").id;
+        store.move_messages(mb, &[uid(4), uid(5)], archive).unwrap();
+        assert_eq!(store.vanished_since(mb, start).unwrap(), [uid(2), uid(4), uid(5)]);
+        (id, mb, archive, modseq_after_first)
+    };
+    // Durable like every other write: the log is there after a restart.
+    let store = reopen(dir.path());
+    assert_eq!(
+        store.vanished_since(mb, modseq_after_first).unwrap(),
+        [uid(4), uid(5)]
+    );
+    assert_eq!(store.vanished_since(mb, 0).unwrap(), [uid(2), uid(4), uid(5)]);
+    assert!(
+        store
+            .vanished_since(mb, inbox(&store, id).highestmodseq)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store.vanished_since(archive, 0).unwrap().is_empty(),
+        "copies are not expunges"
+    );
+    // Renaming INBOX expunges all of it.
+    store.rename_mailbox(id, "INBOX", "Old").unwrap();
+    assert_eq!(
+        store.vanished_since(mb, 0).unwrap(),
+        [uid(1), uid(2), uid(3), uid(4), uid(5)]
+    );
+    let old = mailbox(&store, id, "Old").id;
+    store_flags(&store, old, &[uid(1)], FlagOp::Add, Flags::DELETED);
+    store.expunge(old, None).unwrap();
+    assert_eq!(store.vanished_since(old, 0).unwrap(), [uid(1)]);
+    store.delete_mailbox(id, "Old").unwrap();
+    assert!(
+        store.vanished_since(old, 0).unwrap().is_empty(),
+        "deleted with its mailbox"
+    );
+}
+
+#[test]
+fn access_log_is_per_account_in_time_order_and_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = |account, at, kind| AccessEvent {
+        account,
+        login: "vanthu.sttt@thanhhoa.gov.vn".into(),
+        kind,
+        at,
+        client: "203.0.113.7".into(),
+        protocol: "imaps".into(),
+    };
+    let (agency, other) = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let (agency, other) = (account(&store), account(&store));
+        for (account, at, kind) in [
+            (agency, 200, AccessKind::AgencyInboxSelected),
+            (agency, 100, AccessKind::Login),
+            (other, 150, AccessKind::Login),
+            (agency, 200, AccessKind::Login),
+        ] {
+            store.record_access(&event(account, at, kind)).unwrap();
+        }
+        (agency, other)
+    };
+    let store = reopen(dir.path());
+    let times = |account, from, until| -> Vec<i64> {
+        let events = store.access_events(account, from, until).unwrap();
+        events.iter().map(|e| e.at).collect()
+    };
+    assert_eq!(times(agency, 0, i64::MAX), [100, 200, 200]);
+    assert_eq!(times(agency, 101, 200), [200, 200]);
+    assert_eq!(times(agency, 201, 100), Vec::<i64>::new());
+    assert_eq!(times(other, 0, 1000), [150]);
+    let events = store.access_events(agency, 200, 200).unwrap();
+    assert_eq!(
+        events[0].kind,
+        AccessKind::AgencyInboxSelected,
+        "insertion order within a second"
+    );
+    assert_eq!(events[0], event(agency, 200, AccessKind::AgencyInboxSelected));
 }
 
 #[test]
@@ -758,6 +873,82 @@ fn enqueue_keeps_a_blob_reference() {
         ..outbound
     };
     assert!(matches!(store.enqueue(&nobody), Err(StoreError::Invalid(_))));
+}
+
+fn enqueue_for(store: &SledStore, bytes: &[u8], recipients: &[String]) -> QueueId {
+    store
+        .enqueue(&Outbound {
+            bytes,
+            sender: "tuanna.sttt@thanhhoa.gov.vn",
+            recipients,
+            submitted_by: None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn queue_update_keeps_a_subset_of_recipients_durably() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipients = ["a@x.vn".to_string(), "b@y.vn".to_string()];
+    let id = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let id = enqueue_for(&store, b"retry me", &recipients);
+        let update = QueueUpdate {
+            next_attempt: 42,
+            attempts: 1,
+            last_error: Some("451 4.3.0 try later"),
+            recipients: &recipients[1..],
+            delay_notified: true,
+        };
+        store.queue_update(id, &update).unwrap();
+        let stranger = ["c@z.vn".to_string()];
+        for (recipients, what) in [(&[][..], "empty"), (&stranger[..], "stranger")] {
+            let bad = QueueUpdate {
+                recipients,
+                ..update.clone()
+            };
+            assert!(
+                matches!(store.queue_update(id, &bad), Err(StoreError::Invalid(_))),
+                "{what}"
+            );
+        }
+        assert!(matches!(
+            store.queue_update(QueueId(99), &update),
+            Err(StoreError::NotFound(_))
+        ));
+        id
+    };
+    let store = reopen(dir.path());
+    let entry = store.queue_entry(id).unwrap().unwrap();
+    assert_eq!(entry.recipients, ["b@y.vn"]);
+    assert_eq!(
+        (entry.next_attempt, entry.attempts, entry.delay_notified),
+        (42, 1, true)
+    );
+    assert_eq!(entry.last_error.as_deref(), Some("451 4.3.0 try later"));
+    assert_eq!(store.queue_entry(QueueId(99)).unwrap(), None);
+}
+
+#[test]
+fn queue_remove_drops_the_blob_reference_and_file() {
+    let (_dir, store) = open();
+    let recipients = ["a@x.vn".to_string()];
+    let first = enqueue_for(&store, b"shared body", &recipients);
+    let second = enqueue_for(&store, b"shared body", &recipients);
+    let blob = BlobId::of(b"shared body");
+    store.queue_remove(first).unwrap();
+    assert_eq!(ref_count(&store, &blob), 1);
+    assert_eq!(store.read_blob(&blob).unwrap(), b"shared body");
+    store.queue_remove(second).unwrap();
+    assert_eq!(ref_count(&store, &blob), 0);
+    assert!(matches!(store.queue_remove(second), Err(StoreError::NotFound(_))));
+    assert!(store.queue().unwrap().is_empty());
+    // The file goes after the flush that made the removal durable.
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    while stored_blobs(&store).contains(&blob) && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!stored_blobs(&store).contains(&blob));
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! | `store.messages`      | MailboxId BE ‖ UID (u32 BE)    | JSON [`MessageMeta`]     |
 //! | `store.blob_refs`     | BlobId (32 bytes)              | reference count, u64 BE  |
 //! | `store.queue`         | QueueId (u64 BE)               | JSON [`QueueEntry`]      |
+//! | `store.expunged`      | MailboxId BE ‖ modseq (u64 BE) | JSON `[Uid]`, ascending  |
 //!
 //! Big-endian ids make a prefix scan return a mailbox's messages in UID order and an
 //! account's mailboxes together, outside transactions; inside one, every access is a
@@ -19,7 +20,7 @@
 
 use crate::{
     AccountId, AccountStorage, BlobId, HIERARCHY_SEPARATOR, MailboxId, MailboxInfo, MessageMeta, QueueEntry,
-    SpecialUse, StoreError, Uid,
+    QueueId, SpecialUse, StoreError, Uid,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -88,6 +89,13 @@ pub(super) fn message_key(mailbox: MailboxId, uid: Uid) -> [u8; 12] {
     key
 }
 
+pub(super) fn expunge_key(mailbox: MailboxId, modseq: u64) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&mailbox.0.to_be_bytes());
+    key[8..].copy_from_slice(&modseq.to_be_bytes());
+    key
+}
+
 /// The store's trees.
 pub(super) struct Trees {
     pub meta: sled::Tree,
@@ -97,6 +105,9 @@ pub(super) struct Trees {
     pub messages: sled::Tree,
     pub refs: sled::Tree,
     pub queue: sled::Tree,
+    /// The expunge log: which UIDs each expunging modseq removed (RFC 7162 §3.2.10
+    /// VANISHED needs them after the messages are gone).
+    pub expunged: sled::Tree,
 }
 
 impl Trees {
@@ -109,6 +120,7 @@ impl Trees {
             messages: db.open_tree("store.messages")?,
             refs: db.open_tree("store.blob_refs")?,
             queue: db.open_tree("store.queue")?,
+            expunged: db.open_tree("store.expunged")?,
         })
     }
 
@@ -124,18 +136,22 @@ impl Trees {
             &self.messages,
             &self.refs,
             &self.queue,
+            &self.expunged,
         )
-            .transaction(|(meta, accounts, mailboxes, names, messages, refs, queue)| {
-                body(&Tx {
-                    meta,
-                    accounts,
-                    mailboxes,
-                    names,
-                    messages,
-                    refs,
-                    queue,
-                })
-            })
+            .transaction(
+                |(meta, accounts, mailboxes, names, messages, refs, queue, expunged)| {
+                    body(&Tx {
+                        meta,
+                        accounts,
+                        mailboxes,
+                        names,
+                        messages,
+                        refs,
+                        queue,
+                        expunged,
+                    })
+                },
+            )
             .map_err(|e| match e {
                 TransactionError::Abort(abort) => abort,
                 TransactionError::Storage(e) => Abort::Store(e.into()),
@@ -171,6 +187,29 @@ impl Trees {
             .transpose()
     }
 
+    /// UIDs expunged from the mailbox by changes with a modseq above `since`,
+    /// ascending and without repeats.
+    pub fn expunged_since(&self, mailbox: MailboxId, since: u64) -> Result<Vec<Uid>, StoreError> {
+        let start = expunge_key(mailbox, since.saturating_add(1));
+        let end = expunge_key(mailbox, u64::MAX);
+        let mut uids = Vec::new();
+        for item in self.expunged.range(start..=end) {
+            uids.extend(decode::<Vec<Uid>>(&item?.1, "expunge log record")?);
+        }
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(uids)
+    }
+
+    /// Drops the expunge log of a deleted mailbox (ids are never reused, so a
+    /// leftover is only wasted space; this runs after the delete committed).
+    pub fn forget_expunged(&self, mailbox: MailboxId) -> Result<(), StoreError> {
+        for key in self.expunged.scan_prefix(mailbox.0.to_be_bytes()).keys() {
+            self.expunged.remove(key?)?;
+        }
+        Ok(())
+    }
+
     /// Names and ids of the account's mailboxes whose name starts with `prefix`, in
     /// byte order of the name.
     pub fn names_with_prefix(
@@ -204,6 +243,7 @@ pub(super) struct Tx<'a> {
     messages: &'a TransactionalTree,
     refs: &'a TransactionalTree,
     queue: &'a TransactionalTree,
+    expunged: &'a TransactionalTree,
 }
 
 impl Tx<'_> {
@@ -369,6 +409,16 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Records that the change with `info.highestmodseq` removed `uids` (called once
+    /// per expunging operation, after the modseq was bumped).
+    pub fn log_expunged(&self, info: &MailboxInfo, uids: &[Uid]) -> TxResult<()> {
+        if !uids.is_empty() {
+            self.expunged
+                .insert(&expunge_key(info.id, info.highestmodseq), encode(&uids)?)?;
+        }
+        Ok(())
+    }
+
     pub fn ref_count(&self, blob: &BlobId) -> TxResult<u64> {
         match self.refs.get(blob.0)? {
             Some(v) => Ok(decode_u64(&v, "blob reference count")?),
@@ -395,6 +445,18 @@ impl Tx<'_> {
                 Ok(false)
             }
         }
+    }
+
+    pub fn queue_entry(&self, id: QueueId) -> TxResult<QueueEntry> {
+        match self.queue.get(id.0.to_be_bytes())? {
+            Some(v) => Ok(decode(&v, "queue record")?),
+            None => Err(StoreError::NotFound(format!("queue entry {}", id.0)).into()),
+        }
+    }
+
+    pub fn remove_queue(&self, id: QueueId) -> TxResult<()> {
+        self.queue.remove(&id.0.to_be_bytes())?;
+        Ok(())
     }
 
     pub fn put_queue(&self, entry: &QueueEntry) -> TxResult<()> {
