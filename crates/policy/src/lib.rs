@@ -1,28 +1,58 @@
 //! # congvu-policy — the regulation's rules as pure functions
 //!
-//! Decision 3380/2013/QĐ-UBND (Thanh Hóa) says what an official address looks like and,
-//! later in this crate, what a message may carry and when. Every rule here is a pure
+//! Decision 3380/2013/QĐ-UBND (Thanh Hóa) says what an official address looks like and
+//! what a message may carry and when. Every rule here is a pure
 //! function of its input: no I/O, no clock, no database. The directory, SMTP and IMAP
 //! crates ask this crate *what* the rule says and do the I/O themselves, so every rule can
 //! be tested table-driven and fuzzed in isolation.
 //!
-//! Message verdicts (a later issue) will carry an SMTP reply code (RFC 5321 §4.2) and an
-//! enhanced status code (RFC 3463) with a bilingual text — Vietnamese first, then English —
-//! because the people reading bounces are Vietnamese officials and their foreign
-//! correspondents.
+//! ## Message policy (Art. 6–9)
 //!
-//! What is here now:
-//! - [`address`]: validated newtypes for the addresses congvu issues ([`Domain`],
-//!   [`LocalPart`], [`Address`]); parsed once at the boundary, lower-case ASCII from then on.
-//! - [`naming`]: Art. 3 address derivation — Vietnamese folding, the personal
-//!   `<given><family initial><middle initials>.<agency>` scheme, agency abbreviations, and
-//!   the ranked alternatives offered when a derived address is already taken.
-//! - [`text`]: [`Bilingual`], the Vietnamese-and-English text every explanation carries.
+//! [`evaluate`] takes a whole message ([`MessageInput`]: raw bytes and [`Origin`]) and a
+//! [`PolicyConfig`] and returns an [`Evaluation`]: a [`Verdict`] (accept, or refuse
+//! with a [`Finding`] carrying a stable [`ReasonCode`], the SMTP reply code and RFC 3463
+//! enhanced code, and a text in Vietnamese then English that tells the official what
+//! to fix), the rules passed (for the `X-Congvu-Policy` header), the findings only
+//! tagged, and the message re-encoded when it was written in a legacy encoding.
+//!
+//! ```text
+//!  raw bytes ─► mail-parser ─► mime::walk ─► dangerous ─► attachment cap ─► formats
+//!                                              ─► classified ─► subject ─► legacy encoding
+//!  each rule: off (skipped) │ passed │ tag (finding, continue) │ reject (stop: Refuse)
+//! ```
+//!
+//! Invariants: no input panics (the pipeline is fuzzed, `fuzz/`); every allocation
+//! is bounded by the input or a configured limit (zip budgets); the message is never
+//! changed except by an explicit legacy conversion, which is announced in a header.
+//! Quota (Art. 9.1) is not here: it needs the store, and SMTP/IMAP enforce it.
+//!
+//! Modules: [`verdict`] (rules, reason codes, findings), [`config`] (the `[policy]`
+//! section, origins), [`mime`] (walking a message), [`formats`] (content sniffing and
+//! zips), [`subject`] and [`syllable`] (Art. 7), [`legacy`] (TCVN3/VNI/VIQR),
+//! [`classified`] (Art. 8.1 stamps), [`rewrite`] (conversion splicing), [`metrics`].
 
 pub mod address;
+pub mod classified;
+pub mod config;
+pub mod evaluate;
+pub mod formats;
+pub mod legacy;
+pub mod metrics;
+pub mod mime;
 pub mod naming;
+pub mod rewrite;
+pub mod subject;
+pub mod syllable;
 pub mod text;
+pub mod verdict;
+
+#[cfg(test)]
+mod tests;
 
 pub use address::{Address, AddressError, Domain, LocalPart};
+pub use config::{Action, Cidr, LegacyAction, Origin, PolicyConfig};
+pub use evaluate::{Converted, Evaluation, MessageInput, evaluate};
+pub use metrics::{Metrics, MetricsSnapshot};
 pub use naming::{Alternatives, Candidate, NamingError};
 pub use text::Bilingual;
+pub use verdict::{Finding, ReasonCode, Rule, Verdict};

@@ -83,8 +83,7 @@ mod tests {
 
     #[test]
     fn fields_override_and_typos_are_refused() {
-        let config: SmtpConfig =
-            toml::from_str("max_recipients = 5\nidle_timeout_secs = 30").unwrap();
+        let config: SmtpConfig = toml::from_str("max_recipients = 5\nidle_timeout_secs = 30").unwrap();
         assert_eq!(config.max_recipients, 5);
         assert_eq!(config.idle_timeout(), Duration::from_secs(30));
         assert!(toml::from_str::<SmtpConfig>("hostname = \"mx.x.vn\"").is_err());

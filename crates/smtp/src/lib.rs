@@ -33,9 +33,14 @@
 //! - **`250` after DATA means durable**: local copies are delivered by the store and
 //!   remote recipients queued before the reply is written; on any store failure the
 //!   reply is `451` and nothing is acknowledged.
-//! - **The body is never altered**: only `Return-Path:` (local copies) and
-//!   `Received:` are prepended; the transparency dots are removed (RFC 5321 §4.5.2)
-//!   and nothing else — line endings are kept byte for byte.
+//! - **The body is never altered** except by the regulation's announced legacy
+//!   encoding conversion (`X-Congvu-Converted:`, submission only): `Return-Path:`
+//!   (local copies), `X-Congvu-Policy:` and `Received:` are prepended; the transparency
+//!   dots are removed (RFC 5321 §4.5.2) and nothing else — line endings are kept byte
+//!   for byte.
+//! - **Policy before storage**: every message passes `congvu-policy` (Decision 3380,
+//!   Art. 6–9) after the final dot; a refusal (550 5.7.1, 552 5.3.4, 550 5.6.0, with
+//!   Vietnamese then English text) stores nothing.
 //! - **Only `CRLF.CRLF` ends DATA**, so bare-LF tricks cannot smuggle a second
 //!   message (see [`parse::DataReader`]).
 //! - **No relay**: a recipient outside the local domains needs an authenticated
@@ -61,9 +66,14 @@ pub use config::SmtpConfig;
 pub use reply::Reply;
 pub use server::{ListenerKind, serve};
 
-/// What every session needs: its limits, the store and the directory.
+/// What every session needs: its limits, the regulation's policy, the store and the
+/// directory.
 pub struct SmtpContext {
     pub config: SmtpConfig,
+    /// Decision 3380's rules, applied at the end of DATA.
+    pub policy: congvu_policy::PolicyConfig,
+    /// Verdict counters, shared with whatever exposes metrics.
+    pub policy_metrics: Arc<congvu_policy::Metrics>,
     pub store: Arc<dyn congvu_store::MailStore>,
     pub directory: Arc<congvu_directory::Directory>,
 }

@@ -4,6 +4,10 @@
 //! `250` is sent only after everything is durable: local copies delivered by the
 //! store and remote recipients queued, both inside one blocking task.
 //!
+//! Before anything is stored, the message goes through the regulation's policy
+//! (`policy.rs`); a refusal there stores nothing. After local delivery, a recipient
+//! whose mailbox crossed 90 % of its quota gets a warning (`quota_warning.rs`).
+//!
 //! Over quota at DATA (the mailbox filled up after RCPT): SMTP has one reply for all
 //! recipients of a DATA. If no copy was stored anywhere the reply is `552 5.2.2`;
 //! if some copy was, the reply is `250` — a failure would make the client send it
@@ -17,6 +21,7 @@ use chrono::Local;
 use congvu_store::{Delivery, DeliveryOutcome, Outbound, QueueId};
 use tracing::{error, info, warn};
 
+use super::quota_warning::{Postmaster, warn_crossed};
 use super::trace::return_path;
 use super::{Action, Envelope, Session, State};
 use crate::parse::{DataOutcome, DataReader, ReversePath};
@@ -74,6 +79,13 @@ impl Session {
                 return Action::Reply(Reply::MESSAGE_TOO_BIG);
             }
         };
+        let message = match self.apply_policy(&envelope, message).await {
+            Ok(message) => message,
+            Err(reply) => {
+                self.log_transaction(&envelope, size, "refused_by_policy", None, "");
+                return Action::Reply(reply);
+            }
+        };
         let Some(stored) = self.store_message(&envelope, message).await else {
             self.log_transaction(&envelope, size, "failed", None, "");
             return Action::Reply(Reply::LOCAL_ERROR);
@@ -117,6 +129,15 @@ impl Session {
         };
         let remote = envelope.remote.clone();
         let targets: Vec<_> = envelope.local.iter().map(|r| r.account).collect();
+        let recipients: Vec<_> = envelope
+            .local
+            .iter()
+            .map(|r| (r.account, r.address.clone()))
+            .collect();
+        let hostname = self.ctx.config.hostname.clone();
+        let postmaster = self
+            .postmaster()
+            .unwrap_or_else(|| format!("postmaster@{hostname}"));
         let submitted_by = self.auth.as_ref().map(|a| a.account);
         // Local copies lack Return-Path when a remote copy shares the buffer.
         let local_prefix = (!remote.is_empty() && !targets.is_empty()).then(|| return_path(&envelope.from));
@@ -142,12 +163,25 @@ impl Session {
                     }
                     None => Cow::Borrowed(&message),
                 };
-                store.deliver(&Delivery {
+                let outcomes = store.deliver(&Delivery {
                     bytes: &bytes,
                     internal_date: now.timestamp(),
                     internal_date_offset: now.offset().local_minus_utc(),
                     targets: &targets,
-                })?
+                })?;
+                let postmaster = Postmaster {
+                    from: &postmaster,
+                    hostname: &hostname,
+                };
+                warn_crossed(
+                    &*store,
+                    &postmaster,
+                    &recipients,
+                    &outcomes,
+                    bytes.len() as u64,
+                    &now,
+                );
+                outcomes
             };
             Ok(Stored { queue, outcomes })
         });

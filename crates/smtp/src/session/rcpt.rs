@@ -112,7 +112,7 @@ impl Session {
     /// RFC 5321 §4.1.1.3: `<Postmaster>` without a domain must be accepted. It is
     /// routed to `postmaster@` the closest local domain above the server's hostname
     /// (`mail.thanhhoa.gov.vn` → `postmaster@thanhhoa.gov.vn`).
-    fn postmaster(&self) -> Option<String> {
+    pub(super) fn postmaster(&self) -> Option<String> {
         let mut domain = self.ctx.config.hostname.as_str();
         loop {
             if self.ctx.directory.is_local_domain(domain) {

@@ -92,6 +92,8 @@ impl TestServer {
         let directory = Arc::new(directory);
         let ctx = Arc::new(SmtpContext {
             config,
+            policy: congvu_policy::PolicyConfig::default(),
+            policy_metrics: Arc::default(),
             store: dyn_store,
             directory: Arc::clone(&directory),
         });

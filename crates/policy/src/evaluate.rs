@@ -1,0 +1,383 @@
+//! The whole pipeline: parse once, walk once, run every rule the origin binds.
+//!
+//! Rules run in a fixed order — dangerous content, attachment cap, formats,
+//! classification, subject, legacy encoding — and the first one that rejects decides
+//! the refusal, so an official fixes the most serious problem first. Rules set to
+//! `tag` (or softened to it by the origin) never stop the pipeline; their findings
+//! go in the `X-Congvu-Policy` header.
+
+use mail_parser::MessageParser;
+
+use crate::classified::{find_stamp, find_stamp_in_name};
+use crate::config::{Action, LegacyAction, Origin, PolicyConfig};
+use crate::formats::{Problem, check_file};
+use crate::legacy::{self, Legacy};
+use crate::mime::{Walked, walk};
+use crate::rewrite::{Rewrite, rewrite};
+use crate::subject::{SubjectClass, classify};
+use crate::verdict::{Finding, ReasonCode, Rule, Verdict};
+
+/// What is evaluated: the message as received (trace headers included or not) and
+/// where it came from.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageInput<'a> {
+    pub raw: &'a [u8],
+    pub origin: Origin,
+}
+
+/// A message re-encoded from a legacy encoding to Unicode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converted {
+    pub encoding: Legacy,
+    /// The whole message, subject and text parts re-encoded as UTF-8.
+    pub message: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    pub origin: Origin,
+    pub verdict: Verdict,
+    /// Rules checked and passed, in order.
+    pub passed: Vec<Rule>,
+    /// Rules broken but only tagged.
+    pub findings: Vec<Finding>,
+    pub converted: Option<Converted>,
+    /// For the log line; never the body.
+    pub message_id: Option<String>,
+}
+
+impl Evaluation {
+    /// The header lines (CRLF-terminated) to add to an accepted message:
+    /// `X-Congvu-Policy` always, `X-Congvu-Converted` after a conversion.
+    pub fn headers(&self) -> String {
+        let mut value = format!("origin={}", self.origin.as_str());
+        if !self.passed.is_empty() {
+            let passed: Vec<&str> = self.passed.iter().map(|r| r.as_str()).collect();
+            value += &format!("; pass={}", passed.join(","));
+        }
+        if !self.findings.is_empty() {
+            let tags: Vec<&str> = self.findings.iter().map(|f| f.reason.as_str()).collect();
+            value += &format!("; tag={}", tags.join(","));
+        }
+        let mut out = format!("X-Congvu-Policy: {value}\r\n");
+        if let Some(converted) = &self.converted {
+            out += &format!(
+                "X-Congvu-Converted: {} -> Unicode NFC (TCVN 6909:2001); original encoding converted by congvu\r\n",
+                converted.encoding
+            );
+        }
+        out
+    }
+}
+
+/// The outcome of one rule on one message.
+struct Run<'c> {
+    config: &'c PolicyConfig,
+    origin: Origin,
+    passed: Vec<Rule>,
+    findings: Vec<Finding>,
+}
+
+impl Run<'_> {
+    /// Records a rule's outcome; `Err` carries the refusal.
+    fn apply(&mut self, rule: Rule, finding: Option<Finding>) -> Result<(), Finding> {
+        match (self.config.action(rule, self.origin), finding) {
+            (Action::Off, _) => Ok(()),
+            (_, None) => {
+                self.passed.push(rule);
+                Ok(())
+            }
+            (Action::Tag, Some(finding)) => {
+                self.findings.push(finding);
+                Ok(())
+            }
+            (Action::Reject, Some(finding)) => Err(finding),
+        }
+    }
+
+    fn enabled(&self, rule: Rule) -> bool {
+        self.config.action(rule, self.origin) != Action::Off
+    }
+}
+
+/// Evaluates `input` against `config`. Pure: the same bytes and configuration always
+/// give the same evaluation, and no input makes it panic.
+pub fn evaluate(input: &MessageInput<'_>, config: &PolicyConfig) -> Evaluation {
+    let mut run = Run {
+        config,
+        origin: input.origin,
+        passed: Vec::new(),
+        findings: Vec::new(),
+    };
+    let parsed = MessageParser::default().parse(input.raw);
+    let message_id = parsed.as_ref().and_then(|m| m.message_id()).map(str::to_owned);
+    let (verdict, converted) = match &parsed {
+        None => {
+            let finding = Finding::new(
+                Rule::Formats,
+                ReasonCode::Malformed,
+                "Thư không đúng định dạng MIME, không đọc được",
+                "The message is not valid MIME and cannot be read",
+            );
+            match run.apply(Rule::Formats, Some(finding)) {
+                Ok(()) => (Verdict::Accept, None),
+                Err(finding) => (Verdict::Refuse(finding), None),
+            }
+        }
+        Some(message) => {
+            let walked = walk(message, input.raw);
+            match check_all(&mut run, &walked) {
+                Err(finding) => (Verdict::Refuse(finding), None),
+                Ok(legacy) => match legacy {
+                    Some(Rewrite {
+                        encoding,
+                        subject,
+                        parts,
+                    }) => {
+                        let message = rewrite(message, input.raw, subject.as_deref(), &parts);
+                        (Verdict::Accept, Some(Converted { encoding, message }))
+                    }
+                    None => (Verdict::Accept, None),
+                },
+            }
+        }
+    };
+    Evaluation {
+        origin: input.origin,
+        verdict,
+        passed: run.passed,
+        findings: run.findings,
+        converted,
+        message_id,
+    }
+}
+
+fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, Finding> {
+    let formats_rule = &run.config.formats;
+    let reports: Vec<_> = if run.enabled(Rule::DangerousContent) || run.enabled(Rule::Formats) {
+        walked
+            .attachments
+            .iter()
+            .map(|a| check_file(a.name, a.data, formats_rule))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let allowed: Vec<String> = formats_rule
+        .allowed
+        .iter()
+        .map(|f| format!(".{}", f.extension()))
+        .collect();
+    let allowed = allowed.join(" ");
+    let finding = |problem: &Problem| problem_finding(problem, &allowed);
+    let dangerous = reports.iter().find_map(|r| r.dangerous.as_ref()).map(finding);
+    run.apply(Rule::DangerousContent, dangerous)?;
+
+    let total: u64 = walked.attachments.iter().map(|a| a.data.len() as u64).sum();
+    let cap = run.config.attachment_cap.max_bytes;
+    let too_large = (total > cap).then(|| {
+        Finding::new(
+            Rule::AttachmentCap,
+            ReasonCode::AttachmentTooLarge,
+            format!(
+                "Tổng dung lượng tệp đính kèm {} vượt quá giới hạn {} (Điều 9 Quy chế); hãy chia thành nhiều thư \
+                 hoặc nén/giảm dung lượng tệp",
+                mb(total),
+                mb(cap)
+            ),
+            format!(
+                "Attachments total {}, over the {} limit (Art. 9); split them over several messages or make the \
+                 files smaller",
+                mb(total),
+                mb(cap)
+            ),
+        )
+    });
+    run.apply(Rule::AttachmentCap, too_large)?;
+
+    let mut format = reports.iter().find_map(|r| r.format.as_ref()).map(finding);
+    if format.is_none() && walked.too_deep {
+        format = Some(Finding::new(
+            Rule::Formats,
+            ReasonCode::ArchiveTooComplex,
+            "Thư chuyển tiếp lồng nhau quá nhiều lớp; hãy gửi trực tiếp tệp đính kèm",
+            "Forwarded messages are nested too deep; attach the files directly",
+        ));
+    }
+    run.apply(Rule::Formats, format)?;
+
+    if run.enabled(Rule::Classified) {
+        let stamp = walked
+            .subject
+            .as_deref()
+            .and_then(find_stamp)
+            .map(|s| (s, "tiêu đề", "the subject".to_owned()))
+            .or_else(|| {
+                walked
+                    .texts
+                    .iter()
+                    .find_map(|t| find_stamp(&t.text))
+                    .map(|s| (s, "nội dung thư", "the message text".to_owned()))
+            })
+            .or_else(|| {
+                walked.attachments.iter().find_map(|a| {
+                    let name = a.name?;
+                    find_stamp_in_name(name)
+                        .map(|s| (s, "tên tệp đính kèm", format!("attachment name {name:?}")))
+                })
+            });
+        let finding = stamp.map(|(stamp, where_vi, where_en)| {
+            Finding::new(
+                Rule::Classified,
+                ReasonCode::Classified,
+                format!(
+                    "Không được gửi tài liệu có độ mật ({}) qua thư điện tử công vụ (Điều 8 Quy chế); dấu mật ở {}",
+                    stamp.as_str(),
+                    where_vi
+                ),
+                format!(
+                    "Classified documents ({}) may not be sent by official e-mail (Art. 8); stamp found in {}",
+                    stamp.as_str(),
+                    where_en
+                ),
+            )
+        });
+        run.apply(Rule::Classified, finding)?;
+    }
+
+    // The subject is judged as it will be delivered: converted from a legacy encoding
+    // first when that is what will happen.
+    let legacy_action = run.config.legacy_action(run.origin);
+    let subject_legacy = walked.subject.as_deref().and_then(legacy::detect);
+    let text_legacy: Vec<(usize, Legacy)> = walked
+        .texts
+        .iter()
+        .filter_map(|t| legacy::detect(&t.text).map(|enc| (t.index, enc)))
+        .collect();
+    let encoding = subject_legacy.or_else(|| text_legacy.first().map(|(_, e)| *e));
+
+    if run.enabled(Rule::Subject) {
+        let subject = match (&walked.subject, subject_legacy) {
+            (Some(s), Some(enc)) => legacy::convert(s, enc),
+            (Some(s), None) => s.clone(),
+            (None, _) => String::new(),
+        };
+        let finding = match classify(&subject) {
+            SubjectClass::Vietnamese => None,
+            SubjectClass::Empty => Some(Finding::new(
+                Rule::Subject,
+                ReasonCode::SubjectEmpty,
+                "Thư phải có tiêu đề bằng tiếng Việt: trích yếu văn bản đính kèm hoặc mô tả ngắn nội dung (Điều 7 \
+                 Quy chế)",
+                "The subject is empty: give it in Vietnamese, the summary of the attached document or a short \
+                 description (Art. 7)",
+            )),
+            SubjectClass::NotVietnamese => Some(Finding::new(
+                Rule::Subject,
+                ReasonCode::SubjectNotVietnamese,
+                "Tiêu đề thư phải viết bằng tiếng Việt (Điều 7 Quy chế); hãy ghi trích yếu hoặc mô tả ngắn bằng \
+                 tiếng Việt",
+                "The subject must be in Vietnamese (Art. 7); write the summary or a short description in Vietnamese",
+            )),
+        };
+        run.apply(Rule::Subject, finding)?;
+    }
+
+    if legacy_action == LegacyAction::Off {
+        return Ok(None);
+    }
+    let Some(encoding) = encoding else {
+        run.passed.push(Rule::LegacyEncoding);
+        return Ok(None);
+    };
+    let finding = Finding::new(
+        Rule::LegacyEncoding,
+        ReasonCode::LegacyEncoding,
+        format!(
+            "Văn bản dùng bảng mã cũ {encoding}; hãy dùng bảng mã Unicode theo TCVN 6909:2001 (Điều 6 Quy chế), \
+             ví dụ chuyển mã bằng Unikey"
+        ),
+        format!(
+            "The text uses the legacy {encoding} encoding; use Unicode per TCVN 6909:2001 (Art. 6), e.g. convert \
+             it with Unikey"
+        ),
+    );
+    match legacy_action {
+        LegacyAction::Off => Ok(None),
+        LegacyAction::Tag => {
+            run.findings.push(finding);
+            Ok(None)
+        }
+        LegacyAction::Reject => Err(finding),
+        LegacyAction::Convert => {
+            run.findings.push(finding);
+            let subject = match (&walked.subject, subject_legacy) {
+                (Some(s), Some(enc)) => Some(legacy::convert(s, enc)),
+                _ => None,
+            };
+            let parts = text_legacy
+                .iter()
+                .filter_map(|&(index, enc)| {
+                    let part = walked.texts.iter().find(|t| t.index == index)?;
+                    Some((index, part.html, legacy::convert(&part.text, enc)))
+                })
+                .collect();
+            Ok(Some(Rewrite {
+                encoding,
+                subject,
+                parts,
+            }))
+        }
+    }
+}
+
+/// Bytes as megabytes with one decimal, as officials read them.
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The finding for a file problem; `allowed` lists the allowed extensions.
+fn problem_finding(problem: &Problem, allowed: &str) -> Finding {
+    match problem {
+        Problem::Dangerous { path, detected } => Finding::new(
+            Rule::DangerousContent,
+            ReasonCode::DangerousContent,
+            format!(
+                "Tệp \"{path}\" là chương trình hoặc mã lệnh ({detected}); không được gửi qua thư công vụ"
+            ),
+            format!("File \"{path}\" is a program or script ({detected}) and may not be sent"),
+        ),
+        Problem::NotAllowed { path, detected } => Finding::new(
+            Rule::Formats,
+            ReasonCode::FormatNotAllowed,
+            format!(
+                "Tệp \"{path}\" có định dạng {detected}, không thuộc các định dạng được phép ({allowed}, Điều 6 \
+                 Quy chế); hãy chuyển sang định dạng được phép"
+            ),
+            format!(
+                "File \"{path}\" is {detected}, not an allowed format (Art. 6: {allowed}); convert it to one"
+            ),
+        ),
+        Problem::Mismatch {
+            path,
+            claimed,
+            detected,
+        } => Finding::new(
+            Rule::Formats,
+            ReasonCode::FormatMismatch,
+            format!(
+                "Tệp \"{path}\" có đuôi {claimed} nhưng nội dung là {detected}; hãy đặt đúng tên và định dạng"
+            ),
+            format!(
+                "File \"{path}\" is named {claimed} but its content is {detected}; name and content must agree"
+            ),
+        ),
+        Problem::Archive { path, why } => Finding::new(
+            Rule::Formats,
+            ReasonCode::ArchiveTooComplex,
+            format!("Không kiểm tra được tệp nén \"{path}\" ({why}); hãy gửi trực tiếp các tệp bên trong"),
+            format!("Archive \"{path}\" cannot be inspected ({why}); attach the files directly"),
+        ),
+    }
+}
