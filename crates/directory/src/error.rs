@@ -12,6 +12,9 @@ pub enum DirectoryError {
     Exists(String),
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The operation does not fit the current state (approving an applied request).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] congvu_store::StoreError),
     #[error("directory database error: {0}")]
@@ -25,7 +28,10 @@ impl DirectoryError {
         match self {
             DirectoryError::Store(e) => e.is_server_fault(),
             DirectoryError::Db(_) => true,
-            DirectoryError::NotFound(_) | DirectoryError::Exists(_) | DirectoryError::Invalid(_) => false,
+            DirectoryError::NotFound(_)
+            | DirectoryError::Exists(_)
+            | DirectoryError::Invalid(_)
+            | DirectoryError::Conflict(_) => false,
         }
     }
 }

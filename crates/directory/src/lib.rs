@@ -1,42 +1,56 @@
 //! # congvu-directory — who is who
 //!
-//! Owns agencies, accounts (the address ↔ storage-account mapping) and passwords; later
-//! aliases, delegation and the forms 01/02/03 request workflow (Art. 4). It shares the
-//! server's sled database with the store, in trees of its own prefixed `dir.`; mail
-//! itself stays in the store, which the directory asks for one storage account per
-//! mailbox.
+//! Owns the province's directory (Danh bạ): agencies (a tree: province office,
+//! departments and districts, their offices), officials as person records with exactly
+//! one personal mailbox, aliases, roles, API sessions, delegations of agency mailboxes
+//! (Art. 16.1), and the forms 01/02/03 request workflow (Art. 4) with its audit log. It
+//! shares the server's sled database with the store, in trees of its own prefixed
+//! `dir.`; mail itself stays in the store, which the directory asks for one storage
+//! account per mailbox.
 //!
 //! Address rules are not decided here: they come from `congvu_policy::naming` (Art. 3).
 //!
 //! ## Invariants
 //! 1. **Exactly one agency mailbox per agency** (Art. 2.3): the agency record and its
-//!    mailbox are created together by [`Directory::add_agency`], in one transaction;
-//!    nothing else creates an agency account.
-//! 2. **An address is issued once, ever** (Art. 3.3.b: never silently reused): every
-//!    issued local part is kept in `dir.issued`, which nothing removes, and a local part
-//!    found there is taken — also for a later agency whose `sub.parent` abbreviation
-//!    spells the same string as a person's `name.agency`.
-//! 3. Everything stored is canonical: addresses and abbreviations lower-case ASCII,
+//!    mailbox are created together, in one transaction; nothing else creates an
+//!    agency account.
+//! 2. **Exactly one personal mailbox per person** (Art. 2.4): a person id maps to one
+//!    live mailbox (`dir.person_ids`); without an id, a namesake in the same agency
+//!    (`dir.names`) is refused unless the operator confirms it is another person.
+//! 3. **An address is issued once, ever** (Art. 3.3.b: never silently reused): every
+//!    issued local part — mailbox or alias — is kept in `dir.issued`, which nothing
+//!    removes, and a local part found there is taken. A purged mailbox's address stays
+//!    there: it answers 5.1.1 and is never given to anyone else.
+//! 4. Everything stored is canonical: addresses and abbreviations lower-case ASCII,
 //!    names NFC; every mailbox lives in the primary domain, the other local domains are
-//!    aliases of it.
-//! 4. Passwords exist only as Argon2id PHC strings, in their own tree, and only inside
-//!    [`Secret`] in memory.
-//! 5. Writes that issue addresses are serialised by one lock (administrative writes
-//!    are rare), so "is it free?" and "take it" cannot interleave; every write is on
-//!    disk before it returns, so a printed address is a durable address.
+//!    aliases of it. `postmaster@` every local domain resolves (RFC 5321 §4.5.1).
+//! 5. Passwords exist only as Argon2id PHC strings, in their own tree, and only inside
+//!    [`Secret`] in memory; session tokens only as SHA-256 hashes.
+//! 6. **Every change is planned, then committed in one transaction** with its audit
+//!    entries (see `plan.rs`): a request's lines apply all or none. Writes are
+//!    serialised by one lock (administrative writes are rare), so "is it free?" and
+//!    "take it" cannot interleave; every write is on disk before it returns, so a
+//!    printed address is a durable address.
 //!
 //! A storage account is created before the directory transaction that points to it
 //! (the store and the directory cannot share a transaction); a crash in between leaves
 //! an empty, unreachable storage account, never a directory entry without storage.
 //!
 //! ## Trees (values JSON unless said otherwise)
-//! | tree              | key                  | value                            |
-//! |-------------------|----------------------|----------------------------------|
-//! | `dir.agencies`    | full abbreviation    | [`AgencyRecord`]                 |
-//! | `dir.accounts`    | local part           | [`AccountRecord`]                |
-//! | `dir.account_ids` | `AccountId` (u64 BE) | local part (raw)                 |
-//! | `dir.issued`      | local part           | tombstone: account, issue time   |
-//! | `dir.passwords`   | `AccountId` (u64 BE) | Argon2id PHC string (raw)        |
+//! | tree                | key                          | value                              |
+//! |---------------------|------------------------------|------------------------------------|
+//! | `dir.agencies`      | full abbreviation            | [`AgencyRecord`]                   |
+//! | `dir.accounts`      | local part                   | [`AccountRecord`]                  |
+//! | `dir.account_ids`   | `AccountId` (u64 BE)         | local part (raw)                   |
+//! | `dir.issued`        | local part                   | tombstone: account, issue time     |
+//! | `dir.passwords`     | `AccountId` (u64 BE)         | Argon2id PHC string (raw)          |
+//! | `dir.aliases`       | alias local part             | the mailbox's local part           |
+//! | `dir.person_ids`    | person id                    | the mailbox's local part           |
+//! | `dir.names`         | agency `\0` folded name      | local parts of namesakes           |
+//! | `dir.requests`      | request id (u64 BE)          | [`request::Request`]               |
+//! | `dir.audit`         | sequence (u64 BE)            | [`AuditEntry`] (append-only)       |
+//! | `dir.delegations`   | delegate ‖ mailbox ids (BE)  | [`Delegation`]                     |
+//! | `dir.sessions`      | SHA-256 of the token (hex)   | account, expiry                    |
 //!
 //! Accounts are keyed by local part alone because every mailbox lives in the primary
 //! domain. Password hashes have a tree of their own so that an [`AccountRecord`] —
@@ -44,17 +58,31 @@
 //!
 //! ## Life of an address
 //! ```text
-//!  free ──add_agency / add_person──▶ issued, in use ──(later: delete, Art. 4 form 03)──▶ tombstone
-//!                                                                                       │
-//!  (a tombstone never becomes free again) ◀────────────────────────────────────────────┘
+//!  free ──Mẫu 01 / import──▶ in use ──Mẫu 02 move, convert──▶ alias of the new address
+//!                              │  ▲
+//!                     Mẫu 03   │  │ restore (within retention_days)
+//!                              ▼  │
+//!                            deleted (disabled: no login, 5.2.1) ──purge──▶ tombstone (5.1.1)
+//!  (a tombstone never becomes free again)
 //! ```
+//! The request workflow's states are drawn in [`request`].
 
 mod account;
 mod agency;
+mod alias;
+mod audit;
+mod delegation;
+mod delete;
 mod error;
+pub mod export;
+pub mod import;
 mod password;
+mod plan;
 mod record;
+pub mod request;
+mod search;
 mod secret;
+mod session;
 mod text;
 mod trees;
 
@@ -63,11 +91,41 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use congvu_policy::{Address, Domain, LocalPart};
 use congvu_store::MailStore;
 
+pub use account::now as unix_now;
+pub use audit::AuditEntry;
+pub use delegation::Delegation;
 pub use error::{DirectoryError, Result};
-pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas};
+pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
 pub use secret::Secret;
+pub use session::{Principal, SessionToken};
 
 use trees::Trees;
+
+/// Settings from the `[directory]` and `[domain]` configuration sections.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The mailbox that receives `postmaster@` every local domain (RFC 5321 §4.5.1).
+    /// `None`: the first agency mailbox ever created.
+    pub postmaster: Option<String>,
+    /// Days a deleted mailbox keeps its content (and can be restored) before purge.
+    pub retention_days: u32,
+    /// Art. 15.3: a request filed more than this many days after the decision took
+    /// effect is late.
+    pub late_filing_days: u32,
+    /// Lifetime of an API session token, in seconds.
+    pub session_seconds: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            postmaster: None,
+            retention_days: 90,
+            late_filing_days: 10,
+            session_seconds: 8 * 3600,
+        }
+    }
+}
 
 pub struct Directory {
     db: sled::Db,
@@ -78,6 +136,7 @@ pub struct Directory {
     /// Other domains accepted as local: aliases of the primary domain.
     extra_domains: Vec<Domain>,
     quotas: DefaultQuotas,
+    settings: Settings,
     /// Serialises the writes that issue addresses (invariant 5).
     write_lock: Mutex<()>,
     /// See `password::dummy_hash`.
@@ -104,6 +163,7 @@ impl Directory {
             primary,
             extra_domains: Vec::new(),
             quotas: default_quota,
+            settings: Settings::default(),
             write_lock: Mutex::new(()),
             dummy_hash: password::dummy_hash()?,
         })
@@ -126,6 +186,29 @@ impl Directory {
             }
         }
         Ok(self)
+    }
+
+    /// Replaces the default [`Settings`]; `Invalid` for a postmaster that is not an
+    /// address in a local domain.
+    pub fn with_settings(mut self, settings: Settings) -> Result<Directory> {
+        if let Some(postmaster) = &settings.postmaster
+            && self.local_part_of(postmaster).is_none()
+        {
+            return Err(DirectoryError::Invalid(format!(
+                "postmaster {postmaster:?} is not an address in a local domain"
+            )));
+        }
+        self.settings = settings;
+        Ok(self)
+    }
+
+    /// The domain every mailbox lives in.
+    pub fn primary_domain(&self) -> &str {
+        self.primary.as_str()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// True when `domain` (any case) is one of ours.
@@ -162,3 +245,5 @@ impl Directory {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workflow_tests;

@@ -10,6 +10,7 @@ use rand::Rng;
 
 use crate::error::{DirectoryError, Result};
 use crate::record::AccountRecord;
+use crate::trees::T;
 use crate::{Directory, Secret};
 
 /// Shorter passwords are refused by `set_password`.
@@ -34,7 +35,8 @@ impl Directory {
         }
         let record = self.existing_account(address)?;
         let phc = hash(password)?;
-        self.trees.set_password(record.account, &phc)?;
+        self.trees
+            .put_raw(T::Passwords, &record.account.0.to_be_bytes(), phc.as_bytes())?;
         self.flush()?;
         tracing::info!(address = %record.address, "password set");
         Ok(())
@@ -47,9 +49,14 @@ impl Directory {
     pub fn authenticate(&self, login: &str, password: &Secret<String>) -> Result<Option<AccountRecord>> {
         let record = self.login_account(login)?.filter(|r| !r.disabled);
         let phc = match &record {
-            Some(r) => self.trees.password(r.account)?,
+            Some(r) => self.trees.get_raw(T::Passwords, &r.account.0.to_be_bytes())?,
             None => None,
         };
+        let phc = phc
+            .map(|p| {
+                String::from_utf8(p).map_err(|_| DirectoryError::Db("password hash is not UTF-8".into()))
+            })
+            .transpose()?;
         let password = password.expose();
         match (record, phc) {
             (Some(record), Some(phc)) => {
@@ -78,7 +85,7 @@ impl Directory {
             self.lookup(login)
         } else {
             match login.parse() {
-                Ok(local) => self.trees.account(&local),
+                Ok(local) => self.resolve(&local),
                 Err(_) => Ok(None),
             }
         }

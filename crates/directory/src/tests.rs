@@ -55,6 +55,7 @@ fn kind(e: &DirectoryError) -> &'static str {
         DirectoryError::NotFound(_) => "NotFound",
         DirectoryError::Exists(_) => "Exists",
         DirectoryError::Invalid(_) => "Invalid",
+        DirectoryError::Conflict(_) => "Conflict",
         DirectoryError::Store(_) => "Store",
         DirectoryError::Db(_) => "Db",
     }

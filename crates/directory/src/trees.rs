@@ -1,156 +1,159 @@
 //! The `dir.*` sled trees (layout in the crate doc) and their JSON records. Every key a
 //! write transaction touches is a point key: sled transactions cannot range-scan.
+//! Writes go through a [`crate::plan::Plan`]; this module only reads and commits.
 
-use congvu_policy::LocalPart;
-use congvu_store::AccountId;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::transaction::{ConflictableTransactionError, Transactional};
 
 use crate::error::{DirectoryError, Result};
-use crate::record::{AccountRecord, AgencyRecord, Issued};
+
+/// One `dir.*` tree; the discriminant indexes [`Trees`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum T {
+    Agencies,
+    Accounts,
+    AccountIds,
+    Issued,
+    Passwords,
+    Aliases,
+    PersonIds,
+    Names,
+    Requests,
+    Audit,
+    Delegations,
+    Sessions,
+}
+
+impl T {
+    const ALL: [T; 12] = [
+        T::Agencies,
+        T::Accounts,
+        T::AccountIds,
+        T::Issued,
+        T::Passwords,
+        T::Aliases,
+        T::PersonIds,
+        T::Names,
+        T::Requests,
+        T::Audit,
+        T::Delegations,
+        T::Sessions,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            T::Agencies => "dir.agencies",
+            T::Accounts => "dir.accounts",
+            T::AccountIds => "dir.account_ids",
+            T::Issued => "dir.issued",
+            T::Passwords => "dir.passwords",
+            T::Aliases => "dir.aliases",
+            T::PersonIds => "dir.person_ids",
+            T::Names => "dir.names",
+            T::Requests => "dir.requests",
+            T::Audit => "dir.audit",
+            T::Delegations => "dir.delegations",
+            T::Sessions => "dir.sessions",
+        }
+    }
+}
 
 pub(crate) struct Trees {
-    agencies: sled::Tree,
-    accounts: sled::Tree,
-    account_ids: sled::Tree,
-    issued: sled::Tree,
-    passwords: sled::Tree,
+    trees: Vec<sled::Tree>,
 }
 
 impl Trees {
     pub fn open(db: &sled::Db) -> Result<Trees> {
-        Ok(Trees {
-            agencies: db.open_tree("dir.agencies")?,
-            accounts: db.open_tree("dir.accounts")?,
-            account_ids: db.open_tree("dir.account_ids")?,
-            issued: db.open_tree("dir.issued")?,
-            passwords: db.open_tree("dir.passwords")?,
-        })
+        let trees = T::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Trees { trees })
     }
 
-    pub fn agency(&self, abbr: &LocalPart) -> Result<Option<AgencyRecord>> {
-        get(&self.agencies, abbr.as_str().as_bytes())
+    pub fn tree(&self, t: T) -> &sled::Tree {
+        // ALL lists every variant in discriminant order, so the index always exists.
+        &self.trees[t as usize]
     }
 
-    /// Every agency, ordered by full abbreviation.
-    pub fn agencies(&self) -> Result<Vec<AgencyRecord>> {
-        all(&self.agencies)
+    pub fn get<V: DeserializeOwned>(&self, t: T, key: &[u8]) -> Result<Option<V>> {
+        self.tree(t)
+            .get(key)?
+            .map(|json| decode(t, key, &json))
+            .transpose()
     }
 
-    pub fn account(&self, local: &LocalPart) -> Result<Option<AccountRecord>> {
-        get(&self.accounts, local.as_str().as_bytes())
+    pub fn get_raw(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree(t).get(key)?.map(|v| v.to_vec()))
     }
 
-    /// Every account, in key (local part) order.
-    pub fn accounts(&self) -> Result<Vec<AccountRecord>> {
-        all(&self.accounts)
+    /// Every record of a tree, in key order.
+    pub fn all<V: DeserializeOwned>(&self, t: T) -> Result<Vec<V>> {
+        self.tree(t)
+            .iter()
+            .map(|entry| {
+                let (key, json) = entry?;
+                decode(t, &key, &json)
+            })
+            .collect()
     }
 
-    pub fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>> {
-        let Some(local) = self.account_ids.get(id.0.to_be_bytes())? else {
-            return Ok(None);
-        };
-        match get(&self.accounts, &local)? {
-            Some(record) => Ok(Some(record)),
-            None => Err(corrupt(
-                "dir.account_ids",
-                &id.0.to_string(),
-                "points to no account",
-            )),
-        }
+    /// Records whose key starts with `prefix`, in key order.
+    pub fn scan_prefix<V: DeserializeOwned>(&self, t: T, prefix: &[u8]) -> Result<Vec<V>> {
+        self.tree(t)
+            .scan_prefix(prefix)
+            .map(|entry| {
+                let (key, json) = entry?;
+                decode(t, &key, &json)
+            })
+            .collect()
     }
 
-    /// True when `local` was ever issued, to an agency or a person, live or not.
-    pub fn is_issued(&self, local: &LocalPart) -> Result<bool> {
-        Ok(self.issued.contains_key(local.as_str().as_bytes())?)
+    /// Writes outside a plan: for trees no invariant ties to another (passwords,
+    /// sessions).
+    pub fn put_raw(&self, t: T, key: &[u8], value: &[u8]) -> Result<()> {
+        self.tree(t).insert(key, value)?;
+        Ok(())
     }
 
-    /// Records a new account — and, for an agency mailbox, its agency — in one
-    /// transaction, so a crash leaves either all of it or none. Fails with `Exists` if
-    /// the address or the agency appeared meanwhile.
-    pub fn issue(
+    pub fn remove(&self, t: T, key: &[u8]) -> Result<()> {
+        self.tree(t).remove(key)?;
+        Ok(())
+    }
+
+    /// Applies every write in one transaction over all trees: a crash leaves all of
+    /// them or none.
+    pub fn commit<'k>(
         &self,
-        local: &LocalPart,
-        record: &AccountRecord,
-        agency: Option<&AgencyRecord>,
+        writes: impl Iterator<Item = (&'k (T, Vec<u8>), &'k Option<Vec<u8>>)>,
     ) -> Result<()> {
-        let key = local.as_str().as_bytes();
-        let id_key = record.account.0.to_be_bytes();
-        let record_json = encode(record)?;
-        let issued_json = encode(&Issued {
-            account: record.account,
-            issued_at: chrono::Utc::now().timestamp(),
+        let writes: Vec<_> = writes.collect();
+        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
+        refs.as_slice().transaction(|trees| {
+            for ((t, key), value) in &writes {
+                let tree = trees.get(*t as usize).ok_or_else(|| {
+                    ConflictableTransactionError::Abort(DirectoryError::Db("tree index".into()))
+                })?;
+                match value {
+                    Some(value) => tree.insert(key.as_slice(), value.as_slice())?,
+                    None => tree.remove(key.as_slice())?,
+                };
+            }
+            Ok(())
         })?;
-        let agency_json = agency
-            .map(|a| encode(a).map(|json| (a.abbr.as_bytes(), json)))
-            .transpose()?;
-        (&self.agencies, &self.accounts, &self.account_ids, &self.issued).transaction(
-            |(agencies, accounts, account_ids, issued)| {
-                if issued.get(key)?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(DirectoryError::Exists(
-                        format!("address {} has been issued before", record.address),
-                    )));
-                }
-                if let Some((abbr, json)) = &agency_json {
-                    if agencies.get(abbr)?.is_some() {
-                        return Err(ConflictableTransactionError::Abort(DirectoryError::Exists(
-                            format!("agency {}", String::from_utf8_lossy(abbr)),
-                        )));
-                    }
-                    agencies.insert(*abbr, json.as_slice())?;
-                }
-                accounts.insert(key, record_json.as_slice())?;
-                account_ids.insert(&id_key, key)?;
-                issued.insert(key, issued_json.as_slice())?;
-                Ok(())
-            },
-        )?;
-        Ok(())
-    }
-
-    pub fn password(&self, id: AccountId) -> Result<Option<String>> {
-        match self.passwords.get(id.0.to_be_bytes())? {
-            None => Ok(None),
-            Some(phc) => String::from_utf8(phc.to_vec())
-                .map(Some)
-                .map_err(|_| corrupt("dir.passwords", &id.0.to_string(), "not UTF-8")),
-        }
-    }
-
-    pub fn set_password(&self, id: AccountId, phc: &str) -> Result<()> {
-        self.passwords.insert(id.0.to_be_bytes(), phc.as_bytes())?;
         Ok(())
     }
 }
 
-fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>> {
-    tree.get(key)?.map(|json| decode(tree, key, &json)).transpose()
+pub(crate) fn decode<V: DeserializeOwned>(t: T, key: &[u8], json: &[u8]) -> Result<V> {
+    serde_json::from_slice(json).map_err(|e| corrupt(t.name(), &String::from_utf8_lossy(key), &e.to_string()))
 }
 
-fn all<T: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>> {
-    tree.iter()
-        .map(|entry| {
-            let (key, json) = entry?;
-            decode(tree, &key, &json)
-        })
-        .collect()
-}
-
-fn decode<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8], json: &[u8]) -> Result<T> {
-    serde_json::from_slice(json).map_err(|e| {
-        corrupt(
-            &String::from_utf8_lossy(&tree.name()),
-            &String::from_utf8_lossy(key),
-            &e.to_string(),
-        )
-    })
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+pub(crate) fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| DirectoryError::Db(format!("cannot encode record: {e}")))
 }
 
-fn corrupt(tree: &str, key: &str, why: &str) -> DirectoryError {
+pub(crate) fn corrupt(tree: &str, key: &str, why: &str) -> DirectoryError {
     DirectoryError::Db(format!("corrupt record in {tree} at {key}: {why}"))
 }
