@@ -1,0 +1,46 @@
+//! # congvu-relay — outbound delivery
+//!
+//! Owns the way out: the worker that takes the store's durable outbound queue
+//! (filled by submission, see `congvu-smtp`) to other servers — configured routes
+//! (`[[routes]]`) for agencies on the provincial WAN, MX lookup for the Internet — and
+//! the reports (RFC 3464) that tell senders what happened. Inbound sender
+//! authentication (SPF, DKIM and DMARC verification) is not here yet.
+//!
+//! ## A queue entry's life
+//! ```text
+//!   enqueue (submission, 250 sent) ──► Queued ──due──► Attempt ──┬─ every recipient 2xx/5xx ──► removed
+//!                                        ▲                       │   (5xx: bounce to sender)
+//!                                        │                       │
+//!                                        └── backoff ◄── some 4xx / no connection
+//!                                              (4 h: one delay notice; 5 days: bounce, removed)
+//!   operator: `queue retry` ─► due now · `queue delete` ─► removed, no report
+//! ```
+//!
+//! ## Invariants
+//! - **Removed only after the remote 250** for every recipient (or its bounce):
+//!   progress is written after the reply, so a crash repeats a delivery, never
+//!   loses one (at-least-once).
+//! - **4xx and 5xx per recipient**: a recipient keeps its own fate; only the
+//!   deferred ones stay in the entry.
+//! - **No report about a report**: the null sender gets no bounce or delay notice.
+//! - **No bare LF or CR on the wire**: line endings are normalised to CRLF before
+//!   signing and sending ([`client::data`]), so stored bytes cannot smuggle commands.
+//! - **Tests never ask real DNS**: name lookups go through [`Resolver`]; tests use
+//!   [`StaticResolver`].
+//!
+//! ## Layout
+//! `client` is the SMTP client (`reply` and `ehlo` parsing are I/O-free), `route` the
+//! next-hop choice, `resolve` MX/A lookups, `dkim` signing, `dsn` reports, `worker`
+//! the queue loop.
+
+pub mod client;
+pub mod config;
+pub mod dkim;
+pub mod dsn;
+pub mod resolve;
+pub mod route;
+pub mod worker;
+
+pub use config::{DkimConfig, QueueConfig, Route, TlsMode};
+pub use resolve::{DnsResolver, Resolver, StaticResolver};
+pub use worker::{Outcome, Relay, RelayError, RelaySettings, retry_now};

@@ -1,0 +1,658 @@
+//! The queue worker: scans the store's queue, delivers due entries, and records
+//! each recipient's fate.
+//!
+//! ```text
+//!   scan ─► due entries ─► group recipients by next hop ─► per hop: ≤ connections_per_host
+//!     ▲                                                     connections, each carrying
+//!     │                                                     several messages in turn
+//!     │                                                              │ per entry, as soon as
+//!     │                                                              ▼ all its hops answered
+//!     └── sleep(scan_interval) ◄── 2xx: done · 5xx: bounce · 4xx: keep, retry after backoff
+//!                                  none left: remove (only now: after every remote 250)
+//! ```
+//! Crash safety: an entry leaves the store only after the last of its recipients was
+//! accepted or bounced; the store write that records progress follows the remote
+//! reply, so a crash in between delivers again (at least once), never loses.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use congvu_store::{
+    AccountId, Delivery, DeliveryOutcome, MailStore, Outbound, QueueEntry, QueueId, QueueUpdate,
+};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tracing::Instrument;
+
+use crate::client::reply::ServerReply;
+use crate::client::{Connection, Envelope, SessionError, SessionParams, data, local_reply};
+use crate::config::{QueueConfig, Route, TlsMode};
+use crate::dkim::Dkim;
+use crate::dsn::{self, Action, RecipientStatus};
+use crate::resolve::{Destination, LookupError, Resolver, destination};
+use crate::route::{self, NextHop};
+
+/// Entries taken per scan, so one scan's memory stays bounded.
+const MAX_ENTRIES_PER_SCAN: usize = 2000;
+
+/// The fate of one recipient in one attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// 4xx or no answer: try again later.
+    Deferred(String),
+    /// 5xx: bounce.
+    Failed(String),
+}
+
+impl Outcome {
+    fn from_reply(reply: &ServerReply) -> Outcome {
+        if reply.is_positive() {
+            Outcome::Delivered
+        } else if reply.is_permanent() {
+            Outcome::Failed(reply.summary())
+        } else {
+            Outcome::Deferred(reply.summary())
+        }
+    }
+}
+
+/// Everything the worker needs that the configuration decides.
+pub struct RelaySettings {
+    /// Our name in EHLO and in reports.
+    pub hostname: String,
+    pub queue: QueueConfig,
+    pub routes: Vec<Route>,
+    pub dkim: Dkim,
+}
+
+/// A route's TLS client configuration and credentials, prepared at start-up.
+struct PreparedRoute {
+    route: Route,
+    tls: Arc<rustls::ClientConfig>,
+    auth: Option<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("route #{index}: {message}")]
+    Route { index: usize, message: String },
+}
+
+pub struct Relay {
+    store: Arc<dyn MailStore>,
+    resolver: Arc<dyn Resolver>,
+    settings: RelaySettings,
+    routes: Arc<Vec<PreparedRoute>>,
+    opportunistic: Arc<rustls::ClientConfig>,
+    connections: Arc<Semaphore>,
+}
+
+/// A message ready for the wire: CRLF lines, DKIM signature prepended.
+struct Prepared {
+    entry: QueueEntry,
+    message: Vec<u8>,
+}
+
+/// One message's recipients at one hop.
+struct Job {
+    index: usize,
+    recipients: Vec<String>,
+}
+
+impl Relay {
+    pub fn new(
+        settings: RelaySettings,
+        store: Arc<dyn MailStore>,
+        resolver: Arc<dyn Resolver>,
+    ) -> Result<Relay, RelayError> {
+        let opportunistic = crate::client::tls::unauthenticated();
+        let mut routes = Vec::with_capacity(settings.routes.len());
+        for (index, route) in settings.routes.iter().enumerate() {
+            let fail = |message: String| RelayError::Route { index, message };
+            if route::split_host_port(&route.next_hop).is_none() {
+                return Err(fail(format!("next_hop {:?} is not host:port", route.next_hop)));
+            }
+            let tls = match &route.ca_file {
+                Some(path) => crate::client::tls::verifying(path).map_err(fail)?,
+                None => opportunistic.clone(),
+            };
+            let auth = match (&route.auth_user, &route.auth_password_file) {
+                (Some(user), Some(file)) => {
+                    let text = std::fs::read_to_string(file)
+                        .map_err(|e| fail(format!("auth_password_file {}: {e}", file.display())))?;
+                    let password = text.lines().next().unwrap_or("").to_owned();
+                    Some((user.clone(), password))
+                }
+                (None, None) => None,
+                _ => return Err(fail("auth_user and auth_password_file go together".into())),
+            };
+            if auth.is_some() && route.tls == TlsMode::None {
+                return Err(fail("AUTH needs TLS; set tls = \"required\"".into()));
+            }
+            routes.push(PreparedRoute {
+                route: route.clone(),
+                tls,
+                auth,
+            });
+        }
+        let connections = Arc::new(Semaphore::new(settings.queue.max_connections.max(1)));
+        Ok(Relay {
+            store,
+            resolver,
+            settings,
+            routes: Arc::new(routes),
+            opportunistic,
+            connections,
+        })
+    }
+
+    /// Delivers until `stop` turns true; deliveries in flight then get the grace
+    /// period to finish, and are cut off after it (they are retried after restart).
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        if !self.settings.queue.enabled {
+            tracing::info!("outbound queue delivery disabled by [queue] enabled = false");
+            return;
+        }
+        tracing::info!(routes = self.routes.len(), "outbound queue worker started");
+        loop {
+            let scan = self.scan();
+            tokio::pin!(scan);
+            tokio::select! {
+                _ = &mut scan => {}
+                () = stopped(&mut stop) => {
+                    if tokio::time::timeout(self.settings.queue.shutdown_grace(), &mut scan).await.is_err() {
+                        tracing::warn!("outbound deliveries cut off at shutdown; they are retried after restart");
+                    }
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.queue.scan_interval()) => {}
+                () = stopped(&mut stop) => return,
+            }
+        }
+    }
+
+    /// One pass over the due entries; returns how many were attempted.
+    pub async fn scan(&self) -> usize {
+        let store = self.store.clone();
+        let now = now();
+        let due = match tokio::task::spawn_blocking(move || store.queue()).await {
+            Ok(Ok(entries)) => entries
+                .into_iter()
+                .filter(|e| e.next_attempt <= now)
+                .take(MAX_ENTRIES_PER_SCAN)
+                .collect::<Vec<_>>(),
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "cannot read the outbound queue");
+                return 0;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "queue scan task failed");
+                return 0;
+            }
+        };
+        if due.is_empty() {
+            return 0;
+        }
+        let prepared = self.prepare(due).await;
+        let attempted = prepared.len();
+        self.deliver(Arc::new(prepared)).await;
+        attempted
+    }
+
+    /// Reads each body, normalises its line endings and signs it.
+    async fn prepare(&self, due: Vec<QueueEntry>) -> Vec<Prepared> {
+        let mut prepared = Vec::with_capacity(due.len());
+        for entry in due {
+            let store = self.store.clone();
+            let blob = entry.blob;
+            let body = match tokio::task::spawn_blocking(move || store.read_blob(&blob)).await {
+                Ok(Ok(body)) => body,
+                Ok(Err(error)) => {
+                    tracing::error!(queue_id = entry.id.0, error = %error, "cannot read a queued message");
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(queue_id = entry.id.0, error = %error, "blob read task failed");
+                    continue;
+                }
+            };
+            let normalized = data::normalize_crlf(&body);
+            let message = match self.settings.dkim.signature(&normalized) {
+                Some(signature) => [signature.as_bytes(), &normalized].concat(),
+                None => normalized,
+            };
+            prepared.push(Prepared { entry, message });
+        }
+        prepared
+    }
+
+    /// Delivers every prepared entry; each is finalised as soon as all its hops
+    /// answered.
+    async fn deliver(&self, prepared: Arc<Vec<Prepared>>) {
+        let mut hops: HashMap<NextHop, Vec<Job>> = HashMap::new();
+        let mut pending: Vec<usize> = vec![0; prepared.len()];
+        let mut outcomes: Vec<Vec<(String, Outcome)>> = vec![Vec::new(); prepared.len()];
+        for (index, item) in prepared.iter().enumerate() {
+            let mut by_hop: HashMap<NextHop, Vec<String>> = HashMap::new();
+            for recipient in &item.entry.recipients {
+                match route::domain_of(recipient) {
+                    Some(domain) => by_hop
+                        .entry(route::next_hop(&self.settings.routes, domain))
+                        .or_default()
+                        .push(recipient.clone()),
+                    None => outcomes[index].push((
+                        recipient.clone(),
+                        Outcome::Failed("553 5.1.3 recipient has no domain".into()),
+                    )),
+                }
+            }
+            pending[index] = by_hop.len();
+            for (hop, recipients) in by_hop {
+                hops.entry(hop).or_default().push(Job { index, recipients });
+            }
+        }
+
+        let (results, mut incoming) = mpsc::unbounded_channel::<(usize, Vec<(String, Outcome)>)>();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (hop, jobs) in hops {
+            let span = tracing::info_span!("relay", hop = %hop);
+            let results = results.clone();
+            let prepared = prepared.clone();
+            let this = self.hop_context();
+            tasks
+                .spawn(async move { this.deliver_hop(hop, jobs, &prepared, results).await }.instrument(span));
+        }
+        drop(results);
+        // Entries with no hop at all (every recipient malformed) finish at once.
+        let mut finalising = tokio::task::JoinSet::new();
+        for index in (0..prepared.len()).filter(|&i| pending[i] == 0) {
+            finalising.spawn(self.finish_context().finish(
+                prepared.clone(),
+                index,
+                std::mem::take(&mut outcomes[index]),
+            ));
+        }
+        while let Some((index, results)) = incoming.recv().await {
+            outcomes[index].extend(results);
+            pending[index] = pending[index].saturating_sub(1);
+            if pending[index] == 0 {
+                let done = std::mem::take(&mut outcomes[index]);
+                finalising.spawn(self.finish_context().finish(prepared.clone(), index, done));
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+        while finalising.join_next().await.is_some() {}
+    }
+
+    fn hop_context(&self) -> HopContext {
+        HopContext {
+            resolver: self.resolver.clone(),
+            routes: self.routes.clone(),
+            opportunistic: self.opportunistic.clone(),
+            hostname: self.settings.hostname.clone(),
+            queue: self.settings.queue.clone(),
+            connections: self.connections.clone(),
+        }
+    }
+
+    fn finish_context(&self) -> FinishContext {
+        FinishContext {
+            store: self.store.clone(),
+            hostname: self.settings.hostname.clone(),
+            queue: self.settings.queue.clone(),
+        }
+    }
+}
+
+/// What a hop's delivery task owns (tasks are `'static`).
+struct HopContext {
+    resolver: Arc<dyn Resolver>,
+    routes: Arc<Vec<PreparedRoute>>,
+    opportunistic: Arc<rustls::ClientConfig>,
+    hostname: String,
+    queue: QueueConfig,
+    connections: Arc<Semaphore>,
+}
+
+type Results = mpsc::UnboundedSender<(usize, Vec<(String, Outcome)>)>;
+
+impl HopContext {
+    async fn deliver_hop(
+        self,
+        hop: NextHop,
+        jobs: Vec<Job>,
+        prepared: &Arc<Vec<Prepared>>,
+        results: Results,
+    ) {
+        let hosts = match self.hosts(&hop).await {
+            Ok(hosts) => hosts,
+            Err(outcome) => {
+                tracing::info!(outcome = ?outcome, "no host to deliver to");
+                for job in jobs {
+                    let all = job.recipients.into_iter().map(|r| (r, outcome.clone())).collect();
+                    let _ = results.send((job.index, all));
+                }
+                return;
+            }
+        };
+        // Split the hop's messages over up to `connections_per_host` connections.
+        let lane_count = self.queue.connections_per_host.max(1).min(jobs.len());
+        let mut chunks: Vec<Vec<Job>> = (0..lane_count).map(|_| Vec::new()).collect();
+        for (i, job) in jobs.into_iter().enumerate() {
+            chunks[i % lane_count].push(job);
+        }
+        let this = Arc::new(self);
+        let hosts = Arc::new(hosts);
+        let mut lanes = tokio::task::JoinSet::new();
+        for chunk in chunks {
+            let (this, hosts, prepared, results) =
+                (this.clone(), hosts.clone(), prepared.clone(), results.clone());
+            let hop = hop.clone();
+            lanes.spawn(
+                async move { this.lane(&hop, &hosts, chunk, &prepared, &results).await }.in_current_span(),
+            );
+        }
+        while lanes.join_next().await.is_some() {}
+    }
+
+    /// The hosts of a hop, best first, with port, or the outcome for every recipient.
+    async fn hosts(&self, hop: &NextHop) -> Result<Vec<(String, u16)>, Outcome> {
+        match hop {
+            NextHop::Route(index) => {
+                let prepared = self
+                    .routes
+                    .get(*index)
+                    .ok_or_else(|| Outcome::Deferred("route configuration changed".into()))?;
+                let (host, port) = route::split_host_port(&prepared.route.next_hop)
+                    .ok_or_else(|| Outcome::Deferred("route next_hop is not host:port".into()))?;
+                Ok(vec![(host.to_owned(), port)])
+            }
+            NextHop::Mx(domain) => match destination(self.resolver.as_ref(), domain).await {
+                Ok(Destination::Hosts(hosts)) => {
+                    Ok(hosts.into_iter().map(|h| (h, self.queue.mx_port)).collect())
+                }
+                // RFC 7505 §4.1: a null MX domain accepts no mail.
+                Ok(Destination::NullMx) => Err(Outcome::Failed(format!(
+                    "556 5.1.10 {domain} does not accept mail (null MX)"
+                ))),
+                Err(LookupError::NoSuchDomain(name)) => {
+                    Err(Outcome::Failed(format!("550 5.1.2 domain {name} does not exist")))
+                }
+                Err(other) => Err(Outcome::Deferred(format!("451 4.4.3 {other}"))),
+            },
+        }
+    }
+
+    fn params<'a>(&'a self, hop: &NextHop, server_name: &'a str) -> SessionParams<'a> {
+        let route = match hop {
+            NextHop::Route(index) => self.routes.get(*index),
+            NextHop::Mx(_) => None,
+        };
+        SessionParams {
+            hostname: &self.hostname,
+            tls: route.map_or(TlsMode::Opportunistic, |r| r.route.tls),
+            tls_config: route.map_or_else(|| self.opportunistic.clone(), |r| r.tls.clone()),
+            server_name,
+            auth: route.and_then(|r| r.auth.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))),
+            connect_timeout: self.queue.connect_timeout(),
+            reply_timeout: self.queue.reply_timeout(),
+        }
+    }
+
+    /// Tries each host's addresses in order until one accepts a session.
+    async fn connect(&self, hop: &NextHop, hosts: &[(String, u16)]) -> Result<Connection, String> {
+        let mut last_error = String::from("no address");
+        for (host, port) in hosts {
+            let addresses = match host.parse::<IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => match self.resolver.ips(host).await {
+                    Ok(ips) => ips,
+                    Err(error) => {
+                        last_error = error.to_string();
+                        continue;
+                    }
+                },
+            };
+            for ip in addresses {
+                let addr = SocketAddr::new(ip, *port);
+                match Connection::open(addr, &self.params(hop, host)).await {
+                    Ok(conn) => {
+                        tracing::debug!(peer = %addr, tls = conn.encrypted, "connected");
+                        return Ok(conn);
+                    }
+                    Err(error) => {
+                        tracing::info!(peer = %addr, error = %error, "cannot open a session");
+                        last_error = format!("{addr}: {error}");
+                    }
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// One connection carrying `jobs` in turn; reconnects after a broken one.
+    async fn lane(
+        &self,
+        hop: &NextHop,
+        hosts: &[(String, u16)],
+        jobs: Vec<Job>,
+        prepared: &[Prepared],
+        results: &Results,
+    ) {
+        let Ok(_permit) = self.connections.acquire().await else {
+            return;
+        };
+        let mut conn: Option<Connection> = None;
+        let mut jobs = jobs.into_iter();
+        while let Some(job) = jobs.next() {
+            let Some(item) = prepared.get(job.index) else {
+                continue;
+            };
+            if conn.is_none() {
+                match self.connect(hop, hosts).await {
+                    Ok(opened) => conn = Some(opened),
+                    Err(error) => {
+                        // The hop is unreachable now: every message left waits.
+                        let outcome = Outcome::Deferred(format!("451 4.4.1 {error}"));
+                        for job in std::iter::once(job).chain(jobs) {
+                            let all = job.recipients.into_iter().map(|r| (r, outcome.clone())).collect();
+                            let _ = results.send((job.index, all));
+                        }
+                        return;
+                    }
+                }
+            }
+            let Some(session) = conn.as_mut() else { continue };
+            let envelope = Envelope {
+                sender: &item.entry.sender,
+                recipients: &job.recipients,
+            };
+            let outcomes: Vec<(String, Outcome)> = match session.send(&envelope, &item.message).await {
+                Ok(replies) => job
+                    .recipients
+                    .iter()
+                    .zip(&replies)
+                    .map(|(r, reply)| (r.clone(), Outcome::from_reply(reply)))
+                    .collect(),
+                Err(error) => {
+                    conn = None;
+                    let outcome = deferred(&error);
+                    job.recipients
+                        .iter()
+                        .map(|r| (r.clone(), outcome.clone()))
+                        .collect()
+                }
+            };
+            for (recipient, outcome) in &outcomes {
+                tracing::info!(queue_id = item.entry.id.0, recipient, outcome = ?outcome, "delivery attempt");
+            }
+            let _ = results.send((job.index, outcomes));
+        }
+        if let Some(session) = conn {
+            session.quit().await;
+        }
+    }
+}
+
+fn deferred(error: &SessionError) -> Outcome {
+    Outcome::Deferred(local_reply(451, &format!("4.4.2 {error}")).summary())
+}
+
+/// What finalising an entry needs.
+struct FinishContext {
+    store: Arc<dyn MailStore>,
+    hostname: String,
+    queue: QueueConfig,
+}
+
+impl FinishContext {
+    /// Records the attempt: removes the entry when nobody is left to retry, else
+    /// schedules the retry; bounces and delay notices go to the sender.
+    async fn finish(self, prepared: Arc<Vec<Prepared>>, index: usize, outcomes: Vec<(String, Outcome)>) {
+        let Some(item) = prepared.get(index) else { return };
+        let entry = &item.entry;
+        let now = now();
+        let age = now.saturating_sub(entry.queued_at);
+        let expired = age >= i64::try_from(self.queue.give_up_after_secs).unwrap_or(i64::MAX);
+        let mut failed = Vec::new();
+        let mut deferred = Vec::new();
+        for (recipient, outcome) in outcomes {
+            match outcome {
+                Outcome::Delivered => {}
+                Outcome::Failed(diagnostic) => failed.push(RecipientStatus {
+                    recipient,
+                    diagnostic,
+                }),
+                Outcome::Deferred(diagnostic) if expired => failed.push(RecipientStatus {
+                    recipient,
+                    diagnostic: format!("{diagnostic} (gave up after {} s in the queue)", age),
+                }),
+                Outcome::Deferred(diagnostic) => deferred.push(RecipientStatus {
+                    recipient,
+                    diagnostic,
+                }),
+            }
+        }
+        // RFC 3464 §2 / RFC 5321 §4.5.5: never report on a null-sender message.
+        let reports = !entry.sender.is_empty();
+        let store = self.store.clone();
+        let hostname = self.hostname.clone();
+        let queue = self.queue.clone();
+        let prepared = prepared.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let Some(item) = prepared.get(index) else {
+                return Ok(());
+            };
+            let entry = &item.entry;
+            if reports && !failed.is_empty() {
+                let report = dsn::build(&hostname, entry, &item.message, Action::Failed, &failed, now);
+                send_report(store.as_ref(), entry, &report);
+            }
+            if deferred.is_empty() {
+                return match store.queue_remove(entry.id) {
+                    Err(congvu_store::StoreError::NotFound(_)) => Ok(()),
+                    other => other,
+                };
+            }
+            let delay_due = age >= i64::try_from(queue.delay_notice_after_secs).unwrap_or(i64::MAX);
+            let notify = reports && delay_due && !entry.delay_notified;
+            if notify {
+                let report = dsn::build(&hostname, entry, &item.message, Action::Delayed, &deferred, now);
+                send_report(store.as_ref(), entry, &report);
+            }
+            let attempts = entry.attempts.saturating_add(1);
+            let wait = i64::try_from(queue.backoff(attempts).as_secs()).unwrap_or(i64::MAX);
+            let recipients: Vec<String> = deferred.iter().map(|d| d.recipient.clone()).collect();
+            let last_error = deferred.first().map(|d| d.diagnostic.as_str());
+            let update = QueueUpdate {
+                next_attempt: now.saturating_add(wait),
+                attempts,
+                last_error,
+                recipients: &recipients,
+                delay_notified: entry.delay_notified || notify,
+            };
+            match store.queue_update(entry.id, &update) {
+                // Deleted by an operator during the attempt: nothing to keep.
+                Err(congvu_store::StoreError::NotFound(_)) => Ok(()),
+                other => other,
+            }
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(queue_id = entry.id.0, error = %error, "cannot record a delivery attempt; it will be repeated")
+            }
+            Err(error) => tracing::error!(queue_id = entry.id.0, error = %error, "finalising task failed"),
+        }
+    }
+}
+
+/// A report goes into the INBOX of the account that submitted the message; a
+/// message that came in from elsewhere gets its report queued to the sender with the
+/// null reverse path.
+fn send_report(store: &dyn MailStore, entry: &QueueEntry, report: &[u8]) {
+    let result = match entry.submitted_by {
+        Some(account) => deliver_local(store, account, report),
+        None => store
+            .enqueue(&Outbound {
+                bytes: report,
+                sender: "",
+                recipients: std::slice::from_ref(&entry.sender),
+                submitted_by: None,
+            })
+            .map(drop),
+    };
+    match result {
+        Ok(()) => tracing::info!(queue_id = entry.id.0, "delivery report sent to the sender"),
+        Err(error) => {
+            tracing::warn!(queue_id = entry.id.0, error = %error, "cannot deliver a delivery report")
+        }
+    }
+}
+
+fn deliver_local(store: &dyn MailStore, account: AccountId, report: &[u8]) -> congvu_store::Result<()> {
+    let outcomes = store.deliver(&Delivery {
+        bytes: report,
+        internal_date: now(),
+        internal_date_offset: 0,
+        targets: &[account],
+    })?;
+    match outcomes.first() {
+        Some(DeliveryOutcome::OverQuota { .. }) => Err(congvu_store::StoreError::Invalid(
+            "the sender's mailbox is over quota".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Sets an entry due now (operator's `queue retry`).
+pub fn retry_now(store: &dyn MailStore, id: QueueId) -> congvu_store::Result<QueueEntry> {
+    let entry = store
+        .queue_entry(id)?
+        .ok_or_else(|| congvu_store::StoreError::NotFound(format!("queue entry {}", id.0)))?;
+    store.queue_update(
+        id,
+        &QueueUpdate {
+            next_attempt: now(),
+            attempts: entry.attempts,
+            last_error: entry.last_error.as_deref(),
+            recipients: &entry.recipients,
+            delay_notified: entry.delay_notified,
+        },
+    )?;
+    Ok(entry)
+}
+
+/// Resolves once shutdown is signalled (or the sender is gone). The watch guard is
+/// dropped inside, so the future stays `Send`.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
