@@ -7,10 +7,14 @@
 //! answers `250` only after the message is durable in the recipient's INBOX, the
 //! end-to-end time is the accept time plus one STATUS round trip.
 //!
+//! `imap-idle` and `imap-load`: see [`imap`].
+//!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
+mod imap;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -47,6 +51,40 @@ enum Bench {
         concurrency: usize,
         #[arg(long, default_value_t = 10240)]
         size: usize,
+    },
+    /// Server memory per authenticated IDLE session over TLS.
+    ImapIdle {
+        #[arg(long, default_value = "127.0.0.1:2993")]
+        imaps: SocketAddr,
+        #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
+        cafile: PathBuf,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+        /// Sessions being opened at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// The server's process id (its VmRSS is read from /proc).
+        #[arg(long)]
+        pid: u32,
+    },
+    /// imaptest-style APPEND/FETCH/STORE/EXPUNGE mix on one INBOX.
+    ImapLoad {
+        #[arg(long, default_value = "127.0.0.1:2993")]
+        imaps: SocketAddr,
+        #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
+        cafile: PathBuf,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value_t = 10)]
+        clients: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
 }
 
@@ -128,32 +166,8 @@ async fn send_one(smtp: SocketAddr, rcpt: &str, body: &[u8]) -> Result<(), Error
     session.reply('2').await
 }
 
-async fn imap_messages(
-    imaps: SocketAddr,
-    cafile: &PathBuf,
-    user: &str,
-    password: &str,
-) -> Result<usize, Error> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(cafile)? {
-        roots.add(cert?)?;
-    }
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let stream = connector
-        .connect(
-            rustls_pki_types::ServerName::try_from("localhost")?,
-            TcpStream::connect(imaps).await?,
-        )
-        .await?;
-    let mut session = Lines::new(stream);
-    session.read().await?;
+async fn imap_messages(imaps: SocketAddr, cafile: &Path, user: &str, password: &str) -> Result<usize, Error> {
+    let mut session = imap::tls_session(imaps, &imap::connector(cafile)?).await?;
     session
         .send(
             format!("a LOGIN \"{user}\" \"{password}\"\r\nb STATUS INBOX (MESSAGES)\r\nc LOGOUT\r\n")
@@ -265,5 +279,38 @@ async fn main() -> Result<(), Error> {
             concurrency,
             size,
         } => smtp_bench(smtp, imaps, cafile, rcpt, password, messages, concurrency, size).await,
+        Bench::ImapIdle {
+            imaps,
+            cafile,
+            user,
+            password,
+            sessions,
+            concurrency,
+            pid,
+        } => {
+            let target = imap::Target {
+                imaps,
+                connector: imap::connector(&cafile)?,
+                user,
+                password,
+            };
+            imap::idle_memory(target, sessions, concurrency, pid).await
+        }
+        Bench::ImapLoad {
+            imaps,
+            cafile,
+            user,
+            password,
+            clients,
+            seconds,
+        } => {
+            let target = imap::Target {
+                imaps,
+                connector: imap::connector(&cafile)?,
+                user,
+                password,
+            };
+            imap::load(target, clients, seconds).await
+        }
     }
 }

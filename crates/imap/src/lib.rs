@@ -4,8 +4,15 @@
 //! implicit-TLS port (993), one session per connection, and the translation between
 //! IMAP and the [`congvu_store::MailStore`]. RFC 3501, with IDLE (2177), UIDPLUS
 //! (4315), UNSELECT (3691), MOVE (6851), LITERAL+ (7888), ENABLE (5161), ID (2971),
-//! NAMESPACE (2342), CHILDREN (3348), SPECIAL-USE (6154), SASL-IR (4959) and QUOTA
-//! (9208) — the capability list names exactly these.
+//! NAMESPACE (2342), CHILDREN (3348), SPECIAL-USE (6154), SASL-IR (4959), QUOTA
+//! (9208), CONDSTORE and QRESYNC (7162), ESEARCH (4731), CREATE-SPECIAL-USE (6154),
+//! LIST-EXTENDED (5258) and LIST-STATUS (5819) — the capability list names exactly
+//! these. Not implemented (so not advertised): UTF8=ACCEPT, BINARY, SORT, THREAD,
+//! COMPRESS=DEFLATE, IMAP4rev2, ACL and shared namespaces.
+//!
+//! Connections are limited per client address and per account
+//! (`max_connections_per_ip`, `max_connections_per_user`); every login and every
+//! selection of an agency's INBOX is recorded in the store's access log (Art. 10).
 //!
 //! ## Layout
 //! - [`codec`]: I/O-free. The framer finds where a command ends (literals included,
@@ -35,7 +42,19 @@
 //!                 autologout, too many BADs or failed logins, connection loss
 //!
 //!   IDLE is a sub-state of Authenticated or Selected: `+ idling` … `DONE`.
+//!   ENABLE (CONDSTORE, QRESYNC) is valid only in Authenticated before any
+//!   SELECT (RFC 5161 §3.1); what it enables lasts until the connection ends.
 //! ```
+//!
+//! ## Client quirks handled on purpose
+//! - **Thunderbird's extra separator**: `CREATE Folder/` creates `Folder`
+//!   (RFC 3501 §6.3.3 allows the trailing separator; see `op/create.rs`).
+//! - **EXISTS while a UID FETCH runs**: UID FETCH/STORE/SEARCH may carry EXPUNGE
+//!   and EXISTS (RFC 3501 §7.4.1); the plain forms never carry EXPUNGE, so a
+//!   client walking sequence numbers never has them shift under it.
+//! - **Pipelining after DONE**: whatever a client sends after `DONE` in the same
+//!   packet stays buffered and runs next (`op/idle.rs`).
+//! - **New Outlook's ESEARCH**: the tag in `* ESEARCH (TAG "a1")` is quoted.
 //!
 //! ## Invariants
 //! 1. Message sequence numbers live in the session's snapshot of the selected
@@ -57,6 +76,7 @@
 //!    `imap session ended` line with stable fields.
 
 pub mod codec;
+mod limits;
 mod message;
 mod op;
 mod server;

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{Instrument, error, info_span, warn};
 
+use crate::limits::Connections;
 use crate::session;
 
 /// IMAP settings (`[imap]` in the server configuration).
@@ -29,6 +30,12 @@ pub struct ImapConfig {
     pub auth_failure_limit: u32,
     /// Consecutive BAD replies before the connection is closed.
     pub bad_command_limit: u32,
+    /// Simultaneous connections from one IP address, both ports together (0: no
+    /// limit). An agency behind one NAT address shares it: size it for them.
+    pub max_connections_per_ip: u32,
+    /// Simultaneous logged-in sessions of one account (0: no limit). Thunderbird
+    /// opens up to 5 per account, Outlook a few; several devices add up.
+    pub max_connections_per_user: u32,
 }
 
 impl Default for ImapConfig {
@@ -39,6 +46,8 @@ impl Default for ImapConfig {
             idle_timeout_secs: 30 * 60,
             auth_failure_limit: 5,
             bad_command_limit: 20,
+            max_connections_per_ip: 200,
+            max_connections_per_user: 30,
         }
     }
 }
@@ -48,6 +57,22 @@ pub struct ImapContext {
     pub config: ImapConfig,
     pub store: Arc<dyn congvu_store::MailStore>,
     pub directory: Arc<congvu_directory::Directory>,
+    pub(crate) connections: Connections,
+}
+
+impl ImapContext {
+    pub fn new(
+        config: ImapConfig,
+        store: Arc<dyn congvu_store::MailStore>,
+        directory: Arc<congvu_directory::Directory>,
+    ) -> ImapContext {
+        ImapContext {
+            config,
+            store,
+            directory,
+            connections: Connections::default(),
+        }
+    }
 }
 
 /// The kind of port a listener serves.
@@ -135,6 +160,7 @@ fn spawn_session(
     );
     let setup = session::Setup {
         id,
+        peer,
         kind,
         tls: tls.clone(),
         ctx: ctx.clone(),

@@ -210,7 +210,7 @@ async fn mailbox_management_with_vietnamese_names() {
     let id = c.command("t", "ID (\"name\" \"test\" \"version\" NIL)").await;
     assert!(id[0].starts_with("* ID (\"name\" \"congvu\""), "{id:?}");
     let enable = c.command("u", "ENABLE CONDSTORE").await;
-    assert_eq!(enable[0], "* ENABLED");
+    assert_eq!(enable[0], "* ENABLED CONDSTORE");
     server.shutdown().await;
 }
 

@@ -77,6 +77,50 @@ impl StatusItem {
     ];
 }
 
+/// RFC 7162 §3.2.5 `QRESYNC (uidvalidity modseq [known-uids [seq-match-data]])`.
+/// The sequence-match data only helps servers that forget expunges; congvu keeps
+/// an expunge log, so it is parsed and not needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QResyncParams {
+    pub uidvalidity: u32,
+    pub modseq: u64,
+    pub known_uids: Option<SequenceSet>,
+}
+
+/// SELECT/EXAMINE parameters (RFC 4466 §2.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectParams {
+    /// RFC 7162 §3.1.8 `(CONDSTORE)`.
+    pub condstore: bool,
+    pub qresync: Option<QResyncParams>,
+}
+
+/// LIST-EXTENDED selection and return options (RFC 5258 §3, RFC 6154 §3,
+/// RFC 5819). `CHILDREN` is not kept: children attributes are always sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Selection `SUBSCRIBED`: only subscribed mailboxes.
+    pub select_subscribed: bool,
+    /// Selection `SPECIAL-USE`: only mailboxes with a special use.
+    pub select_special_use: bool,
+    /// Selection `RECURSIVEMATCH`: also parents of matches, with CHILDINFO.
+    pub recursive_match: bool,
+    /// Return `SUBSCRIBED` (implied by the selection): add `\Subscribed`.
+    pub return_subscribed: bool,
+    /// Return `STATUS (…)` (RFC 5819): a STATUS response after each mailbox.
+    pub status: Option<Vec<StatusItem>>,
+}
+
+/// ESEARCH result options (RFC 4731 §3.1). `ALL` is also what an empty
+/// `RETURN ()` means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchReturn {
+    Min,
+    Max,
+    All,
+    Count,
+}
+
 #[derive(Debug)]
 pub struct Command {
     pub tag: Tag,
@@ -106,8 +150,13 @@ pub enum CommandBody {
     Select {
         mailbox: MailboxName,
         read_only: bool,
+        params: SelectParams,
     },
-    Create(MailboxName),
+    /// CREATE, with the RFC 6154 §3 `(USE (…))` attributes as written.
+    Create {
+        mailbox: MailboxName,
+        special_use: Vec<String>,
+    },
     Delete(MailboxName),
     Rename {
         from: MailboxName,
@@ -116,10 +165,12 @@ pub enum CommandBody {
     Subscribe(MailboxName),
     Unsubscribe(MailboxName),
     /// LIST, or LSUB when `subscribed_only`. Both decoded from modified UTF-7.
+    /// LIST-EXTENDED (RFC 5258) may give several patterns and options.
     List {
         reference: String,
-        pattern: String,
+        patterns: Vec<String>,
         subscribed_only: bool,
+        options: ListOptions,
     },
     Status {
         mailbox: MailboxName,
@@ -138,6 +189,8 @@ pub enum CommandBody {
     Expunge(Option<SequenceSet>),
     Search {
         uid: bool,
+        /// `RETURN (…)` (RFC 4731): answer with ESEARCH instead of SEARCH.
+        ret: Option<Vec<SearchReturn>>,
         charset: Option<String>,
         key: SearchKey,
     },
@@ -145,6 +198,10 @@ pub enum CommandBody {
         uid: bool,
         set: SequenceSet,
         attrs: Vec<FetchAttr>,
+        /// RFC 7162 §3.1.4.1 `(CHANGEDSINCE n)`.
+        changed_since: Option<u64>,
+        /// RFC 7162 §3.2.6 `VANISHED` modifier (UID FETCH only).
+        vanished: bool,
     },
     Store {
         uid: bool,
@@ -152,6 +209,8 @@ pub enum CommandBody {
         op: FlagOp,
         silent: bool,
         flags: FlagSet,
+        /// RFC 7162 §3.1.3 `(UNCHANGEDSINCE n)`.
+        unchanged_since: Option<u64>,
     },
     Copy {
         uid: bool,
@@ -185,7 +244,7 @@ impl CommandBody {
             Namespace => "NAMESPACE",
             Select { read_only: false, .. } => "SELECT",
             Select { read_only: true, .. } => "EXAMINE",
-            Create(_) => "CREATE",
+            Create { .. } => "CREATE",
             Delete(_) => "DELETE",
             Rename { .. } => "RENAME",
             Subscribe(_) => "SUBSCRIBE",

@@ -9,6 +9,8 @@ pub enum FetchAttr {
     InternalDate,
     Rfc822Size,
     Uid,
+    /// RFC 7162 §3.1.4.1.
+    ModSeq,
     /// `BODY`: the structure without extension data.
     Body,
     BodyStructure,
@@ -39,7 +41,11 @@ impl FetchAttr {
     pub fn needs_content(&self) -> bool {
         !matches!(
             self,
-            FetchAttr::Flags | FetchAttr::InternalDate | FetchAttr::Rfc822Size | FetchAttr::Uid
+            FetchAttr::Flags
+                | FetchAttr::InternalDate
+                | FetchAttr::Rfc822Size
+                | FetchAttr::Uid
+                | FetchAttr::ModSeq
         )
     }
 }
@@ -134,6 +140,7 @@ fn fetch_attr(c: &mut Cursor<'_>) -> Lex<FetchAttr> {
         ("RFC822.TEXT", FetchAttr::Rfc822Text),
         ("RFC822", FetchAttr::Rfc822),
         ("UID", FetchAttr::Uid),
+        ("MODSEQ", FetchAttr::ModSeq),
         ("BODYSTRUCTURE", FetchAttr::BodyStructure),
     ];
     for (name, attr) in simple {

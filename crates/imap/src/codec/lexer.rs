@@ -147,6 +147,19 @@ impl<'a> Cursor<'a> {
             .ok_or(Syntax("Number out of range"))
     }
 
+    /// `mod-sequence-value` (RFC 7162 §7): 1*DIGIT up to 2^63 - 1.
+    pub(crate) fn mod_sequence(&mut self) -> Lex<u64> {
+        let digits = self.take_while(|b| b.is_ascii_digit());
+        if digits.is_empty() {
+            return Err(Syntax("Expected a mod-sequence"));
+        }
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse::<u64>().ok())
+            .filter(|n| *n <= i64::MAX as u64)
+            .ok_or(Syntax("Mod-sequence out of range"))
+    }
+
     pub(crate) fn nz_number(&mut self) -> Lex<u32> {
         match self.number()? {
             0 => Err(Syntax("Expected a non-zero number")),

@@ -13,6 +13,9 @@ pub mod response;
 pub mod search;
 pub mod sequence;
 
-pub use command::{Command, CommandBody, FlagSet, MailboxName, StatusItem, Tag};
+pub use command::{
+    Command, CommandBody, FlagSet, ListOptions, MailboxName, QResyncParams, SearchReturn, SelectParams,
+    StatusItem, Tag,
+};
 pub use framing::{Frame, Limits, frame};
 pub use parse::{ParseError, parse_command};

@@ -5,7 +5,10 @@
 use congvu_directory::Secret;
 use congvu_store::{FlagOp, Flags};
 
-use super::command::{Command, CommandBody, FlagSet, MailboxName, StatusItem, Tag};
+use super::command::{
+    Command, CommandBody, FlagSet, ListOptions, MailboxName, QResyncParams, SearchReturn, SelectParams,
+    StatusItem, Tag,
+};
 use super::datetime::parse_date_time;
 use super::fetch::parse_fetch_attrs;
 use super::lexer::{Cursor, Lex, Syntax};
@@ -92,8 +95,29 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
         "SELECT" | "EXAMINE" => Select {
             mailbox: arg_mailbox(c)?,
             read_only: verb == "EXAMINE",
+            params: if c.try_sp() {
+                select_params(c)?
+            } else {
+                SelectParams::default()
+            },
         },
-        "CREATE" => Create(arg_mailbox(c)?),
+        "CREATE" => {
+            let mailbox = arg_mailbox(c)?;
+            let mut special_use = Vec::new();
+            // RFC 6154 §3 / RFC 4466 create-param: `(USE (\Sent))`.
+            if c.try_sp() {
+                c.expect(b'(', "Expected CREATE parameters")?;
+                if !c.try_keyword("USE ") {
+                    return Err(Syntax("Unknown CREATE parameter"));
+                }
+                special_use = c.paren_list(true, |c| {
+                    c.expect(b'\\', "Expected a special-use attribute")?;
+                    Ok(format!("\\{}", c.atom()?))
+                })?;
+                c.expect(b')', "Expected ')' after CREATE parameters")?;
+            }
+            Create { mailbox, special_use }
+        }
         "DELETE" => Delete(arg_mailbox(c)?),
         "SUBSCRIBE" => Subscribe(arg_mailbox(c)?),
         "UNSUBSCRIBE" => Unsubscribe(arg_mailbox(c)?),
@@ -108,13 +132,27 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
         },
         "LIST" | "LSUB" => {
             c.sp()?;
+            let lsub = verb == "LSUB";
+            let mut options = ListOptions::default();
+            if !lsub && c.peek() == Some(b'(') {
+                list_selection(c, &mut options)?;
+                c.sp()?;
+            }
             let reference = mailbox_text(&c.astring()?)?;
             c.sp()?;
-            let pattern = mailbox_text(&c.list_mailbox()?)?;
+            let patterns = if !lsub && c.peek() == Some(b'(') {
+                c.paren_list(false, |c| mailbox_text(&c.list_mailbox()?))?
+            } else {
+                vec![mailbox_text(&c.list_mailbox()?)?]
+            };
+            if !lsub && c.try_keyword(" RETURN ") {
+                c.paren_list(true, |c| list_return(c, &mut options))?;
+            }
             List {
                 reference,
-                pattern,
-                subscribed_only: verb == "LSUB",
+                patterns,
+                subscribed_only: lsub,
+                options,
             }
         }
         "STATUS" => {
@@ -145,18 +183,58 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
 fn selected_command(c: &mut Cursor<'_>, verb: &str, uid: bool) -> Lex<CommandBody> {
     c.sp()?;
     if verb == "SEARCH" {
+        let ret = if c.try_keyword("RETURN ") {
+            let options = c.paren_list(true, search_return)?;
+            c.sp()?;
+            Some(options)
+        } else {
+            None
+        };
         let (charset, key) = parse_search(c)?;
-        return Ok(CommandBody::Search { uid, charset, key });
+        return Ok(CommandBody::Search {
+            uid,
+            ret,
+            charset,
+            key,
+        });
     }
     let set = SequenceSet::parse(c)?;
     Ok(match verb {
         "FETCH" => {
             c.sp()?;
             let attrs = parse_fetch_attrs(c)?;
-            CommandBody::Fetch { uid, set, attrs }
+            let (mut changed_since, mut vanished) = (None, false);
+            if c.try_sp() {
+                // RFC 4466 §2.4 fetch-modifiers; RFC 7162 defines the two known.
+                for modifier in c.paren_list(false, fetch_modifier)? {
+                    match modifier {
+                        FetchModifier::ChangedSince(n) => changed_since = Some(n),
+                        FetchModifier::Vanished => vanished = true,
+                    }
+                }
+            }
+            CommandBody::Fetch {
+                uid,
+                set,
+                attrs,
+                changed_since,
+                vanished,
+            }
         }
         "STORE" => {
             c.sp()?;
+            // RFC 7162 §3.1.3: `STORE set (UNCHANGEDSINCE n) +FLAGS …`.
+            let unchanged_since = if c.try_byte(b'(') {
+                if !c.try_keyword("UNCHANGEDSINCE ") {
+                    return Err(Syntax("Unknown STORE modifier"));
+                }
+                let n = c.mod_sequence()?;
+                c.expect(b')', "Expected ')' after STORE modifier")?;
+                c.sp()?;
+                Some(n)
+            } else {
+                None
+            };
             let op = if c.try_byte(b'+') {
                 FlagOp::Add
             } else if c.try_byte(b'-') {
@@ -185,6 +263,7 @@ fn selected_command(c: &mut Cursor<'_>, verb: &str, uid: bool) -> Lex<CommandBod
                 op,
                 silent,
                 flags: collect_flags(flags),
+                unchanged_since,
             }
         }
         "COPY" => CommandBody::Copy {
@@ -198,6 +277,117 @@ fn selected_command(c: &mut Cursor<'_>, verb: &str, uid: bool) -> Lex<CommandBod
             mailbox: arg_mailbox(c)?,
         },
     })
+}
+
+/// `(SUBSCRIBED REMOTE RECURSIVEMATCH SPECIAL-USE)` (RFC 5258 §3.1, RFC 6154 §3).
+fn list_selection(c: &mut Cursor<'_>, options: &mut ListOptions) -> Lex<()> {
+    c.paren_list(true, |c| {
+        let word = c.atom()?.to_ascii_uppercase();
+        match word.as_str() {
+            "SUBSCRIBED" => {
+                options.select_subscribed = true;
+                options.return_subscribed = true;
+            }
+            "SPECIAL-USE" => options.select_special_use = true,
+            "RECURSIVEMATCH" => options.recursive_match = true,
+            // Every mailbox is local: REMOTE changes nothing.
+            "REMOTE" => {}
+            _ => return Err(Syntax("Unknown LIST selection option")),
+        }
+        Ok(())
+    })?;
+    // RFC 5258 §3.1: RECURSIVEMATCH alone is a syntax error.
+    if options.recursive_match && !options.select_subscribed && !options.select_special_use {
+        return Err(Syntax("RECURSIVEMATCH needs another selection option"));
+    }
+    Ok(())
+}
+
+/// One of `SUBSCRIBED CHILDREN SPECIAL-USE STATUS (…)` (RFC 5258 §3.2, RFC 6154,
+/// RFC 5819).
+fn list_return(c: &mut Cursor<'_>, options: &mut ListOptions) -> Lex<()> {
+    let word = c.atom()?.to_ascii_uppercase();
+    match word.as_str() {
+        "SUBSCRIBED" => options.return_subscribed = true,
+        // Children and special-use attributes are always sent.
+        "CHILDREN" | "SPECIAL-USE" => {}
+        "STATUS" => {
+            c.sp()?;
+            options.status = Some(c.paren_list(false, status_item)?);
+        }
+        _ => return Err(Syntax("Unknown LIST return option")),
+    }
+    Ok(())
+}
+
+enum FetchModifier {
+    ChangedSince(u64),
+    Vanished,
+}
+
+fn fetch_modifier(c: &mut Cursor<'_>) -> Lex<FetchModifier> {
+    if c.try_keyword("CHANGEDSINCE ") {
+        Ok(FetchModifier::ChangedSince(c.mod_sequence()?))
+    } else if c.try_keyword("VANISHED") {
+        Ok(FetchModifier::Vanished)
+    } else {
+        Err(Syntax("Unknown FETCH modifier"))
+    }
+}
+
+fn search_return(c: &mut Cursor<'_>) -> Lex<SearchReturn> {
+    let word = c.atom()?;
+    [
+        ("MIN", SearchReturn::Min),
+        ("MAX", SearchReturn::Max),
+        ("ALL", SearchReturn::All),
+        ("COUNT", SearchReturn::Count),
+    ]
+    .into_iter()
+    .find(|(name, _)| name.eq_ignore_ascii_case(word))
+    .map(|(_, ret)| ret)
+    .ok_or(Syntax("Unknown SEARCH RETURN option"))
+}
+
+/// `(CONDSTORE)` / `(QRESYNC (uidvalidity modseq [known-uids [(seqs uids)]]))`.
+fn select_params(c: &mut Cursor<'_>) -> Lex<SelectParams> {
+    let mut params = SelectParams::default();
+    c.expect(b'(', "Expected SELECT parameters")?;
+    loop {
+        if c.try_keyword("CONDSTORE") {
+            params.condstore = true;
+        } else if c.try_keyword("QRESYNC ") {
+            c.expect(b'(', "Expected QRESYNC parameters")?;
+            let uidvalidity = c.nz_number()?;
+            c.sp()?;
+            let modseq = c.mod_sequence()?;
+            let mut known_uids = None;
+            if c.try_sp() {
+                if c.peek() != Some(b'(') {
+                    known_uids = Some(SequenceSet::parse(c)?);
+                    c.try_sp();
+                }
+                if c.try_byte(b'(') {
+                    SequenceSet::parse(c)?;
+                    c.sp()?;
+                    SequenceSet::parse(c)?;
+                    c.expect(b')', "Expected ')' after sequence match data")?;
+                }
+            }
+            c.expect(b')', "Expected ')' after QRESYNC parameters")?;
+            params.qresync = Some(QResyncParams {
+                uidvalidity,
+                modseq,
+                known_uids,
+            });
+        } else {
+            return Err(Syntax("Unknown SELECT parameter"));
+        }
+        if c.try_byte(b')') {
+            return Ok(params);
+        }
+        c.sp()?;
+    }
 }
 
 /// `append` = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal
@@ -406,16 +596,16 @@ mod tests {
     #[test]
     fn mailbox_commands() {
         assert!(
-            matches!(ok("a1 SELECT inbox\r\n"), CommandBody::Select { mailbox: m, read_only: false } if m == mailbox("INBOX"))
+            matches!(ok("a1 SELECT inbox\r\n"), CommandBody::Select { mailbox: m, read_only: false, .. } if m == mailbox("INBOX"))
         );
         assert!(
-            matches!(ok("a1 EXAMINE \"INBOX\"\r\n"), CommandBody::Select { mailbox: m, read_only: true } if m == mailbox("INBOX"))
+            matches!(ok("a1 EXAMINE \"INBOX\"\r\n"), CommandBody::Select { mailbox: m, read_only: true, .. } if m == mailbox("INBOX"))
         );
         assert!(
-            matches!(ok("a1 CREATE \"C&APQ-ng v&AQM-n &AREevw-n\"\r\n"), CommandBody::Create(m) if m == mailbox("Công văn đến"))
+            matches!(ok("a1 CREATE \"C&APQ-ng v&AQM-n &AREevw-n\"\r\n"), CommandBody::Create { mailbox: m, .. } if m == mailbox("Công văn đến"))
         );
         assert!(
-            matches!(ok("a1 CREATE \"Công văn đến\"\r\n"), CommandBody::Create(m) if m == mailbox("Công văn đến"))
+            matches!(ok("a1 CREATE \"Công văn đến\"\r\n"), CommandBody::Create { mailbox: m, .. } if m == mailbox("Công văn đến"))
         );
         assert!(matches!(ok("a1 DELETE foo/bar\r\n"), CommandBody::Delete(m) if m == mailbox("foo/bar")));
         assert!(
@@ -424,13 +614,13 @@ mod tests {
         assert!(matches!(ok("a1 SUBSCRIBE Sent\r\n"), CommandBody::Subscribe(m) if m == mailbox("Sent")));
         assert!(matches!(ok("a1 UNSUBSCRIBE Sent\r\n"), CommandBody::Unsubscribe(m) if m == mailbox("Sent")));
         assert!(
-            matches!(ok("a1 LIST \"\" \"*\"\r\n"), CommandBody::List { reference, pattern, subscribed_only: false } if reference.is_empty() && pattern == "*")
+            matches!(ok("a1 LIST \"\" \"*\"\r\n"), CommandBody::List { reference, patterns, subscribed_only: false, .. } if reference.is_empty() && patterns == ["*"])
         );
         assert!(
-            matches!(ok("a1 LSUB \"\" %\r\n"), CommandBody::List { pattern, subscribed_only: true, .. } if pattern == "%")
+            matches!(ok("a1 LSUB \"\" %\r\n"), CommandBody::List { patterns, subscribed_only: true, .. } if patterns == ["%"])
         );
         assert!(
-            matches!(ok("a1 LIST \"\" C&APQ-ng/%\r\n"), CommandBody::List { pattern, .. } if pattern == "Công/%")
+            matches!(ok("a1 LIST \"\" C&APQ-ng/%\r\n"), CommandBody::List { patterns, .. } if patterns == ["Công/%"])
         );
         let CommandBody::Status { mailbox: m, items } =
             ok("a1 STATUS INBOX (MESSAGES UNSEEN uidnext UIDVALIDITY RECENT SIZE HIGHESTMODSEQ)\r\n")
@@ -496,7 +686,7 @@ mod tests {
 
     #[test]
     fn selected_commands() {
-        let CommandBody::Fetch { uid, set, attrs } = ok("a1 UID FETCH 1:* (UID FLAGS)\r\n") else {
+        let CommandBody::Fetch { uid, set, attrs, .. } = ok("a1 UID FETCH 1:* (UID FLAGS)\r\n") else {
             panic!();
         };
         assert!(uid);
@@ -540,8 +730,129 @@ mod tests {
         ));
         assert!(matches!(
             ok("a1 UID SEARCH CHARSET UTF-8 UNSEEN\r\n"),
-            CommandBody::Search { uid: true, charset: Some(_), key: SearchKey::Flag(f, false) } if f == Flags::SEEN
+            CommandBody::Search { uid: true, ret: None, charset: Some(_), key: SearchKey::Flag(f, false) } if f == Flags::SEEN
         ));
+    }
+
+    #[test]
+    fn list_extended_forms() {
+        let list = |input: &str| match ok(input) {
+            CommandBody::List {
+                patterns, options, ..
+            } => (patterns, options),
+            _ => panic!("{input}"),
+        };
+        // RFC 5258 §5 examples.
+        let (patterns, options) = list("a1 LIST (SUBSCRIBED) \"\" \"*\"\r\n");
+        assert_eq!(patterns, ["*"]);
+        assert!(options.select_subscribed && options.return_subscribed);
+        let (_, options) = list("a1 LIST () \"\" \"%\" RETURN (CHILDREN)\r\n");
+        assert_eq!(options, ListOptions::default());
+        let (_, options) =
+            list("a1 LIST (REMOTE SUBSCRIBED RECURSIVEMATCH) \"\" \"%\" RETURN (CHILDREN)\r\n");
+        assert!(options.recursive_match);
+        let (patterns, _) = list("a1 LIST \"\" (\"INBOX\" \"Drafts\" \"Sent/%\")\r\n");
+        assert_eq!(patterns, ["INBOX", "Drafts", "Sent/%"]);
+        // RFC 5819 §2 example; RFC 6154 §5.1.
+        let (_, options) = list("a1 LIST \"\" % RETURN (STATUS (MESSAGES UNSEEN))\r\n");
+        assert_eq!(
+            options.status,
+            Some(vec![StatusItem::Messages, StatusItem::Unseen])
+        );
+        let (_, options) = list("a1 LIST (SPECIAL-USE) \"\" \"*\"\r\n");
+        assert!(options.select_special_use);
+        for bad in [
+            "a1 LIST (RECURSIVEMATCH) \"\" %\r\n",
+            "a1 LIST (FROB) \"\" %\r\n",
+            "a1 LIST \"\" % RETURN (FROB)\r\n",
+            "a1 LIST \"\" () \r\n",
+            "a1 LSUB (SUBSCRIBED) \"\" %\r\n",
+        ] {
+            assert!(parse_command(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn create_special_use() {
+        let CommandBody::Create {
+            mailbox: m,
+            special_use,
+        } = ok("a1 CREATE MySpecial (USE (\\Drafts \\Sent))\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!(
+            (m, special_use),
+            (
+                mailbox("MySpecial"),
+                vec!["\\Drafts".to_string(), "\\Sent".to_string()]
+            )
+        );
+        for bad in [
+            "a1 CREATE x (USE (Sent))\r\n",
+            "a1 CREATE x (FOO (\\Sent))\r\n",
+            "a1 CREATE x (USE (\\Sent)\r\n",
+        ] {
+            assert!(parse_command(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn condstore_qresync_and_esearch_forms() {
+        // RFC 7162 §3.1.8, §3.2.5 examples.
+        let CommandBody::Select { params, .. } = ok("a1 SELECT INBOX (CONDSTORE)\r\n") else {
+            panic!();
+        };
+        assert!(params.condstore && params.qresync.is_none());
+        let qresync = |input: &str| match ok(input) {
+            CommandBody::Select { params, .. } => params.qresync.expect(input),
+            _ => panic!("{input}"),
+        };
+        let q = qresync("a1 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n");
+        assert_eq!((q.uidvalidity, q.modseq), (67890007, 20050715194045000));
+        assert!(q.known_uids.is_some());
+        let q = qresync(
+            "a1 EXAMINE INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500,9000,9990:9999 15000,22500,27000,29970,29973,29976,29979,29982,29985,29988,29991,29994,29997)))\r\n",
+        );
+        assert_eq!(q.modseq, 90060115194045000);
+        let q = qresync("a1 SELECT INBOX (QRESYNC (1 2))\r\n");
+        assert!(q.known_uids.is_none());
+        let q = qresync("a1 SELECT INBOX (QRESYNC (1 2 (1:3 4:6)))\r\n");
+        assert!(q.known_uids.is_none());
+
+        let CommandBody::Fetch {
+            changed_since,
+            vanished,
+            ..
+        } = ok("a1 UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!((changed_since, vanished), (Some(12345), true));
+        let CommandBody::Fetch { attrs, .. } = ok("a1 FETCH 1:* (FLAGS MODSEQ)\r\n") else {
+            panic!();
+        };
+        assert_eq!(attrs, vec![FetchAttr::Flags, FetchAttr::ModSeq]);
+
+        let CommandBody::Store {
+            unchanged_since, op, ..
+        } = ok("a1 STORE 7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!((unchanged_since, op), (Some(320162338), FlagOp::Add));
+
+        let CommandBody::Search { ret, charset, .. } =
+            ok("a1 UID SEARCH RETURN (MIN count) CHARSET UTF-8 UNSEEN\r\n")
+        else {
+            panic!();
+        };
+        assert_eq!(ret, Some(vec![SearchReturn::Min, SearchReturn::Count]));
+        assert!(charset.is_some());
+        let CommandBody::Search { ret, .. } = ok("a1 SEARCH RETURN () ALL\r\n") else {
+            panic!();
+        };
+        assert_eq!(ret, Some(vec![]));
     }
 
     #[test]
@@ -565,6 +876,20 @@ mod tests {
             (b"a1 STATUS INBOX (FOO)\r\n", Some("a1")),
             (b"a1 ENABLE\r\n", Some("a1")),
             (b"a1 ID (\"a\")\r\n", Some("a1")),
+            (b"a1 SELECT INBOX (FROB)\r\n", Some("a1")),
+            (b"a1 SELECT INBOX (QRESYNC (0 5))\r\n", Some("a1")),
+            (b"a1 SELECT INBOX (QRESYNC (1))\r\n", Some("a1")),
+            (b"a1 SELECT INBOX (CONDSTORE\r\n", Some("a1")),
+            (b"a1 FETCH 1 FLAGS (CHANGEDSINCE)\r\n", Some("a1")),
+            (
+                b"a1 FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775808)\r\n",
+                Some("a1"),
+            ),
+            (b"a1 FETCH 1 FLAGS (FROB 1)\r\n", Some("a1")),
+            (b"a1 STORE 1 (UNCHANGEDSINCE x) FLAGS ()\r\n", Some("a1")),
+            (b"a1 STORE 1 (FROB 1) FLAGS ()\r\n", Some("a1")),
+            (b"a1 SEARCH RETURN (SAVE) ALL\r\n", Some("a1")),
+            (b"a1 SEARCH RETURN ALL\r\n", Some("a1")),
         ];
         for (input, tag) in cases {
             let err = parse_command(input).expect_err(&String::from_utf8_lossy(input));
@@ -642,6 +967,12 @@ mod robustness {
         b"MIME",
         b"TEXT",
         b"~",
+        b"(CHANGEDSINCE 1)",
+        b"(UNCHANGEDSINCE ",
+        b"VANISHED",
+        b"(QRESYNC (",
+        b"RETURN (",
+        b"MODSEQ ",
     ];
 
     #[test]

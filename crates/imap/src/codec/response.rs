@@ -51,6 +51,10 @@ pub enum Code {
     },
     /// RFC 7162 (sent on SELECT while a mailbox was selected, as RFC 9051 asks).
     Closed,
+    /// RFC 7162 §3.1.2.1.
+    HighestModSeq(u64),
+    /// RFC 7162 §3.1.3: the messages UNCHANGEDSINCE refused, in set syntax.
+    Modified(String),
     /// RFC 3501 §6.4.4.
     BadCharset,
     // RFC 5530.
@@ -63,6 +67,9 @@ pub enum Code {
     AlreadyExists,
     NonExistent,
     Cannot,
+    Limit,
+    /// RFC 6154 §6: a special-use attribute the server cannot set.
+    UseAttr,
 }
 
 impl fmt::Display for Code {
@@ -83,6 +90,8 @@ impl fmt::Display for Code {
                 destination,
             } => write!(f, "COPYUID {uidvalidity} {source} {destination}"),
             Code::Closed => f.write_str("CLOSED"),
+            Code::HighestModSeq(n) => write!(f, "HIGHESTMODSEQ {n}"),
+            Code::Modified(set) => write!(f, "MODIFIED {set}"),
             Code::BadCharset => f.write_str("BADCHARSET (UTF-8 US-ASCII)"),
             Code::Unavailable => f.write_str("UNAVAILABLE"),
             Code::AuthenticationFailed => f.write_str("AUTHENTICATIONFAILED"),
@@ -93,6 +102,8 @@ impl fmt::Display for Code {
             Code::AlreadyExists => f.write_str("ALREADYEXISTS"),
             Code::NonExistent => f.write_str("NONEXISTENT"),
             Code::Cannot => f.write_str("CANNOT"),
+            Code::Limit => f.write_str("LIMIT"),
+            Code::UseAttr => f.write_str("USEATTR"),
         }
     }
 }

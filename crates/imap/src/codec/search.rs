@@ -37,6 +37,10 @@ pub enum SearchKey {
     Header(String, String),
     Body(String),
     Text(String),
+    /// RFC 7162 §3.1.5: modseq at least this. The optional entry name and type
+    /// (per-flag modseqs) are parsed and ignored: congvu keeps one modseq per
+    /// message, which is what `all` means and a valid answer for any entry.
+    ModSeq(u64),
 }
 
 /// The arguments of SEARCH after the command name: `[CHARSET x] key *(SP key)`.
@@ -114,6 +118,23 @@ fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
             let name = arg_string(c)?;
             let value = arg_string(c)?;
             Header(name, value)
+        }
+        "MODSEQ" => {
+            c.sp()?;
+            if c.peek() == Some(b'"') {
+                // entry-name SP entry-type-req
+                c.string()?;
+                c.sp()?;
+                let kind = c.atom()?;
+                if !["priv", "shared", "all"]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(kind))
+                {
+                    return Err(Syntax("Invalid MODSEQ entry type"));
+                }
+                c.sp()?;
+            }
+            ModSeq(c.mod_sequence()?)
         }
         "BODY" => Body(arg_string(c)?),
         "TEXT" => Text(arg_string(c)?),
@@ -223,6 +244,8 @@ mod tests {
             ("UNFLAGGED", Flag(F::FLAGGED, false)),
             ("UNKEYWORD $Junk", Keyword("$Junk".into(), false)),
             ("UNSEEN", Flag(F::SEEN, false)),
+            ("MODSEQ 620162338", ModSeq(620162338)),
+            ("MODSEQ \"/flags/\\\\draft\" all 620162338", ModSeq(620162338)),
             ("2:4", Sequence(seq(2, SeqNumber::Value(4)))),
             (
                 "(SEEN FLAGGED) unseen",
@@ -269,6 +292,9 @@ mod tests {
             "UID",
             "KEYWORD",
             "SUBJECT",
+            "MODSEQ",
+            "MODSEQ \"/flags/\\\\draft\" mine 1",
+            "MODSEQ 9223372036854775808",
             deep.as_str(),
         ] {
             assert!(parse(input).is_err(), "{input}");

@@ -1,6 +1,15 @@
 //! APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315). The literal was bounded by
 //! the framer before any byte of it was read; the tagged OK is sent only once the
 //! store has the message on disk.
+//!
+//! Decision 3380's content rules (congvu-policy: subject, formats, attachment cap,
+//! classified stamps, legacy encodings) deliberately do not apply here: APPEND puts a
+//! message into the official's *own* mailbox and sends nothing. Drafts are written in
+//! steps and must not be refused for an unfinished subject; the copy a client saves
+//! in Sent is the message SMTP submission already checked; and migrating mail kept at
+//! agencies (Art. 2) re-appends old mail that must be kept as it was (Art. 8.2). The
+//! regulation's limits that do apply are storage ones: the literal size limit and the
+//! quota (`NO [OVERQUOTA]`, RFC 9208), enforced by the store.
 
 use congvu_store::Append;
 

@@ -1,6 +1,8 @@
-//! CREATE (RFC 3501 §6.3.3), and the name rules shared with RENAME.
+//! CREATE (RFC 3501 §6.3.3) with CREATE-SPECIAL-USE (RFC 6154 §3), and the name
+//! rules shared with RENAME. A mailbox carries at most one special use in the
+//! store, so asking for two (or an unknown one) is `NO [USEATTR]`.
 
-use congvu_store::{AccountId, HIERARCHY_SEPARATOR, MailStore, StoreError};
+use congvu_store::{AccountId, HIERARCHY_SEPARATOR, MailStore, SpecialUse, StoreError};
 
 use crate::codec::MailboxName;
 use crate::codec::response::Code;
@@ -45,10 +47,18 @@ pub(crate) fn create_parents(
 }
 
 impl Session {
-    pub(crate) async fn op_create(&mut self, mailbox: MailboxName) -> Reply {
+    pub(crate) async fn op_create(&mut self, mailbox: MailboxName, special_use: &[String]) -> Reply {
         let name = match new_mailbox_name(&mailbox) {
             Ok(name) => name,
             Err(reply) => return reply,
+        };
+        let special_use = match special_use {
+            [] => None,
+            [one] => match SpecialUse::from_attribute(one) {
+                Some(special) => Some(special),
+                None => return Reply::no(Some(Code::UseAttr), "Unsupported special-use attribute"),
+            },
+            _ => return Reply::no(Some(Code::UseAttr), "Only one special-use attribute per mailbox"),
         };
         let Some(account) = self.user().map(|u| u.account) else {
             return Reply::bad("Not authenticated");
@@ -56,7 +66,7 @@ impl Session {
         let created = self
             .blocking(move |store| {
                 create_parents(store, account, &name)?;
-                store.create_mailbox(account, &name, None)
+                store.create_mailbox(account, &name, special_use)
             })
             .await;
         match created {

@@ -4,13 +4,17 @@
 //! PEEK, durably and before the first response, and those messages get FLAGS in
 //! their response even when not asked. Messages are read one at a time and the
 //! output is flushed as it grows, so a large FETCH streams instead of piling up.
+//!
+//! CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` and `(CHANGEDSINCE n)` enable it; with it
+//! on, every response that carries flags carries MODSEQ too. `(VANISHED)` on UID
+//! FETCH with QRESYNC on first lists the UIDs in the set expunged since `n`.
 
 use congvu_store::{FlagOp, FlagStore, Flags, MessageMeta, StoreError};
 
 use crate::codec::datetime::DateTime;
 use crate::codec::fetch::{FetchAttr, Section, SectionText};
 use crate::codec::response::{Code, write_flags, write_literal, write_nstring};
-use crate::codec::sequence::SequenceSet;
+use crate::codec::sequence::{Ranges, SequenceSet};
 use crate::message::Message;
 use crate::session::{Entry, OpResult, Reply, Session, State, store_failure};
 
@@ -43,6 +47,7 @@ fn write_item(out: &mut Vec<u8>, attr: &FetchAttr, entry: &Entry, message: Optio
     let meta = &entry.meta;
     match attr {
         FetchAttr::Uid => out.extend_from_slice(format!("UID {}", meta.uid).as_bytes()),
+        FetchAttr::ModSeq => out.extend_from_slice(format!("MODSEQ ({})", meta.modseq).as_bytes()),
         FetchAttr::Flags => {
             out.extend_from_slice(b"FLAGS ");
             write_flags(out, meta.flags, &meta.keywords, entry.recent);
@@ -115,18 +120,66 @@ impl Session {
         uid: bool,
         set: SequenceSet,
         mut attrs: Vec<FetchAttr>,
+        changed_since: Option<u64>,
+        vanished: bool,
     ) -> OpResult {
+        // RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC on.
+        if vanished && !(uid && changed_since.is_some() && self.enabled.qresync) {
+            return Ok(Reply::bad(
+                "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC",
+            ));
+        }
+        if changed_since.is_some() || attrs.contains(&FetchAttr::ModSeq) {
+            self.enabled.condstore = true;
+        }
+        let condstore = self.enabled.condstore;
         let Some(selected) = self.selected() else {
             return Ok(Reply::bad("No mailbox selected"));
         };
-        let Ok(indices) = selected.resolve(&set, uid) else {
+        let Ok(mut indices) = selected.resolve(&set, uid) else {
             return Ok(Reply::bad("Invalid message sequence number"));
         };
         // RFC 3501 §6.4.8: UID FETCH always answers with the UID.
         if uid && !attrs.contains(&FetchAttr::Uid) {
             attrs.insert(0, FetchAttr::Uid);
         }
+        // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ; with CONDSTORE on, flags
+        // always come with their modseq.
+        let carries_flags = attrs.contains(&FetchAttr::Flags) || attrs.iter().any(FetchAttr::sets_seen);
+        if !attrs.contains(&FetchAttr::ModSeq) && (changed_since.is_some() || (condstore && carries_flags)) {
+            attrs.push(FetchAttr::ModSeq);
+        }
+        if let Some(since) = changed_since {
+            indices.retain(|i| selected.messages.get(*i).is_some_and(|e| e.meta.modseq > since));
+        }
         let mailbox = selected.id;
+        if let (true, Some(since)) = (vanished, changed_since) {
+            // `*` in a UID set is the largest UID in use, but an expunged message may
+            // have had a larger one; the client asking `1:*` means all of them.
+            let wanted = set.resolve(u32::MAX);
+            let gone = match self
+                .blocking(move |store| store.vanished_since(mailbox, since))
+                .await
+            {
+                Ok(gone) => gone,
+                Err(err) => return Ok(store_failure(&err)),
+            };
+            // One still in this session's snapshot is announced by the next
+            // VANISHED, when its sequence number goes.
+            let snapshot = self.selected();
+            let gone = gone
+                .into_iter()
+                .filter(|u| wanted.contains(u.get()) && snapshot.is_none_or(|s| s.index_of(*u).is_none()))
+                .map(|u| u.get());
+            let gone = Ranges::from_sorted(gone).to_string();
+            if !gone.is_empty() {
+                let line = format!("* VANISHED (EARLIER) {gone}\r\n");
+                self.conn.output.extend_from_slice(line.as_bytes());
+            }
+        }
+        let Some(selected) = self.selected() else {
+            return Ok(Reply::bad("No mailbox selected"));
+        };
         let unseen: Vec<_> = if !selected.read_only && attrs.iter().any(FetchAttr::sets_seen) {
             indices
                 .iter()

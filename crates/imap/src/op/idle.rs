@@ -37,6 +37,9 @@ impl Session {
                 });
             }
             self.conn.flush().await?;
+            // An idle session keeps no output buffer (measured per session in
+            // docs/benchmarks.md).
+            self.conn.output.shrink_to_fit();
             let mailbox = self.selected().map(|s| s.id);
             tokio::select! {
                 read = self.conn.read_more() => {

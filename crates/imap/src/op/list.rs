@@ -1,5 +1,7 @@
 //! LIST and LSUB (RFC 3501 §6.3.8–6.3.9) with CHILDREN (RFC 3348) and SPECIAL-USE
-//! (RFC 6154) attributes.
+//! (RFC 6154) attributes, LIST-EXTENDED (RFC 5258: several patterns, selection
+//! SUBSCRIBED / SPECIAL-USE / RECURSIVEMATCH, return SUBSCRIBED) and LIST-STATUS
+//! (RFC 5819).
 //!
 //! `*` matches any characters, `%` any but the separator. Levels that exist only as
 //! parents of other mailboxes are listed as `\Noselect` so `%` can walk the tree.
@@ -8,7 +10,9 @@ use std::collections::HashSet;
 
 use congvu_store::{HIERARCHY_SEPARATOR, MailboxInfo};
 
+use crate::codec::ListOptions;
 use crate::codec::response::write_mailbox;
+use crate::op::status::write_status;
 use crate::session::{Reply, Session, store_failure};
 
 /// A LIST pattern against a name; `*` and `%` per RFC 3501 §6.3.8. Dynamic
@@ -77,9 +81,15 @@ fn with_parents<'a>(
 }
 
 impl Session {
-    pub(crate) fn op_list(&mut self, reference: &str, pattern: &str, subscribed_only: bool) -> Reply {
+    pub(crate) fn op_list(
+        &mut self,
+        reference: &str,
+        patterns: &[String],
+        subscribed_only: bool,
+        options: &ListOptions,
+    ) -> Reply {
         let verb = if subscribed_only { "LSUB" } else { "LIST" };
-        if pattern.is_empty() && !subscribed_only {
+        if patterns.len() == 1 && patterns[0].is_empty() && !subscribed_only {
             // RFC 3501 §6.3.8: an empty pattern asks for the hierarchy separator.
             self.conn
                 .output
@@ -93,14 +103,35 @@ impl Session {
             Ok(all) => all,
             Err(err) => return store_failure(&err),
         };
-        let pattern = full_pattern(reference, pattern);
-        let listed = with_parents(all.iter().filter(|m| m.subscribed || !subscribed_only));
-        for (name, info) in listed {
+        let patterns: Vec<Vec<char>> = patterns.iter().map(|p| full_pattern(reference, p)).collect();
+        let subscribed = subscribed_only || options.select_subscribed;
+        let selected = |m: &MailboxInfo| {
+            (m.subscribed || !subscribed) && (m.special_use.is_some() || !options.select_special_use)
+        };
+        // RFC 5258 §3.5: with RECURSIVEMATCH every mailbox is a candidate, and one
+        // that is not selected itself is listed when a descendant is.
+        let candidates: Vec<&MailboxInfo> = if options.recursive_match {
+            all.iter().collect()
+        } else {
+            all.iter().filter(|m| selected(m)).collect()
+        };
+        for (name, info) in with_parents(candidates.into_iter()) {
             let chars: Vec<char> = name.chars().collect();
-            if !matches(&pattern, &chars) {
+            if !patterns.iter().any(|p| matches(p, &chars)) {
                 continue;
             }
             let prefix = format!("{name}{HIERARCHY_SEPARATOR}");
+            let child_info =
+                options.recursive_match && all.iter().any(|m| m.name.starts_with(&prefix) && selected(m));
+            if options.recursive_match && !info.is_some_and(selected) && !child_info {
+                continue;
+            }
+            // RFC 5258 §3.1: a selection without RECURSIVEMATCH lists only what it
+            // selects, not the parent levels above it.
+            let extended_selection = options.select_subscribed || options.select_special_use;
+            if extended_selection && !options.recursive_match && info.is_none() {
+                continue;
+            }
             let has_children = all.iter().any(|m| m.name.starts_with(&prefix));
             let mut attributes: Vec<&str> = Vec::new();
             if info.is_none() {
@@ -111,13 +142,32 @@ impl Session {
             } else {
                 "\\HasNoChildren"
             });
+            if options.return_subscribed && info.is_some_and(|i| i.subscribed) {
+                attributes.push("\\Subscribed");
+            }
             if let Some(special) = info.and_then(|i| i.special_use) {
                 attributes.push(special.attribute());
             }
             let line = format!("* {verb} ({}) \"/\" ", attributes.join(" "));
             self.conn.output.extend_from_slice(line.as_bytes());
             write_mailbox(&mut self.conn.output, &name);
+            if child_info {
+                let what = if options.select_subscribed {
+                    "SUBSCRIBED"
+                } else {
+                    "SPECIAL-USE"
+                };
+                let extended = format!(" (\"CHILDINFO\" (\"{what}\"))");
+                self.conn.output.extend_from_slice(extended.as_bytes());
+            }
             self.conn.output.extend_from_slice(b"\r\n");
+            // RFC 5819 §2: STATUS follows the LIST of each selectable mailbox.
+            if let (Some(items), Some(info)) = (&options.status, info) {
+                match self.status_values(info, items) {
+                    Ok(values) => write_status(&mut self.conn.output, &name, &values),
+                    Err(reply) => return reply,
+                }
+            }
         }
         Reply::ok(format!("{verb} completed"))
     }

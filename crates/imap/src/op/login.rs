@@ -5,10 +5,15 @@
 //! Failures are answered alike whatever the cause (unknown user, wrong password,
 //! disabled account), get slower as they repeat, and end the connection at the
 //! configured limit.
+//!
+//! A successful login is refused with `NO [LIMIT]` when the account already has
+//! its configured number of sessions, and is recorded as an access event (Art. 10)
+//! before it succeeds.
 
 use std::time::Duration;
 
 use congvu_directory::Secret;
+use congvu_store::AccessKind;
 use tracing::{error, info};
 
 use crate::codec::response::{Code, Status};
@@ -25,34 +30,53 @@ impl Session {
         self.check_credentials(username, password).await
     }
 
-    /// Checks a login and password against the directory (Argon2: on the blocking
-    /// pool) and moves to the Authenticated state on success.
+    /// Checks a login and password against the directory (Argon2: on the password
+    /// check threads, see `limits::PasswordPool`) and moves to the Authenticated
+    /// state on success.
     pub(crate) async fn check_credentials(&mut self, login: String, password: Secret<String>) -> OpResult {
         let directory = self.ctx.directory.clone();
         let checked_login = login.clone();
         let span = tracing::Span::current();
-        let result = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| directory.authenticate(&checked_login, &password))
-        })
-        .await;
+        let result = self
+            .ctx
+            .connections
+            .password_checks
+            .run(move || span.in_scope(|| directory.authenticate(&checked_login, &password)))
+            .await;
         match result {
-            Ok(Ok(Some(record))) => {
+            Some(Ok(Some(record))) => {
+                let limit = self.ctx.config.max_connections_per_user;
+                let Some(slot) = self.ctx.connections.per_user.acquire(record.account, limit) else {
+                    info!(user = %record.address, limit, "per-user connection limit reached");
+                    // RFC 5530 LIMIT; the connection stays, not authenticated.
+                    return Ok(Reply::no(
+                        Some(Code::Limit),
+                        "Too many connections for this account",
+                    ));
+                };
+                if let Err(reply) = self
+                    .record_access(record.account, &record.address, AccessKind::Login)
+                    .await
+                {
+                    return Ok(reply);
+                }
+                self.user_slot = Some(slot);
                 tracing::Span::current().record("user", record.address.as_str());
                 info!(user = %record.address, "authenticated");
                 self.login = Some(record.address.clone());
                 self.state = State::Authenticated(record);
                 Ok(Reply::ok_code(Code::Capability(self.capabilities()), "Logged in"))
             }
-            Ok(Ok(None)) => Ok(self.authentication_failed(&login).await),
-            Ok(Err(err)) => {
+            Some(Ok(None)) => Ok(self.authentication_failed(&login).await),
+            Some(Err(err)) => {
                 error!(error = %err, "directory failure during authentication");
                 Ok(Reply::no(
                     Some(Code::Unavailable),
                     "Authentication is temporarily unavailable",
                 ))
             }
-            Err(err) => {
-                error!(error = %err, "authentication task failed");
+            None => {
+                error!("password check pool is gone");
                 Ok(Reply::no(
                     Some(Code::Unavailable),
                     "Authentication is temporarily unavailable",

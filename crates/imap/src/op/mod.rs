@@ -25,7 +25,10 @@ mod rename;
 mod search;
 mod select;
 mod starttls;
-mod status;
+pub(crate) mod status;
 mod store;
 mod subscribe;
 mod unselect;
+
+pub(crate) use search::SearchRequest;
+pub(crate) use store::StoreRequest;

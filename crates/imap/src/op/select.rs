@@ -1,22 +1,52 @@
-//! SELECT and EXAMINE (RFC 3501 §6.3.1–6.3.2). Selecting while a mailbox is
-//! selected first closes it without expunging, announced by `OK [CLOSED]`
-//! (RFC 9051 §6.3.2). A failed SELECT leaves no mailbox selected.
+//! SELECT and EXAMINE (RFC 3501 §6.3.1–6.3.2), with the CONDSTORE and QRESYNC
+//! parameters (RFC 7162 §3.1.8, §3.2.5). Selecting while a mailbox is selected
+//! first closes it without expunging, announced by `OK [CLOSED]` (RFC 9051 §6.3.2).
+//! A failed SELECT leaves no mailbox selected.
+//!
+//! HIGHESTMODSEQ is sent on every successful SELECT (RFC 7162 §3.1.2.1: the store
+//! keeps modseqs for every mailbox, so there is never a NOMODSEQ).
+//!
+//! Selecting an agency account's INBOX is recorded as an access event (Art. 10)
+//! before the mailbox is opened.
 
-use congvu_store::Flags;
+use congvu_store::{AccessKind, AccountKind, Flags};
 
-use crate::codec::MailboxName;
 use crate::codec::response::{Code, Status};
+use crate::codec::sequence::Ranges;
+use crate::codec::{MailboxName, QResyncParams, SelectParams};
 use crate::session::{Reply, Selected, Session, State, store_failure};
 
 impl Session {
-    pub(crate) async fn op_select(&mut self, mailbox: MailboxName, read_only: bool) -> Reply {
+    pub(crate) async fn op_select(
+        &mut self,
+        mailbox: MailboxName,
+        read_only: bool,
+        params: SelectParams,
+    ) -> Reply {
         if self.selected().is_some() {
             self.deselect();
             self.untagged(Status::Ok, Some(Code::Closed), "Previous mailbox closed");
         }
-        let Some(account) = self.user().map(|u| u.account) else {
+        // RFC 7162 §3.2.5: QRESYNC in SELECT without ENABLE QRESYNC is a BAD.
+        if params.qresync.is_some() && !self.enabled.qresync {
+            return Reply::bad("QRESYNC is not enabled");
+        }
+        if params.condstore {
+            self.enabled.condstore = true;
+        }
+        let Some(user) = self.user().cloned() else {
             return Reply::bad("Not authenticated");
         };
+        let account = user.account;
+        // Art. 10: opening an agency's INBOX is an access event.
+        if user.kind == AccountKind::Agency
+            && mailbox.as_str() == "INBOX"
+            && let Err(reply) = self
+                .record_access(account, &user.address, AccessKind::AgencyInboxSelected)
+                .await
+        {
+            return reply;
+        }
         let loaded = self
             .blocking(move |store| {
                 let Some(info) = store.mailbox_by_name(account, mailbox.as_str())? else {
@@ -67,14 +97,52 @@ impl Session {
         // The snapshot may be newer than `info` if a message arrived in between.
         let uidnext = info.uidnext.max(selected.max_uid() + 1);
         self.untagged(Status::Ok, Some(Code::UidNext(uidnext)), "Predicted next UID");
-        let Some(user) = self.user().cloned() else {
-            return Reply::bad("Not authenticated");
-        };
+        self.untagged(
+            Status::Ok,
+            Some(Code::HighestModSeq(selected.modseq())),
+            "Highest",
+        );
+        if let Some(qresync) = params.qresync.filter(|q| q.uidvalidity == info.uidvalidity)
+            && let Err(reply) = self.resync(&selected, qresync).await
+        {
+            return reply;
+        }
         self.state = State::Selected(user, selected);
         if read_only {
             Reply::ok_code(Code::ReadOnly, "EXAMINE completed")
         } else {
             Reply::ok_code(Code::ReadWrite, "SELECT completed")
         }
+    }
+
+    /// RFC 7162 §3.2.5.2: what changed since the client's modseq — the vanished
+    /// UIDs among those it knows, then a FETCH for every message changed since.
+    /// A stale UIDVALIDITY never gets here: the client then resyncs fully.
+    async fn resync(&mut self, selected: &Selected, qresync: QResyncParams) -> Result<(), Reply> {
+        let (id, since) = (selected.id, qresync.modseq);
+        let vanished = match self.blocking(move |store| store.vanished_since(id, since)).await {
+            Ok(vanished) => vanished,
+            Err(err) => return Err(store_failure(&err)),
+        };
+        // Without known UIDs the client is taken to know every UID (§3.2.5).
+        let known = qresync.known_uids.map(|set| set.resolve(u32::MAX));
+        // A message expunged after the snapshot was read is announced by the next
+        // sync, when its sequence number goes.
+        let vanished = vanished
+            .into_iter()
+            .filter(|uid| selected.index_of(*uid).is_none())
+            .map(|uid| uid.get())
+            .filter(|uid| known.as_ref().is_none_or(|k| k.contains(*uid)));
+        let vanished = Ranges::from_sorted(vanished).to_string();
+        if !vanished.is_empty() {
+            let line = format!("* VANISHED (EARLIER) {vanished}\r\n");
+            self.conn.output.extend_from_slice(line.as_bytes());
+        }
+        for (index, entry) in selected.messages.iter().enumerate() {
+            if entry.meta.modseq > since && known.as_ref().is_none_or(|k| k.contains(entry.meta.uid.get())) {
+                selected.write_flags_fetch(index, true, &mut self.conn.output);
+            }
+        }
+        Ok(())
     }
 }

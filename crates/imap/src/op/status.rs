@@ -1,23 +1,46 @@
 //! STATUS (RFC 3501 §6.3.10), plus SIZE (RFC 8438), DELETED (RFC 9051) and
-//! HIGHESTMODSEQ (RFC 7162) items.
+//! HIGHESTMODSEQ (RFC 7162 §3.1.6, which enables CONDSTORE) items. LIST-STATUS
+//! (RFC 5819) shares the item computation.
 
-use congvu_store::Flags;
+use congvu_store::{Flags, MailboxInfo};
 
 use crate::codec::response::{Code, write_mailbox};
 use crate::codec::{MailboxName, StatusItem};
 use crate::session::{Reply, Session, store_failure};
+
+/// `* STATUS name (items)`.
+pub(crate) fn write_status(out: &mut Vec<u8>, name: &str, values: &str) {
+    out.extend_from_slice(b"* STATUS ");
+    write_mailbox(out, name);
+    out.extend_from_slice(format!(" ({values})\r\n").as_bytes());
+}
 
 impl Session {
     pub(crate) fn op_status(&mut self, mailbox: MailboxName, items: &[StatusItem]) -> Reply {
         let Some(account) = self.user().map(|u| u.account) else {
             return Reply::bad("Not authenticated");
         };
-        let store = self.ctx.store.clone();
-        let info = match store.mailbox_by_name(account, mailbox.as_str()) {
+        let info = match self.ctx.store.mailbox_by_name(account, mailbox.as_str()) {
             Ok(Some(info)) => info,
             Ok(None) => return Reply::no(Some(Code::NonExistent), "No such mailbox"),
             Err(err) => return store_failure(&err),
         };
+        match self.status_values(&info, items) {
+            Ok(values) => write_status(&mut self.conn.output, mailbox.as_str(), &values),
+            Err(reply) => return reply,
+        }
+        Reply::ok("STATUS completed")
+    }
+
+    /// `MESSAGES 3 UIDNEXT 4 …` for the items asked, in their order.
+    pub(crate) fn status_values(
+        &mut self,
+        info: &MailboxInfo,
+        items: &[StatusItem],
+    ) -> Result<String, Reply> {
+        if items.contains(&StatusItem::HighestModSeq) {
+            self.enabled.condstore = true;
+        }
         let mut values = Vec::with_capacity(items.len());
         for item in items {
             let value: u64 = match item {
@@ -33,21 +56,16 @@ impl Session {
                 StatusItem::Unseen => u64::from(info.unseen),
                 StatusItem::Size => info.size,
                 StatusItem::HighestModSeq => info.highestmodseq,
-                StatusItem::Deleted => match store.messages(info.id) {
+                StatusItem::Deleted => match self.ctx.store.messages(info.id) {
                     Ok(messages) => messages
                         .iter()
                         .filter(|m| m.flags.contains(Flags::DELETED))
                         .count() as u64,
-                    Err(err) => return store_failure(&err),
+                    Err(err) => return Err(store_failure(&err)),
                 },
             };
             values.push(format!("{} {value}", item.name()));
         }
-        self.conn.output.extend_from_slice(b"* STATUS ");
-        write_mailbox(&mut self.conn.output, mailbox.as_str());
-        self.conn
-            .output
-            .extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
-        Reply::ok("STATUS completed")
+        Ok(values.join(" "))
     }
 }

@@ -1,23 +1,43 @@
 //! STORE and UID STORE (RFC 3501 §6.4.6). Without .SILENT every message named gets
 //! an untagged FETCH with its flags after the change (UID included, as UID STORE
 //! requires and plain STORE allows).
+//!
+//! `(UNCHANGEDSINCE n)` (RFC 7162 §3.1.3) enables CONDSTORE: messages changed after
+//! `n` are left alone and listed in `OK [MODIFIED set]` (UIDs for UID STORE,
+//! sequence numbers otherwise). With CONDSTORE on, a changed message gets its FETCH
+//! (with MODSEQ) even under .SILENT, so the client learns the new modseq.
 
 use congvu_store::{FlagOp, FlagStore};
 
 use crate::codec::FlagSet;
 use crate::codec::response::Code;
-use crate::codec::sequence::SequenceSet;
+use crate::codec::sequence::{Ranges, SequenceSet};
 use crate::session::{Reply, Session, State, store_failure};
 
+/// What the client asked STORE to do.
+pub(crate) struct StoreRequest {
+    pub uid: bool,
+    pub set: SequenceSet,
+    pub op: FlagOp,
+    pub silent: bool,
+    pub flags: FlagSet,
+    pub unchanged_since: Option<u64>,
+}
+
 impl Session {
-    pub(crate) async fn op_store(
-        &mut self,
-        uid: bool,
-        set: SequenceSet,
-        op: FlagOp,
-        silent: bool,
-        flags: FlagSet,
-    ) -> Reply {
+    pub(crate) async fn op_store(&mut self, request: StoreRequest) -> Reply {
+        let StoreRequest {
+            uid,
+            set,
+            op,
+            silent,
+            flags,
+            unchanged_since,
+        } = request;
+        if unchanged_since.is_some() {
+            self.enabled.condstore = true;
+        }
+        let condstore = self.enabled.condstore;
         let Some(selected) = self.selected() else {
             return Reply::bad("No mailbox selected");
         };
@@ -37,7 +57,7 @@ impl Session {
                         op,
                         flags: flags.system,
                         keywords: &flags.keywords,
-                        unchanged_since: None,
+                        unchanged_since,
                     },
                 )
             })
@@ -46,14 +66,32 @@ impl Session {
             Ok(outcome) => outcome,
             Err(err) => return store_failure(&err),
         };
-        if let State::Selected(_, selected) = &mut self.state {
-            selected.apply_changes(&outcome.changed, &mut self.conn.output);
-            if !silent {
-                for index in indices {
-                    selected.write_flags_fetch(index, &mut self.conn.output);
-                }
+        let State::Selected(_, selected) = &mut self.state else {
+            return Reply::ok("STORE completed");
+        };
+        selected.apply_changes(&outcome.changed, &mut self.conn.output);
+        let mut modified = Vec::new();
+        for index in indices {
+            let Some(entry) = selected.messages.get(index) else {
+                continue;
+            };
+            let uid_of = entry.meta.uid;
+            if outcome.failed.binary_search(&uid_of).is_ok() {
+                modified.push(if uid { uid_of.get() } else { index as u32 + 1 });
+                continue;
+            }
+            let changed = outcome.changed.binary_search_by_key(&uid_of, |m| m.uid).is_ok();
+            if !silent || (condstore && changed) {
+                selected.write_flags_fetch(index, condstore, &mut self.conn.output);
             }
         }
-        Reply::ok("STORE completed")
+        if modified.is_empty() {
+            return Reply::ok("STORE completed");
+        }
+        modified.sort_unstable();
+        Reply::ok_code(
+            Code::Modified(Ranges::from_sorted(modified).to_string()),
+            "Conditional STORE failed",
+        )
     }
 }

@@ -13,8 +13,12 @@ use tokio_rustls::server::TlsStream;
 /// How long a client may take to complete a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Bytes asked of the socket per read.
+/// Bytes asked of the socket per read while a command is arriving.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Buffer for the first read of a command: most commands fit, and a session
+/// waiting between commands (IDLE above all) holds only this much.
+const FIRST_READ: usize = 1024;
 
 /// Output is sent once this much is buffered, so a large FETCH streams.
 pub(crate) const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -58,7 +62,12 @@ impl Connection {
 
     /// Reads what the peer has sent into `input`; 0 at end of stream.
     pub async fn read_more(&mut self) -> io::Result<usize> {
-        self.input.reserve(READ_CHUNK);
+        if self.input.is_empty() {
+            // Drops what an earlier long command grew the buffer to.
+            self.input = Vec::with_capacity(FIRST_READ);
+        } else {
+            self.input.reserve(READ_CHUNK);
+        }
         let n = match &mut self.stream {
             Stream::Plain(s) => s.read_buf(&mut self.input).await?,
             Stream::Tls(s) => s.read_buf(&mut self.input).await?,
@@ -86,6 +95,10 @@ impl Connection {
         }
         self.bytes_out += self.output.len() as u64;
         self.output.clear();
+        // A FETCH may have grown the buffer far past what the next replies need.
+        if self.output.capacity() > FLUSH_THRESHOLD {
+            self.output.shrink_to(FLUSH_THRESHOLD);
+        }
         Ok(())
     }
 

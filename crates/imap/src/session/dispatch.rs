@@ -4,6 +4,7 @@
 use tracing::debug;
 
 use crate::codec::{Command, CommandBody};
+use crate::op::{SearchRequest, StoreRequest};
 
 use super::{Disconnect, Reply, Session, State};
 
@@ -35,7 +36,7 @@ fn valid_in(body: &CommandBody) -> Valid {
         | Move { .. } => Valid::Selected,
         Namespace
         | Select { .. }
-        | Create(_)
+        | Create { .. }
         | Delete(_)
         | Rename { .. }
         | Subscribe(_)
@@ -96,20 +97,25 @@ impl Session {
                 mechanism,
                 initial_response,
             } => self.op_authenticate(&mechanism, initial_response).await?,
-            Enable(_) => self.op_enable(),
+            Enable(names) => self.op_enable(&names),
             Id(fields) => self.op_id(&fields),
             Namespace => self.op_namespace(),
-            Select { mailbox, read_only } => self.op_select(mailbox, read_only).await,
-            Create(mailbox) => self.op_create(mailbox).await,
+            Select {
+                mailbox,
+                read_only,
+                params,
+            } => self.op_select(mailbox, read_only, params).await,
+            Create { mailbox, special_use } => self.op_create(mailbox, &special_use).await,
             Delete(mailbox) => self.op_delete(mailbox).await,
             Rename { from, to } => self.op_rename(from, to).await,
             Subscribe(mailbox) => self.op_subscribe(mailbox, true).await,
             Unsubscribe(mailbox) => self.op_subscribe(mailbox, false).await,
             List {
                 reference,
-                pattern,
+                patterns,
                 subscribed_only,
-            } => self.op_list(&reference, &pattern, subscribed_only),
+                options,
+            } => self.op_list(&reference, &patterns, subscribed_only, &options),
             Status { mailbox, items } => self.op_status(mailbox, &items),
             Append {
                 mailbox,
@@ -120,15 +126,45 @@ impl Session {
             Close => self.op_close().await,
             Unselect => self.op_unselect(),
             Expunge(uids) => self.op_expunge(uids).await,
-            Search { uid, charset, key } => self.op_search(uid, charset, key).await,
-            Fetch { uid, set, attrs } => self.op_fetch(uid, set, attrs).await?,
+            Search {
+                uid,
+                ret,
+                charset,
+                key,
+            } => {
+                let request = SearchRequest {
+                    uid,
+                    ret,
+                    charset,
+                    key,
+                };
+                self.op_search(&tag, request).await
+            }
+            Fetch {
+                uid,
+                set,
+                attrs,
+                changed_since,
+                vanished,
+            } => self.op_fetch(uid, set, attrs, changed_since, vanished).await?,
             Store {
                 uid,
                 set,
                 op,
                 silent,
                 flags,
-            } => self.op_store(uid, set, op, silent, flags).await,
+                unchanged_since,
+            } => {
+                let request = StoreRequest {
+                    uid,
+                    set,
+                    op,
+                    silent,
+                    flags,
+                    unchanged_since,
+                };
+                self.op_store(request).await
+            }
             Copy { uid, set, mailbox } => self.op_copy(uid, set, mailbox).await,
             Move { uid, set, mailbox } => self.op_move(uid, set, mailbox).await,
             Idle => self.op_idle().await?,

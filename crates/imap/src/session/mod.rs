@@ -1,17 +1,19 @@
 //! One client connection: reading commands, the state machine, and the shared
 //! helpers every command uses. The commands themselves are in [`crate::op`].
 
+mod access;
 mod connection;
 mod dispatch;
 mod selected;
 
 use std::borrow::Cow;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use congvu_directory::AccountRecord;
-use congvu_store::{MailStore, StoreError};
+use congvu_store::{AccountId, MailStore, StoreError};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -19,6 +21,7 @@ use tracing::{debug, error, info};
 
 use crate::codec::response::{Code, Status, status_line};
 use crate::codec::{Frame, Limits, Tag, frame, parse_command};
+use crate::limits::Slot;
 use crate::server::{ImapContext, ListenerKind, shutdown_requested, shutdown_signalled};
 
 pub(crate) use connection::Connection;
@@ -27,6 +30,7 @@ pub(crate) use selected::{Entry, Selected};
 /// Everything a session is started with.
 pub(crate) struct Setup {
     pub id: u64,
+    pub peer: SocketAddr,
     pub kind: ListenerKind,
     pub tls: TlsAcceptor,
     pub ctx: Arc<ImapContext>,
@@ -39,6 +43,16 @@ pub(crate) enum State {
     Authenticated(AccountRecord),
     Selected(AccountRecord, Selected),
     Logout,
+}
+
+/// Extensions the client turned on (RFC 5161 ENABLE, or implicitly by a
+/// CONDSTORE-enabling command, RFC 7162 §3.1). They last until the connection ends.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Enabled {
+    /// Every untagged FETCH carries MODSEQ (RFC 7162 §3.1.4.1).
+    pub condstore: bool,
+    /// Expunges are announced as `VANISHED` UID sets (RFC 7162 §3.2.10).
+    pub qresync: bool,
 }
 
 /// The tagged completion of a command.
@@ -110,7 +124,7 @@ enum Input {
 }
 
 /// Capabilities every state shares (RFC 3501 §7.2.1); only what is implemented.
-const CAPABILITIES: &str = "IMAP4rev1 SASL-IR LITERAL+ ENABLE IDLE NAMESPACE ID UIDPLUS UNSELECT CHILDREN MOVE SPECIAL-USE QUOTA QUOTA=RES-STORAGE";
+const CAPABILITIES: &str = "IMAP4rev1 SASL-IR LITERAL+ ENABLE IDLE NAMESPACE ID UIDPLUS UNSELECT CHILDREN MOVE SPECIAL-USE QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS";
 
 pub(crate) struct Session {
     pub ctx: Arc<ImapContext>,
@@ -120,6 +134,13 @@ pub(crate) struct Session {
     pub tls: TlsAcceptor,
     pub shutdown: watch::Receiver<bool>,
     pub auth_failures: u32,
+    pub enabled: Enabled,
+    /// The client's address, for access events.
+    pub peer: SocketAddr,
+    /// This session's place in the per-user count, from login on.
+    pub user_slot: Option<Slot<AccountId>>,
+    /// This session's place in the per-IP count, held for its whole life.
+    _ip_slot: Slot<IpAddr>,
     /// The authenticated address, kept past LOGOUT for the session's log line.
     pub login: Option<String>,
     /// Set by a command after which the connection closes (LOGOUT, too many
@@ -135,12 +156,13 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
     let started = Instant::now();
     let Setup {
         id,
+        peer,
         kind,
         tls,
         ctx,
         shutdown,
     } = setup;
-    let conn = match kind {
+    let mut conn = match kind {
         ListenerKind::Imap => Connection::plain(stream),
         ListenerKind::Imaps => match Connection::tls(stream, &tls).await {
             Ok(conn) => conn,
@@ -150,6 +172,25 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
             }
         },
     };
+    let limit = ctx.config.max_connections_per_ip;
+    let Some(ip_slot) = ctx.connections.per_ip.acquire(peer.ip(), limit) else {
+        // RFC 3501 §7.1.5: a server may refuse a connection with BYE as its greeting.
+        status_line(
+            &mut conn.output,
+            None,
+            Status::Bye,
+            None,
+            "Too many connections from your address",
+        );
+        conn.close().await;
+        info!(
+            session = id,
+            listener = kind.as_str(),
+            reason = "per-ip connection limit",
+            "imap session ended"
+        );
+        return;
+    };
     let mut session = Session {
         ctx,
         conn,
@@ -158,6 +199,10 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
         tls,
         shutdown,
         auth_failures: 0,
+        enabled: Enabled::default(),
+        peer,
+        user_slot: None,
+        _ip_slot: ip_slot,
         login: None,
         closing: None,
         commands: 0,
@@ -454,7 +499,8 @@ impl Session {
         let State::Selected(_, selected) = &mut self.state else {
             return;
         };
-        if let Err(err) = selected.sync(store.as_ref(), allow_expunge, &mut self.conn.output) {
+        let enabled = self.enabled;
+        if let Err(err) = selected.sync(store.as_ref(), allow_expunge, enabled, &mut self.conn.output) {
             error!(error = %err, "mailbox sync failed");
         }
     }

@@ -10,7 +10,9 @@
 use congvu_store::{Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
 
 use crate::codec::response::write_flags;
-use crate::codec::sequence::SequenceSet;
+use crate::codec::sequence::{Ranges, SequenceSet};
+
+use super::Enabled;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
@@ -152,14 +154,24 @@ impl Selected {
         out.extend_from_slice(b"\r\n");
     }
 
-    /// `* n FETCH (FLAGS (…) UID u)` for the message at `index`.
-    pub fn write_flags_fetch(&self, index: usize, out: &mut Vec<u8>) {
+    /// `* n FETCH (FLAGS (…) UID u [MODSEQ (m)])` for the message at `index`; with
+    /// CONDSTORE on, every such FETCH carries the modseq (RFC 7162 §3.1.4.1).
+    pub fn write_flags_fetch(&self, index: usize, condstore: bool, out: &mut Vec<u8>) {
         let Some(entry) = self.messages.get(index) else {
             return;
         };
         out.extend_from_slice(format!("* {} FETCH (FLAGS ", index + 1).as_bytes());
         write_flags(out, entry.meta.flags, &entry.meta.keywords, entry.recent);
-        out.extend_from_slice(format!(" UID {})\r\n", entry.meta.uid).as_bytes());
+        out.extend_from_slice(format!(" UID {}", entry.meta.uid).as_bytes());
+        if condstore {
+            out.extend_from_slice(format!(" MODSEQ ({})", entry.meta.modseq).as_bytes());
+        }
+        out.extend_from_slice(b")\r\n");
+    }
+
+    /// The HIGHESTMODSEQ this snapshot reflects.
+    pub fn modseq(&self) -> u64 {
+        self.synced_modseq
     }
 
     /// Brings the snapshot up to date with the store and writes the untagged
@@ -169,13 +181,14 @@ impl Selected {
         &mut self,
         store: &dyn MailStore,
         allow_expunge: bool,
+        enabled: Enabled,
         out: &mut Vec<u8>,
     ) -> congvu_store::Result<()> {
         let Some(info) = store.mailbox(self.id)? else {
             // Deleted (or renamed away and recreated) elsewhere: every message is gone.
             self.pending_expunge = !self.messages.is_empty();
             if allow_expunge {
-                self.announce_expunges(&[], out);
+                self.announce_expunges(&[], enabled.qresync, out);
             }
             return Ok(());
         };
@@ -184,7 +197,7 @@ impl Selected {
         }
         let current = store.messages(self.id)?;
         if allow_expunge {
-            self.announce_expunges(&current, out);
+            self.announce_expunges(&current, enabled.qresync, out);
         } else {
             self.pending_expunge = self
                 .messages
@@ -216,7 +229,7 @@ impl Selected {
         );
         self.announce_keywords(out);
         for i in changed {
-            self.write_flags_fetch(i, out);
+            self.write_flags_fetch(i, enabled.condstore, out);
         }
         if self.messages.len() != before {
             out.extend_from_slice(
@@ -229,14 +242,24 @@ impl Selected {
 
     /// Removes the messages not in `current` (sorted by UID), announcing each with
     /// its sequence number at the moment it goes: highest first, so the numbers of
-    /// the ones still to go do not shift.
-    fn announce_expunges(&mut self, current: &[MessageMeta], out: &mut Vec<u8>) {
+    /// the ones still to go do not shift. With QRESYNC on, one `VANISHED` with the
+    /// UID set replaces the EXPUNGEs (RFC 7162 §3.2.10).
+    fn announce_expunges(&mut self, current: &[MessageMeta], qresync: bool, out: &mut Vec<u8>) {
+        let mut vanished = Vec::new();
         for i in (0..self.messages.len()).rev() {
             let uid = self.messages[i].meta.uid;
             if current.binary_search_by_key(&uid, |m| m.uid).is_err() {
                 self.messages.remove(i);
-                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                if qresync {
+                    vanished.push(uid.get());
+                } else {
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                }
             }
+        }
+        if !vanished.is_empty() {
+            vanished.reverse();
+            out.extend_from_slice(format!("* VANISHED {}\r\n", Ranges::from_sorted(vanished)).as_bytes());
         }
         self.pending_expunge = false;
     }

@@ -78,11 +78,7 @@ impl Server {
             .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
-        let ctx = Arc::new(ImapContext {
-            config,
-            store: store.clone(),
-            directory: directory.clone(),
-        });
+        let ctx = Arc::new(ImapContext::new(config, store.clone(), directory.clone()));
         let (shutdown, rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut addrs = Vec::new();
