@@ -104,7 +104,8 @@ fn inbox_len(server: &Server, user: &str, password: &str) -> usize {
 }
 
 /// The stored message is the sent one with only trace headers (Return-Path,
-/// Received) put in front: never altered below them.
+/// Received) and the policy verdict (X-Congvu-Policy) put in front: never altered
+/// below them.
 fn assert_identical_below_trace(stored: &[u8], sent: &[u8]) -> String {
     assert!(
         stored.len() > sent.len(),
@@ -116,6 +117,7 @@ fn assert_identical_below_trace(stored: &[u8], sent: &[u8]) -> String {
     for line in prefix.split("\r\n").filter(|l| !l.is_empty()) {
         let trace = line.starts_with("Return-Path:")
             || line.starts_with("Received:")
+            || line.starts_with("X-Congvu-Policy:")
             || line.starts_with([' ', '\t']);
         assert!(trace, "unexpected line above the sent message: {line:?}");
     }

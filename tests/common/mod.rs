@@ -102,6 +102,10 @@ imaps = "127.0.0.1:{}"
 admin = "127.0.0.1:{}"
 [log]
 level = "info"
+# Tests never ask real DNS: outbound delivery (MX lookups) is off unless a test
+# replaces this section (tests/relay.rs, with routes to 127.0.0.1).
+[queue]
+enabled = false
 "#,
             ports.smtp,
             ports.submission,

@@ -9,6 +9,7 @@ import argparse
 import email.policy
 import imaplib
 import json
+import os
 import smtplib
 import ssl
 import sys
@@ -51,6 +52,10 @@ def minimal_pdf(padding_kib):
 
 
 def build_message(args):
+    if getattr(args, "raw", None):
+        # A prepared message, sent byte for byte (CRLF line ends as smtplib needs).
+        with open(args.raw, "rb") as raw:
+            return raw.read()
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = args.sender
     msg["To"] = ", ".join(args.to)
@@ -61,6 +66,11 @@ def build_message(args):
     if args.pdf_kib is not None:
         msg.add_attachment(minimal_pdf(args.pdf_kib), maintype="application", subtype="pdf",
                            filename="cong-van-so-123.pdf")
+    for path in getattr(args, "attach", None) or []:
+        # Sent as application/octet-stream: the server must judge by content.
+        with open(path, "rb") as attached:
+            msg.add_attachment(attached.read(), maintype="application", subtype="octet-stream",
+                               filename=os.path.basename(path))
     return msg.as_bytes()
 
 
@@ -219,6 +229,8 @@ def main():
             p.add_argument("--pdf-kib", type=int)
             p.add_argument("--message-id")
             p.add_argument("--eml")
+            p.add_argument("--attach", action="append", help="attach this file (repeatable)")
+            p.add_argument("--raw", help="send this prepared message instead of building one")
         if name in ("fetch", "ids"):
             p.add_argument("--mailbox", default="INBOX")
             p.add_argument("--out")

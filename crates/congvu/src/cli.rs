@@ -79,7 +79,14 @@ impl Call {
 
 /// Runs the call against the running server, or in-process when it is stopped.
 pub fn execute<T: DeserializeOwned>(config: &Config, call: Call) -> Result<T, CliError> {
-    let (status, body) = match config.listeners.admin {
+    let (status, body) = execute_raw(config, call)?;
+    decode(status, &body)
+}
+
+/// [`execute`] for answers that are not JSON (exports, printable forms): the status
+/// and the body as sent.
+pub fn execute_raw(config: &Config, call: Call) -> Result<(u16, Vec<u8>), CliError> {
+    Ok(match config.listeners.admin {
         Some(addr) => match over_http(config, &addr.to_string(), &call) {
             Ok(answer) => answer,
             Err(Transport::Unreachable(detail)) => offline(config, &call).map_err(|error| match error {
@@ -92,11 +99,10 @@ pub fn execute<T: DeserializeOwned>(config: &Config, call: Call) -> Result<T, Cl
             Err(Transport::Failed(error)) => return Err(error),
         },
         None => offline(config, &call)?,
-    };
-    decode(status, &body)
+    })
 }
 
-fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, CliError> {
+pub fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, CliError> {
     if (200..300).contains(&status) {
         let body = if body.is_empty() { b"null".as_slice() } else { body };
         return serde_json::from_slice(body).map_err(|e| CliError::Protocol(e.to_string()));
@@ -159,6 +165,7 @@ fn offline(config: &Config, call: &Call) -> Result<(u16, Vec<u8>), CliError> {
     let router = admin::router(Arc::new(AdminState {
         directory: opened.directory.clone(),
         store: opened.store.clone(),
+        policy_metrics: Arc::default(),
         token: Secret::new(token.clone()),
     }));
     let body = match &call.body {
@@ -196,7 +203,7 @@ fn offline(config: &Config, call: &Call) -> Result<(u16, Vec<u8>), CliError> {
 
 /// Percent-encodes a path segment (addresses contain `@`, which is fine, but a
 /// mistyped one may contain anything).
-fn segment(text: &str) -> String {
+pub fn segment(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'@' | b'+' => {

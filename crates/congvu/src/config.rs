@@ -26,6 +26,16 @@ pub struct Config {
     pub quota: Quota,
     pub smtp: congvu_smtp::SmtpConfig,
     pub imap: congvu_imap::ImapConfig,
+    /// `[queue]`: outbound retry schedule and connection limits.
+    pub queue: congvu_relay::QueueConfig,
+    /// `[[routes]]`: next hops that replace MX lookup for some domains.
+    pub routes: Vec<congvu_relay::Route>,
+    /// `[dkim]`: domains whose outbound mail is signed.
+    pub dkim: congvu_relay::DkimConfig,
+    /// `[policy]`: Decision 3380's rules on message content (Art. 6–9).
+    pub policy: congvu_policy::PolicyConfig,
+    /// `[directory]`: deletion retention, late filing (Art. 15.3), API sessions.
+    pub directory: crate::directory_cli::DirectorySection,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -43,6 +53,10 @@ pub struct Server {
 pub struct DomainSection {
     /// The mail domain of the province (Art. 3: `<name>@thanhhoa.gov.vn`).
     pub primary: String,
+    /// The mailbox `postmaster@` every local domain reaches (RFC 5321 §4.5.1); unset:
+    /// the first agency mailbox created (the Provincial Office's, created at setup).
+    #[serde(default)]
+    pub postmaster: Option<String>,
 }
 
 /// Listening addresses. A listener left out of the file is not started.
@@ -55,6 +69,10 @@ pub struct Listeners {
     pub imap: Option<SocketAddr>,
     pub imaps: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
+    /// HTTPS for client autoconfiguration (Thunderbird autoconfig, Outlook
+    /// autodiscover); public on 443 in deployment.
+    #[serde(default)]
+    pub https: Option<SocketAddr>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -134,7 +152,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 13] = [
     "server",
     "domain",
     "listeners",
@@ -143,6 +161,11 @@ const SECTIONS: [&str; 8] = [
     "quota",
     "smtp",
     "imap",
+    "queue",
+    "routes",
+    "dkim",
+    "policy",
+    "directory",
 ];
 
 /// Reads one section; missing optional sections take their default.
@@ -241,6 +264,7 @@ impl Config {
                 ("imap", listeners.imap),
                 ("imaps", listeners.imaps),
                 ("admin", listeners.admin),
+                ("https", listeners.https),
             ];
             for (i, (name, addr)) in all.iter().enumerate() {
                 // Port 0 asks the OS for any free port: several listeners may do so.
@@ -258,6 +282,59 @@ impl Config {
                     errors.push(format!("[quota] {name}: must be larger than zero"));
                 }
             }
+        }
+
+        let queue = section(
+            &table,
+            "queue",
+            Some(congvu_relay::QueueConfig::default()),
+            &mut errors,
+        );
+        let routes = section::<Vec<congvu_relay::Route>>(&table, "routes", Some(Vec::new()), &mut errors);
+        let dkim = section(
+            &table,
+            "dkim",
+            Some(congvu_relay::DkimConfig::default()),
+            &mut errors,
+        );
+        let policy = section(
+            &table,
+            "policy",
+            Some(congvu_policy::PolicyConfig::default()),
+            &mut errors,
+        );
+        let directory = section(
+            &table,
+            "directory",
+            Some(crate::directory_cli::DirectorySection::default()),
+            &mut errors,
+        );
+        if let Some(directory) = &directory
+            && directory.session_hours == 0
+        {
+            errors.push("[directory] session_hours: must be larger than zero".to_owned());
+        }
+        for (index, route) in routes.iter().flatten().enumerate() {
+            if congvu_relay::route::split_host_port(&route.next_hop).is_none() {
+                errors.push(format!(
+                    "[[routes]] #{index}: next_hop {:?} is not host:port",
+                    route.next_hop
+                ));
+            }
+            if route.domains.is_empty() {
+                errors.push(format!("[[routes]] #{index}: domains is empty"));
+            }
+            if route.auth_user.is_some() != route.auth_password_file.is_some() {
+                errors.push(format!(
+                    "[[routes]] #{index}: give auth_user and auth_password_file together"
+                ));
+            }
+        }
+        if let Some(dkim) = &dkim
+            && !dkim.domains.is_empty()
+            && dkim.selector.trim().is_empty()
+        {
+            errors.push("[dkim]: domains need a selector".to_owned());
         }
 
         match (server, domain, listeners, tls, log, quota, smtp, imap) {
@@ -279,6 +356,12 @@ impl Config {
                 quota,
                 smtp,
                 imap,
+                // Each of these pushed an error when it did not parse.
+                queue: queue.unwrap_or_default(),
+                routes: routes.unwrap_or_default(),
+                dkim: dkim.unwrap_or_default(),
+                policy: policy.unwrap_or_default(),
+                directory: directory.unwrap_or_default(),
             }),
             _ => Err(fail(errors)),
         }
@@ -318,6 +401,7 @@ mod tests {
         let config = Config::embedded();
         assert_eq!(config.smtp, congvu_smtp::SmtpConfig::default());
         assert_eq!(config.imap, congvu_imap::ImapConfig::default());
+        assert_eq!(config.queue, congvu_relay::QueueConfig::default());
     }
 
     #[test]

@@ -6,8 +6,13 @@
 //! See `docs/architecture.md` for the message path and the crates' jobs.
 
 mod admin;
+mod autoconfig;
 mod cli;
+mod cli_queue;
 mod config;
+mod directory_cli;
+mod relay;
+mod retention;
 mod serve;
 mod size;
 mod tls;
@@ -43,8 +48,43 @@ enum Command {
     /// Personal mailboxes of officials.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The directory (Danh bạ): import, export, search, aliases, roles, purge.
+    #[command(subcommand)]
+    Directory(directory_cli::DirectoryCommand),
+    /// Requests on forms Mẫu 01/02/03: file, submit, approve, reject, print.
+    #[command(subcommand)]
+    Request(directory_cli::RequestCommand),
     /// Check a configuration file and print every error in it.
     CheckConfig,
+    /// The outbound queue (mail waiting for other servers).
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// DKIM signing keys.
+    #[command(subcommand)]
+    Dkim(DkimCommand),
+}
+
+#[derive(Subcommand)]
+enum QueueCommand {
+    /// List queued messages.
+    List,
+    /// Show one queued message.
+    Show { id: String },
+    /// Attempt delivery at the next scan instead of waiting for the backoff.
+    Retry { id: String },
+    /// Drop a message from the queue (the sender gets no report).
+    Delete { id: String },
+}
+
+#[derive(Subcommand)]
+enum DkimCommand {
+    /// Generate an RSA-2048 key into data_dir/dkim and print the TXT record to publish.
+    Generate {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        selector: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +175,8 @@ fn main() -> ExitCode {
             };
             runtime.block_on(serve::run(config)).map_err(Into::into)
         }
+        Command::Directory(command) => directory_cli::directory(&config, command).map_err(Into::into),
+        Command::Request(command) => directory_cli::request(&config, command).map_err(Into::into),
         Command::CheckConfig => {
             println!("configuration OK");
             Ok(())
@@ -163,6 +205,16 @@ fn main() -> ExitCode {
             AccountCommand::List { agency } => cli::account_list(&config, agency.as_deref()),
         }
         .map_err(Into::into),
+        Command::Queue(command) => match command {
+            QueueCommand::List => cli_queue::list(&config),
+            QueueCommand::Show { id } => cli_queue::show(&config, &id),
+            QueueCommand::Retry { id } => cli_queue::retry(&config, &id),
+            QueueCommand::Delete { id } => cli_queue::delete(&config, &id),
+        }
+        .map_err(Into::into),
+        Command::Dkim(DkimCommand::Generate { domain, selector }) => {
+            cli_queue::dkim_generate(&config, &domain, &selector).map_err(Into::into)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

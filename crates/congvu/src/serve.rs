@@ -59,6 +59,8 @@ pub enum ServeError {
     },
     #[error("cannot write the admin token {path}: {source}")]
     Token { path: PathBuf, source: std::io::Error },
+    #[error("outbound relay: {0}")]
+    Relay(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -110,12 +112,10 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
         agency_bytes: config.quota.agency.0,
         personal_bytes: config.quota.personal.0,
     };
-    let directory = Arc::new(Directory::open(
-        store.db(),
-        store.clone(),
-        &config.domain.primary,
-        quotas,
-    )?);
+    let directory = Arc::new(
+        Directory::open(store.db(), store.clone(), &config.domain.primary, quotas)?
+            .with_settings(crate::directory_cli::settings(config))?,
+    );
     Ok(Opened {
         store,
         directory,
@@ -163,11 +163,14 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let mut bound = Vec::new();
     let listeners = &config.listeners;
 
+    let policy_metrics = Arc::new(congvu_policy::Metrics::default());
     let smtp_ctx = Arc::new(congvu_smtp::SmtpContext {
         config: congvu_smtp::SmtpConfig {
             hostname: config.server.hostname.clone(),
             ..config.smtp.clone()
         },
+        policy: config.policy.clone(),
+        policy_metrics: policy_metrics.clone(),
         store: store.clone(),
         directory: directory.clone(),
     });
@@ -190,11 +193,11 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         }
     }
 
-    let imap_ctx = Arc::new(congvu_imap::ImapContext {
-        config: config.imap.clone(),
-        store: store.clone(),
-        directory: directory.clone(),
-    });
+    let imap_ctx = Arc::new(congvu_imap::ImapContext::new(
+        config.imap.clone(),
+        store.clone(),
+        directory.clone(),
+    ));
     use congvu_imap::ListenerKind as Imap;
     for (name, addr, kind) in [
         ("imap", listeners.imap, Imap::Imap),
@@ -221,6 +224,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         let router = admin::router(Arc::new(AdminState {
             directory: directory.clone(),
             store: store.clone(),
+            policy_metrics: policy_metrics.clone(),
             token,
         }));
         let mut stop = stop_rx.clone();
@@ -232,6 +236,32 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
                 .await
         });
     }
+
+    if let Some(addr) = listeners.https {
+        let listener = bind("https", addr).await?;
+        bound.push(("https", listener.local_addr()?));
+        let port = |addr: Option<SocketAddr>| addr.map(|a| a.port());
+        let router = crate::autoconfig::router(crate::autoconfig::Settings {
+            domain: config.domain.primary.clone(),
+            hostname: config.server.hostname.clone(),
+            display_name: format!("Thư điện tử công vụ {}", config.domain.primary),
+            imaps_port: port(listeners.imaps),
+            imap_port: port(listeners.imap),
+            submissions_port: port(listeners.submissions),
+            submission_port: port(listeners.submission),
+        });
+        tasks.spawn(crate::autoconfig::serve(
+            listener,
+            acceptor.clone(),
+            router,
+            stop_rx.clone(),
+        ));
+    }
+
+    // Not in `tasks` either: purging is housekeeping, not a listener.
+    tokio::spawn(crate::retention::run(directory.clone(), stop_rx.clone()));
+    // Not in `tasks`: the worker ending (queue disabled) is no reason to stop.
+    let relay = crate::relay::start(&config, store.clone(), stop_rx.clone())?;
 
     for (name, addr) in &bound {
         tracing::info!(listener = name, addr = %addr, "listening");
@@ -260,6 +290,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             "sessions still running after the grace period: aborting them"
         );
         tasks.abort_all();
+    }
+    // The worker has its own grace ([queue] shutdown_grace_secs) and stops after it.
+    if let Err(error) = relay.await {
+        tracing::error!(error = %error, "outbound queue worker failed");
     }
     let flushed = tokio::task::spawn_blocking(move || opened.store.db().flush()).await;
     match flushed {

@@ -14,9 +14,9 @@ use congvu_store::QueueEntry;
 use super::{AdminState, ApiError};
 use crate::size::ByteSize;
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub(super) type ApiResult<T> = Result<Json<T>, ApiError>;
 
-async fn blocking<T, F>(state: &Arc<AdminState>, work: F) -> Result<T, ApiError>
+pub(super) async fn blocking<T, F>(state: &Arc<AdminState>, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&AdminState) -> Result<T, ApiError> + Send + 'static,

@@ -16,19 +16,32 @@
 //! | PUT  | /api/v1/accounts/{address}/password | `{password}` |
 //! | PUT  | /api/v1/accounts/{address}/quota | `{quota: "250MB"}` |
 //! | GET  | /api/v1/queue | the outbound queue |
+//! | GET, DELETE | /api/v1/queue/{id} | one entry; drop it (see [`queue`]) |
+//! | POST | /api/v1/queue/{id}/retry | make it due now |
+//!
+//! The routes above are the administrators'. Sessions and roles are in [`auth`]
+//! (`POST /api/v1/login` → a session token for an official's own account), the
+//! directory's search, export, import, aliases and delegations in [`directory`], the
+//! forms 01/02/03 workflow in [`requests`]; `docs/admin-api.md` lists them all.
 
+mod auth;
+mod directory;
+mod form;
 mod handlers;
+mod metrics;
+mod queue;
+mod requests;
 
+pub use directory::Purged;
 pub use handlers::{AccountView, AddedAccount};
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use serde::Serialize;
 
 use congvu_directory::{Directory, DirectoryError, Secret};
@@ -38,6 +51,8 @@ use congvu_store::MailStore;
 pub struct AdminState {
     pub directory: Arc<Directory>,
     pub store: Arc<dyn MailStore>,
+    /// Policy verdict counters of the SMTP listeners (zero in offline CLI mode).
+    pub policy_metrics: Arc<congvu_policy::Metrics>,
     pub token: Secret<String>,
 }
 
@@ -55,33 +70,20 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/v1/accounts/{address}/password", put(handlers::set_password))
         .route("/api/v1/accounts/{address}/quota", put(handlers::set_quota))
         .route("/api/v1/queue", get(handlers::list_queue))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .route("/api/v1/metrics", get(metrics::get_metrics))
+        .merge(queue::routes())
+        .route_layer(middleware::from_fn(auth::administrators_only))
+        .merge(directory::routes())
+        .merge(requests::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .route(
             "/api/v1/health",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         )
+        .route("/api/v1/login", post(auth::login))
         .merge(authenticated)
         .with_state(state)
-}
-
-async fn require_token(State(state): State<Arc<AdminState>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), state.token.expose().as_bytes()) => {
-            next.run(request).await
-        }
-        _ => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or wrong bearer token",
-        )
-        .into_response(),
-    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -115,6 +117,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             DirectoryError::Exists(_) => (StatusCode::CONFLICT, "exists"),
             DirectoryError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            DirectoryError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             DirectoryError::Store(e) if !e.is_server_fault() => (StatusCode::BAD_REQUEST, "invalid"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };

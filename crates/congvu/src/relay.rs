@@ -1,0 +1,33 @@
+//! Starting the outbound queue worker (`congvu-relay`) for `congvu serve`.
+
+use std::sync::Arc;
+
+use congvu_relay::dkim::Dkim;
+use congvu_relay::{DnsResolver, Relay, RelaySettings};
+use congvu_store::MailStore;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::serve::ServeError;
+
+/// Loads DKIM keys, prepares routes and the system resolver, and spawns the worker;
+/// it stops when `stop` turns true.
+pub fn start(
+    config: &Config,
+    store: Arc<dyn MailStore>,
+    stop: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, ServeError> {
+    let dkim =
+        Dkim::load(&config.server.data_dir, &config.dkim).map_err(|e| ServeError::Relay(e.to_string()))?;
+    let resolver = DnsResolver::from_system().map_err(|e| ServeError::Relay(format!("DNS resolver: {e}")))?;
+    let settings = RelaySettings {
+        hostname: config.server.hostname.clone(),
+        queue: config.queue.clone(),
+        routes: config.routes.clone(),
+        dkim,
+    };
+    let relay =
+        Relay::new(settings, store, Arc::new(resolver)).map_err(|e| ServeError::Relay(e.to_string()))?;
+    Ok(tokio::spawn(Arc::new(relay).run(stop)))
+}
