@@ -20,6 +20,7 @@
 //! address (what LOGIN and AUTH accept). Nothing here reads the directory: whether
 //! an address exists is not revealed.
 
+use crate::markup::escape;
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
@@ -98,22 +99,6 @@ fn pick(implicit: Option<u16>, starttls: Option<u16>) -> Option<Endpoint> {
         }))
 }
 
-/// The text with XML's five special characters escaped.
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Thunderbird's `clientConfig` document. `username` is the address, or the
 /// placeholder `%EMAILADDRESS%` that Thunderbird fills in.
 pub fn thunderbird_xml(settings: &Settings, username: &str) -> String {
@@ -123,17 +108,17 @@ pub fn thunderbird_xml(settings: &Settings, username: &str) -> String {
             "    <{tag} type=\"{kind}\">\n      <hostname>{host}</hostname>\n      <port>{port}</port>\n      \
              <socketType>{socket}</socketType>\n      <authentication>password-cleartext</authentication>\n      \
              <username>{user}</username>\n    </{tag}>\n",
-            host = xml_escape(&settings.hostname),
+            host = escape(&settings.hostname),
             port = endpoint.port,
-            user = xml_escape(username),
+            user = escape(username),
         )
     };
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">\n  \
          <emailProvider id=\"{domain}\">\n    <domain>{domain}</domain>\n    \
          <displayName>{name}</displayName>\n    <displayShortName>{domain}</displayShortName>\n",
-        domain = xml_escape(&settings.domain),
-        name = xml_escape(&settings.display_name),
+        domain = escape(&settings.domain),
+        name = escape(&settings.display_name),
     );
     if let Some(endpoint) = settings.incoming() {
         xml.push_str(&server("imap", "incomingServer", &endpoint));
@@ -159,9 +144,9 @@ pub fn pox_xml(settings: &Settings, address: &str) -> String {
              <Port>{port}</Port>\n        <DomainRequired>off</DomainRequired>\n        \
              <LoginName>{login}</LoginName>\n        <SPA>off</SPA>\n        <SSL>on</SSL>\n{encryption}        \
              <AuthRequired>on</AuthRequired>\n      </Protocol>\n",
-            host = xml_escape(&settings.hostname),
+            host = escape(&settings.hostname),
             port = endpoint.port,
-            login = xml_escape(address),
+            login = escape(address),
         )
     };
     let mut xml = format!(
@@ -185,7 +170,7 @@ fn pox_error(code: u32, message: &str) -> String {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Autodiscover xmlns=\"{POX_RESPONSE_NS}\">\n  <Response>\n    \
          <Error Id=\"0\">\n      <ErrorCode>{code}</ErrorCode>\n      <Message>{}</Message>\n    </Error>\n  \
          </Response>\n</Autodiscover>\n",
-        xml_escape(message)
+        escape(message)
     )
 }
 

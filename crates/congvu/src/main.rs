@@ -11,6 +11,7 @@ mod cli;
 mod cli_queue;
 mod config;
 mod directory_cli;
+mod markup;
 mod relay;
 mod retention;
 mod serve;

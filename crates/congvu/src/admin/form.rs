@@ -2,6 +2,7 @@
 //! 03), in Vietnamese, as HTML with print CSS: the agency prints it, the head signs and
 //! stamps it (Art. 4).
 
+use crate::markup::escape;
 use std::collections::HashMap;
 
 use congvu_directory::request::{Form, Line, Request};
@@ -30,22 +31,6 @@ td.n { text-align: center; width: 2.5em; }
 @media print { .meta { display: none; } body { margin: 0; } }
 "#;
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The directory entries the form's lines name by address (Mẫu 02/03 list people by
 /// name, position and department); absent once purged.
 pub fn officials_named(
@@ -69,7 +54,7 @@ pub fn officials_named(
 }
 
 fn opt(value: &Option<String>) -> String {
-    esc(value.as_deref().unwrap_or(""))
+    escape(value.as_deref().unwrap_or(""))
 }
 
 /// `2024-05-07` → `ngày 07 tháng 05 năm 2024`.
@@ -122,14 +107,14 @@ pub fn render(request: &Request, named: &HashMap<String, AccountRecord>) -> Stri
 "#,
         number = request.form.number(),
         id = request.id,
-        agency = esc(&request.agency_name),
-        agency_name = esc(&request.agency_name),
-        requester = esc(&r.name),
+        agency = escape(&request.agency_name),
+        agency_name = escape(&request.agency_name),
+        requester = escape(&r.name),
         position = opt(&r.position),
         phone = opt(&r.phone),
-        effective = esc(&vietnamese_date(&request.effective_date)),
+        effective = escape(&vietnamese_date(&request.effective_date)),
         state = request.state,
-        filed_by = esc(&request.filed_by),
+        filed_by = escape(&request.filed_by),
         late = match (request.late, request.days_after_effect) {
             (true, Some(days)) => format!(" · NỘP MUỘN: {days} ngày sau ngày hiệu lực (Điều 15.3)"),
             _ => String::new(),
@@ -142,7 +127,7 @@ fn new_body(request: &Request) -> String {
         .lines
         .iter()
         .filter_map(|l| match l {
-            Line::NewAgency { abbr, name, .. } => Some(format!("{} ({})", esc(abbr), esc(name))),
+            Line::NewAgency { abbr, name, .. } => Some(format!("{} ({})", escape(abbr), escape(name))),
             _ => None,
         })
         .collect();
@@ -159,7 +144,7 @@ fn new_body(request: &Request) -> String {
         rows.push_str(&format!(
             "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             i + 1,
-            esc(&official.name),
+            escape(&official.name),
             opt(&official.position),
             opt(&official.department)
         ));
@@ -178,8 +163,8 @@ fn new_body(request: &Request) -> String {
 
 fn person(named: &HashMap<String, AccountRecord>, address: &str) -> String {
     match named.get(address) {
-        Some(r) => format!("{} ({})", esc(&r.display_name), esc(address)),
-        None => esc(address),
+        Some(r) => format!("{} ({})", escape(&r.display_name), escape(address)),
+        None => escape(address),
     }
 }
 
@@ -190,8 +175,8 @@ fn change_body(request: &Request, named: &HashMap<String, AccountRecord>) -> Str
         match line {
             Line::RenameAgency { agency, name } => agency_items.push_str(&format!(
                 "<li>Đổi tên cơ quan {} thành: {}</li>\n",
-                esc(agency),
-                esc(name)
+                escape(agency),
+                escape(name)
             )),
             Line::ChangeOfficial {
                 address,
@@ -213,7 +198,7 @@ fn change_body(request: &Request, named: &HashMap<String, AccountRecord>) -> Str
             } => person_items.push_str(&format!(
                 "<li>{}: chuyển công tác đến {}; chức vụ {}; bộ phận công tác {}</li>\n",
                 person(named, address),
-                esc(&request.agency_name),
+                escape(&request.agency_name),
                 opt(position),
                 opt(department)
             )),
@@ -241,17 +226,17 @@ fn delete_body(request: &Request, named: &HashMap<String, AccountRecord>) -> Str
                 let record = named.get(address);
                 rows.push_str(&format!(
                     "<tr><td class=\"n\">{n}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                    record.map(|r| esc(&r.display_name)).unwrap_or_default(),
+                    record.map(|r| escape(&r.display_name)).unwrap_or_default(),
                     record.map(|r| opt(&r.position)).unwrap_or_default(),
                     record.map(|r| opt(&r.department)).unwrap_or_default(),
-                    esc(address),
-                    esc(reason.vietnamese()),
+                    escape(address),
+                    escape(reason.vietnamese()),
                 ));
             }
             Line::DissolveAgency { agency, decision } => dissolved.push_str(&format!(
                 "<p>Xóa hộp thư cơ quan {} theo quyết định: {}</p>\n",
-                esc(agency),
-                esc(decision)
+                escape(agency),
+                escape(decision)
             )),
             _ => {}
         }
@@ -275,7 +260,7 @@ mod tests {
             ("a\"b'c", "a&quot;b&#39;c"),
         ];
         for (input, want) in cases {
-            assert_eq!(esc(input), want);
+            assert_eq!(escape(input), want);
         }
     }
 
