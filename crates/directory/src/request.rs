@@ -289,15 +289,8 @@ impl Directory {
             reason: None,
             results: Vec::new(),
         };
-        let mut plan = Plan::new(self, acting.actor, now);
-        plan.request = Some(id);
-        plan.put(T::Requests, &id.to_be_bytes(), &request)?;
-        plan.audit(
-            "file_request",
-            &format!("request {id}"),
-            format!("Mẫu {}", request.form.number()),
-        );
-        plan.commit()?;
+        let detail = format!("Mẫu {}", request.form.number());
+        Plan::new(self, acting.actor, now).record_request(&request, "file_request", detail)?;
         tracing::info!(request = id, form = request.form.number(), agency = %request.agency, "request filed");
         Ok(request)
     }
@@ -306,13 +299,7 @@ impl Directory {
     /// is written): a line that cannot be applied refuses the submission, naming it.
     pub fn submit_request(&self, id: u64, acting: Acting<'_>, now: i64) -> Result<Request> {
         let _write = self.write_lock();
-        let mut request = self.existing_request(id)?;
-        if request.state != State::Draft {
-            return Err(DirectoryError::Conflict(format!(
-                "request {id} is {:?}, only a draft can be submitted",
-                request.state
-            )));
-        }
+        let mut request = self.request_in_state(id, State::Draft, "submitted")?;
         let mut dry = Plan::new(self, acting.actor, now);
         plan_lines(&mut dry, &request)?;
         drop(dry);
@@ -324,19 +311,12 @@ impl Directory {
         request.filing_date = Some(filed.to_string());
         request.days_after_effect = Some(days);
         request.late = days > i64::from(self.settings.late_filing_days);
-        let mut plan = Plan::new(self, acting.actor, now);
-        plan.request = Some(id);
-        plan.put(T::Requests, &id.to_be_bytes(), &request)?;
-        plan.audit(
-            "submit_request",
-            &format!("request {id}"),
-            if request.late {
-                format!("late: {days} days after effect")
-            } else {
-                String::new()
-            },
-        );
-        plan.commit()?;
+        let detail = if request.late {
+            format!("late: {days} days after effect")
+        } else {
+            String::new()
+        };
+        Plan::new(self, acting.actor, now).record_request(&request, "submit_request", detail)?;
         tracing::info!(request = id, late = request.late, "request submitted");
         Ok(request)
     }
@@ -345,26 +325,15 @@ impl Directory {
     /// the failing line and the request stays submitted).
     pub fn approve_request(&self, id: u64, acting: Acting<'_>, now: i64) -> Result<Request> {
         let _write = self.write_lock();
-        let mut request = self.existing_request(id)?;
-        if request.state != State::Submitted {
-            return Err(DirectoryError::Conflict(format!(
-                "request {id} is {:?}: only a submitted request can be approved",
-                request.state
-            )));
-        }
+        let mut request = self.request_in_state(id, State::Submitted, "approved")?;
         let mut plan = Plan::new(self, acting.actor, now);
         plan.request = Some(id);
         request.results = plan_lines(&mut plan, &request)?;
         request.state = State::Applied;
         request.decided_by = Some(acting.actor.to_owned());
         request.decided_at = Some(now);
-        plan.put(T::Requests, &id.to_be_bytes(), &request)?;
-        plan.audit(
-            "approve_request",
-            &format!("request {id}"),
-            format!("{} line(s) applied", request.lines.len()),
-        );
-        plan.commit()?;
+        let detail = format!("{} line(s) applied", request.lines.len());
+        plan.record_request(&request, "approve_request", detail)?;
         tracing::info!(
             request = id,
             lines = request.lines.len(),
@@ -377,22 +346,12 @@ impl Directory {
     pub fn reject_request(&self, id: u64, reason: &str, acting: Acting<'_>, now: i64) -> Result<Request> {
         let reason = text::required("reason", reason)?;
         let _write = self.write_lock();
-        let mut request = self.existing_request(id)?;
-        if request.state != State::Submitted {
-            return Err(DirectoryError::Conflict(format!(
-                "request {id} is {:?}: only a submitted request can be rejected",
-                request.state
-            )));
-        }
+        let mut request = self.request_in_state(id, State::Submitted, "rejected")?;
         request.state = State::Rejected;
         request.decided_by = Some(acting.actor.to_owned());
         request.decided_at = Some(now);
         request.reason = Some(reason.clone());
-        let mut plan = Plan::new(self, acting.actor, now);
-        plan.request = Some(id);
-        plan.put(T::Requests, &id.to_be_bytes(), &request)?;
-        plan.audit("reject_request", &format!("request {id}"), reason);
-        plan.commit()?;
+        Plan::new(self, acting.actor, now).record_request(&request, "reject_request", reason)?;
         tracing::info!(request = id, "request rejected");
         Ok(request)
     }
@@ -425,9 +384,30 @@ impl Directory {
         Ok(requests)
     }
 
-    fn existing_request(&self, id: u64) -> Result<Request> {
-        self.request(id)?
-            .ok_or_else(|| DirectoryError::NotFound(format!("request {id}")))
+    /// The request `id`, if it is in the one state a transition (`verb`) starts from.
+    fn request_in_state(&self, id: u64, from: State, verb: &str) -> Result<Request> {
+        let request = self
+            .request(id)?
+            .ok_or_else(|| DirectoryError::NotFound(format!("request {id}")))?;
+        if request.state != from {
+            let from = format!("{from:?}").to_lowercase();
+            return Err(DirectoryError::Conflict(format!(
+                "request {id} is {:?}: only a {from} request can be {verb}",
+                request.state
+            )));
+        }
+        Ok(request)
+    }
+}
+
+impl Plan<'_> {
+    /// Stores the request as it now stands with its audit line, and commits: every
+    /// workflow step is one transaction.
+    fn record_request(mut self, request: &Request, action: &str, detail: String) -> Result<()> {
+        self.request = Some(request.id);
+        self.put(T::Requests, &request.id.to_be_bytes(), request)?;
+        self.audit(action, &format!("request {}", request.id), detail);
+        self.commit()
     }
 }
 
