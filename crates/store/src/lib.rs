@@ -84,6 +84,11 @@ pub trait MailStore: Send + Sync + 'static {
     fn create_account(&self, kind: AccountKind, quota_bytes: u64) -> Result<AccountId>;
     fn account(&self, id: AccountId) -> Result<Option<AccountStorage>>;
     fn set_quota(&self, id: AccountId, quota_bytes: u64) -> Result<()>;
+    /// Deletes the account with every mailbox (INBOX too) and message; their blobs
+    /// go when nothing else refers to them. Safe to run again after a crash midway:
+    /// what is already gone is skipped. An unknown account is `NotFound`. Access
+    /// events stay (they are the Art. 10 record, kept by time, not by account life).
+    fn delete_account(&self, id: AccountId) -> Result<()>;
 
     // ---- mailboxes ------------------------------------------------------------
     /// All mailboxes of the account, ordered by name (INBOX first).

@@ -171,6 +171,41 @@ impl SledStore {
             .ok_or_else(|| StoreError::NotFound(format!("mailbox {}", id.0)))
     }
 
+    /// Removes a mailbox with its messages (no checks: callers hold the namespace lock
+    /// and decided it may go), releasing their blobs and their bytes from the quota.
+    fn drop_mailbox(&self, id: MailboxId) -> Result<()> {
+        let mut pins = self.committer.no_pins();
+        let (removals, changes) = self.retrying(|| {
+            let snapshot = self.trees.messages_of(id).map_err(Abort::Store)?;
+            let uidnext = self.require_mailbox(id).map_err(Abort::Store)?.uidnext;
+            pins = self.committer.pin(snapshot.iter().map(|m| m.blob));
+            self.trees.transact(|tx| {
+                let mut info = tx.mailbox(id)?;
+                if info.uidnext != uidnext {
+                    return stale();
+                }
+                let mut removals = Vec::new();
+                let mut freed = 0;
+                for meta in &snapshot {
+                    if let Some(meta) = tx.message(id, meta.uid)? {
+                        tx.remove_message(&mut info, &meta)?;
+                        if tx.release_ref(&meta.blob)? {
+                            removals.push(meta.blob);
+                        }
+                        freed += meta.size;
+                    }
+                }
+                tx.remove_mailbox(&info)?;
+                let mut owner = tx.account(info.account)?;
+                owner.used_bytes = owner.used_bytes.saturating_sub(freed);
+                tx.put_account(&owner)?;
+                Ok((removals, [change(&info, ChangeKind::MailboxList)]))
+            })
+        })?;
+        self.finish(pins, removals, changes)?;
+        self.trees.forget_expunged(id)
+    }
+
     fn lock_namespace(&self) -> std::sync::MutexGuard<'_, ()> {
         self.namespace.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -399,37 +434,27 @@ impl MailStore for SledStore {
                 "{name} has inferior mailboxes; delete them first"
             )));
         }
-        let mut pins = self.committer.no_pins();
-        let (removals, changes) = self.retrying(|| {
-            let snapshot = self.trees.messages_of(id).map_err(Abort::Store)?;
-            let uidnext = self.require_mailbox(id).map_err(Abort::Store)?.uidnext;
-            pins = self.committer.pin(snapshot.iter().map(|m| m.blob));
+        self.drop_mailbox(id)?;
+        drop(namespace);
+        Ok(())
+    }
+
+    fn delete_account(&self, account: AccountId) -> Result<()> {
+        if self.account(account)?.is_none() {
+            return Err(StoreError::NotFound(format!("account {}", account.0)));
+        }
+        let namespace = self.lock_namespace();
+        for (_, id) in self.trees.names_with_prefix(account, "")? {
+            self.drop_mailbox(id)?;
+        }
+        self.retrying(|| {
             self.trees.transact(|tx| {
-                let mut info = tx.mailbox(id)?;
-                if info.uidnext != uidnext {
-                    return stale();
-                }
-                let mut removals = Vec::new();
-                let mut freed = 0;
-                for meta in &snapshot {
-                    if let Some(meta) = tx.message(id, meta.uid)? {
-                        tx.remove_message(&mut info, &meta)?;
-                        if tx.release_ref(&meta.blob)? {
-                            removals.push(meta.blob);
-                        }
-                        freed += meta.size;
-                    }
-                }
-                tx.remove_mailbox(&info)?;
-                let mut owner = tx.account(info.account)?;
-                owner.used_bytes = owner.used_bytes.saturating_sub(freed);
-                tx.put_account(&owner)?;
-                Ok((removals, [change(&info, ChangeKind::MailboxList)]))
+                tx.remove_account(account)?;
+                Ok(())
             })
         })?;
         drop(namespace);
-        self.finish(pins, removals, changes)?;
-        self.trees.forget_expunged(id)
+        self.finish(self.committer.no_pins(), Vec::new(), [])
     }
 
     fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {

@@ -222,6 +222,39 @@ fn delivery_to_three_accounts_stores_one_blob() {
 }
 
 #[test]
+fn deleting_an_account_removes_its_mailboxes_and_only_its_blob_references() {
+    let (_dir, store) = open();
+    let (gone, stays) = (account(&store), account(&store));
+    let shared = b"Subject: chung\r\n\r\nshared\r\n";
+    let own = b"Subject: rieng\r\n\r\nown\r\n";
+    deliver(&store, &[gone, stays], shared);
+    deliver(&store, &[gone], own);
+    let folder = store.create_mailbox(gone, "Du an/2026", None).unwrap();
+    append(&store, folder, own, Flags::empty()).unwrap();
+    assert_eq!(ref_count(&store, &BlobId::of(own)), 2);
+
+    store.delete_account(gone).unwrap();
+    assert_eq!(store.account(gone).unwrap(), None);
+    assert!(store.list_mailboxes(gone).unwrap().is_empty());
+    assert_eq!(
+        stored_blobs(&store),
+        [BlobId::of(shared)],
+        "the own blob went, the shared one stays"
+    );
+    assert_eq!(ref_count(&store, &BlobId::of(shared)), 1);
+    let inbox = inbox(&store, stays);
+    assert_eq!(
+        store
+            .read_blob(&store.message(inbox.id, uid(1)).unwrap().unwrap().blob)
+            .unwrap(),
+        shared
+    );
+    assert!(matches!(store.delete_account(gone), Err(StoreError::NotFound(_))));
+    // Its mailbox ids are gone for good: nothing reaches them.
+    assert_eq!(store.mailbox(folder).unwrap(), None);
+}
+
+#[test]
 fn duplicate_targets_get_one_copy_and_empty_bodies_are_refused() {
     let (_dir, store) = open();
     let a = account(&store);

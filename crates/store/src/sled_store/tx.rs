@@ -282,6 +282,11 @@ impl Tx<'_> {
         }
     }
 
+    pub fn remove_account(&self, id: AccountId) -> TxResult<()> {
+        self.accounts.remove(&id.0.to_be_bytes())?;
+        Ok(())
+    }
+
     pub fn put_account(&self, account: &AccountStorage) -> TxResult<()> {
         self.accounts
             .insert(&account.id.0.to_be_bytes(), encode(account)?)?;
