@@ -34,6 +34,8 @@ pub struct Config {
     pub dkim: congvu_relay::DkimConfig,
     /// `[policy]`: Decision 3380's rules on message content (Art. 6–9).
     pub policy: congvu_policy::PolicyConfig,
+    /// `[inbound_auth]`: SPF, DKIM, ARC and DMARC on the MX port.
+    pub inbound_auth: congvu_mailauth::InboundAuthConfig,
     /// `[directory]`: deletion retention, late filing (Art. 15.3), API sessions.
     pub directory: crate::directory_cli::DirectorySection,
 }
@@ -152,7 +154,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-const SECTIONS: [&str; 13] = [
+const SECTIONS: [&str; 14] = [
     "server",
     "domain",
     "listeners",
@@ -165,6 +167,7 @@ const SECTIONS: [&str; 13] = [
     "routes",
     "dkim",
     "policy",
+    "inbound_auth",
     "directory",
 ];
 
@@ -303,6 +306,15 @@ impl Config {
             Some(congvu_policy::PolicyConfig::default()),
             &mut errors,
         );
+        let inbound_auth = section(
+            &table,
+            "inbound_auth",
+            Some(congvu_mailauth::InboundAuthConfig::default()),
+            &mut errors,
+        );
+        for problem in inbound_auth.iter().flat_map(|c| c.problems()) {
+            errors.push(format!("[inbound_auth] {problem}"));
+        }
         let directory = section(
             &table,
             "directory",
@@ -361,6 +373,7 @@ impl Config {
                 routes: routes.unwrap_or_default(),
                 dkim: dkim.unwrap_or_default(),
                 policy: policy.unwrap_or_default(),
+                inbound_auth: inbound_auth.unwrap_or_default(),
                 directory: directory.unwrap_or_default(),
             }),
             _ => Err(fail(errors)),
@@ -402,6 +415,7 @@ mod tests {
         assert_eq!(config.smtp, congvu_smtp::SmtpConfig::default());
         assert_eq!(config.imap, congvu_imap::ImapConfig::default());
         assert_eq!(config.queue, congvu_relay::QueueConfig::default());
+        assert_eq!(config.inbound_auth, congvu_mailauth::InboundAuthConfig::default());
     }
 
     #[test]

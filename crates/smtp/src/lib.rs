@@ -35,9 +35,14 @@
 //!   reply is `451` and nothing is acknowledged.
 //! - **The body is never altered** except by the regulation's announced legacy
 //!   encoding conversion (`X-Congvu-Converted:`, submission only): `Return-Path:`
-//!   (local copies), `X-Congvu-Policy:` and `Received:` are prepended; the transparency
-//!   dots are removed (RFC 5321 §4.5.2) and nothing else — line endings are kept byte
-//!   for byte.
+//!   (local copies), `X-Congvu-Policy:`, `Authentication-Results:` (MX) and `Received:`
+//!   are prepended, and forged `Authentication-Results:` in our name removed; the
+//!   transparency dots are removed (RFC 5321 §4.5.2) and nothing else — line endings
+//!   are kept byte for byte.
+//! - **Sender authentication on MX** (`congvu-mailauth`): mail from untrusted peers
+//!   on port 25 is checked (SPF, DKIM, ARC, DMARC) after the final dot; a forged local
+//!   domain or a DMARC `p=reject` failure is refused (550 5.7.1), and what is stored
+//!   carries our `Authentication-Results:` and none forged in our name.
 //! - **Policy before storage**: every message passes `congvu-policy` (Decision 3380,
 //!   Art. 6–9) after the final dot; a refusal (550 5.7.1, 552 5.3.4, 550 5.6.0, with
 //!   Vietnamese then English text) stores nothing.
@@ -76,4 +81,6 @@ pub struct SmtpContext {
     pub policy_metrics: Arc<congvu_policy::Metrics>,
     pub store: Arc<dyn congvu_store::MailStore>,
     pub directory: Arc<congvu_directory::Directory>,
+    /// Sender authentication on the MX port (`[inbound_auth]`); `None`: disabled.
+    pub inbound_auth: Option<congvu_mailauth::Verifier>,
 }

@@ -1,5 +1,6 @@
 //! `GET /api/v1/metrics`: counters since start — policy verdicts per reason code
-//! (refused and tagged), accepted and converted messages.
+//! (refused and tagged), accepted and converted messages; sender authentication
+//! decisions on the MX port.
 
 use std::sync::Arc;
 
@@ -12,10 +13,12 @@ use super::AdminState;
 #[derive(serde::Serialize)]
 pub struct Metrics {
     pub policy: MetricsSnapshot,
+    pub inbound_auth: congvu_mailauth::MetricsSnapshot,
 }
 
 pub async fn get_metrics(State(state): State<Arc<AdminState>>) -> Json<Metrics> {
     Json(Metrics {
         policy: state.policy_metrics.snapshot(),
+        inbound_auth: state.inbound_auth_metrics.snapshot(),
     })
 }

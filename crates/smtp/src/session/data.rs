@@ -4,9 +4,11 @@
 //! `250` is sent only after everything is durable: local copies delivered by the
 //! store and remote recipients queued, both inside one blocking task.
 //!
-//! Before anything is stored, the message goes through the regulation's policy
-//! (`policy.rs`); a refusal there stores nothing. After local delivery, a recipient
-//! whose mailbox crossed 90 % of its quota gets a warning (`quota_warning.rs`).
+//! Before anything is stored, mail on the MX port goes through sender authentication
+//! (`sender_auth.rs`: SPF, DKIM, ARC, DMARC), then every message through the
+//! regulation's policy (`policy.rs`); a refusal by either stores nothing. After local
+//! delivery, a recipient whose mailbox crossed 90 % of its quota gets a warning
+//! (`quota_warning.rs`).
 //!
 //! Over quota at DATA (the mailbox filled up after RCPT): SMTP has one reply for all
 //! recipients of a DATA. If no copy was stored anywhere the reply is `552 5.2.2`;
@@ -77,6 +79,18 @@ impl Session {
             DataOutcome::TooBig { size } => {
                 self.log_transaction(&envelope, size, "too_big", None, "");
                 return Action::Reply(Reply::MESSAGE_TOO_BIG);
+            }
+        };
+        let message = match self.authenticate_sender(&envelope, message).await {
+            Ok(message) => message,
+            Err(reply) => {
+                let outcome = if reply.is_permanent_failure() {
+                    "refused_by_sender_auth"
+                } else {
+                    "deferred_by_sender_auth"
+                };
+                self.log_transaction(&envelope, size, outcome, None, "");
+                return Action::Reply(reply);
             }
         };
         let message = match self.apply_policy(&envelope, message).await {

@@ -15,6 +15,7 @@ mod quit;
 mod quota_warning;
 mod rcpt;
 mod rset;
+mod sender_auth;
 mod starttls;
 mod trace;
 mod vrfy;

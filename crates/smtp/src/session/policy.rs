@@ -97,7 +97,7 @@ impl Session {
 
 /// Inserts `headers` after a leading `Return-Path:` line (which must stay first,
 /// RFC 5321 §4.4), otherwise at the top.
-fn with_headers(message: &[u8], headers: &[u8]) -> Vec<u8> {
+pub(super) fn with_headers(message: &[u8], headers: &[u8]) -> Vec<u8> {
     let split = if message.starts_with(b"Return-Path:") {
         message.windows(2).position(|w| w == b"\r\n").map_or(0, |p| p + 2)
     } else {

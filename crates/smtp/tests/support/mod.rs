@@ -96,6 +96,7 @@ impl TestServer {
             policy_metrics: Arc::default(),
             store: dyn_store,
             directory: Arc::clone(&directory),
+            inbound_auth: None,
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
