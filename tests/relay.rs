@@ -1,13 +1,15 @@
 //! Outbound relay end to end: two congvu instances relaying through a configured
 //! route, a scripted destination that answers 4xx then 5xx, and `kill -9` during the
-//! delivery of 500 messages (delivered at least once, none lost). No test asks real
-//! DNS: every destination is a `[[routes]]` next hop on 127.0.0.1.
+//! delivery of 500 messages (delivered at least once, none lost), and a private
+//! instance of Debian's Postfix as the destination. No test asks real DNS: every
+//! destination is a `[[routes]]` next hop on 127.0.0.1.
 
 mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -179,29 +181,169 @@ fn official_of_a_reaches_official_of_b_through_a_route_signed_with_dkim() {
     });
 }
 
-/// The reference Postfix of `/work/shared/interop/ref-up.sh` (domain `test`, users
-/// user1..user50, delivering into Maildirs under /tmp/refmail). Skipped when it is
-/// not running, so CI does not need it; docs/relay.md gives the manual check.
-#[test]
-fn delivers_to_the_reference_postfix_when_it_runs() {
-    if TcpStream::connect("127.0.0.1:3525").is_err() {
-        eprintln!("SKIPPED: no Postfix on 127.0.0.1:3525 (run /work/shared/interop/ref-up.sh)");
-        return;
+/// A private Postfix instance of this test: its own configuration, queue and log in
+/// a temporary directory, smtpd on a loopback port, mail for `postfix.test`
+/// delivered by the `virtual` transport into Maildirs there. Stopped when dropped
+/// (`postfix stop`, then the foreground master is killed if still there).
+struct PrivatePostfix {
+    dir: tempfile::TempDir,
+    port: u16,
+    master: std::process::Child,
+}
+
+impl PrivatePostfix {
+    /// `None` when Postfix cannot run here (not installed, or not root); under
+    /// `CI=true` that is a failure instead.
+    fn start() -> Option<PrivatePostfix> {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        let installed = std::path::Path::new("/usr/sbin/postfix").exists();
+        if !(root && installed) {
+            let why = format!("Postfix installed: {installed}, running as root: {root}");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "the Postfix interop test cannot run in CI ({why}); .ci/run installs postfix"
+            );
+            eprintln!("SKIPPED: {why}");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        // The `virtual` delivery agent runs as nobody: it must reach mail/.
+        for (path, mode) in [("", 0o755), ("/mail", 0o777), ("/etc", 0o755), ("/spool", 0o755)] {
+            let path = format!("{d}{path}");
+            std::fs::create_dir_all(&path).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let port = stopped_port().port();
+        std::fs::write(
+            format!("{d}/etc/main.cf"),
+            format!(
+                "compatibility_level = 3.6\nqueue_directory = {d}/spool\ndata_directory = {d}/data\n\
+                 myhostname = mx.postfix.test\nmydomain = postfix.test\nmyorigin = postfix.test\n\
+                 inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\nmydestination =\n\
+                 mynetworks = 127.0.0.0/8\nalias_maps =\nalias_database =\n\
+                 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n\
+                 virtual_mailbox_domains = postfix.test\nvirtual_mailbox_base = {d}/mail\n\
+                 virtual_mailbox_maps = texthash:{d}/etc/vmailbox\n\
+                 virtual_uid_maps = static:65534\nvirtual_gid_maps = static:65534\n\
+                 maillog_file_prefixes = {d}\nmaillog_file = {d}/maillog\nsyslog_name = postfix-congvu-test\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(format!("{d}/etc/vmailbox"), "vanthu@postfix.test vanthu/\n").unwrap();
+        let services = [
+            "pickup unix n - n 60 1 pickup",
+            "cleanup unix n - n - 0 cleanup",
+            "qmgr unix n - n 300 1 qmgr",
+            "rewrite unix - - n - - trivial-rewrite",
+            "bounce unix - - n - 0 bounce",
+            "defer unix - - n - 0 bounce",
+            "trace unix - - n - 0 bounce",
+            "verify unix - - n - 1 verify",
+            "flush unix n - n 1000? 0 flush",
+            "proxymap unix - - n - - proxymap",
+            "smtp unix - - n - - smtp",
+            "showq unix n - n - - showq",
+            "error unix - - n - - error",
+            "retry unix - - n - - error",
+            "discard unix - - n - - discard",
+            "virtual unix - n n - - virtual",
+            "anvil unix - - n - 1 anvil",
+            "scache unix - - n - 1 scache",
+            "postlog unix-dgram n - n - 1 postlogd",
+        ];
+        std::fs::write(
+            format!("{d}/etc/master.cf"),
+            format!("127.0.0.1:{port} inet n - n - - smtpd\n{}\n", services.join("\n")),
+        )
+        .unwrap();
+        // `check` creates the queue directories with Postfix's owners and modes.
+        let check = Command::new("/usr/sbin/postfix")
+            .args(["-c", &format!("{d}/etc"), "check"])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "postfix check: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let master = Command::new("/usr/sbin/postfix")
+            .args(["-c", &format!("{d}/etc"), "start-fg"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let postfix = PrivatePostfix { dir, port, master };
+        wait_for("the private Postfix's smtpd", 30, || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        Some(postfix)
     }
-    let (_dir, mut a) = server(DOMAIN, &route("test", 3525));
+
+    fn maildir(&self, user: &str) -> std::path::PathBuf {
+        self.dir.path().join("mail").join(user)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+}
+
+impl Drop for PrivatePostfix {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/postfix")
+            .args(["-c", &self.dir.path().join("etc").display().to_string(), "stop"])
+            .output();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.master.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.master.kill();
+        let _ = self.master.wait();
+    }
+}
+
+/// Debian's Postfix, a private instance started by the test, receives a message
+/// relayed through a route and stores it (its `virtual` agent writes the Maildir).
+#[test]
+fn delivers_to_debians_postfix() {
+    let Some(postfix) = PrivatePostfix::start() else {
+        return;
+    };
+    let (_dir, mut a) = server(DOMAIN, &route("postfix.test", postfix.port));
     a.spawn();
     let (_agency, a1, _a2) = a.provision();
     let id = format!("<postfix-{}@test.thanhhoa.gov.vn>", std::process::id());
-    assert_eq!(send(&a, &a1, "user37@test", &id)["ok"], true);
-    let maildir = std::path::Path::new("/tmp/refmail/mail/user37/Maildir");
-    wait_for("the message in user37's Maildir", 60, || {
+    assert_eq!(send(&a, &a1, "vanthu@postfix.test", &id)["ok"], true);
+    let maildir = postfix.maildir("vanthu");
+    let probe = || {
         ["new", "cur"].iter().find_map(|sub| {
             std::fs::read_dir(maildir.join(sub))
                 .ok()?
                 .flatten()
                 .find(|f| std::fs::read_to_string(f.path()).is_ok_and(|text| text.contains(&id)))
         })
-    });
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while probe().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "not delivered by Postfix within 60 s; its log:\n{}",
+            postfix.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        postfix.log().contains("status=sent (delivered to maildir)"),
+        "{}",
+        postfix.log()
+    );
     wait_for("an empty queue", 10, || {
         a.cli_ok(&["queue", "list"], None)
             .contains("0 message(s)")
@@ -209,54 +351,24 @@ fn delivers_to_the_reference_postfix_when_it_runs() {
     });
 }
 
-/// The published key in a resolver cache: verification never asks DNS.
-struct PublishedKey(Mutex<HashMap<Box<str>, mail_auth::Txt>>);
-
-impl mail_auth::ResolverCache<Box<str>, mail_auth::Txt> for PublishedKey {
-    fn get<Q>(&self, name: &Q) -> Option<mail_auth::Txt>
-    where
-        Box<str>: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        self.0.lock().unwrap().get(name).cloned()
-    }
-    fn remove<Q>(&self, name: &Q) -> Option<mail_auth::Txt>
-    where
-        Box<str>: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        self.0.lock().unwrap().remove(name)
-    }
-    fn insert(&self, key: Box<str>, value: mail_auth::Txt, _: std::time::Instant) {
-        self.0.lock().unwrap().insert(key, value);
-    }
-}
-
 /// Verifies the DKIM signature of `message` (as stored at the destination) against
-/// the TXT record printed by `congvu dkim generate`; the result's name (`pass`, …).
+/// the TXT record printed by `congvu dkim generate`, published at `name` by a DNS
+/// responder on 127.0.0.1; the result's name (`pass`, …).
 fn dkim_result(printed: &str, name: &str, message: &str) -> String {
-    use mail_auth::common::parse::TxtRecordParser;
+    use congvu_mailauth::test_dns::{Zone, dkim_result};
     // The record is printed as quoted strings of at most 250 bytes: join them.
     let record: String = printed
         .lines()
         .filter(|l| l.contains("IN TXT"))
         .flat_map(|l| l.split('"').skip(1).step_by(2))
         .collect();
-    let key = mail_auth::common::verify::DomainKey::parse(record.as_bytes()).expect("TXT record parses");
-    let cache = PublishedKey(Mutex::new(HashMap::from([(name.into(), key.into())])));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
-        let authenticator = mail_auth::MessageAuthenticator::new_system_conf().unwrap();
-        let parsed = mail_auth::AuthenticatedMessage::parse(message.as_bytes()).unwrap();
-        let results = authenticator
-            .verify_dkim(mail_auth::Parameters::new(&parsed).with_txt_cache(&cache))
-            .await;
-        assert_eq!(results.len(), 1, "one signature");
-        format!("{:?}", results[0].result()).to_lowercase()
-    })
+    runtime
+        .block_on(dkim_result(Zone::new().txt(name, &record), message.as_bytes()))
+        .to_owned()
 }
 
 /// The scripted destination: answers RCPT with `rcpt_reply` (250 when `None`),

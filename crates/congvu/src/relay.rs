@@ -20,7 +20,8 @@ pub fn start(
 ) -> Result<JoinHandle<()>, ServeError> {
     let dkim =
         Dkim::load(&config.server.data_dir, &config.dkim).map_err(|e| ServeError::Relay(e.to_string()))?;
-    let resolver = DnsResolver::from_system().map_err(|e| ServeError::Relay(format!("DNS resolver: {e}")))?;
+    let resolver = DnsResolver::from_system(config.queue.dane)
+        .map_err(|e| ServeError::Relay(format!("DNS resolver: {e}")))?;
     let settings = RelaySettings {
         hostname: config.server.hostname.clone(),
         queue: config.queue.clone(),

@@ -38,6 +38,15 @@ pub struct QueueConfig {
     /// After shutdown is signalled, how long deliveries in flight may take to finish
     /// before they are cut off (a cut-off message is retried after restart).
     pub shutdown_grace_secs: u64,
+    /// MTA-STS (RFC 8461) for MX destinations: a domain's published policy decides
+    /// which MX hosts are acceptable and makes TLS with a valid certificate mandatory.
+    pub mta_sts: bool,
+    /// The CA certificates (PEM) that MTA-STS policy hosts and MX hosts under an
+    /// `enforce` policy must chain to.
+    pub mta_sts_ca_file: PathBuf,
+    /// DANE (RFC 7672) for MX destinations: DNSSEC-authenticated TLSA records pin the
+    /// MX host's certificate. Needs DNS that passes DNSSEC records through.
+    pub dane: bool,
 }
 
 impl Default for QueueConfig {
@@ -55,6 +64,9 @@ impl Default for QueueConfig {
             connect_timeout_secs: 30,
             reply_timeout_secs: 300,
             shutdown_grace_secs: 5,
+            mta_sts: true,
+            mta_sts_ca_file: PathBuf::from("/etc/ssl/certs/ca-certificates.crt"),
+            dane: false,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! (filled by submission, see `congvu-smtp`) to other servers — configured routes
 //! (`[[routes]]`) for agencies on the provincial WAN, MX lookup for the Internet — and
 //! the reports (RFC 3464) that tell senders what happened. Inbound sender
-//! authentication (SPF, DKIM and DMARC verification) is not here yet.
+//! authentication (SPF, DKIM, ARC and DMARC verification) is `congvu-mailauth`.
 //!
 //! ## A queue entry's life
 //! ```text
@@ -27,16 +27,23 @@
 //!   signing and sending ([`client::data`]), so stored bytes cannot smuggle commands.
 //! - **Tests never ask real DNS**: name lookups go through [`Resolver`]; tests use
 //!   [`StaticResolver`].
+//! - **Policies only tighten**: MTA-STS `enforce` and authenticated DANE records make
+//!   TLS (and the certificate check) mandatory; when they cannot be met the attempt is
+//!   deferred, never sent in plain text. Unauthenticated TLSA records are ignored.
 //!
 //! ## Layout
 //! `client` is the SMTP client (`reply` and `ehlo` parsing are I/O-free), `route` the
-//! next-hop choice, `resolve` MX/A lookups, `dkim` signing, `dsn` reports, `worker`
-//! the queue loop.
+//! next-hop choice, `resolve` MX/A/TXT/TLSA lookups, `mta_sts` (RFC 8461 policies:
+//! I/O-free parsing in `policy`, HTTPS fetch, cache) and `dane` (RFC 7672 TLSA
+//! matching, a rustls certificate verifier) — the TLS demands of Internet
+//! destinations —, `dkim` signing, `dsn` reports, `worker` the queue loop.
 
 pub mod client;
 pub mod config;
+pub mod dane;
 pub mod dkim;
 pub mod dsn;
+pub mod mta_sts;
 pub mod resolve;
 pub mod route;
 pub mod worker;

@@ -8,7 +8,10 @@ use std::net::IpAddr;
 use std::pin::Pin;
 
 use hickory_resolver::TokioResolver;
+use hickory_resolver::proto::dnssec::Proof;
 use hickory_resolver::proto::rr::RData;
+
+use crate::dane::{Tlsa, TlsaAnswer};
 
 /// A failed lookup: permanent ones bounce, temporary ones are retried.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +39,10 @@ pub type Lookup<'a, T> = Pin<Box<dyn Future<Output = Result<T, LookupError>> + S
 pub trait Resolver: Send + Sync + 'static {
     fn mx<'a>(&'a self, domain: &'a str) -> Lookup<'a, Vec<Mx>>;
     fn ips<'a>(&'a self, host: &'a str) -> Lookup<'a, Vec<IpAddr>>;
+    /// TXT records, each record's strings joined (RFC 7208 §3.3 style).
+    fn txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<String>>;
+    /// TLSA records and whether DNSSEC authenticated them (DANE, RFC 7672).
+    fn tlsa<'a>(&'a self, name: &'a str) -> Lookup<'a, TlsaAnswer>;
 }
 
 /// The hosts to try for a domain, best first (RFC 5321 §5.1): MX exchanges by
@@ -72,15 +79,32 @@ pub async fn destination(resolver: &dyn Resolver, domain: &str) -> Result<Destin
 }
 
 /// hickory-resolver with `/etc/resolv.conf`.
+///
+/// For DANE, TLSA lookups go through a second resolver that validates DNSSEC
+/// itself (hickory's `validate` option, from the root trust anchor): a record is
+/// authenticated only when hickory proves it `Secure`. The upstream resolver must
+/// pass DNSSEC records through (DO bit); one that strips them makes every answer
+/// unauthenticated, and DANE then never applies (logged per host).
 pub struct DnsResolver {
     inner: TokioResolver,
+    /// `Some` when DANE is enabled.
+    validating: Option<TokioResolver>,
 }
 
 impl DnsResolver {
-    pub fn from_system() -> Result<DnsResolver, String> {
+    /// `dnssec`: also build the validating resolver for TLSA lookups.
+    pub fn from_system(dnssec: bool) -> Result<DnsResolver, String> {
         let builder = TokioResolver::builder_tokio().map_err(|e| e.to_string())?;
+        let validating = if dnssec {
+            let mut builder = TokioResolver::builder_tokio().map_err(|e| e.to_string())?;
+            builder.options_mut().validate = true;
+            Some(builder.build().map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
         Ok(DnsResolver {
             inner: builder.build().map_err(|e| e.to_string())?,
+            validating,
         })
     }
 }
@@ -132,6 +156,56 @@ impl Resolver for DnsResolver {
             Ok(lookup.iter().collect())
         })
     }
+
+    fn txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<String>> {
+        Box::pin(async move {
+            let lookup = self
+                .inner
+                .txt_lookup(fqdn(name))
+                .await
+                .map_err(|e| lookup_error(name, "TXT", e))?;
+            Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|record| match &record.data {
+                    RData::TXT(txt) => Some(
+                        txt.txt_data
+                            .iter()
+                            .map(|part| String::from_utf8_lossy(part))
+                            .collect::<String>(),
+                    ),
+                    _ => None,
+                })
+                .collect())
+        })
+    }
+
+    fn tlsa<'a>(&'a self, name: &'a str) -> Lookup<'a, TlsaAnswer> {
+        Box::pin(async move {
+            let resolver = self.validating.as_ref().unwrap_or(&self.inner);
+            let lookup = resolver
+                .tlsa_lookup(fqdn(name))
+                .await
+                .map_err(|e| lookup_error(name, "TLSA", e))?;
+            let mut authenticated = self.validating.is_some();
+            let mut records = Vec::new();
+            for record in lookup.answers() {
+                if let RData::TLSA(tlsa) = &record.data {
+                    authenticated &= record.proof == Proof::Secure;
+                    records.push(Tlsa {
+                        usage: tlsa.cert_usage.into(),
+                        selector: tlsa.selector.into(),
+                        matching: tlsa.matching.into(),
+                        data: tlsa.cert_data.clone(),
+                    });
+                }
+            }
+            Ok(TlsaAnswer {
+                authenticated: authenticated && !records.is_empty(),
+                records,
+            })
+        })
+    }
 }
 
 /// Answers from tables; names it does not know do not exist. For tests and for
@@ -140,33 +214,49 @@ impl Resolver for DnsResolver {
 pub struct StaticResolver {
     pub mx: HashMap<String, Vec<Mx>>,
     pub hosts: HashMap<String, Vec<IpAddr>>,
+    pub txt: HashMap<String, Vec<String>>,
+    /// TLSA answers as a validating resolver would give them.
+    pub tlsa: HashMap<String, TlsaAnswer>,
 }
 
 impl StaticResolver {
     fn known(&self, name: &str) -> bool {
-        self.mx.contains_key(name) || self.hosts.contains_key(name)
+        self.mx.contains_key(name)
+            || self.hosts.contains_key(name)
+            || self.txt.contains_key(name)
+            || self.tlsa.contains_key(name)
+    }
+
+    fn answer<T: Clone>(
+        &self,
+        table: &HashMap<String, T>,
+        name: &str,
+        kind: &'static str,
+    ) -> Result<T, LookupError> {
+        let name = name.to_ascii_lowercase();
+        match table.get(&name) {
+            Some(answer) => Ok(answer.clone()),
+            None if self.known(&name) => Err(LookupError::NoRecords(name, kind)),
+            None => Err(LookupError::NoSuchDomain(name)),
+        }
     }
 }
 
 impl Resolver for StaticResolver {
     fn mx<'a>(&'a self, domain: &'a str) -> Lookup<'a, Vec<Mx>> {
-        let domain = domain.to_ascii_lowercase();
-        let answer = match self.mx.get(&domain) {
-            Some(records) => Ok(records.clone()),
-            None if self.known(&domain) => Err(LookupError::NoRecords(domain, "MX")),
-            None => Err(LookupError::NoSuchDomain(domain)),
-        };
-        Box::pin(std::future::ready(answer))
+        Box::pin(std::future::ready(self.answer(&self.mx, domain, "MX")))
     }
 
     fn ips<'a>(&'a self, host: &'a str) -> Lookup<'a, Vec<IpAddr>> {
-        let host = host.to_ascii_lowercase();
-        let answer = match self.hosts.get(&host) {
-            Some(ips) => Ok(ips.clone()),
-            None if self.known(&host) => Err(LookupError::NoRecords(host, "A/AAAA")),
-            None => Err(LookupError::NoSuchDomain(host)),
-        };
-        Box::pin(std::future::ready(answer))
+        Box::pin(std::future::ready(self.answer(&self.hosts, host, "A/AAAA")))
+    }
+
+    fn txt<'a>(&'a self, name: &'a str) -> Lookup<'a, Vec<String>> {
+        Box::pin(std::future::ready(self.answer(&self.txt, name, "TXT")))
+    }
+
+    fn tlsa<'a>(&'a self, name: &'a str) -> Lookup<'a, TlsaAnswer> {
+        Box::pin(std::future::ready(self.answer(&self.tlsa, name, "TLSA")))
     }
 }
 

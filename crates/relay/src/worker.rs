@@ -27,8 +27,10 @@ use tracing::Instrument;
 use crate::client::reply::ServerReply;
 use crate::client::{Connection, Envelope, SessionError, SessionParams, data, local_reply};
 use crate::config::{QueueConfig, Route, TlsMode};
+use crate::dane::{self, Requirement};
 use crate::dkim::Dkim;
 use crate::dsn::{self, Action, RecipientStatus};
+use crate::mta_sts::{HttpsFetcher, Mode, PolicyFetcher, Sts};
 use crate::resolve::{Destination, LookupError, Resolver, destination};
 use crate::route::{self, NextHop};
 
@@ -77,6 +79,18 @@ struct PreparedRoute {
 pub enum RelayError {
     #[error("route #{index}: {message}")]
     Route { index: usize, message: String },
+    #[error(
+        "[queue] mta_sts_ca_file: {0} (install ca-certificates, name another file, or set mta_sts = false)"
+    )]
+    MtaSts(String),
+}
+
+/// MTA-STS: the policies, and the TLS configuration that verifies MX hosts under an
+/// `enforce` policy.
+#[derive(Clone)]
+struct StsContext {
+    policies: Arc<Sts>,
+    verifying: Arc<rustls::ClientConfig>,
 }
 
 pub struct Relay {
@@ -86,6 +100,14 @@ pub struct Relay {
     routes: Arc<Vec<PreparedRoute>>,
     opportunistic: Arc<rustls::ClientConfig>,
     connections: Arc<Semaphore>,
+    sts: Option<StsContext>,
+}
+
+/// One host to try, and whether an MTA-STS `enforce` policy covers it.
+struct Target {
+    host: String,
+    port: u16,
+    sts_enforced: bool,
 }
 
 /// A message ready for the wire: CRLF lines, DKIM signature prepended.
@@ -137,6 +159,24 @@ impl Relay {
             });
         }
         let connections = Arc::new(Semaphore::new(settings.queue.max_connections.max(1)));
+        // A process that does not deliver needs no roots (and must start without them).
+        let sts = if settings.queue.mta_sts && settings.queue.enabled {
+            let roots = crate::client::tls::load_roots(&settings.queue.mta_sts_ca_file)
+                .map_err(RelayError::MtaSts)?;
+            let verifying = crate::client::tls::verifying_roots(roots);
+            let fetcher = HttpsFetcher::new(
+                resolver.clone(),
+                verifying.clone(),
+                443,
+                settings.queue.connect_timeout(),
+            );
+            Some(StsContext {
+                policies: Arc::new(Sts::new(resolver.clone(), Arc::new(fetcher))),
+                verifying,
+            })
+        } else {
+            None
+        };
         Ok(Relay {
             store,
             resolver,
@@ -144,7 +184,17 @@ impl Relay {
             routes: Arc::new(routes),
             opportunistic,
             connections,
+            sts,
         })
+    }
+
+    /// Replaces where MTA-STS policies come from (tests serve them on 127.0.0.1
+    /// with their own CA); no effect with MTA-STS off.
+    pub fn with_policy_fetcher(mut self, fetcher: Arc<dyn PolicyFetcher>) -> Relay {
+        if let Some(sts) = &mut self.sts {
+            sts.policies = Arc::new(Sts::new(self.resolver.clone(), fetcher));
+        }
+        self
     }
 
     /// Delivers until `stop` turns true; deliveries in flight then get the grace
@@ -295,6 +345,7 @@ impl Relay {
             hostname: self.settings.hostname.clone(),
             queue: self.settings.queue.clone(),
             connections: self.connections.clone(),
+            sts: self.sts.clone(),
         }
     }
 
@@ -315,6 +366,7 @@ struct HopContext {
     hostname: String,
     queue: QueueConfig,
     connections: Arc<Semaphore>,
+    sts: Option<StsContext>,
 }
 
 type Results = mpsc::UnboundedSender<(usize, Vec<(String, Outcome)>)>;
@@ -359,7 +411,7 @@ impl HopContext {
     }
 
     /// The hosts of a hop, best first, with port, or the outcome for every recipient.
-    async fn hosts(&self, hop: &NextHop) -> Result<Vec<(String, u16)>, Outcome> {
+    async fn hosts(&self, hop: &NextHop) -> Result<Vec<Target>, Outcome> {
         match hop {
             NextHop::Route(index) => {
                 let prepared = self
@@ -368,12 +420,14 @@ impl HopContext {
                     .ok_or_else(|| Outcome::Deferred("route configuration changed".into()))?;
                 let (host, port) = route::split_host_port(&prepared.route.next_hop)
                     .ok_or_else(|| Outcome::Deferred("route next_hop is not host:port".into()))?;
-                Ok(vec![(host.to_owned(), port)])
+                Ok(vec![Target {
+                    host: host.to_owned(),
+                    port,
+                    sts_enforced: false,
+                }])
             }
             NextHop::Mx(domain) => match destination(self.resolver.as_ref(), domain).await {
-                Ok(Destination::Hosts(hosts)) => {
-                    Ok(hosts.into_iter().map(|h| (h, self.queue.mx_port)).collect())
-                }
+                Ok(Destination::Hosts(hosts)) => self.apply_sts(domain, hosts).await,
                 // RFC 7505 §4.1: a null MX domain accepts no mail.
                 Ok(Destination::NullMx) => Err(Outcome::Failed(format!(
                     "556 5.1.10 {domain} does not accept mail (null MX)"
@@ -386,15 +440,103 @@ impl HopContext {
         }
     }
 
-    fn params<'a>(&'a self, hop: &NextHop, server_name: &'a str) -> SessionParams<'a> {
+    /// RFC 8461 §5: under an `enforce` policy only the MX hosts its `mx` patterns
+    /// cover are tried, each with verified TLS; none covered → deferred. A `testing`
+    /// policy changes nothing but is logged.
+    async fn apply_sts(&self, domain: &str, hosts: Vec<String>) -> Result<Vec<Target>, Outcome> {
+        let port = self.queue.mx_port;
+        let policy = match &self.sts {
+            Some(sts) => sts.policies.policy(domain).await,
+            None => None,
+        };
+        let target = |host: String, sts_enforced| Target {
+            host,
+            port,
+            sts_enforced,
+        };
+        let Some(policy) = policy else {
+            return Ok(hosts.into_iter().map(|h| target(h, false)).collect());
+        };
+        if policy.mode == Mode::Testing {
+            for host in hosts.iter().filter(|h| !policy.allows(h)) {
+                tracing::warn!(
+                    domain,
+                    host,
+                    "MX host not in the MTA-STS policy (testing mode: delivered anyway)"
+                );
+            }
+            return Ok(hosts.into_iter().map(|h| target(h, false)).collect());
+        }
+        let (allowed, refused): (Vec<String>, Vec<String>) =
+            hosts.into_iter().partition(|h| policy.allows(h));
+        for host in &refused {
+            tracing::warn!(domain, host, "MX host not in the MTA-STS policy: not used");
+        }
+        if allowed.is_empty() {
+            return Err(Outcome::Deferred(format!(
+                "451 4.7.5 no MX host of {domain} matches its MTA-STS policy ({})",
+                policy.mx.join(", ")
+            )));
+        }
+        Ok(allowed.into_iter().map(|h| target(h, true)).collect())
+    }
+
+    /// The TLS a host demands beyond the hop's own mode: DANE when its TLSA records
+    /// are authenticated (RFC 7672; it takes precedence over MTA-STS, RFC 8461 §2),
+    /// else verified TLS under MTA-STS `enforce`. `Err`: the host must not be used.
+    async fn host_security(
+        &self,
+        hop: &NextHop,
+        target: &Target,
+    ) -> Result<Option<(TlsMode, Arc<rustls::ClientConfig>)>, String> {
+        if self.queue.dane && matches!(hop, NextHop::Mx(_)) {
+            let name = dane::owner_name(&target.host, target.port);
+            match self.resolver.tlsa(&name).await {
+                Ok(answer) => match Requirement::of(&answer) {
+                    Some(Requirement::Authenticate(records)) => {
+                        tracing::debug!(host = %target.host, records = records.len(), "DANE: certificate must match TLSA");
+                        return Ok(Some((TlsMode::Required, dane::client_config(records))));
+                    }
+                    Some(Requirement::EncryptOnly) => {
+                        tracing::info!(host = %target.host, "DANE: no usable TLSA record; TLS required, unauthenticated");
+                        return Ok(Some((TlsMode::Required, self.opportunistic.clone())));
+                    }
+                    None if !answer.records.is_empty() => {
+                        tracing::info!(host = %target.host, "DANE not applied: TLSA records not DNSSEC-authenticated");
+                    }
+                    None => {}
+                },
+                Err(LookupError::NoRecords(..) | LookupError::NoSuchDomain(_)) => {}
+                // RFC 7672 §2.2: a TLSA lookup that fails (SERVFAIL, bogus) makes the host unusable.
+                Err(error) => return Err(format!("DANE: {error}")),
+            }
+        }
+        match &self.sts {
+            Some(sts) if target.sts_enforced => Ok(Some((TlsMode::Required, sts.verifying.clone()))),
+            _ => Ok(None),
+        }
+    }
+
+    fn params<'a>(
+        &'a self,
+        hop: &NextHop,
+        server_name: &'a str,
+        security: Option<(TlsMode, Arc<rustls::ClientConfig>)>,
+    ) -> SessionParams<'a> {
         let route = match hop {
             NextHop::Route(index) => self.routes.get(*index),
             NextHop::Mx(_) => None,
         };
+        let (tls, tls_config) = security.unwrap_or_else(|| {
+            (
+                route.map_or(TlsMode::Opportunistic, |r| r.route.tls),
+                route.map_or_else(|| self.opportunistic.clone(), |r| r.tls.clone()),
+            )
+        });
         SessionParams {
             hostname: &self.hostname,
-            tls: route.map_or(TlsMode::Opportunistic, |r| r.route.tls),
-            tls_config: route.map_or_else(|| self.opportunistic.clone(), |r| r.tls.clone()),
+            tls,
+            tls_config,
             server_name,
             auth: route.and_then(|r| r.auth.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))),
             connect_timeout: self.queue.connect_timeout(),
@@ -403,9 +545,18 @@ impl HopContext {
     }
 
     /// Tries each host's addresses in order until one accepts a session.
-    async fn connect(&self, hop: &NextHop, hosts: &[(String, u16)]) -> Result<Connection, String> {
+    async fn connect(&self, hop: &NextHop, hosts: &[Target]) -> Result<Connection, String> {
         let mut last_error = String::from("no address");
-        for (host, port) in hosts {
+        for target in hosts {
+            let (host, port) = (&target.host, &target.port);
+            let security = match self.host_security(hop, target).await {
+                Ok(security) => security,
+                Err(error) => {
+                    tracing::info!(host = %host, error = %error, "host skipped");
+                    last_error = format!("{host}: {error}");
+                    continue;
+                }
+            };
             let addresses = match host.parse::<IpAddr>() {
                 Ok(ip) => vec![ip],
                 Err(_) => match self.resolver.ips(host).await {
@@ -418,7 +569,7 @@ impl HopContext {
             };
             for ip in addresses {
                 let addr = SocketAddr::new(ip, *port);
-                match Connection::open(addr, &self.params(hop, host)).await {
+                match Connection::open(addr, &self.params(hop, host, security.clone())).await {
                     Ok(conn) => {
                         tracing::debug!(peer = %addr, tls = conn.encrypted, "connected");
                         return Ok(conn);
@@ -437,7 +588,7 @@ impl HopContext {
     async fn lane(
         &self,
         hop: &NextHop,
-        hosts: &[(String, u16)],
+        hosts: &[Target],
         jobs: Vec<Job>,
         prepared: &[Prepared],
         results: &Results,

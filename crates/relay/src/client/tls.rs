@@ -15,7 +15,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
@@ -72,21 +72,30 @@ pub fn unauthenticated() -> Arc<ClientConfig> {
 
 /// Verifies the server against the CA certificates in a PEM file.
 pub fn verifying(ca_file: &Path) -> Result<Arc<ClientConfig>, String> {
+    Ok(verifying_roots(load_roots(ca_file)?))
+}
+
+/// The CA certificates of a PEM file (at least one).
+pub fn load_roots(ca_file: &Path) -> Result<Arc<RootCertStore>, String> {
     let mut roots = RootCertStore::empty();
     let certs = CertificateDer::pem_file_iter(ca_file).map_err(|e| format!("{}: {e}", ca_file.display()))?;
     for cert in certs {
         let cert = cert.map_err(|e| format!("{}: {e}", ca_file.display()))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("{}: {e}", ca_file.display()))?;
+        // A bundle may hold a certificate webpki cannot use; the others still count.
+        let _ = roots.add(cert);
     }
     if roots.is_empty() {
-        return Err(format!("{}: no certificate", ca_file.display()));
+        return Err(format!("{}: no usable certificate", ca_file.display()));
     }
+    Ok(Arc::new(roots))
+}
+
+/// Verifies the server's chain against `roots` and its name (webpki).
+pub fn verifying_roots(roots: Arc<RootCertStore>) -> Arc<ClientConfig> {
     let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .unwrap_or_else(|_| unreachable!("the aws-lc-rs provider supports the default versions"))
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(Arc::new(config))
+    Arc::new(config)
 }
