@@ -230,3 +230,53 @@ fn imap_login_refused_before_starttls() {
         "LOGIN in clear text: {reply}"
     );
 }
+
+/// Password guessing over many connections: the directory counts failures per client
+/// address and login across IMAP and SMTP, so a new connection does not reset them.
+/// After `failed_logins_per_login` (10 by default) failures even the right password
+/// is refused from that address, without a password check; another official behind
+/// the same address still logs in.
+#[test]
+fn password_guessing_across_connections_is_throttled_for_that_login_only() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let imap_login = |login: &str, password: &str| -> String {
+        let mut raw = Raw::connect_tls(&server, server.ports.imaps);
+        raw.line().expect("greeting");
+        raw.send(format!("a1 LOGIN {login} \"{password}\"\r\n").as_bytes());
+        raw.until("a1 ").pop().unwrap()
+    };
+    // Four IMAP connections with two failures each ...
+    for _ in 0..4 {
+        let mut raw = Raw::connect_tls(&server, server.ports.imaps);
+        raw.line().expect("greeting");
+        for tag in ["g1", "g2"] {
+            raw.send(format!("{tag} LOGIN {a} \"guess-{tag}\"\r\n").as_bytes());
+            let reply = raw.until(&format!("{tag} ")).pop().unwrap();
+            assert!(reply.starts_with(&format!("{tag} NO")), "{reply}");
+            assert!(!reply.contains("UNAVAILABLE"), "throttled too early: {reply}");
+        }
+    }
+    // ... and the last two over SMTP AUTH: the count is shared.
+    for _ in 0..2 {
+        let mut raw = Raw::connect_tls(&server, server.ports.submissions);
+        ehlo(&mut raw);
+        let credentials = format!("\0{a}\0wrong password");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes());
+        raw.send(format!("AUTH PLAIN {encoded}\r\n").as_bytes());
+        let reply = raw.smtp_reply();
+        assert!(reply.starts_with("535"), "{reply}");
+    }
+    let throttled = imap_login(&a, PASSWORD_A);
+    assert!(throttled.starts_with("a1 NO [UNAVAILABLE]"), "{throttled}");
+    let mut raw = Raw::connect_tls(&server, server.ports.submissions);
+    ehlo(&mut raw);
+    let credentials = format!("\0{a}\0{PASSWORD_A}");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes());
+    raw.send(format!("AUTH PLAIN {encoded}\r\n").as_bytes());
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("421 4.7.0"), "{reply}");
+    // The colleague behind the same address is not locked out.
+    let colleague = imap_login(&b, PASSWORD_B);
+    assert!(colleague.starts_with("a1 OK"), "{colleague}");
+}

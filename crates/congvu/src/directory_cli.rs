@@ -4,13 +4,14 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Subcommand;
 use serde_json::{Value, json};
 
 use congvu_directory::import::{ImportReport, Status};
 use congvu_directory::request::Request;
-use congvu_directory::{AccountRecord, AuditEntry, Settings};
+use congvu_directory::{AccountRecord, AuditEntry, Settings, ThrottleLimits};
 
 use crate::admin::Purged;
 use crate::cli::{Call, CliError, decode, execute, execute_raw, segment};
@@ -30,6 +31,13 @@ pub struct DirectorySection {
     pub late_filing_days: u32,
     /// Lifetime of an admin API session (`POST /api/v1/login`).
     pub session_hours: u32,
+    /// Failed logins (SMTP AUTH, IMAP, admin API together) of one login from one
+    /// client address before that pair is refused until the window ends.
+    pub failed_logins_per_login: u32,
+    /// Failed logins of any logins from one client address (IPv6: per /64).
+    pub failed_logins_per_address: u32,
+    /// The window those counts are kept over.
+    pub failed_login_window_minutes: u32,
 }
 
 impl Default for DirectorySection {
@@ -39,6 +47,9 @@ impl Default for DirectorySection {
             retention_days: defaults.retention_days,
             late_filing_days: defaults.late_filing_days,
             session_hours: (defaults.session_seconds / 3600) as u32,
+            failed_logins_per_login: defaults.login_throttle.per_login,
+            failed_logins_per_address: defaults.login_throttle.per_address,
+            failed_login_window_minutes: (defaults.login_throttle.window.as_secs() / 60) as u32,
         }
     }
 }
@@ -50,6 +61,11 @@ pub fn settings(config: &Config) -> Settings {
         retention_days: config.directory.retention_days,
         late_filing_days: config.directory.late_filing_days,
         session_seconds: i64::from(config.directory.session_hours) * 3600,
+        login_throttle: ThrottleLimits {
+            per_login: config.directory.failed_logins_per_login,
+            per_address: config.directory.failed_logins_per_address,
+            window: Duration::from_secs(u64::from(config.directory.failed_login_window_minutes) * 60),
+        },
     }
 }
 
@@ -93,6 +109,13 @@ pub enum DirectoryCommand {
         /// The written delegation's number and date.
         #[arg(long)]
         document: Option<String>,
+        /// RFC 4314 rights on the agency's folders (default lrswipkxte, all but `a`);
+        /// e.g. `lrs` to read only.
+        #[arg(long)]
+        rights: Option<String>,
+        /// Do not let the clerk send as the agency address.
+        #[arg(long)]
+        no_send_as: bool,
         /// Withdraw the grant instead.
         #[arg(long)]
         revoke: bool,
@@ -102,6 +125,9 @@ pub enum DirectoryCommand {
         #[arg(long)]
         request: Option<u64>,
     },
+    /// A mailbox's access events for the Art. 10 check (logins, agency INBOX
+    /// selections): time, kind, login, client address, protocol.
+    Access { address: String },
 }
 
 #[derive(Subcommand)]
@@ -246,6 +272,8 @@ pub fn directory(config: &Config, command: DirectoryCommand) -> Result<(), CliEr
             agency,
             delegate,
             document,
+            rights,
+            no_send_as,
             revoke,
         } => {
             if revoke {
@@ -262,7 +290,13 @@ pub fn directory(config: &Config, command: DirectoryCommand) -> Result<(), CliEr
                     config,
                     Call::post(
                         "/api/v1/delegations",
-                        json!({"agency": agency, "delegate": delegate, "document": document}),
+                        json!({
+                            "agency": agency,
+                            "delegate": delegate,
+                            "document": document,
+                            "rights": rights,
+                            "send_as": !no_send_as,
+                        }),
                     ),
                 )?;
                 print_json(&grant)
@@ -283,6 +317,17 @@ pub fn directory(config: &Config, command: DirectoryCommand) -> Result<(), CliEr
                     e.subject,
                     e.request.map(|r| r.to_string()).unwrap_or_default(),
                     e.detail
+                );
+            }
+            Ok(())
+        }
+        DirectoryCommand::Access { address } => {
+            let path = format!("/api/v1/access/{}", segment(&address));
+            let events: Vec<congvu_store::AccessEvent> = execute(config, Call::get(path))?;
+            for e in events {
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}",
+                    e.at, e.kind, e.login, e.client, e.protocol
                 );
             }
             Ok(())

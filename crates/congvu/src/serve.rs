@@ -61,6 +61,8 @@ pub enum ServeError {
     Token { path: PathBuf, source: std::io::Error },
     #[error("outbound relay: {0}")]
     Relay(String),
+    #[error("[inbound_auth]: {0}")]
+    InboundAuth(#[from] congvu_mailauth::VerifierError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -164,6 +166,16 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let listeners = &config.listeners;
 
     let policy_metrics = Arc::new(congvu_policy::Metrics::default());
+    // Only the MX listener checks senders; no resolver without it.
+    let inbound_auth = match (&config.inbound_auth, listeners.smtp) {
+        (auth, Some(_)) if auth.enabled => {
+            Some(congvu_mailauth::Verifier::new(auth, &config.server.hostname)?)
+        }
+        _ => None,
+    };
+    let inbound_auth_metrics = inbound_auth
+        .as_ref()
+        .map_or_else(Arc::default, congvu_mailauth::Verifier::metrics);
     let smtp_ctx = Arc::new(congvu_smtp::SmtpContext {
         config: congvu_smtp::SmtpConfig {
             hostname: config.server.hostname.clone(),
@@ -173,6 +185,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         policy_metrics: policy_metrics.clone(),
         store: store.clone(),
         directory: directory.clone(),
+        inbound_auth,
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [
@@ -225,15 +238,19 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             directory: directory.clone(),
             store: store.clone(),
             policy_metrics: policy_metrics.clone(),
+            inbound_auth_metrics: inbound_auth_metrics.clone(),
             token,
         }));
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stopping| *stopping).await;
-                })
-                .await
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            })
+            .await
         });
     }
 

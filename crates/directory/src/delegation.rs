@@ -1,21 +1,178 @@
 //! Delegation of an agency mailbox to a clerk (Art. 16.1): the head grants it in
 //! writing, the clerk then reaches the agency mailbox with their own credentials and
 //! never learns its password. The directory records and checks grants; the IMAP
-//! server asks [`Directory::delegations_for`].
+//! server asks [`Directory::delegations_for`] (shared namespace, RFC 4314 ACL) and
+//! SMTP submission asks [`Directory::may_submit_as`].
+//!
+//! A grant carries the RFC 4314 rights the clerk has on every mailbox of the agency
+//! account ([`Rights`]: one ACL per agency account, not per folder), and whether the
+//! clerk may send as the agency address (`send_as`). Sending as someone is not an IMAP
+//! right: RFC 4314 §2.1 `p` ("post") is about mail sent *to* a mailbox's submission
+//! address, so it is kept apart and set only through the admin API. `a` (administer)
+//! is never delegated: only the head, in writing, grants (Art. 16.1), so a clerk
+//! cannot pass the mailbox on.
+//!
+//! Grants recorded before rights existed read as [`Rights::DELEGABLE`] with
+//! `send_as` — what "may use the agency mailbox" meant — so no migration pass rewrites
+//! them.
 //!
 //! `dir.delegations` key: delegate `AccountId` ‖ mailbox `AccountId` (u64 BE each), so
 //! a clerk's grants are one prefix scan.
 
+use std::fmt;
+use std::str::FromStr;
+
 use congvu_store::{AccountId, AccountKind};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::account::{now, plan_existing};
 use crate::error::{DirectoryError, Result};
 use crate::plan::Plan;
+use crate::record::AccountRecord;
 use crate::trees::T;
 use crate::{Directory, text};
 
-/// One grant: `delegate` may use the agency mailbox `mailbox`.
+/// A set of RFC 4314 §2.1 rights, `lrswipkxtea`, written (and stored) in that order.
+/// The obsolete `c` and `d` (§2.1.1) are read as `k` and `xte` (the "latter group" of
+/// §2.1.1, where DELETE needs `x`); [`Rights::for_clients`] adds them back for
+/// RFC 2086 clients.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Rights(u16);
+
+impl Rights {
+    /// The standard rights in their canonical order.
+    const LETTERS: &'static str = "lrswipkxtea";
+    pub const NONE: Rights = Rights(0);
+    /// Every right: what an owner has on its own mailboxes.
+    pub const ALL: Rights = Rights((1 << 11) - 1);
+    /// Every right a clerk may be given: all but `a`.
+    pub const DELEGABLE: Rights = Rights(Rights::ALL.0 & !Rights::ADMINISTER.0);
+    pub const LOOKUP: Rights = Rights::bit(0);
+    pub const READ: Rights = Rights::bit(1);
+    pub const SEEN: Rights = Rights::bit(2);
+    pub const WRITE: Rights = Rights::bit(3);
+    pub const INSERT: Rights = Rights::bit(4);
+    pub const POST: Rights = Rights::bit(5);
+    pub const CREATE: Rights = Rights::bit(6);
+    pub const DELETE_MAILBOX: Rights = Rights::bit(7);
+    pub const DELETE_MESSAGES: Rights = Rights::bit(8);
+    pub const EXPUNGE: Rights = Rights::bit(9);
+    pub const ADMINISTER: Rights = Rights::bit(10);
+
+    const fn bit(n: u16) -> Rights {
+        Rights(1 << n)
+    }
+
+    pub fn contains(self, other: Rights) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn union(self, other: Rights) -> Rights {
+        Rights(self.0 | other.0)
+    }
+
+    pub fn difference(self, other: Rights) -> Rights {
+        Rights(self.0 & !other.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The rights of one letter; `c` and `d` stand for their members (§2.1.1).
+    pub fn from_letter(letter: char) -> Option<Rights> {
+        match letter {
+            'c' => Some(Rights::CREATE),
+            'd' => Some(
+                Rights::DELETE_MAILBOX
+                    .union(Rights::DELETE_MESSAGES)
+                    .union(Rights::EXPUNGE),
+            ),
+            _ => Rights::LETTERS.find(letter).map(|i| Rights::bit(i as u16)),
+        }
+    }
+}
+
+/// A letter that is not an RFC 4314 right (the command is a BAD, §3.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownRight(pub char);
+
+impl fmt::Display for UnknownRight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} is not an RFC 4314 right", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRight {}
+
+impl FromStr for Rights {
+    type Err = UnknownRight;
+    fn from_str(text: &str) -> std::result::Result<Rights, UnknownRight> {
+        text.chars().try_fold(Rights::NONE, |rights, letter| {
+            Rights::from_letter(letter)
+                .map(|r| rights.union(r))
+                .ok_or(UnknownRight(letter))
+        })
+    }
+}
+
+impl fmt::Display for Rights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, letter) in Rights::LETTERS.chars().enumerate() {
+            if self.contains(Rights::bit(i as u16)) {
+                write!(f, "{letter}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Rights {
+    /// The rights as IMAP responses give them: with `c` when `k` is held and `d`
+    /// when any of `x t e` is (RFC 4314 §2.1.1), for clients that know only RFC 2086.
+    pub fn for_clients(self) -> String {
+        let mut text = self.to_string();
+        if self.contains(Rights::CREATE) {
+            text.push('c');
+        }
+        let delete = Rights::DELETE_MAILBOX
+            .union(Rights::DELETE_MESSAGES)
+            .union(Rights::EXPUNGE);
+        if self.0 & delete.0 != 0 {
+            text.push('d');
+        }
+        text
+    }
+}
+
+impl fmt::Debug for Rights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rights({self})")
+    }
+}
+
+impl Serialize for Rights {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rights {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Rights, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+fn delegable() -> Rights {
+    Rights::DELEGABLE
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One grant: `delegate` may use the agency mailbox `mailbox` with `rights`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delegation {
     pub mailbox: AccountId,
@@ -27,6 +184,29 @@ pub struct Delegation {
     pub granted_at: i64,
     /// The written delegation (number and date of the document), Art. 16.1.
     pub document: Option<String>,
+    /// RFC 4314 rights on every mailbox of the agency account; never `a`.
+    #[serde(default = "delegable")]
+    pub rights: Rights,
+    /// May submit mail with the agency address as sender.
+    #[serde(default = "yes")]
+    pub send_as: bool,
+}
+
+/// What a grant gives: see [`Directory::grant_delegation_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantTerms {
+    pub rights: Rights,
+    pub send_as: bool,
+}
+
+impl Default for GrantTerms {
+    /// Everything a clerk may hold: the full use of the agency mailbox.
+    fn default() -> GrantTerms {
+        GrantTerms {
+            rights: Rights::DELEGABLE,
+            send_as: true,
+        }
+    }
 }
 
 fn key(delegate: AccountId, mailbox: AccountId) -> Vec<u8> {
@@ -36,8 +216,8 @@ fn key(delegate: AccountId, mailbox: AccountId) -> Vec<u8> {
 }
 
 impl Directory {
-    /// Records that the clerk at `delegate` may use the agency mailbox of `agency`.
-    /// The clerk must be a live official of that agency.
+    /// Records that the clerk at `delegate` may use the agency mailbox of `agency`
+    /// with every delegable right and may send as the agency.
     pub fn grant_delegation(
         &self,
         agency: &str,
@@ -45,17 +225,88 @@ impl Directory {
         document: Option<&str>,
         actor: &str,
     ) -> Result<Delegation> {
+        self.grant_delegation_with(agency, delegate, document, GrantTerms::default(), actor)
+    }
+
+    /// Records (or replaces) the grant of the agency mailbox of `agency` to the clerk
+    /// at `delegate` on `terms`. The clerk must be a live official of that agency;
+    /// the rights must not be empty nor include `a`.
+    pub fn grant_delegation_with(
+        &self,
+        agency: &str,
+        delegate: &str,
+        document: Option<&str>,
+        terms: GrantTerms,
+        actor: &str,
+    ) -> Result<Delegation> {
         let document = text::optional("document", document)?;
+        check_rights(terms.rights)?;
+        let grant = self.write_grant(agency, delegate, actor, |_| Ok(Some((document, terms))))?;
+        grant.ok_or_else(|| DirectoryError::Db("a grant vanished while being written".into()))
+    }
+
+    /// RFC 4314 SETACL and DELETEACL on an agency mailbox: the clerk's rights become
+    /// `change(rights held now)`, read and written under the directory's write lock
+    /// so concurrent `+x` and `+y` both land. The rest of an existing grant is kept
+    /// (document, `send_as`); a new grant may send as the agency, like one made
+    /// through the admin API. Empty rights withdraw the grant (`Ok(None)`; also when
+    /// there was none).
+    pub fn set_delegation_rights(
+        &self,
+        agency: &str,
+        delegate: &str,
+        change: impl FnOnce(Rights) -> Rights,
+        actor: &str,
+    ) -> Result<Option<Delegation>> {
+        self.write_grant(agency, delegate, actor, |existing| {
+            let rights = change(existing.map_or(Rights::NONE, |g| g.rights));
+            if rights.is_empty() {
+                return Ok(None);
+            }
+            check_rights(rights)?;
+            let (document, send_as) = existing.map_or((None, true), |g| (g.document.clone(), g.send_as));
+            Ok(Some((document, GrantTerms { rights, send_as })))
+        })
+    }
+
+    /// Writes the grant `decide` makes of the existing one (`None`: withdraw it), with
+    /// its audit entry, in one plan under the write lock. A grant needs a live agency
+    /// and one of its live officials; a withdrawal does not (a clerk who moved away or
+    /// was disabled can still be withdrawn).
+    fn write_grant(
+        &self,
+        agency: &str,
+        delegate: &str,
+        actor: &str,
+        decide: impl FnOnce(Option<&Delegation>) -> Result<Option<(Option<String>, GrantTerms)>>,
+    ) -> Result<Option<Delegation>> {
         let _write = self.write_lock();
         let mut plan = Plan::new(self, actor, now());
-        let agency = crate::account::plan_live_agency(&plan, agency)?;
-        let (_, clerk) = plan_existing(&plan, delegate)?;
-        if clerk.kind != AccountKind::Personal || clerk.agency != agency.abbr || clerk.disabled {
-            return Err(DirectoryError::Invalid(format!(
-                "{} is not a live official of {}: only the agency's own staff may be delegated",
-                clerk.address, agency.abbr
-            )));
-        }
+        let key = {
+            let agency = self.existing_agency(agency)?;
+            let (_, clerk) = plan_existing(&plan, delegate)?;
+            key(clerk.account, agency.account)
+        };
+        let existing: Option<Delegation> = plan.get(T::Delegations, &key)?;
+        let Some((document, terms)) = decide(existing.as_ref())? else {
+            let Some(existing) = existing else {
+                return Ok(None);
+            };
+            plan.remove(T::Delegations, &key);
+            plan.audit(
+                "revoke_delegation",
+                &existing.mailbox_address,
+                format!("from {}", existing.delegate_address),
+            );
+            plan.commit()?;
+            tracing::info!(
+                mailbox = %existing.mailbox_address,
+                delegate = %existing.delegate_address,
+                "delegation revoked"
+            );
+            return Ok(None);
+        };
+        let (agency, clerk) = plan_parties(&plan, agency, delegate)?;
         let grant = Delegation {
             mailbox: agency.account,
             mailbox_address: agency.address.clone(),
@@ -64,40 +315,43 @@ impl Directory {
             granted_by: actor.to_owned(),
             granted_at: plan.now,
             document,
+            rights: terms.rights,
+            send_as: terms.send_as,
         };
-        plan.put(T::Delegations, &key(clerk.account, agency.account), &grant)?;
+        plan.put(T::Delegations, &key, &grant)?;
         plan.audit(
             "grant_delegation",
             &agency.address,
-            format!("to {}", clerk.address),
+            format!(
+                "to {} rights {} send_as {}",
+                clerk.address, grant.rights, grant.send_as
+            ),
         );
         plan.commit()?;
-        tracing::info!(mailbox = %grant.mailbox_address, delegate = %grant.delegate_address, "delegation granted");
-        Ok(grant)
+        tracing::info!(
+            mailbox = %grant.mailbox_address,
+            delegate = %grant.delegate_address,
+            rights = %grant.rights,
+            send_as = grant.send_as,
+            "delegation granted"
+        );
+        Ok(Some(grant))
     }
 
     /// Withdraws a grant; `NotFound` when there was none.
     pub fn revoke_delegation(&self, agency: &str, delegate: &str, actor: &str) -> Result<()> {
-        let _write = self.write_lock();
-        let mut plan = Plan::new(self, actor, now());
-        let agency = self.existing_agency(agency)?;
-        let (_, clerk) = plan_existing(&plan, delegate)?;
-        let key = key(clerk.account, agency.account);
-        if !plan.contains(T::Delegations, &key)? {
-            return Err(DirectoryError::NotFound(format!(
-                "delegation of {} to {}",
-                agency.address, clerk.address
-            )));
+        let mut found = false;
+        self.write_grant(agency, delegate, actor, |existing| {
+            found = existing.is_some();
+            Ok(None)
+        })?;
+        if found {
+            Ok(())
+        } else {
+            Err(DirectoryError::NotFound(format!(
+                "delegation of agency {agency} to {delegate}"
+            )))
         }
-        plan.remove(T::Delegations, &key);
-        plan.audit(
-            "revoke_delegation",
-            &agency.address,
-            format!("from {}", clerk.address),
-        );
-        plan.commit()?;
-        tracing::info!(mailbox = %agency.address, delegate = %clerk.address, "delegation revoked");
-        Ok(())
     }
 
     /// The agency mailboxes `account` may use besides its own.
@@ -124,5 +378,103 @@ impl Directory {
             .trees
             .get_raw(T::Delegations, &key(delegate, mailbox))?
             .is_some())
+    }
+
+    /// The grant of `mailbox` to `delegate`, if any.
+    pub fn delegation(&self, delegate: AccountId, mailbox: AccountId) -> Result<Option<Delegation>> {
+        self.trees.get(T::Delegations, &key(delegate, mailbox))
+    }
+
+    /// May `account` submit mail with `address` as envelope sender? Its own address
+    /// or alias ([`Directory::may_send_as`]), or an agency address it holds a grant
+    /// with `send_as` for.
+    pub fn may_submit_as(&self, account: &AccountRecord, address: &str) -> Result<bool> {
+        if self.may_send_as(account, address) {
+            return Ok(true);
+        }
+        let Some(owner) = self.lookup(address)? else {
+            return Ok(false);
+        };
+        if owner.kind != AccountKind::Agency || owner.disabled {
+            return Ok(false);
+        }
+        Ok(self
+            .delegation(account.account, owner.account)?
+            .is_some_and(|grant| grant.send_as))
+    }
+}
+
+/// The agency (live) and the clerk (a live official of it) of a grant.
+fn plan_parties(
+    plan: &Plan<'_>,
+    agency: &str,
+    delegate: &str,
+) -> Result<(crate::AgencyRecord, AccountRecord)> {
+    let agency = crate::account::plan_live_agency(plan, agency)?;
+    let (_, clerk) = plan_existing(plan, delegate)?;
+    if clerk.kind != AccountKind::Personal || clerk.agency != agency.abbr || clerk.disabled {
+        return Err(DirectoryError::Invalid(format!(
+            "{} is not a live official of {}: only the agency's own staff may be delegated",
+            clerk.address, agency.abbr
+        )));
+    }
+    Ok((agency, clerk))
+}
+
+/// A grant gives some rights, and never `a` (see the module docs).
+fn check_rights(rights: Rights) -> Result<()> {
+    if rights.is_empty() {
+        return Err(DirectoryError::Invalid(
+            "a delegation needs at least one right".into(),
+        ));
+    }
+    if rights.contains(Rights::ADMINISTER) {
+        return Err(DirectoryError::Invalid(
+            "the a (administer) right is not delegated: only the agency head grants (Art. 16.1)".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rights_parse_and_print() {
+        let all: Rights = "lrswipkxtea".parse().unwrap();
+        assert_eq!(all, Rights::ALL);
+        assert_eq!(all.to_string(), "lrswipkxtea");
+        assert_eq!(all.for_clients(), "lrswipkxteacd");
+        assert_eq!(Rights::DELEGABLE.to_string(), "lrswipkxte");
+        assert_eq!("rl".parse::<Rights>().unwrap().to_string(), "lr");
+        assert_eq!("rl".parse::<Rights>().unwrap().for_clients(), "lr");
+        // RFC 4314 §2.1.1: c is k, d is x, t and e.
+        assert_eq!("c".parse::<Rights>().unwrap(), Rights::CREATE);
+        assert_eq!("d".parse::<Rights>().unwrap().to_string(), "xte");
+        assert_eq!("t".parse::<Rights>().unwrap().for_clients(), "td");
+        // What is written reads back as itself (no c or d to expand).
+        for text in ["lrswited", "lrswipkxtecd", "kc"] {
+            let rights: Rights = text.parse().unwrap();
+            assert_eq!(rights.to_string().parse::<Rights>().unwrap(), rights);
+        }
+        assert_eq!("".parse::<Rights>().unwrap(), Rights::NONE);
+        assert_eq!("lrz".parse::<Rights>(), Err(UnknownRight('z')));
+        assert_eq!("L".parse::<Rights>(), Err(UnknownRight('L')));
+        let lr = Rights::LOOKUP.union(Rights::READ);
+        assert!(lr.contains(Rights::READ) && !lr.contains(Rights::INSERT));
+        assert_eq!(Rights::ALL.difference(Rights::DELEGABLE), Rights::ADMINISTER);
+    }
+
+    #[test]
+    fn grants_written_before_rights_read_as_full_use() {
+        let old = r#"{"mailbox":1,"mailbox_address":"sttt@x.vn","delegate":2,
+            "delegate_address":"a.sttt@x.vn","granted_by":"admin","granted_at":5,"document":null}"#;
+        let grant: Delegation = serde_json::from_str(old).unwrap();
+        assert_eq!((grant.rights, grant.send_as), (Rights::DELEGABLE, true));
+        let round: Delegation = serde_json::from_str(&serde_json::to_string(&grant).unwrap()).unwrap();
+        assert_eq!(round, grant);
+        let bad = old.replace("null}", r#"null,"rights":"lrq"}"#);
+        assert!(serde_json::from_str::<Delegation>(&bad).is_err());
     }
 }

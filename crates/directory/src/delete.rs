@@ -9,7 +9,7 @@
 //! ```
 //! A purged address stays in `dir.issued`, so it is never issued again.
 
-use congvu_store::{AccountKind, FlagOp, FlagStore, Flags, MailStore};
+use congvu_store::{AccountKind, MailStore, StoreError};
 
 use crate::account::{index_name, now, plan_existing};
 use crate::error::{DirectoryError, Result};
@@ -135,31 +135,11 @@ fn plan_forget(plan: &mut Plan<'_>, record: &AccountRecord) -> Result<()> {
     Ok(())
 }
 
-/// Removes all mail of a storage account: every folder but INBOX is deleted, INBOX is
-/// emptied (the store keeps INBOX itself, RFC 3501 §6.3.4).
+/// Deletes the storage account with all its mail. Already gone (a crash after this
+/// step, before the directory forgot the record) counts as done.
 fn purge_content(store: &dyn MailStore, record: &AccountRecord) -> Result<()> {
-    let mut mailboxes = store.list_mailboxes(record.account)?;
-    // Children before parents.
-    mailboxes.sort_by(|a, b| b.name.cmp(&a.name));
-    for mailbox in mailboxes {
-        if mailbox.name.eq_ignore_ascii_case("INBOX") {
-            let uids: Vec<_> = store.messages(mailbox.id)?.into_iter().map(|m| m.uid).collect();
-            if !uids.is_empty() {
-                store.store_flags(
-                    mailbox.id,
-                    &FlagStore {
-                        uids: &uids,
-                        op: FlagOp::Add,
-                        flags: Flags::DELETED,
-                        keywords: &[],
-                        unchanged_since: None,
-                    },
-                )?;
-                store.expunge(mailbox.id, None)?;
-            }
-        } else {
-            store.delete_mailbox(record.account, &mailbox.name)?;
-        }
+    match store.delete_account(record.account) {
+        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }

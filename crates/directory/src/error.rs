@@ -15,6 +15,9 @@ pub enum DirectoryError {
     /// The operation does not fit the current state (approving an applied request).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many failed logins from the client lately; no password was checked.
+    #[error("too many failed logins: retry in {} s", retry_after.as_secs().max(1))]
+    Throttled { retry_after: std::time::Duration },
     #[error(transparent)]
     Store(#[from] congvu_store::StoreError),
     #[error("directory database error: {0}")]
@@ -22,6 +25,19 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
+    /// The variant's name: a stable label for logs and tests.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DirectoryError::NotFound(_) => "NotFound",
+            DirectoryError::Exists(_) => "Exists",
+            DirectoryError::Invalid(_) => "Invalid",
+            DirectoryError::Conflict(_) => "Conflict",
+            DirectoryError::Throttled { .. } => "Throttled",
+            DirectoryError::Store(_) => "Store",
+            DirectoryError::Db(_) => "Db",
+        }
+    }
+
     /// True for faults of the server (disk, database, corrupt record), false for faults
     /// of the request.
     pub fn is_server_fault(&self) -> bool {
@@ -31,7 +47,8 @@ impl DirectoryError {
             DirectoryError::NotFound(_)
             | DirectoryError::Exists(_)
             | DirectoryError::Invalid(_)
-            | DirectoryError::Conflict(_) => false,
+            | DirectoryError::Conflict(_)
+            | DirectoryError::Throttled { .. } => false,
         }
     }
 }

@@ -84,6 +84,7 @@ mod search;
 mod secret;
 mod session;
 mod text;
+mod throttle;
 mod trees;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -93,11 +94,12 @@ use congvu_store::MailStore;
 
 pub use account::now as unix_now;
 pub use audit::AuditEntry;
-pub use delegation::Delegation;
+pub use delegation::{Delegation, GrantTerms, Rights, UnknownRight};
 pub use error::{DirectoryError, Result};
 pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
 pub use secret::Secret;
 pub use session::{Principal, SessionToken};
+pub use throttle::ThrottleLimits;
 
 use trees::Trees;
 
@@ -114,6 +116,8 @@ pub struct Settings {
     pub late_filing_days: u32,
     /// Lifetime of an API session token, in seconds.
     pub session_seconds: i64,
+    /// Failed logins tolerated across connections (see [`Directory::authenticate_from`]).
+    pub login_throttle: ThrottleLimits,
 }
 
 impl Default for Settings {
@@ -123,6 +127,7 @@ impl Default for Settings {
             retention_days: 90,
             late_filing_days: 10,
             session_seconds: 8 * 3600,
+            login_throttle: ThrottleLimits::default(),
         }
     }
 }
@@ -141,6 +146,8 @@ pub struct Directory {
     write_lock: Mutex<()>,
     /// See `password::dummy_hash`.
     dummy_hash: String,
+    /// Failed logins per client, across connections and protocols.
+    throttle: throttle::LoginThrottle,
 }
 
 impl Directory {
@@ -166,6 +173,7 @@ impl Directory {
             settings: Settings::default(),
             write_lock: Mutex::new(()),
             dummy_hash: password::dummy_hash()?,
+            throttle: throttle::LoginThrottle::default(),
         })
     }
 

@@ -4,6 +4,9 @@
 //! recommendation. Hashes are PHC strings carrying their own parameters, so raising
 //! the parameters later still verifies older hashes.
 
+use std::net::IpAddr;
+use std::time::Instant;
+
 use argon2::password_hash::{self, Salt, SaltString};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use rand::Rng;
@@ -43,10 +46,36 @@ impl Directory {
     }
 
     /// Checks a login (full address, or local part in the primary domain) and
-    /// password. `Ok(None)` for unknown user, wrong password or disabled account —
-    /// callers must not tell these apart to the client. CPU-heavy (Argon2): call from
-    /// `spawn_blocking` in async code.
-    pub fn authenticate(&self, login: &str, password: &Secret<String>) -> Result<Option<AccountRecord>> {
+    /// password from a client at `client`. `Ok(None)` for unknown user, wrong password
+    /// or disabled account — callers must not tell these apart to the client.
+    /// [`DirectoryError::Throttled`] while the client has failed too often lately
+    /// (counted across connections and protocols, see `throttle`): no password is
+    /// checked then. CPU-heavy (Argon2): call from `spawn_blocking` in async code.
+    pub fn authenticate_from(
+        &self,
+        client: IpAddr,
+        login: &str,
+        password: &Secret<String>,
+    ) -> Result<Option<AccountRecord>> {
+        let limits = &self.settings.login_throttle;
+        if let Err(retry_after) = self.throttle.check(limits, client, login, Instant::now()) {
+            tracing::info!(%client, login, retry_after_secs = retry_after.as_secs(), "login throttled");
+            return Err(DirectoryError::Throttled { retry_after });
+        }
+        let record = self.authenticate(login, password)?;
+        match &record {
+            Some(_) => self.throttle.succeeded(client, login),
+            None => self.throttle.failed(limits, client, login, Instant::now()),
+        }
+        Ok(record)
+    }
+
+    /// The password check itself, without throttling.
+    pub(crate) fn authenticate(
+        &self,
+        login: &str,
+        password: &Secret<String>,
+    ) -> Result<Option<AccountRecord>> {
         let record = self.login_account(login)?.filter(|r| !r.disabled);
         let phc = match &record {
             Some(r) => self.trees.get_raw(T::Passwords, &r.account.0.to_be_bytes())?,

@@ -169,8 +169,18 @@ impl<'a> Plan<'a> {
             return Ok(());
         }
         let ids = self.create_accounts()?;
+        if let Err(error) = self.write_all(&ids) {
+            self.remove_accounts(&ids);
+            return Err(error);
+        }
+        self.dir.flush()
+    }
+
+    /// Points the planned records at their new storage accounts and commits every
+    /// write with the audit entries in one transaction.
+    fn write_all(&mut self, ids: &[AccountId]) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
-        for (p, id) in pending.iter().zip(ids) {
+        for (p, &id) in pending.iter().zip(ids) {
             let key = p.local.as_str().as_bytes();
             let mut record = self
                 .account(&p.local)?
@@ -197,40 +207,66 @@ impl<'a> Plan<'a> {
             let seq = self.dir.db.generate_id()?;
             self.put(T::Audit, &seq.to_be_bytes(), &entry)?;
         }
-        self.dir.trees.commit(self.writes.iter())?;
-        self.dir.flush()
+        self.dir.trees.commit(self.writes.iter())
     }
 
+    /// Creates the planned storage accounts (in parallel for a large import). If one
+    /// fails, those already created are removed again.
     fn create_accounts(&self) -> Result<Vec<AccountId>> {
         let store = &self.dir.store;
-        if self.pending.len() < ACCOUNT_WORKERS * 4 {
-            return self
-                .pending
-                .iter()
-                .map(|p| Ok(store.create_account(p.kind, p.quota_bytes)?))
-                .collect();
-        }
-        let chunk = self.pending.len().div_ceil(ACCOUNT_WORKERS);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = self
-                .pending
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|p| Ok(store.create_account(p.kind, p.quota_bytes)?))
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            let mut ids = Vec::with_capacity(self.pending.len());
-            for worker in workers {
-                let part = worker
-                    .join()
-                    .map_err(|_| DirectoryError::Db("a storage account worker panicked".into()))??;
-                ids.extend(part);
+        let create = |part: &[Pending]| {
+            let mut ids = Vec::with_capacity(part.len());
+            for p in part {
+                match store.create_account(p.kind, p.quota_bytes) {
+                    Ok(id) => ids.push(id),
+                    Err(e) => return (ids, Some(DirectoryError::from(e))),
+                }
             }
-            Ok(ids)
-        })
+            (ids, None)
+        };
+        let (ids, failure) = if self.pending.len() < ACCOUNT_WORKERS * 4 {
+            create(&self.pending)
+        } else {
+            let chunk = self.pending.len().div_ceil(ACCOUNT_WORKERS);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = self
+                    .pending
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || create(part)))
+                    .collect();
+                let mut ids = Vec::with_capacity(self.pending.len());
+                let mut failure = None;
+                for worker in workers {
+                    match worker.join() {
+                        Ok((part, error)) => {
+                            ids.extend(part);
+                            failure = failure.or(error);
+                        }
+                        Err(_) => {
+                            let panicked = DirectoryError::Db("a storage account worker panicked".into());
+                            failure = failure.or(Some(panicked));
+                        }
+                    }
+                }
+                (ids, failure)
+            })
+        };
+        match failure {
+            None => Ok(ids),
+            Some(error) => {
+                self.remove_accounts(&ids);
+                Err(error)
+            }
+        }
+    }
+
+    /// Removes storage accounts no record names (a failed commit's): otherwise each
+    /// failed attempt would leave an unreachable empty account behind.
+    fn remove_accounts(&self, ids: &[AccountId]) {
+        for &id in ids {
+            if let Err(cleanup) = self.dir.store.delete_account(id) {
+                tracing::warn!(account = id.0, error = %cleanup, "orphan storage account left");
+            }
+        }
     }
 }

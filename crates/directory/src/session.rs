@@ -5,6 +5,8 @@
 //! `dir.sessions` keeps only the SHA-256 of each token (hex) with its account and
 //! expiry, so a copy of the database gives no usable token.
 
+use std::net::IpAddr;
+
 use congvu_store::AccountId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -41,13 +43,15 @@ fn token_key(token: &str) -> Vec<u8> {
 
 impl Directory {
     /// Checks the credentials and opens a session; `None` when they are wrong (the
-    /// caller must not say why). CPU-heavy like [`Directory::authenticate`].
+    /// caller must not say why). CPU-heavy and throttled like
+    /// [`Directory::authenticate_from`].
     pub fn login(
         &self,
+        client: IpAddr,
         login: &str,
         password: &Secret<String>,
     ) -> Result<Option<(SessionToken, Principal, i64)>> {
-        let Some(record) = self.authenticate(login, password)? else {
+        let Some(record) = self.authenticate_from(client, login, password)? else {
             return Ok(None);
         };
         let token = hex::encode(rand::random::<[u8; 32]>());

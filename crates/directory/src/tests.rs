@@ -50,17 +50,6 @@ fn person(dir: &Directory, agency: &str, name: &str) -> (String, Option<Collisio
     (record.address, collision)
 }
 
-fn kind(e: &DirectoryError) -> &'static str {
-    match e {
-        DirectoryError::NotFound(_) => "NotFound",
-        DirectoryError::Exists(_) => "Exists",
-        DirectoryError::Invalid(_) => "Invalid",
-        DirectoryError::Conflict(_) => "Conflict",
-        DirectoryError::Store(_) => "Store",
-        DirectoryError::Db(_) => "Db",
-    }
-}
-
 fn secret(s: &str) -> Secret<String> {
     Secret::new(s.to_owned())
 }
@@ -125,7 +114,7 @@ fn bad_agencies_are_refused() {
     ];
     for (abbr, name, parent, want) in cases {
         let err = f.dir.add_agency(abbr, name, *parent).unwrap_err();
-        assert_eq!(kind(&err), *want, "{abbr:?} {name:?} {parent:?}: {err:?}");
+        assert_eq!(err.kind(), *want, "{abbr:?} {name:?} {parent:?}: {err:?}");
         assert!(!err.is_server_fault(), "{err:?}");
     }
     assert_eq!(f.dir.list_agencies().unwrap().len(), 3);
@@ -180,7 +169,7 @@ fn bad_people_are_refused() {
     ];
     for (agency, name, want) in cases {
         let err = f.dir.add_person(agency, name, None, None).unwrap_err();
-        assert_eq!(kind(&err), *want, "{agency:?} {name:?}: {err:?}");
+        assert_eq!(err.kind(), *want, "{agency:?} {name:?}: {err:?}");
     }
     assert_eq!(
         f.dir.list_accounts(Some("sttt")).unwrap().len(),
@@ -394,6 +383,31 @@ fn passwords() {
             .unwrap()
             .is_some()
     );
+}
+
+#[test]
+fn repeated_failures_throttle_the_login_from_that_address_even_with_the_right_password() {
+    let f = province();
+    let (tuan, _) = person(&f.dir, "sttt", "Nguyễn Anh Tuấn");
+    let good = secret("mật khẩu đúng");
+    f.dir.set_password(&tuan, &good).unwrap();
+    let guesser: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+    let limit = f.dir.settings().login_throttle.per_login;
+    for _ in 0..limit {
+        assert_eq!(
+            f.dir
+                .authenticate_from(guesser, &tuan, &secret("sai mật khẩu"))
+                .unwrap(),
+            None
+        );
+    }
+    match f.dir.authenticate_from(guesser, &tuan, &good) {
+        Err(DirectoryError::Throttled { retry_after }) => assert!(retry_after.as_secs() > 60),
+        other => panic!("expected throttling, got {other:?}"),
+    }
+    // The official, from their own machine, still logs in.
+    let desk: std::net::IpAddr = "192.0.2.8".parse().unwrap();
+    assert!(f.dir.authenticate_from(desk, &tuan, &good).unwrap().is_some());
 }
 
 #[test]

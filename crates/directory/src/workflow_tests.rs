@@ -1,6 +1,7 @@
 //! Aliases, postmaster, roles, sessions, the forms 01/02/03 workflow, deletion and
 //! purge, delegation, search and import — against the real sled store.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use congvu_store::{Delivery, DeliveryOutcome, MailStore, SledStore};
@@ -10,6 +11,8 @@ use crate::import::{self, Status};
 use crate::plan::Plan;
 use crate::request::{Acting, DeletionReason, Form, Line, NewRequest, Requester, State};
 use crate::{DefaultQuotas, Directory, DirectoryError, NewOfficial, Role, Secret, Settings};
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 const DOMAIN: &str = "thanhhoa.gov.vn";
 const ADMIN: Acting<'static> = Acting {
@@ -148,7 +151,7 @@ fn aliases_deliver_and_are_never_reissued() {
     ];
     for (alias, target, want) in cases {
         let err = f.dir.add_alias(alias, target, "admin").unwrap_err();
-        assert_eq!(kind(&err), *want, "{alias}: {err:?}");
+        assert_eq!(err.kind(), *want, "{alias}: {err:?}");
     }
     f.dir.remove_alias("tuan@thanhhoa.gov.vn", "admin").unwrap();
     assert!(f.dir.lookup("tuan@thanhhoa.gov.vn").unwrap().is_none());
@@ -157,18 +160,7 @@ fn aliases_deliver_and_are_never_reissued() {
         .dir
         .add_alias("tuan@thanhhoa.gov.vn", "sttt@thanhhoa.gov.vn", "admin")
         .unwrap_err();
-    assert_eq!(kind(&err), "Exists");
-}
-
-fn kind(e: &DirectoryError) -> &'static str {
-    match e {
-        DirectoryError::NotFound(_) => "NotFound",
-        DirectoryError::Exists(_) => "Exists",
-        DirectoryError::Invalid(_) => "Invalid",
-        DirectoryError::Conflict(_) => "Conflict",
-        DirectoryError::Store(_) => "Store",
-        DirectoryError::Db(_) => "Db",
-    }
+    assert_eq!(err.kind(), "Exists");
 }
 
 #[test]
@@ -186,7 +178,7 @@ fn one_mailbox_per_person() {
         ..with_id.clone()
     };
     let err = f.dir.add_official("yendinh", &again, "admin").unwrap_err();
-    assert_eq!(kind(&err), "Exists", "{err:?}");
+    assert_eq!(err.kind(), "Exists", "{err:?}");
     assert!(err.to_string().contains(&first.address));
     // Without an id, a namesake in the same agency needs a confirmation.
     let err = f
@@ -221,7 +213,10 @@ fn one_mailbox_per_person() {
         ..confirmed
     };
     assert_eq!(
-        kind(&f.dir.add_official("sttt", &unproposed, "admin").unwrap_err()),
+        f.dir
+            .add_official("sttt", &unproposed, "admin")
+            .unwrap_err()
+            .kind(),
         "Invalid"
     );
 }
@@ -280,22 +275,25 @@ fn workflow_states_and_refusals() {
     let filed = f.dir.file_request(new(), ADMIN, NOW).unwrap();
     assert_eq!(filed.state, State::Draft);
     assert_eq!(
-        kind(&f.dir.approve_request(filed.id, ADMIN, NOW).unwrap_err()),
+        f.dir.approve_request(filed.id, ADMIN, NOW).unwrap_err().kind(),
         "Conflict"
     );
     f.dir.submit_request(filed.id, ADMIN, NOW).unwrap();
     f.dir.approve_request(filed.id, ADMIN, NOW).unwrap();
     let twice = f.dir.approve_request(filed.id, ADMIN, NOW).unwrap_err();
-    assert_eq!(kind(&twice), "Conflict", "{twice}");
+    assert_eq!(twice.kind(), "Conflict", "{twice}");
     assert_eq!(
-        kind(&f.dir.reject_request(filed.id, "late", ADMIN, NOW).unwrap_err()),
+        f.dir
+            .reject_request(filed.id, "late", ADMIN, NOW)
+            .unwrap_err()
+            .kind(),
         "Conflict"
     );
 
     let other = f.dir.file_request(new(), ADMIN, NOW).unwrap();
     // The namesake refusal shows at submission.
     assert_eq!(
-        kind(&f.dir.submit_request(other.id, ADMIN, NOW).unwrap_err()),
+        f.dir.submit_request(other.id, ADMIN, NOW).unwrap_err().kind(),
         "Exists"
     );
     let third = f
@@ -351,7 +349,7 @@ fn workflow_states_and_refusals() {
     ];
     for (new, want) in refusals {
         let err = f.dir.file_request(new, ADMIN, NOW).unwrap_err();
-        assert_eq!(kind(&err), want, "{err}");
+        assert_eq!(err.kind(), want, "{err}");
     }
     // An operator creates sub-agencies of their own agency only.
     let operator = Acting {
@@ -369,7 +367,7 @@ fn workflow_states_and_refusals() {
         }],
     );
     assert_eq!(
-        kind(&f.dir.file_request(top, operator, NOW).unwrap_err()),
+        f.dir.file_request(top, operator, NOW).unwrap_err().kind(),
         "Invalid"
     );
     // Every step is in the audit log with its request id.
@@ -635,11 +633,14 @@ fn form03_delete_restore_purge() {
     let purged = f.dir.purge_expired(NOW + 91 * DAY, "admin").unwrap();
     assert_eq!(purged, std::slice::from_ref(&hoa.address));
     assert!(f.dir.lookup(&hoa.address).unwrap().is_none());
-    let inbox = f.store.mailbox_by_name(hoa.account, "INBOX").unwrap().unwrap();
-    assert_eq!(inbox.messages, 0);
-    assert_eq!(f.store.list_mailboxes(hoa.account).unwrap().len(), 1);
     assert_eq!(
-        kind(&f.dir.restore(&hoa.address, "admin").unwrap_err()),
+        f.store.account(hoa.account).unwrap(),
+        None,
+        "storage account deleted"
+    );
+    assert!(f.store.list_mailboxes(hoa.account).unwrap().is_empty());
+    assert_eq!(
+        f.dir.restore(&hoa.address, "admin").unwrap_err().kind(),
         "NotFound"
     );
     let (again, collision) = f.dir.add_person("sttt", "Lê Thị Hoa", None, None).unwrap();
@@ -709,7 +710,7 @@ fn form03_dissolve_needs_an_empty_agency() {
         .dir
         .add_person("pvhtt.yendinh", "Ngô Bảo Châu", None, None)
         .unwrap_err();
-    assert_eq!(kind(&err), "Invalid");
+    assert_eq!(err.kind(), "Invalid");
 }
 
 #[test]
@@ -730,16 +731,90 @@ fn delegation_grants() {
         .dir
         .grant_delegation("sttt", &outsider.address, None, "head")
         .unwrap_err();
-    assert_eq!(kind(&err), "Invalid");
+    assert_eq!(err.kind(), "Invalid");
     f.dir.revoke_delegation("sttt", &clerk.address, "head").unwrap();
     assert!(f.dir.delegations_for(clerk.account).unwrap().is_empty());
     assert_eq!(
-        kind(
-            &f.dir
-                .revoke_delegation("sttt", &clerk.address, "head")
-                .unwrap_err()
-        ),
+        f.dir
+            .revoke_delegation("sttt", &clerk.address, "head")
+            .unwrap_err()
+            .kind(),
         "NotFound"
+    );
+}
+
+#[test]
+fn delegation_rights_and_sending_as_the_agency() {
+    use crate::{GrantTerms, Rights};
+    let f = fixture(Settings::default());
+    let (clerk, _) = f.dir.add_person("sttt", "Đỗ Thị Văn Thư", None, None).unwrap();
+    let (other, _) = f.dir.add_person("sttt", "Lê Văn Khác", None, None).unwrap();
+    let agency = f.dir.lookup("sttt@thanhhoa.gov.vn").unwrap().unwrap();
+    assert!(!f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+    assert!(f.dir.may_submit_as(&clerk, &clerk.address).unwrap());
+
+    // SETACL: a new grant with the rights given; sending as the agency comes with it.
+    let read: Rights = "lrs".parse().unwrap();
+    let grant = f
+        .dir
+        .set_delegation_rights("sttt", &clerk.address, |_| read, "sttt@thanhhoa.gov.vn")
+        .unwrap()
+        .unwrap();
+    assert_eq!((grant.rights, grant.send_as), (read, true));
+    assert!(f.dir.may_submit_as(&clerk, "STTT@thanhhoa.gov.vn").unwrap());
+    assert!(!f.dir.may_submit_as(&other, &agency.address).unwrap());
+    // A clerk holds a grant, not the other official's address.
+    assert!(!f.dir.may_submit_as(&clerk, &other.address).unwrap());
+
+    // The admin API's terms: no sending as the agency; SETACL keeps that.
+    let terms = GrantTerms {
+        rights: Rights::DELEGABLE,
+        send_as: false,
+    };
+    f.dir
+        .grant_delegation_with("sttt", &clerk.address, Some("QĐ 7"), terms, "admin")
+        .unwrap();
+    assert!(!f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+    let grant = f
+        .dir
+        .set_delegation_rights("sttt", &clerk.address, |_| read, "admin")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (grant.rights, grant.send_as, grant.document.as_deref()),
+        (read, false, Some("QĐ 7"))
+    );
+
+    // `a` is never delegated; an empty set withdraws the grant.
+    let err = f
+        .dir
+        .set_delegation_rights("sttt", &clerk.address, |_| Rights::ALL, "admin")
+        .unwrap_err();
+    assert_eq!(err.kind(), "Invalid");
+    assert!(
+        f.dir
+            .set_delegation_rights("sttt", &clerk.address, |r| r.difference(read), "admin")
+            .unwrap()
+            .is_none()
+    );
+    assert!(f.dir.delegations_for(clerk.account).unwrap().is_empty());
+    let actions: Vec<String> = f
+        .dir
+        .audit_log(None, Some(&agency.address), 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.detail))
+        .collect();
+    assert!(
+        actions.contains(&format!(
+            "grant_delegation to {} rights lrs send_as true",
+            clerk.address
+        )),
+        "{actions:?}"
+    );
+    assert!(
+        actions.last().unwrap().starts_with("revoke_delegation"),
+        "{actions:?}"
     );
 }
 
@@ -755,11 +830,11 @@ fn sessions_follow_the_account() {
     f.dir.set_role(&op.address, Role::Operator, "admin").unwrap();
     assert!(
         f.dir
-            .login(&op.address, &Secret::new("sai".into()))
+            .login(LOOPBACK, &op.address, &Secret::new("sai".into()))
             .unwrap()
             .is_none()
     );
-    let (token, principal, _) = f.dir.login(&op.address, &password).unwrap().unwrap();
+    let (token, principal, _) = f.dir.login(LOOPBACK, &op.address, &password).unwrap().unwrap();
     assert_eq!(principal.role, Role::Operator);
     assert_eq!(principal.agency, "sttt");
     assert_eq!(
@@ -776,11 +851,10 @@ fn sessions_follow_the_account() {
     f.dir.logout(token.expose()).unwrap();
     assert!(f.dir.principal(token.expose()).unwrap().is_none());
     assert_eq!(
-        kind(
-            &f.dir
-                .set_role("sttt@thanhhoa.gov.vn", Role::Operator, "admin")
-                .unwrap_err()
-        ),
+        f.dir
+            .set_role("sttt@thanhhoa.gov.vn", Role::Operator, "admin")
+            .unwrap_err()
+            .kind(),
         "Invalid"
     );
 }

@@ -58,6 +58,13 @@ impl Reply {
         (4, 7, 0),
         "Too many failed authentication attempts, closing connection",
     );
+    /// RFC 4954 §6: 4.7.0 for a temporary authentication failure; the client's
+    /// address has failed too often lately (counted across connections).
+    pub const AUTH_THROTTLED: Reply = fixed(
+        421,
+        (4, 7, 0),
+        "Too many failed logins from your address, try again later",
+    );
     pub const LOCAL_ERROR: Reply = fixed(451, (4, 3, 0), "Local error in processing, try again later");
     pub const MAILBOX_FULL_TEMP: Reply = fixed(452, (4, 2, 2), "Mailbox full");
     pub const TOO_MANY_RECIPIENTS: Reply = fixed(452, (4, 5, 3), "Too many recipients");

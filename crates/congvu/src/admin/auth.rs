@@ -9,9 +9,10 @@
 //! | `head` of agency A | also grant and revoke delegations of A's mailbox (Art. 16.1) |
 //! | `official` | own password, directory search |
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -163,10 +164,22 @@ pub struct Session {
 }
 
 /// `POST /api/v1/login`: the official's own mailbox credentials → a session token.
-pub async fn login(State(state): State<Arc<AdminState>>, Json(request): Json<Login>) -> ApiResult<Session> {
+/// Failed logins count against the client's address like IMAP and SMTP ones do
+/// (429 while throttled). Without a socket (the offline CLI) the client is loopback.
+pub async fn login(
+    State(state): State<Arc<AdminState>>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Json(request): Json<Login>,
+) -> ApiResult<Session> {
+    let client = connection.map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |Extension(ConnectInfo(peer))| {
+        peer.ip()
+    });
     let password = Secret::new(request.password);
     let login = request.login;
-    let session = blocking(&state, move |s| Ok(s.directory.login(&login, &password)?)).await?;
+    let session = blocking(&state, move |s| {
+        Ok(s.directory.login(client, &login, &password)?)
+    })
+    .await?;
     match session {
         Some((token, principal, expires)) => Ok(Json(Session {
             token: token.expose().clone(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use congvu_directory::export::{self, Format};
 use congvu_directory::import::{self, ImportReport};
-use congvu_directory::{AccountRecord, AuditEntry, Delegation, Role};
+use congvu_directory::{AccountRecord, AuditEntry, Delegation, GrantTerms, Rights, Role};
 
 use super::auth::{Caller, forbidden};
 use super::handlers::{ApiResult, blocking};
@@ -251,6 +251,11 @@ pub struct NewDelegation {
     agency: String,
     delegate: String,
     document: Option<String>,
+    /// RFC 4314 rights on the agency's mailboxes (default: every delegable right,
+    /// `lrswipkxte`); never `a`.
+    rights: Option<String>,
+    /// May submit mail as the agency address (default: true).
+    send_as: Option<bool>,
 }
 
 /// `POST /api/v1/delegations`.
@@ -260,10 +265,26 @@ pub async fn grant_delegation(
     Json(body): Json<NewDelegation>,
 ) -> Result<(StatusCode, Json<Delegation>), ApiError> {
     may_delegate(&caller, &body.agency)?;
+    let defaults = GrantTerms::default();
+    let rights = match body.rights.as_deref() {
+        Some(text) => text
+            .parse::<Rights>()
+            .map_err(|err| ApiError::bad_request(format!("rights: {err}")))?,
+        None => defaults.rights,
+    };
+    let terms = GrantTerms {
+        rights,
+        send_as: body.send_as.unwrap_or(defaults.send_as),
+    };
     let actor = caller.label().to_owned();
     let grant = blocking(&state, move |s| {
-        Ok(s.directory
-            .grant_delegation(&body.agency, &body.delegate, body.document.as_deref(), &actor)?)
+        Ok(s.directory.grant_delegation_with(
+            &body.agency,
+            &body.delegate,
+            body.document.as_deref(),
+            terms,
+            &actor,
+        )?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(grant)))
@@ -327,6 +348,47 @@ pub async fn list_delegations(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AccessQuery {
+    /// Unix seconds, inclusive (default: the beginning).
+    from: Option<i64>,
+    /// Unix seconds, inclusive (default: now and later).
+    until: Option<i64>,
+}
+
+/// `GET /api/v1/access/{address}`: the Art. 10 access events of a mailbox (logins,
+/// and selections of an agency's INBOX, by whichever login did them), oldest
+/// first. For the administrator, and the head of the mailbox's agency.
+pub async fn access_events(
+    State(state): State<Arc<AdminState>>,
+    Extension(caller): Extension<Caller>,
+    Path(address): Path<String>,
+    Query(query): Query<AccessQuery>,
+) -> ApiResult<Vec<congvu_store::AccessEvent>> {
+    blocking(&state, move |s| {
+        let record = s
+            .directory
+            .lookup(&address)?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("account {address}")))?;
+        let head = matches!(&caller, Caller::Account(p)
+            if p.role == Role::Head && p.agency.eq_ignore_ascii_case(&record.agency));
+        if !head && !caller.is_administrator() {
+            return Err(forbidden(format!(
+                "only the head of {} (or the administrator) reads its access log (Art. 10)",
+                record.agency
+            )));
+        }
+        let events = s.store.access_events(
+            record.account,
+            query.from.unwrap_or(i64::MIN),
+            query.until.unwrap_or(i64::MAX),
+        )?;
+        Ok(Json(events))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     request: Option<u64>,
     subject: Option<String>,
@@ -375,4 +437,5 @@ pub fn routes() -> axum::Router<Arc<AdminState>> {
             delete(revoke_delegation),
         )
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/access/{address}", get(access_events))
 }

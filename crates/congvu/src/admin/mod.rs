@@ -53,6 +53,8 @@ pub struct AdminState {
     pub store: Arc<dyn MailStore>,
     /// Policy verdict counters of the SMTP listeners (zero in offline CLI mode).
     pub policy_metrics: Arc<congvu_policy::Metrics>,
+    /// Sender authentication verdicts on the MX port (zero when off, or offline).
+    pub inbound_auth_metrics: Arc<congvu_mailauth::Metrics>,
     pub token: Secret<String>,
 }
 
@@ -118,6 +120,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Exists(_) => (StatusCode::CONFLICT, "exists"),
             DirectoryError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
             DirectoryError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            DirectoryError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             DirectoryError::Store(e) if !e.is_server_fault() => (StatusCode::BAD_REQUEST, "invalid"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };

@@ -3,12 +3,14 @@
 //!
 //! Failed attempts are slowed down and limited per connection: after
 //! [`FREE_FAILURES`] each further failure waits a little longer before its 535, and
-//! the `max_auth_failures`th closes the connection.
+//! the `max_auth_failures`th closes the connection. Across connections the directory
+//! counts failures per client address (`Directory::authenticate_from`); a throttled
+//! client gets `421 4.7.0` without its password being checked.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use congvu_directory::Secret;
+use congvu_directory::{DirectoryError, Secret};
 use tracing::{debug, error, info};
 
 use super::{Action, Session, State};
@@ -120,8 +122,9 @@ impl Session {
     async fn verify(&mut self, credentials: Credentials) -> Action {
         let directory = Arc::clone(&self.ctx.directory);
         let login = credentials.login.clone();
+        let client = self.peer.ip();
         let checked = tokio::task::spawn_blocking(move || {
-            directory.authenticate(&credentials.login, &credentials.password)
+            directory.authenticate_from(client, &credentials.login, &credentials.password)
         })
         .await;
         match checked {
@@ -131,6 +134,7 @@ impl Session {
                 Action::Reply(Reply::AUTH_OK)
             }
             Ok(Ok(None)) => self.auth_failed(&login).await,
+            Ok(Err(DirectoryError::Throttled { .. })) => Action::Close(Reply::AUTH_THROTTLED),
             Ok(Err(e)) => {
                 error!(error = %e, "directory failed during AUTH");
                 Action::Reply(Reply::AUTH_TEMP_FAILURE)

@@ -1,6 +1,6 @@
 //! MAIL FROM (RFC 5321 §4.1.1.2): opens a transaction.
 
-use tracing::debug;
+use tracing::{debug, error, info};
 
 use super::{Action, Envelope, Session, State};
 use crate::parse::{MailParams, ReversePath};
@@ -66,11 +66,24 @@ impl Session {
             // Bounces come from servers, never from a person's mail client.
             (ReversePath::Null, Some(_)) => Err(Reply::NULL_SENDER_DENIED),
             // RFC 6409 §6.1: the submission server may check that the sender is
-            // the authenticated user's own address.
-            (ReversePath::Mailbox(mailbox), Some(account))
-                if !self.ctx.directory.may_send_as(account, &mailbox.to_string()) =>
-            {
-                Err(Reply::SENDER_NOT_OWNED)
+            // the authenticated user's own address — or, for a clerk, the agency
+            // address delegated to them with sending (Art. 16.1).
+            (ReversePath::Mailbox(mailbox), Some(account)) => {
+                let sender = mailbox.to_string();
+                match self.ctx.directory.may_submit_as(account, &sender) {
+                    Ok(true) => {
+                        if !self.ctx.directory.may_send_as(account, &sender) {
+                            // The Received header does not name the person: the log does.
+                            info!(user = %account.address, from = %sender, "sending as a delegated agency");
+                        }
+                        Ok(())
+                    }
+                    Ok(false) => Err(Reply::SENDER_NOT_OWNED),
+                    Err(err) => {
+                        error!(error = %err, "directory failure checking the sender");
+                        Err(Reply::LOCAL_ERROR)
+                    }
+                }
             }
             _ => Ok(()),
         }

@@ -1,0 +1,234 @@
+//! Failed-login throttling across connections and protocols.
+//!
+//! The SMTP and IMAP sessions already slow down and close a connection after a few
+//! failures, but a password guesser simply opens another connection. The directory is
+//! the one place every login passes through (SMTP AUTH, IMAP LOGIN/AUTHENTICATE, the
+//! admin API), so it counts failures here, in memory, over a sliding window:
+//!
+//! - per client address **and** login: a guesser working on one official's password
+//!   is stopped after [`ThrottleLimits::per_login`] failures, while the other officials
+//!   behind the same agency NAT (one public address for a whole agency is the norm on
+//!   the provincial WAN) keep logging in;
+//! - per client address: password spraying over many logins from one address is
+//!   stopped after [`ThrottleLimits::per_address`] failures.
+//!
+//! IPv6 clients are counted per /64, the smallest prefix a site is normally given.
+//! A refused attempt costs no Argon2 work, so throttling is also a CPU guard. Counts
+//! live in memory only: a restart forgets them, which costs an attacker a restart of
+//! the server they cannot cause. The table is bounded ([`MAX_TRACKED`]); when it is
+//! full of live entries new keys are not tracked (and a warning is logged) rather
+//! than letting memory grow without end.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Entries kept at most (about 100 bytes each).
+const MAX_TRACKED: usize = 200_000;
+
+/// How many failed logins are tolerated within the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleLimits {
+    /// Failures of one login from one client address.
+    pub per_login: u32,
+    /// Failures of any logins from one client address.
+    pub per_address: u32,
+    /// The sliding window; a key is free again this long after its first failure.
+    pub window: Duration,
+}
+
+impl Default for ThrottleLimits {
+    fn default() -> ThrottleLimits {
+        ThrottleLimits {
+            per_login: 10,
+            per_address: 100,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Key {
+    Address(IpAddr),
+    LoginAt(IpAddr, String),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    started: Instant,
+    failures: u32,
+}
+
+#[derive(Default)]
+pub(crate) struct LoginThrottle {
+    windows: Mutex<HashMap<Key, Window>>,
+}
+
+impl LoginThrottle {
+    /// `Err(retry_after)` while `client` may not try `login`.
+    pub(crate) fn check(
+        &self,
+        limits: &ThrottleLimits,
+        client: IpAddr,
+        login: &str,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let client = counted_address(client);
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut wait = Duration::ZERO;
+        for (key, limit) in [
+            (Key::LoginAt(client, login.to_lowercase()), limits.per_login),
+            (Key::Address(client), limits.per_address),
+        ] {
+            if let Some(window) = windows.get(&key)
+                && window.failures >= limit
+            {
+                let ends = window.started + limits.window;
+                wait = wait.max(ends.saturating_duration_since(now));
+            }
+        }
+        if wait.is_zero() { Ok(()) } else { Err(wait) }
+    }
+
+    pub(crate) fn failed(&self, limits: &ThrottleLimits, client: IpAddr, login: &str, now: Instant) {
+        let client = counted_address(client);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for key in [Key::LoginAt(client, login.to_lowercase()), Key::Address(client)] {
+            if !windows.contains_key(&key) && windows.len() >= MAX_TRACKED {
+                windows.retain(|_, w| now.saturating_duration_since(w.started) < limits.window);
+                if windows.len() >= MAX_TRACKED {
+                    tracing::warn!(tracked = windows.len(), "login throttle table full: not tracking");
+                    return;
+                }
+            }
+            let window = windows.entry(key).or_insert(Window {
+                started: now,
+                failures: 0,
+            });
+            if now.saturating_duration_since(window.started) >= limits.window {
+                *window = Window {
+                    started: now,
+                    failures: 0,
+                };
+            }
+            window.failures = window.failures.saturating_add(1);
+        }
+    }
+
+    /// A correct password clears that login's count from that address (not the
+    /// address's: a sprayer who knows one password must not reset their budget).
+    pub(crate) fn succeeded(&self, client: IpAddr, login: &str) {
+        let client = counted_address(client);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        windows.remove(&Key::LoginAt(client, login.to_lowercase()));
+    }
+}
+
+/// IPv4 addresses as they are; IPv6 by their /64 (IPv4-mapped ones as IPv4).
+fn counted_address(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> ThrottleLimits {
+        ThrottleLimits {
+            per_login: 3,
+            per_address: 5,
+            window: Duration::from_secs(60),
+        }
+    }
+
+    const GUESSER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7));
+
+    #[test]
+    fn one_login_is_locked_for_one_address_until_the_window_ends() {
+        let throttle = LoginThrottle::default();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", t0), Ok(()));
+            throttle.failed(&limits(), GUESSER, "tuanna.sttt", t0);
+        }
+        let later = t0 + Duration::from_secs(20);
+        assert_eq!(
+            throttle.check(&limits(), GUESSER, "TuanNA.sttt", later),
+            Err(Duration::from_secs(40))
+        );
+        // Another official behind the same address is not affected.
+        assert_eq!(throttle.check(&limits(), GUESSER, "hoalt.sttt", later), Ok(()));
+        // Another address is not affected.
+        let colleague: IpAddr = "192.0.2.8".parse().unwrap();
+        assert_eq!(throttle.check(&limits(), colleague, "tuanna.sttt", later), Ok(()));
+        // After the window the login may try again.
+        let after = t0 + Duration::from_secs(60);
+        assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", after), Ok(()));
+        throttle.failed(&limits(), GUESSER, "tuanna.sttt", after);
+        assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", after), Ok(()));
+    }
+
+    #[test]
+    fn spraying_many_logins_from_one_address_is_stopped() {
+        let throttle = LoginThrottle::default();
+        let now = Instant::now();
+        for login in ["a", "b", "c", "d", "e"] {
+            assert_eq!(throttle.check(&limits(), GUESSER, login, now), Ok(()));
+            throttle.failed(&limits(), GUESSER, login, now);
+        }
+        assert!(throttle.check(&limits(), GUESSER, "f", now).is_err());
+    }
+
+    #[test]
+    fn success_clears_the_login_but_not_the_address() {
+        let throttle = LoginThrottle::default();
+        let now = Instant::now();
+        for _ in 0..2 {
+            throttle.failed(&limits(), GUESSER, "tuanna.sttt", now);
+        }
+        throttle.succeeded(GUESSER, "tuanna.sttt");
+        for _ in 0..2 {
+            throttle.failed(&limits(), GUESSER, "tuanna.sttt", now);
+        }
+        assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", now), Ok(()));
+        throttle.failed(&limits(), GUESSER, "x", now);
+        // 5 failures from the address in all, whatever succeeded in between.
+        assert!(throttle.check(&limits(), GUESSER, "y", now).is_err());
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_64() {
+        let throttle = LoginThrottle::default();
+        let now = Instant::now();
+        for host in 1..=5 {
+            let client: IpAddr = format!("2001:db8:1:2::{host}").parse().unwrap();
+            throttle.failed(&limits(), client, &format!("u{host}"), now);
+        }
+        let neighbour: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        assert!(throttle.check(&limits(), neighbour, "z", now).is_err());
+        let other_site: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(throttle.check(&limits(), other_site, "z", now), Ok(()));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(counted_address(mapped), GUESSER);
+    }
+}
