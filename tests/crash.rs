@@ -12,10 +12,8 @@ use common::*;
 use serde_json::Value;
 
 fn ids(server: &Server, user: &str, password: &str) -> Value {
-    let cafile = server.cafile();
-    let out = python_ok(
+    mailclient(
         server,
-        "mailclient.py",
         &strings(&[
             "ids",
             "--port",
@@ -23,14 +21,13 @@ fn ids(server: &Server, user: &str, password: &str) -> Value {
             "--security",
             "tls",
             "--cafile",
-            &cafile,
+            &server.cafile(),
             "--user",
             user,
             "--password",
             password,
         ]),
-    );
-    serde_json::from_str(&out).unwrap()
+    )
 }
 
 #[test]
@@ -38,28 +35,11 @@ fn kill_9_during_concurrent_submission_loses_no_acknowledged_message() {
     let mut server = Server::start();
     let (_agency, a, b) = server.provision();
     let acked_path = server.dir.join("acked.txt");
-    let cafile = server.cafile();
 
     let flood = Command::new("python3")
         .arg(repo_root().join("tests/py/mailclient.py"))
+        .args(submission_args(&server, "flood", &a, PASSWORD_A, &a, &b))
         .args([
-            "flood",
-            "--port",
-            &server.ports.submission.to_string(),
-            "--security",
-            "starttls",
-            "--cafile",
-            &cafile,
-            "--auth",
-            "plain",
-            "--user",
-            &a,
-            "--password",
-            PASSWORD_A,
-            "--from",
-            &a,
-            "--to",
-            &b,
             "--clients",
             "10",
             "--count",

@@ -45,19 +45,12 @@ fn refused(server: &Server, method: &str, path: &str, token: &str, body: Option<
     value["error"]["message"].as_str().unwrap_or_default().to_owned()
 }
 
-fn bootstrap(server: &Server) -> String {
-    std::fs::read_to_string(server.dir.join("data/admin.token"))
-        .expect("admin token")
-        .trim()
-        .to_owned()
-}
-
 const OPERATOR_PASSWORD: &str = "mat-khau-Van-Hanh-1";
 
 /// vpubnd (first: the postmaster), sttt, yendinh, and an operator of each of sttt and
 /// yendinh signed in with their own accounts. Returns (admin, sttt operator, yendinh operator).
 fn setup(server: &Server) -> (String, String, String) {
-    let admin = bootstrap(server);
+    let admin = server.admin_token();
     for (abbr, name) in [
         ("vpubnd", "Văn phòng UBND tỉnh"),
         ("sttt", "Sở Thông tin và Truyền thông"),
@@ -434,7 +427,7 @@ fn forms_01_02_03_end_to_end_and_the_refusals() {
 #[test]
 fn malformed_csv_row_is_refused_with_its_line_and_nothing_applied() {
     let server = Server::start();
-    let admin = bootstrap(&server);
+    let admin = server.admin_token();
     let csv = "kind,agency,parent,name\nagency,snv,,Sở Nội vụ\nofficial,snv,,Nguyễn Văn An\nofficial,snv,Bùi Thị Lỗi\n";
     let message = refused(
         &server,

@@ -17,7 +17,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{DOMAIN, PASSWORD_A, PASSWORD_B, Server, python_ok, strings};
+use common::{DOMAIN, PASSWORD_A, PASSWORD_B, Server, admin_get, fetch_inbox, send_mx, submit};
 use congvu_mailauth::test_dns::{Responder, TestKey, Zone};
 use serde_json::Value;
 
@@ -40,25 +40,10 @@ fn server(dns: &Responder) -> (tempfile::TempDir, Server) {
 }
 
 /// Sends `message` as it is to the MX port (no TLS, no AUTH) with `mail_from`.
-fn send_mx(server: &Server, mail_from: &str, to: &str, message: &[u8]) -> Value {
+fn send_raw_mx(server: &Server, mail_from: &str, to: &str, message: &[u8]) -> Value {
     let path = server.dir.join(format!("message-{}.eml", rand_suffix()));
     std::fs::write(&path, message).unwrap();
-    let args = strings(&[
-        "send",
-        "--port",
-        &server.ports.smtp.to_string(),
-        "--security",
-        "none",
-        "--auth",
-        "none",
-        "--from",
-        mail_from,
-        "--to",
-        to,
-        "--raw",
-        &path.display().to_string(),
-    ]);
-    serde_json::from_str(&python_ok(server, "mailclient.py", &args)).expect("JSON from mailclient.py")
+    send_mx(server, mail_from, to, &["--raw", &path.display().to_string()])
 }
 
 fn rand_suffix() -> u64 {
@@ -79,30 +64,11 @@ fn message(from: &str, to: &str, id: &str, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// B's INBOX, read over IMAPS.
+/// `user`'s INBOX, read over IMAPS, each message as text.
 fn inbox(server: &Server, user: &str, out: &Path) -> Vec<String> {
-    std::fs::create_dir_all(out).unwrap();
-    let args = strings(&[
-        "fetch",
-        "--port",
-        &server.ports.imaps.to_string(),
-        "--security",
-        "tls",
-        "--cafile",
-        &server.cafile(),
-        "--user",
-        user,
-        "--password",
-        PASSWORD_B,
-        "--out",
-        &out.display().to_string(),
-    ]);
-    let listing: Value = serde_json::from_str(&python_ok(server, "mailclient.py", &args)).unwrap();
-    listing["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| std::fs::read_to_string(out.join(format!("{}.eml", m["uid"]))).unwrap())
+    fetch_inbox(server, user, PASSWORD_B, out)
+        .into_iter()
+        .map(|bytes| String::from_utf8(bytes).expect("UTF-8 message"))
         .collect()
 }
 
@@ -131,12 +97,12 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
              Authentication-Results: mx.other.vn; spf=pass smtp.mailfrom=x@other.vn\r\n"
         ),
     ));
-    let sent = send_mx(&server, "bounce@sender.vn", &b, &signed);
+    let sent = send_raw_mx(&server, "bounce@sender.vn", &b, &signed);
     assert_eq!(sent["ok"], true, "{sent}\n{}", server.log());
 
     // Our own domain in From:, from a stranger whose SPF passes for its own domain.
     let spoof = message(&format!("chutich@{DOMAIN}"), &b, "spoof-1@sender.vn", "");
-    let refused = send_mx(&server, "x@sender.vn", &b, &spoof);
+    let refused = send_raw_mx(&server, "x@sender.vn", &b, &spoof);
     assert_eq!(refused["code"], 550, "{refused}");
     let text = refused["message"].as_str().unwrap();
     assert!(
@@ -145,7 +111,7 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
         "{text}"
     );
     // …and in MAIL FROM, where our SPF record does not list 127.0.0.1.
-    let refused = send_mx(
+    let refused = send_raw_mx(
         &server,
         &format!("chutich@{DOMAIN}"),
         &b,
@@ -154,7 +120,7 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
     assert_eq!(refused["code"], 550, "{refused}");
 
     // DMARC p=reject: the From domain's policy, SPF passing for an unaligned domain.
-    let refused = send_mx(
+    let refused = send_raw_mx(
         &server,
         "x@sender.vn",
         &b,
@@ -168,28 +134,14 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
     );
 
     // Submission is our officials' own mail: not checked, no header.
-    let args = strings(&[
-        "send",
-        "--port",
-        &server.ports.submission.to_string(),
-        "--security",
-        "starttls",
-        "--cafile",
-        &server.cafile(),
-        "--auth",
-        "plain",
-        "--user",
+    let submitted = submit(
+        &server,
         &a,
-        "--password",
         PASSWORD_A,
-        "--from",
         &a,
-        "--to",
         &b,
-        "--message-id",
-        "<submitted-1@thanhhoa.gov.vn>",
-    ]);
-    let submitted: Value = serde_json::from_str(&python_ok(&server, "mailclient.py", &args)).unwrap();
+        &["--message-id", "<submitted-1@thanhhoa.gov.vn>"],
+    );
     assert_eq!(submitted["ok"], true, "{submitted}");
 
     let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
@@ -228,18 +180,7 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
     assert!(!submitted.contains("Authentication-Results:"), "{submitted}");
 
     // The decisions are counted for the admin API (curl, with the bootstrap token).
-    let token = std::fs::read_to_string(server.dir.join("data/admin.token")).unwrap();
-    let output = common::run(
-        "curl",
-        &[
-            "-sf",
-            "-H",
-            &format!("authorization: Bearer {}", token.trim()),
-            &format!("http://127.0.0.1:{}/api/v1/metrics", server.ports.admin),
-        ],
-    );
-    assert!(output.status.success(), "{output:?}");
-    let metrics: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let metrics = admin_get(&server, "/api/v1/metrics");
     assert_eq!(
         metrics["inbound_auth"],
         serde_json::json!({
@@ -280,7 +221,7 @@ fn trusted_peers_are_not_checked() {
         "trusted-1@thanhhoa.gov.vn",
         &format!("Authentication-Results: {AUTHSERV_ID}; dkim=pass header.d={DOMAIN}\r\n"),
     );
-    let sent = send_mx(&server, &format!("chutich@{DOMAIN}"), &b, &forwarded);
+    let sent = send_raw_mx(&server, &format!("chutich@{DOMAIN}"), &b, &forwarded);
     assert_eq!(sent["ok"], true, "{sent}\n{}", server.log());
     let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
     assert_eq!(messages.len(), 1);

@@ -274,18 +274,7 @@ fn submission_requires_auth_and_own_sender_and_queues_remote_mail() {
     );
     assert_eq!(result["ok"], true, "{result}");
 
-    let token = std::fs::read_to_string(server.dir.join("data/admin.token")).unwrap();
-    let output = run(
-        "curl",
-        &[
-            "-sf",
-            "-H",
-            &format!("Authorization: Bearer {}", token.trim()),
-            &format!("http://127.0.0.1:{}/api/v1/queue", server.ports.admin),
-        ],
-    );
-    assert!(output.status.success(), "{output:?}");
-    let queue: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let queue = admin_get(&server, "/api/v1/queue");
     assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
     assert_eq!(queue[0]["recipients"][0], "dan@example.com");
     assert_eq!(queue[0]["sender"], a.as_str());

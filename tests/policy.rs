@@ -8,60 +8,7 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{PASSWORD_A, PASSWORD_B, Ports, Server, python_ok, strings};
-use serde_json::Value;
-
-/// Submits on port 587 as official A to official B; `extra` are mailclient.py options.
-fn submit(server: &Server, from: &str, to: &str, extra: &[&str]) -> Value {
-    let mut args = strings(&[
-        "send",
-        "--port",
-        &server.ports.submission.to_string(),
-        "--security",
-        "starttls",
-        "--cafile",
-        &server.cafile(),
-        "--auth",
-        "plain",
-        "--user",
-        from,
-        "--password",
-        PASSWORD_A,
-        "--from",
-        from,
-        "--to",
-        to,
-    ]);
-    args.extend(strings(extra));
-    serde_json::from_str(&python_ok(server, "mailclient.py", &args)).expect("JSON from mailclient.py")
-}
-
-/// Fetches B's INBOX into `out` and returns the messages' bytes.
-fn inbox(server: &Server, user: &str, out: &Path) -> Vec<Vec<u8>> {
-    std::fs::create_dir_all(out).unwrap();
-    let args = strings(&[
-        "fetch",
-        "--port",
-        &server.ports.imaps.to_string(),
-        "--security",
-        "tls",
-        "--cafile",
-        &server.cafile(),
-        "--user",
-        user,
-        "--password",
-        PASSWORD_B,
-        "--out",
-        &out.display().to_string(),
-    ]);
-    let listing: Value = serde_json::from_str(&python_ok(server, "mailclient.py", &args)).unwrap();
-    listing["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| std::fs::read(out.join(format!("{}.eml", m["uid"]))).unwrap())
-        .collect()
-}
+use common::{PASSWORD_A, PASSWORD_B, Ports, Server, fetch_inbox, send_mx, submit};
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
@@ -184,7 +131,7 @@ fn each_rule_refuses_with_its_reply_and_vietnamese_text() {
         ),
     ];
     for (label, options, code, enhanced, vietnamese) in cases {
-        let result = submit(&server, &a, &b, &options);
+        let result = submit(&server, &a, PASSWORD_A, &a, &b, &options);
         assert_eq!(result["ok"], false, "{label}: {result}");
         assert_eq!(result["code"], code, "{label}: {result}");
         let message = result["message"].as_str().unwrap();
@@ -209,7 +156,7 @@ fn each_rule_refuses_with_its_reply_and_vietnamese_text() {
         assert!(log.contains(reason), "verdict {reason} not logged");
     }
     // Nothing refused was delivered.
-    assert!(inbox(&server, &b, &server.dir.join("inbox-b")).is_empty());
+    assert!(fetch_inbox(&server, &b, PASSWORD_B, &server.dir.join("inbox-b")).is_empty());
 }
 
 #[test]
@@ -219,11 +166,13 @@ fn nine_megabyte_pdf_passes_with_the_policy_header() {
     let result = submit(
         &server,
         &a,
+        PASSWORD_A,
+        &a,
         &b,
         &["--pdf-kib", "9216", "--subject", "Thong bao lich hop"],
     );
     assert_eq!(result["ok"], true, "{result}");
-    let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
+    let messages = fetch_inbox(&server, &b, PASSWORD_B, &server.dir.join("inbox-b"));
     assert_eq!(messages.len(), 1);
     let text = String::from_utf8_lossy(&messages[0]);
     assert!(
@@ -247,9 +196,9 @@ fn tcvn3_message_is_converted_to_unicode() {
     .into_bytes();
     raw.extend_from_slice(b"C\xe9ng ho\xb5 x\xb7 h\xe9i ch\xf1 ngh\xdca Vi\xd6t Nam\r\n");
     let path = write_file(&server.dir, "tcvn3.eml", &raw);
-    let result = submit(&server, &a, &b, &["--raw", &path]);
+    let result = submit(&server, &a, PASSWORD_A, &a, &b, &["--raw", &path]);
     assert_eq!(result["ok"], true, "{result}");
-    let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
+    let messages = fetch_inbox(&server, &b, PASSWORD_B, &server.dir.join("inbox-b"));
     let text = String::from_utf8_lossy(&messages[0]);
     assert!(
         text.contains("X-Congvu-Converted: TCVN3 -> Unicode NFC"),
@@ -285,6 +234,8 @@ fn legacy_refusal_and_agency_relays_are_configurable() {
     let result = submit(
         &server,
         &a,
+        PASSWORD_A,
+        &a,
         &b,
         &["--subject", "Co^.ng va(n so^' 12 ve^` ke^' hoa.ch"],
     );
@@ -296,24 +247,12 @@ fn legacy_refusal_and_agency_relays_are_configurable() {
     );
 
     // Port 25 from 127.0.0.1, now an agency relay: conduct rules bind (not just tag).
-    let mut args = strings(&[
-        "send",
-        "--port",
-        &server.ports.smtp.to_string(),
-        "--security",
-        "none",
-        "--auth",
-        "none",
-    ]);
-    args.extend(strings(&[
-        "--from",
+    let result = send_mx(
+        &server,
         "vanthu@bacninh.gov.vn",
-        "--to",
         &b,
-        "--subject",
-        "Meeting invitation",
-    ]));
-    let result: Value = serde_json::from_str(&python_ok(&server, "mailclient.py", &args)).unwrap();
+        &["--subject", "Meeting invitation"],
+    );
     assert_eq!(result["code"], 550, "{result}");
 }
 
@@ -323,9 +262,9 @@ fn crossing_ninety_percent_of_the_quota_delivers_one_warning() {
     let (_agency, a, b) = server.provision();
     server.cli_ok(&["account", "quota", &b, "2MB"], None);
     // About 1.9 MB once base64-encoded: 90-95 % of 2 MB.
-    let result = submit(&server, &a, &b, &["--pdf-kib", "1400"]);
+    let result = submit(&server, &a, PASSWORD_A, &a, &b, &["--pdf-kib", "1400"]);
     assert_eq!(result["ok"], true, "{result}");
-    let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
+    let messages = fetch_inbox(&server, &b, PASSWORD_B, &server.dir.join("inbox-b"));
     assert_eq!(messages.len(), 2, "the message and one warning");
     let warning = String::from_utf8_lossy(&messages[1]);
     assert!(warning.contains("Auto-Submitted: auto-generated"), "{warning}");

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::Value;
 
 /// A fast retry schedule so retries happen within a test.
 const FAST_QUEUE: &str = "
@@ -64,63 +63,17 @@ fn route(domain: &str, port: u16) -> String {
     )
 }
 
-fn send(server: &Server, from: &str, to: &str, message_id: &str) -> Value {
-    let out = python_ok(
-        server,
-        "mailclient.py",
-        &strings(&[
-            "send",
-            "--port",
-            &server.ports.submission.to_string(),
-            "--security",
-            "starttls",
-            "--cafile",
-            &server.cafile(),
-            "--user",
-            from,
-            "--password",
-            PASSWORD_A,
-            "--from",
-            from,
-            "--to",
-            to,
-            "--message-id",
-            message_id,
-        ]),
-    );
-    serde_json::from_str(&out).unwrap()
+/// Official `from` (password A) sends to `to` through submission.
+fn send(server: &Server, from: &str, to: &str, message_id: &str) -> serde_json::Value {
+    submit(server, from, PASSWORD_A, from, to, &["--message-id", message_id])
 }
 
 /// The INBOX of `user`, each message's raw text.
 fn inbox(server: &Server, user: &str, password: &str) -> Vec<String> {
     let out_dir = tempfile::tempdir().unwrap();
-    python_ok(
-        server,
-        "mailclient.py",
-        &strings(&[
-            "fetch",
-            "--port",
-            &server.ports.imaps.to_string(),
-            "--security",
-            "tls",
-            "--cafile",
-            &server.cafile(),
-            "--user",
-            user,
-            "--password",
-            password,
-            "--out",
-            &out_dir.path().display().to_string(),
-        ]),
-    );
-    let mut files: Vec<_> = std::fs::read_dir(out_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
+    fetch_inbox(server, user, password, out_dir.path())
         .iter()
-        .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
+        .map(|message| String::from_utf8_lossy(message).into_owned())
         .collect()
 }
 
@@ -563,31 +516,15 @@ fn kill_9_during_outbound_delivery_loses_nothing() {
     let acked_path = a.dir.join("acked.txt");
     let flood = Command::new("python3")
         .arg(repo_root().join("tests/py/mailclient.py"))
-        .args([
+        .args(submission_args(
+            &a,
             "flood",
-            "--port",
-            &a.ports.submission.to_string(),
-            "--security",
-            "starttls",
-        ])
-        .args([
-            "--cafile",
-            &a.cafile(),
-            "--auth",
-            "plain",
-            "--user",
             &a1,
-            "--password",
             PASSWORD_A,
-        ])
-        .args([
-            "--from",
             &a1,
-            "--to",
             "vanthu@congty.vn",
-            "--clients",
-            &CLIENTS.to_string(),
-        ])
+        ))
+        .args(["--clients", &CLIENTS.to_string()])
         .args(["--count", &PER_CLIENT.to_string(), "--seconds", "300"])
         .args(["--acked", &acked_path.display().to_string()])
         .stdout(Stdio::piped())

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 pub const DOMAIN: &str = "thanhhoa.gov.vn";
 pub const PASSWORD_A: &str = "mat-khau-Tuan-2024";
 pub const PASSWORD_B: &str = "mat-khau-Hoa-2024";
@@ -131,6 +133,14 @@ enabled = false
             .join("data/tls/self-signed-cert.pem")
             .display()
             .to_string()
+    }
+
+    /// The administrator's bootstrap token, written on the first start.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("data/admin.token"))
+            .expect("admin token")
+            .trim()
+            .to_owned()
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -421,35 +431,124 @@ fn tls_client(
     rustls::StreamOwned::new(connection, stream)
 }
 
-/// A full round trip still works: the server keeps serving after abuse.
-pub fn assert_still_serving(server: &Server, from: &str, password: &str, to: &str) {
-    let cafile = server.cafile();
-    let out = python_ok(
+/// Runs `tests/py/mailclient.py` with `args`, asserts it succeeded, returns its JSON
+/// answer (for `send`: `{"ok": true, …}` or the refusal's `code` and `message`).
+pub fn mailclient(server: &Server, args: &[String]) -> Value {
+    serde_json::from_str(&python_ok(server, "mailclient.py", args)).expect("JSON from mailclient.py")
+}
+
+/// mailclient.py arguments for `verb` (`send`, `flood`) on the submission port as an
+/// official would: STARTTLS verified against the server's certificate, AUTH PLAIN as
+/// `user`, envelope `from` and `to`.
+pub fn submission_args(
+    server: &Server,
+    verb: &str,
+    user: &str,
+    password: &str,
+    from: &str,
+    to: &str,
+) -> Vec<String> {
+    strings(&[
+        verb,
+        "--port",
+        &server.ports.submission.to_string(),
+        "--security",
+        "starttls",
+        "--cafile",
+        &server.cafile(),
+        "--auth",
+        "plain",
+        "--user",
+        user,
+        "--password",
+        password,
+        "--from",
+        from,
+        "--to",
+        to,
+    ])
+}
+
+/// Sends one message through submission with smtplib (see [`submission_args`]);
+/// `extra` are further mailclient.py options (`--subject`, `--message-id`, `--raw` …).
+pub fn submit(server: &Server, user: &str, password: &str, from: &str, to: &str, extra: &[&str]) -> Value {
+    let mut args = submission_args(server, "send", user, password, from, to);
+    args.extend(strings(extra));
+    mailclient(server, &args)
+}
+
+/// Sends one message to the MX port as another server would: no TLS, no AUTH;
+/// `extra` are further mailclient.py options.
+pub fn send_mx(server: &Server, from: &str, to: &str, extra: &[&str]) -> Value {
+    let mut args = strings(&[
+        "send",
+        "--port",
+        &server.ports.smtp.to_string(),
+        "--security",
+        "none",
+        "--auth",
+        "none",
+        "--from",
+        from,
+        "--to",
+        to,
+    ]);
+    args.extend(strings(extra));
+    mailclient(server, &args)
+}
+
+/// `user`'s INBOX read with imaplib over IMAPS into the directory `out`: each
+/// message's bytes, in UID order.
+pub fn fetch_inbox(server: &Server, user: &str, password: &str, out: &Path) -> Vec<Vec<u8>> {
+    std::fs::create_dir_all(out).unwrap();
+    let listing = mailclient(
         server,
-        "mailclient.py",
         &strings(&[
-            "send",
+            "fetch",
             "--port",
-            &server.ports.submission.to_string(),
+            &server.ports.imaps.to_string(),
             "--security",
-            "starttls",
+            "tls",
             "--cafile",
-            &cafile,
-            "--auth",
-            "plain",
+            &server.cafile(),
             "--user",
-            from,
+            user,
             "--password",
             password,
-            "--from",
-            from,
-            "--to",
-            to,
+            "--out",
+            &out.display().to_string(),
         ]),
     );
+    listing["messages"]
+        .as_array()
+        .expect("message list")
+        .iter()
+        .map(|m| std::fs::read(out.join(format!("{}.eml", m["uid"]))).unwrap())
+        .collect()
+}
+
+/// `GET path` on the admin API with curl and the bootstrap token; asserts a 2xx
+/// answer and returns its JSON.
+pub fn admin_get(server: &Server, path: &str) -> Value {
+    let output = run(
+        "curl",
+        &[
+            "-sf",
+            "-H",
+            &format!("Authorization: Bearer {}", server.admin_token()),
+            &format!("http://127.0.0.1:{}{path}", server.ports.admin),
+        ],
+    );
     assert!(
-        out.contains("\"ok\": true"),
-        "server stopped serving: {out}\n{}",
+        output.status.success(),
+        "GET {path}: {output:?}\n{}",
         server.log()
     );
+    serde_json::from_slice(&output.stdout).expect("JSON from the admin API")
+}
+
+/// A full round trip still works: the server keeps serving after abuse.
+pub fn assert_still_serving(server: &Server, from: &str, password: &str, to: &str) {
+    let out = submit(server, from, password, from, to, &[]);
+    assert_eq!(out["ok"], true, "server stopped serving: {out}\n{}", server.log());
 }

@@ -17,11 +17,13 @@
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::{CertificateError, ClientConfig, RootCertStore};
+use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256, Sha512};
+
+use crate::client::tls::{CertificateCheck, Presented, checked_config};
 
 /// One TLSA record (RFC 6698 §2.1), fields as published.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,13 +114,13 @@ impl DaneVerifier {
     /// RFC 7672 §3.2.2: a DANE-TA record names a certificate of the chain; the
     /// server's certificate must chain to it (webpki path building with it as the
     /// only root) and carry the MX host's name.
-    fn verify_trust_anchor(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> bool {
+    fn verify_trust_anchor(&self, presented: &Presented<'_>) -> bool {
+        let Presented {
+            end_entity,
+            intermediates,
+            server_name,
+            now,
+        } = *presented;
         let trust_anchors = self.records.iter().filter(|r| r.usage == DANE_TA);
         for record in trust_anchors {
             for anchor in intermediates.iter().filter(|cert| record.matches(cert)) {
@@ -144,21 +146,14 @@ impl DaneVerifier {
     }
 }
 
-impl ServerCertVerifier for DaneVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+impl CertificateCheck for DaneVerifier {
+    fn check(&self, presented: &Presented<'_>) -> Result<ServerCertVerified, rustls::Error> {
         // RFC 7672 §3.1.1: DANE-EE ignores names and validity dates.
         let ee = self
             .records
             .iter()
-            .any(|r| r.usage == DANE_EE && r.matches(end_entity));
-        if ee || self.verify_trust_anchor(end_entity, intermediates, server_name, now) {
+            .any(|r| r.usage == DANE_EE && r.matches(presented.end_entity));
+        if ee || self.verify_trust_anchor(presented) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::InvalidCertificate(
@@ -166,52 +161,12 @@ impl ServerCertVerifier for DaneVerifier {
             ))
         }
     }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 /// A client configuration that accepts only a certificate matching `records`.
 pub fn client_config(records: Vec<Tlsa>) -> Arc<ClientConfig> {
     let provider = crate::client::tls::provider();
-    let config = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| unreachable!("the aws-lc-rs provider supports the default versions"))
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(DaneVerifier { records, provider }))
-        .with_no_client_auth();
-    Arc::new(config)
+    checked_config(provider.clone(), DaneVerifier { records, provider })
 }
 
 /// The TLSA owner name of an SMTP server (RFC 7672 §2.2.3: `_25._tcp.<host>`; the
@@ -223,6 +178,7 @@ pub fn owner_name(host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use rcgen::PublicKeyData;
+    use rustls_pki_types::{ServerName, UnixTime};
 
     use super::*;
 
@@ -323,7 +279,13 @@ mod tests {
         };
         let spki = Sha256::digest(server_key.subject_public_key_info()).to_vec();
         let ok = |v: &DaneVerifier, name: &ServerName<'_>, chain: &[CertificateDer<'_>]| {
-            v.verify_server_cert(&ee, chain, name, &[], now).is_ok()
+            v.check(&Presented {
+                end_entity: &ee,
+                intermediates: chain,
+                server_name: name,
+                now,
+            })
+            .is_ok()
         };
         // DANE-EE 3 1 1: any name.
         let dane_ee = verifier(vec![record(3, 1, 1, spki.clone())]);

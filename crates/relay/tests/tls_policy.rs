@@ -280,21 +280,18 @@ fn mta_sts_queue() -> QueueConfig {
     }
 }
 
-#[tokio::test]
-async fn mta_sts_enforce_delivers_to_a_listed_mx_over_verified_tls() {
-    let pki = pki();
-    let (mx, seen) = fake_mx(&pki).await;
-    let (policy, fetched) = policy_server(
-        &pki,
-        "version: STSv1\r\nmode: enforce\r\nmx: mx.congty.vn\r\nmax_age: 86400\r\n",
-    )
-    .await;
+/// One delivery attempt under MTA-STS: `policy` served over HTTPS with a certificate
+/// from `trusted` (the CA the sender trusts), the MX presenting one from `presented`.
+/// Returns the outcome and how many times the policy was fetched.
+async fn mta_sts_attempt(trusted: &Pki, presented: &Pki, policy: &'static str) -> (Outcome, usize) {
+    let (mx, seen) = fake_mx(presented).await;
+    let (policy, fetched) = policy_server(trusted, policy).await;
     let mut resolver = congty_resolver();
     resolver
         .txt
         .insert("_mta-sts.congty.vn".into(), vec!["v=STSv1; id=20261129".into()]);
     let outcome = attempt(
-        &pki,
+        trusted,
         &seen,
         mx.port(),
         resolver,
@@ -302,71 +299,53 @@ async fn mta_sts_enforce_delivers_to_a_listed_mx_over_verified_tls() {
         Some(policy.port()),
     )
     .await;
+    (outcome, fetched.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn mta_sts_enforce_delivers_to_a_listed_mx_over_verified_tls() {
+    let pki = pki();
+    let (outcome, fetched) = mta_sts_attempt(
+        &pki,
+        &pki,
+        "version: STSv1\r\nmode: enforce\r\nmx: mx.congty.vn\r\nmax_age: 86400\r\n",
+    )
+    .await;
     assert_eq!(outcome.deferred, None);
     assert_eq!(outcome.delivered_over_tls, 1);
-    assert_eq!(
-        fetched.load(Ordering::SeqCst),
-        1,
-        "the policy was fetched over HTTPS"
-    );
+    assert_eq!(fetched, 1, "the policy was fetched over HTTPS");
 }
 
 #[tokio::test]
 async fn mta_sts_enforce_defers_when_no_mx_matches() {
     let pki = pki();
-    let (mx, seen) = fake_mx(&pki).await;
-    let (policy, fetched) = policy_server(
+    let (outcome, fetched) = mta_sts_attempt(
+        &pki,
         &pki,
         "version: STSv1\nmode: enforce\nmx: *.mail.congty.vn\nmax_age: 86400\n",
-    )
-    .await;
-    let mut resolver = congty_resolver();
-    resolver
-        .txt
-        .insert("_mta-sts.congty.vn".into(), vec!["v=STSv1; id=1".into()]);
-    let outcome = attempt(
-        &pki,
-        &seen,
-        mx.port(),
-        resolver,
-        mta_sts_queue(),
-        Some(policy.port()),
     )
     .await;
     let error = outcome.deferred.expect("still queued");
     assert!(error.contains("4.7.5") && error.contains("MTA-STS"), "{error}");
     assert_eq!(outcome.connections, 0, "the unlisted MX is never contacted");
-    assert_eq!(fetched.load(Ordering::SeqCst), 1);
+    assert_eq!(fetched, 1);
 }
 
 #[tokio::test]
 async fn mta_sts_enforce_defers_when_the_certificate_is_not_trusted() {
     let pki = pki();
-    let other = self::pki();
     // The MX presents a certificate from a CA the sender does not trust.
-    let (mx, seen) = fake_mx(&other).await;
-    let (policy, fetched) = policy_server(
+    let other = self::pki();
+    let (outcome, fetched) = mta_sts_attempt(
         &pki,
+        &other,
         "version: STSv1\nmode: enforce\nmx: mx.congty.vn\nmax_age: 86400\n",
-    )
-    .await;
-    let mut resolver = congty_resolver();
-    resolver
-        .txt
-        .insert("_mta-sts.congty.vn".into(), vec!["v=STSv1; id=1".into()]);
-    let outcome = attempt(
-        &pki,
-        &seen,
-        mx.port(),
-        resolver,
-        mta_sts_queue(),
-        Some(policy.port()),
     )
     .await;
     let error = outcome.deferred.expect("still queued");
     assert!(error.starts_with("451") && error.contains("TLS"), "{error}");
     assert_eq!(outcome.delivered_over_tls, 0);
-    assert_eq!(fetched.load(Ordering::SeqCst), 1);
+    assert_eq!(fetched, 1);
 }
 
 fn dane_queue() -> QueueConfig {
@@ -377,9 +356,13 @@ fn dane_queue() -> QueueConfig {
     }
 }
 
-fn tlsa_3_1_1(resolver: &mut StaticResolver, port: u16, digest: Vec<u8>, authenticated: bool) {
+/// One delivery attempt under DANE: the MX presents `pki`'s certificate, its TLSA
+/// record is `3 1 1 digest`, authenticated by DNSSEC or not.
+async fn dane_attempt(pki: &Pki, digest: Vec<u8>, authenticated: bool) -> Outcome {
+    let (mx, seen) = fake_mx(pki).await;
+    let mut resolver = congty_resolver();
     resolver.tlsa.insert(
-        format!("_{port}._tcp.mx.congty.vn"),
+        format!("_{}._tcp.mx.congty.vn", mx.port()),
         TlsaAnswer {
             authenticated,
             records: vec![Tlsa {
@@ -390,6 +373,7 @@ fn tlsa_3_1_1(resolver: &mut StaticResolver, port: u16, digest: Vec<u8>, authent
             }],
         },
     );
+    attempt(pki, &seen, mx.port(), resolver, dane_queue(), None).await
 }
 
 #[tokio::test]
@@ -397,17 +381,11 @@ async fn dane_ee_matching_key_is_delivered_and_a_mismatch_deferred() {
     let pki = pki();
     let spki_sha256 = Sha256::digest(pki.key.subject_public_key_info()).to_vec();
 
-    let (mx, seen) = fake_mx(&pki).await;
-    let mut resolver = congty_resolver();
-    tlsa_3_1_1(&mut resolver, mx.port(), spki_sha256.clone(), true);
-    let outcome = attempt(&pki, &seen, mx.port(), resolver, dane_queue(), None).await;
+    let outcome = dane_attempt(&pki, spki_sha256, true).await;
     assert_eq!(outcome.deferred, None);
     assert_eq!(outcome.delivered_over_tls, 1);
 
-    let (mx, seen) = fake_mx(&pki).await;
-    let mut resolver = congty_resolver();
-    tlsa_3_1_1(&mut resolver, mx.port(), vec![0xab; 32], true);
-    let outcome = attempt(&pki, &seen, mx.port(), resolver, dane_queue(), None).await;
+    let outcome = dane_attempt(&pki, vec![0xab; 32], true).await;
     let error = outcome.deferred.expect("still queued");
     assert!(error.starts_with("451") && error.contains("TLS"), "{error}");
     assert_eq!(outcome.delivered_over_tls, 0);
@@ -416,11 +394,8 @@ async fn dane_ee_matching_key_is_delivered_and_a_mismatch_deferred() {
 #[tokio::test]
 async fn dane_is_not_applied_to_unauthenticated_tlsa() {
     let pki = pki();
-    let (mx, seen) = fake_mx(&pki).await;
-    let mut resolver = congty_resolver();
     // A mismatching record that DNSSEC did not authenticate: ignored (RFC 7672 §2.1).
-    tlsa_3_1_1(&mut resolver, mx.port(), vec![0xab; 32], false);
-    let outcome = attempt(&pki, &seen, mx.port(), resolver, dane_queue(), None).await;
+    let outcome = dane_attempt(&pki, vec![0xab; 32], false).await;
     assert_eq!(outcome.deferred, None);
     assert_eq!(outcome.delivered_over_tls, 1);
 }

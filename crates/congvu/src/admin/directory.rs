@@ -14,7 +14,7 @@ use congvu_directory::import::{self, ImportReport};
 use congvu_directory::{AccountRecord, AuditEntry, Delegation, GrantTerms, Rights, Role};
 
 use super::auth::{Caller, forbidden};
-use super::handlers::{ApiResult, blocking};
+use super::handlers::{ApiResult, blocking, existing};
 use super::{AdminState, ApiError};
 
 /// Search answers are for people to read: more is a query to narrow.
@@ -330,9 +330,7 @@ pub async fn list_delegations(
                 s.directory.delegations_of(agency.account)?
             }
             (None, Some(delegate)) => {
-                let record = s.directory.lookup(&delegate)?.ok_or_else(|| {
-                    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("account {delegate}"))
-                })?;
+                let record = existing(s, &delegate)?;
                 let own = matches!(&caller, Caller::Account(p) if p.account == record.account);
                 if !own && !caller.may_act_for(&record.agency) {
                     return Err(forbidden("operators see their own agency's grants only"));
@@ -365,10 +363,7 @@ pub async fn access_events(
     Query(query): Query<AccessQuery>,
 ) -> ApiResult<Vec<congvu_store::AccessEvent>> {
     blocking(&state, move |s| {
-        let record = s
-            .directory
-            .lookup(&address)?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("account {address}")))?;
+        let record = existing(s, &address)?;
         let head = matches!(&caller, Caller::Account(p)
             if p.role == Role::Head && p.agency.eq_ignore_ascii_case(&record.agency));
         if !head && !caller.is_administrator() {

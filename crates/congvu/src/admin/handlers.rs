@@ -145,7 +145,8 @@ pub async fn list_accounts(
     .await
 }
 
-fn existing(state: &AdminState, address: &str) -> Result<AccountRecord, ApiError> {
+/// The account (or agency mailbox) at `address`, or 404 `not_found`.
+pub(super) fn existing(state: &AdminState, address: &str) -> Result<AccountRecord, ApiError> {
     state.directory.lookup(address)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

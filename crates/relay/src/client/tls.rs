@@ -19,20 +19,44 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// Accepts any certificate; verifies handshake signatures only.
-#[derive(Debug)]
-struct Unauthenticated(Arc<CryptoProvider>);
+/// A certificate decision of our own, in place of webpki's (opportunistic TLS: none;
+/// DANE: the TLSA records). The handshake signatures are checked all the same, by
+/// [`Checked`], so no policy can skip them.
+pub(crate) trait CertificateCheck: std::fmt::Debug + Send + Sync + 'static {
+    fn check(&self, presented: &Presented<'_>) -> Result<ServerCertVerified, rustls::Error>;
+}
 
-impl ServerCertVerifier for Unauthenticated {
+/// What the server presented in the handshake, for a [`CertificateCheck`].
+pub(crate) struct Presented<'a> {
+    pub(crate) end_entity: &'a CertificateDer<'a>,
+    pub(crate) intermediates: &'a [CertificateDer<'a>],
+    /// The name the client connected to.
+    pub(crate) server_name: &'a ServerName<'a>,
+    pub(crate) now: UnixTime,
+}
+
+/// A [`CertificateCheck`] with the provider's handshake-signature verification.
+#[derive(Debug)]
+struct Checked<C> {
+    check: C,
+    provider: Arc<CryptoProvider>,
+}
+
+impl<C: CertificateCheck> ServerCertVerifier for Checked<C> {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
         _ocsp: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        self.check.check(&Presented {
+            end_entity,
+            intermediates,
+            server_name,
+            now,
+        })
     }
 
     fn verify_tls12_signature(
@@ -41,7 +65,12 @@ impl ServerCertVerifier for Unauthenticated {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -50,24 +79,49 @@ impl ServerCertVerifier for Unauthenticated {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A client configuration deciding on certificates with `check` (and `provider`'s
+/// signature algorithms).
+pub(crate) fn checked_config(
+    provider: Arc<CryptoProvider>,
+    check: impl CertificateCheck,
+) -> Arc<ClientConfig> {
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| unreachable!("the aws-lc-rs provider supports the default versions"))
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Checked { check, provider }))
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// Accepts any certificate; handshake signatures are still verified.
+#[derive(Debug)]
+struct Unauthenticated;
+
+impl CertificateCheck for Unauthenticated {
+    fn check(&self, _: &Presented<'_>) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
     }
 }
 
 /// For opportunistic STARTTLS and routes without a CA.
 pub fn unauthenticated() -> Arc<ClientConfig> {
-    let provider = provider();
-    let config = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| unreachable!("the aws-lc-rs provider supports the default versions"))
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Unauthenticated(provider)))
-        .with_no_client_auth();
-    Arc::new(config)
+    checked_config(provider(), Unauthenticated)
 }
 
 /// Verifies the server against the CA certificates in a PEM file.
