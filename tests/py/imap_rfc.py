@@ -12,6 +12,7 @@ import imaplib
 import re
 import ssl
 import sys
+import zlib
 
 HOST, PORT, CAFILE, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 
@@ -270,8 +271,266 @@ def check_list_status(imap):
         re.match(r'\* STATUS "INBOX" \(MESSAGES \d+ UIDNEXT \d+\)$', lines[1]), lines
 
 
+def check_acl(imap):
+    # RFC 4314 §3 on the official's own (personal) mailbox: the owner alone, with
+    # every right; a personal mailbox is never delegated (Art. 16.1).
+    data = ok(imap.myrights("INBOX"), "MYRIGHTS")
+    assert data[0] == b'"INBOX" "lrswipkxteacd"', data
+    data = ok(imap.getacl("INBOX"), "GETACL")
+    assert data[0] == f'"INBOX" "{USER}" "lrswipkxteacd"'.encode(), data
+    typ, data = imap.setacl("INBOX", "hoalt.sttt@thanhhoa.gov.vn", "lr")
+    assert typ == "NO" and data[0].startswith(b"[CANNOT]"), (typ, data)
+    # §3.1: an unknown right is a BAD, never silently ignored.
+    status, _ = raw(imap, "SETACL INBOX someone lrQ")
+    assert status.startswith("BAD"), status
+    typ, data = imap.myrights("Shared/nowhere/INBOX")
+    assert typ == "NO" and data[0].startswith(b"[NONEXISTENT]"), (typ, data)
+    data = ok(imap.namespace(), "NAMESPACE")
+    assert data[0] == b'(("" "/")) NIL (("Shared/" "/"))', data
+
+
+def check_rights_texk(imap):
+    # RFC 4314 §2.1: t, e, x and k are rights of their own, granted separately.
+    # (imaplib has no LISTRIGHTS.)
+    status, lines = raw(imap, "LISTRIGHTS INBOX hoalt.sttt@thanhhoa.gov.vn")
+    assert status.startswith("OK"), status
+    assert lines == ['* LISTRIGHTS "INBOX" "hoalt.sttt@thanhhoa.gov.vn" "" l r s w i p k x t e'], lines
+    status, lines = raw(imap, f"LISTRIGHTS INBOX {USER}")
+    assert status.startswith("OK") and lines == [f'* LISTRIGHTS "INBOX" "{USER}" "lrswipkxteacd"'], lines
+
+
+def uid_of(appended):
+    """The UID from an APPEND's `[APPENDUID v uid]`."""
+    return re.search(r"APPENDUID \d+ (\d+)", appended).group(1)
+
+
+def append_message(imap, headers):
+    data = ok(imap.append("INBOX", "()", None, (headers + "\r\nNoi dung.\r\n").encode()), "APPEND")
+    return uid_of(data[0].decode())
+
+
+def check_sort(imap):
+    uids = [append_message(imap, f"From: a@x.vn\r\nSubject: {s}\r\nDate: {d} Mar 2024 08:00:00 +0700\r\n")
+            for s, d in [("sort-b", 3), ("Re: sort-a", 5), ("[list] sort-c (fwd)", 4)]]
+    ok(imap.select("INBOX"), "SELECT")
+    # RFC 5256 §2.1 base subjects: sort-a, sort-b, sort-c.
+    data = ok(imap.uid("SORT", "(REVERSE SUBJECT)", "UTF-8", "SUBJECT", "sort-"), "UID SORT")
+    assert data[0].decode().split() == [uids[2], uids[0], uids[1]], (data, uids)
+    data = ok(imap.uid("SORT", "(DATE)", "US-ASCII", "SUBJECT", "sort-"), "UID SORT")
+    assert data[0].decode().split() == [uids[0], uids[2], uids[1]], (data, uids)
+    status, _ = raw(imap, "SORT (SUBJECT) KOI8-R ALL")
+    assert status.startswith("NO [BADCHARSET"), status
+
+
+def check_sort_display(imap):
+    # FROM sorts on the mailbox (local part), DISPLAYFROM on the display name.
+    uids = [append_message(imap, f"From: {f}\r\nSubject: display-sort\r\n")
+            for f in ["Zung <an@x.vn>", "=?UTF-8?Q?=C3=81nh?= <zed@x.vn>", "ba@x.vn"]]
+    ok(imap.select("INBOX"), "SELECT")
+    data = ok(imap.uid("SORT", "(FROM)", "UTF-8", "SUBJECT", "display-sort"), "UID SORT")
+    assert data[0].decode().split() == [uids[0], uids[2], uids[1]], (data, uids)
+    # "ba@x.vn" (no name), "Zung", and "Ánh" (non-ASCII sorts after ASCII).
+    data = ok(imap.uid("SORT", "(DISPLAYFROM)", "UTF-8", "SUBJECT", "display-sort"), "UID SORT")
+    assert data[0].decode().split() == [uids[2], uids[0], uids[1]], (data, uids)
+
+
+THREAD_UIDS = {}
+
+
+def thread_fixture(imap):
+    """Five messages: a plan with a reply (References) and an answer under another
+    subject (In-Reply-To), and a report with a forward found by subject alone."""
+    if not THREAD_UIDS:
+        for name, subject, day, extra in [
+            ("plan", "thr-plan", 4, ""),
+            ("reply", "Re: thr-plan", 5, "References: <plan@thr.vn>\r\n"),
+            ("report", "thr-report", 3, ""),
+            ("moved", "thr-moved", 6, "In-Reply-To: <plan@thr.vn>\r\n"),
+            ("fwd", "[Fwd: thr-report]", 7, ""),
+        ]:
+            THREAD_UIDS[name] = append_message(
+                imap, f"From: a@x.vn\r\nSubject: {subject}\r\nDate: {day} Mar 2024 08:00:00 +0700\r\n"
+                      f"Message-ID: <{name}@thr.vn>\r\n{extra}")
+    ok(imap.select("INBOX"), "SELECT")
+    return THREAD_UIDS
+
+
+def check_thread_orderedsubject(imap):
+    u = thread_fixture(imap)
+    data = ok(imap.uid("THREAD", "ORDEREDSUBJECT", "UTF-8", "SUBJECT", "thr-"), "UID THREAD")
+    want = f"({u['report']} {u['fwd']})({u['plan']} {u['reply']})({u['moved']})"
+    assert data[0].decode() == want, (data, want)
+
+
+def check_thread_references(imap):
+    u = thread_fixture(imap)
+    data = ok(imap.uid("THREAD", "REFERENCES", "UTF-8", "SUBJECT", "thr-"), "UID THREAD")
+    want = f"({u['report']} {u['fwd']})({u['plan']} ({u['reply']})({u['moved']}))"
+    assert data[0].decode() == want, (data, want)
+
+
+class Inflating:
+    """The read side of imaplib's connection under COMPRESS: raw inflate."""
+
+    def __init__(self, sock):
+        self.sock, self.inflater, self.buffer = sock, zlib.decompressobj(-15), b""
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        self.buffer += self.inflater.decompress(data)
+
+    def readline(self, _limit=-1):
+        while b"\n" not in self.buffer:
+            self._fill()
+        end = self.buffer.index(b"\n") + 1
+        line, self.buffer = self.buffer[:end], self.buffer[end:]
+        return line
+
+    def read(self, size):
+        while len(self.buffer) < size:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def close(self):
+        pass
+
+
+def check_compress_deflate(_imap):
+    imap = login()
+    status, _ = raw(imap, "COMPRESS DEFLATE")
+    assert status.startswith("OK"), status
+    # RFC 4978 §3: raw deflate both ways from here; flushed after each command as
+    # clients do (a sync flush), and the server's responses must arrive whole.
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+    sock = imap.sock
+    imap.send = lambda data: sock.sendall(deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH))
+    imap.file = Inflating(sock)
+    ok(imap.select("INBOX"), "SELECT")
+    data = ok(imap.fetch("1:*", "(FLAGS BODY.PEEK[])"), "FETCH")
+    assert any(isinstance(d, tuple) and b"Kinh gui" in d[1] for d in data), data[:2]
+    status, _ = raw(imap, "COMPRESS DEFLATE")
+    assert status.startswith("NO [COMPRESSIONACTIVE]"), status
+    # Two commands in one deflate block both run.
+    first, second = imap._new_tag(), imap._new_tag()
+    imap.send(first + b" NOOP\r\n" + second + b" UID SEARCH ALL\r\n")
+    lines = []
+    while not lines or not lines[-1].startswith(second):
+        lines.append(imap._get_line())
+    assert any(l.startswith(first + b" OK") for l in lines) and lines[-1].startswith(second + b" OK"), lines
+    # IDLE under compression: new mail arrives as EXISTS; DONE and the next command
+    # in one deflate block (pipelining after DONE) both run.
+    idle, after = imap._new_tag(), imap._new_tag()
+    imap.send(idle + b" IDLE\r\n")
+    assert imap._get_line().startswith(b"+"), "no IDLE continuation"
+    other = login()
+    append(other, "compressed-idle")
+    other.logout()
+    line = imap._get_line()
+    assert re.match(rb"\* \d+ EXISTS", line), line
+    imap.send(b"DONE\r\n" + after + b" NOOP\r\n")
+    lines = []
+    while not lines or not lines[-1].startswith(after):
+        lines.append(imap._get_line())
+    assert any(l.startswith(idle + b" OK") for l in lines) and lines[-1].startswith(after + b" OK"), lines
+    imap.logout()
+
+
+def check_binary(imap):
+    import base64
+    payload = bytes(range(256))
+    encoded = base64.encodebytes(payload).decode().replace("\n", "\r\n")
+    message = ("From: a@x.vn\r\nSubject: binary-check\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n"
+               "--z\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+               + encoded + "--z--\r\n")
+    uid = uid_of(ok(imap.append("INBOX", "()", None, message.encode()), "APPEND")[0].decode())
+    ok(imap.select("INBOX"), "SELECT")
+    # RFC 3516 §4.2: the attachment's own bytes, as a literal8 since they hold NUL.
+    data = ok(imap.uid("FETCH", uid, "(BINARY.PEEK[1] BINARY.SIZE[1])"), "UID FETCH BINARY")
+    assert data[0][0].endswith(b"~{256}") and data[0][1] == payload, data
+    assert b"BINARY.SIZE[1] 256" in data[1], data
+    # RFC 3516 §4.4: APPEND with a literal8.
+    tag = imap._new_tag()
+    appended = b"Subject: binary-append\r\n\r\nx\x00y\r\n"
+    imap.send(tag + b" APPEND INBOX ~{" + str(len(appended)).encode() + b"+}\r\n" + appended + b"\r\n")
+    line = imap._get_line()
+    while not line.startswith(tag):
+        line = imap._get_line()
+    assert b" OK [APPENDUID" in line, line
+
+
+def check_utf8_accept(_imap):
+    # RFC 6855 §3: ENABLE is valid only before SELECT, so on a fresh session.
+    fresh = login()
+    ok(fresh.enable("UTF8=ACCEPT"), "ENABLE UTF8=ACCEPT")
+    name = "Tờ trình & Công văn"
+    ok(fresh.create(f'"{name}"'), "CREATE")
+    data = ok(fresh.list('""', f'"{name}"'), "LIST")
+    assert data == [f'(\\HasNoChildren) "/" "{name}"'.encode()], data
+    # RFC 6855 §4 `UTF8 (~{n})`, by hand: imaplib puts the wrapper inside its literal.
+    body = "From: Văn thư <vt@thanhhoa.gov.vn>\r\nSubject: Giấy mời họp\r\n\r\nKính gửi.\r\n".encode()
+    tag = fresh._new_tag()
+    fresh.send(tag + f' APPEND "{name}" UTF8 (~{{{len(body)}+}}\r\n'.encode() + body + b")\r\n")
+    line = fresh._get_line()
+    while not line.startswith(tag):
+        line = fresh._get_line()
+    assert b" OK [APPENDUID" in line, line
+    status, lines = raw(fresh, f'STATUS "{name}" (MESSAGES)')
+    assert status.startswith("OK") and lines == [f'* STATUS "{name}" (MESSAGES 1)'], (status, lines)
+    ok(fresh.select(f'"{name}"'), "SELECT")
+    data = ok(fresh.search(None, "SUBJECT", '"mời họp"'), "SEARCH")
+    assert data == [b"1"], data
+    # A session that did not enable it keeps modified UTF-7 names.
+    other = login()
+    data = ok(other.list('""', '"T&Ht0- tr&AOw-nh &- C&APQ-ng v&AQM-n"'), "LIST")
+    assert data == [b'(\\HasNoChildren) "/" "T&Ht0- tr&AOw-nh &- C&APQ-ng v&AQM-n"'], data
+    other.logout()
+    fresh.logout()
+
+
+def check_searchres(imap):
+    ok(imap.select("INBOX"), "SELECT")
+    uid = uid_of(append(imap, "searchres-check"))
+    # RFC 5182: SAVE alone answers with the OK only; `$` is then the saved result.
+    status, lines = raw(imap, 'SEARCH RETURN (SAVE) SUBJECT "searchres-check"')
+    assert status.startswith("OK") and lines == [], (status, lines)
+    data = ok(imap.uid("FETCH", "$", "(UID)"), "UID FETCH $")
+    assert len(data) == 1 and data[0].endswith(f"(UID {uid})".encode()), data
+    data = ok(imap.uid("SEARCH", "UID", "$"), "UID SEARCH UID $")
+    assert data == [uid.encode()], data
+
+
+def check_status_size(imap):
+    body = MESSAGE.format(user=USER, subject="status-size").encode()
+    ok(imap.create("status-size"), "CREATE")
+    ok(imap.append("status-size", "()", None, body), "APPEND")
+    data = ok(imap.status("status-size", "(MESSAGES SIZE)"), "STATUS")
+    assert data == [f'"status-size" (MESSAGES 1 SIZE {len(body)})'.encode()], data
+
+
+def check_imap4rev2(_imap):
+    # RFC 9051 §6.3.1: ENABLE IMAP4rev2 before SELECT, so on a fresh session.
+    fresh = login()
+    status, lines = raw(fresh, "ENABLE IMAP4rev2")
+    assert status.startswith("OK") and lines == ["* ENABLED IMAP4rev2"], (status, lines)
+    status, lines = raw(fresh, "SELECT INBOX")
+    assert status.startswith("OK [READ-WRITE]"), status
+    assert '* LIST () "/" "INBOX"' in lines, lines
+    assert not any("RECENT" in l or "UNSEEN" in l for l in lines), lines
+    # RFC 9051 §6.4.4: SEARCH is answered with ESEARCH.
+    status, lines = raw(fresh, 'SEARCH SUBJECT "rfc-1"')
+    assert status.startswith("OK") and len(lines) == 1, (status, lines)
+    assert re.fullmatch(r'\* ESEARCH \(TAG "[^"]+"\) ALL [0-9:,]+', lines[0]), lines
+    status, lines = raw(fresh, "FETCH 1:* (FLAGS)")
+    assert status.startswith("OK") and not any("\\Recent" in l for l in lines), lines
+    fresh.logout()
+
+
 CHECKS = {
     "IMAP4rev1": check_imap4rev1,
+    "IMAP4rev2": check_imap4rev2,
     "SASL-IR": check_sasl_ir,
     "LITERAL+": check_literal_plus,
     "ENABLE": check_enable,
@@ -291,6 +550,17 @@ CHECKS = {
     "CREATE-SPECIAL-USE": check_create_special_use,
     "LIST-EXTENDED": check_list_extended,
     "LIST-STATUS": check_list_status,
+    "ACL": check_acl,
+    "RIGHTS=texk": check_rights_texk,
+    "SORT": check_sort,
+    "SORT=DISPLAY": check_sort_display,
+    "THREAD=ORDEREDSUBJECT": check_thread_orderedsubject,
+    "THREAD=REFERENCES": check_thread_references,
+    "COMPRESS=DEFLATE": check_compress_deflate,
+    "BINARY": check_binary,
+    "UTF8=ACCEPT": check_utf8_accept,
+    "SEARCHRES": check_searchres,
+    "STATUS=SIZE": check_status_size,
 }
 
 

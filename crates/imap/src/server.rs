@@ -36,6 +36,10 @@ pub struct ImapConfig {
     /// Simultaneous logged-in sessions of one account (0: no limit). Thunderbird
     /// opens up to 5 per account, Outlook a few; several devices add up.
     pub max_connections_per_user: u32,
+    /// Offer COMPRESS=DEFLATE (RFC 4978). A session that turns it on keeps the
+    /// inflate and deflate state (about 43 KiB) for its whole life; operators with
+    /// very many idle sessions may prefer the memory.
+    pub compress: bool,
 }
 
 impl Default for ImapConfig {
@@ -48,6 +52,7 @@ impl Default for ImapConfig {
             bad_command_limit: 20,
             max_connections_per_ip: 200,
             max_connections_per_user: 30,
+            compress: true,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod support;
 
 use base64::Engine;
+use congvu_imap::ImapConfig;
 use support::{PASSWORD, Server, append, sample_message};
 
 fn last(lines: &[String]) -> &str {
@@ -201,7 +202,7 @@ async fn mailbox_management_with_vietnamese_names() {
         "{status:?}"
     );
     let ns = c.command("q", "NAMESPACE").await;
-    assert_eq!(ns[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+    assert_eq!(ns[0], "* NAMESPACE ((\"\" \"/\")) NIL ((\"Shared/\" \"/\"))");
     let quota = c.command("r", "GETQUOTAROOT INBOX").await;
     assert_eq!(quota[0], "* QUOTAROOT \"INBOX\" \"\"");
     assert_eq!(quota[1], "* QUOTA \"\" (STORAGE 0 102400)");
@@ -502,4 +503,28 @@ async fn shutdown_says_bye_to_idle_and_waiting_sessions() {
     assert!(idle.line().await.starts_with("* BYE"));
     assert!(waiting.line().await.starts_with("* BYE Server shutting down"));
     drop(store);
+}
+
+/// `[imap] compress = false`: COMPRESS=DEFLATE is neither advertised nor accepted;
+/// the default offers it.
+#[tokio::test]
+async fn compress_can_be_turned_off() {
+    for compress in [true, false] {
+        let server = Server::start_with(ImapConfig {
+            compress,
+            ..ImapConfig::default()
+        })
+        .await;
+        let mut c = server.login(0).await;
+        let caps = c.command("a", "CAPABILITY").await;
+        assert_eq!(caps[0].contains(" COMPRESS=DEFLATE"), compress, "{caps:?}");
+        assert!(caps[0].contains(" UTF8=ACCEPT"), "{caps:?}");
+        if !compress {
+            let reply = c.command("b", "COMPRESS DEFLATE").await;
+            assert!(reply.last().unwrap().starts_with("b BAD"), "{reply:?}");
+            let reply = c.command("c", "NOOP").await;
+            assert!(reply.last().unwrap().starts_with("c OK"), "{reply:?}");
+        }
+        server.shutdown().await;
+    }
 }

@@ -6,7 +6,8 @@ use congvu_store::{FlagOp, Flags};
 use super::datetime::DateTime;
 use super::fetch::FetchAttr;
 use super::search::SearchKey;
-use super::sequence::SequenceSet;
+use super::sequence::{MessageSet, SequenceSet};
+use super::sort::{SortKey, ThreadAlgorithm};
 
 /// A command tag: 1*<ASTRING-CHAR except "+"> (RFC 3501 §9).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +120,8 @@ pub enum SearchReturn {
     Max,
     All,
     Count,
+    /// RFC 5182 §2.1: keep the result for `$`.
+    Save,
 }
 
 #[derive(Debug)]
@@ -186,7 +189,7 @@ pub enum CommandBody {
     Close,
     Unselect,
     /// EXPUNGE, or UID EXPUNGE with its UID set (RFC 4315).
-    Expunge(Option<SequenceSet>),
+    Expunge(Option<MessageSet>),
     Search {
         uid: bool,
         /// `RETURN (…)` (RFC 4731): answer with ESEARCH instead of SEARCH.
@@ -196,7 +199,7 @@ pub enum CommandBody {
     },
     Fetch {
         uid: bool,
-        set: SequenceSet,
+        set: MessageSet,
         attrs: Vec<FetchAttr>,
         /// RFC 7162 §3.1.4.1 `(CHANGEDSINCE n)`.
         changed_since: Option<u64>,
@@ -205,7 +208,7 @@ pub enum CommandBody {
     },
     Store {
         uid: bool,
-        set: SequenceSet,
+        set: MessageSet,
         op: FlagOp,
         silent: bool,
         flags: FlagSet,
@@ -214,18 +217,54 @@ pub enum CommandBody {
     },
     Copy {
         uid: bool,
-        set: SequenceSet,
+        set: MessageSet,
         mailbox: MailboxName,
     },
     /// RFC 6851.
     Move {
         uid: bool,
-        set: SequenceSet,
+        set: MessageSet,
         mailbox: MailboxName,
     },
     Idle,
+    /// RFC 5256 SORT / UID SORT.
+    Sort {
+        uid: bool,
+        criteria: Vec<SortKey>,
+        charset: String,
+        key: SearchKey,
+    },
+    /// RFC 5256 THREAD / UID THREAD.
+    Thread {
+        uid: bool,
+        algorithm: ThreadAlgorithm,
+        charset: String,
+        key: SearchKey,
+    },
+    /// RFC 4978 COMPRESS with its mechanism name.
+    Compress(String),
     GetQuotaRoot(MailboxName),
     GetQuota(String),
+    /// RFC 4314 §3.1.
+    SetAcl {
+        mailbox: MailboxName,
+        identifier: String,
+        change: super::acl::RightsChange,
+    },
+    /// RFC 4314 §3.2.
+    DeleteAcl {
+        mailbox: MailboxName,
+        identifier: String,
+    },
+    /// RFC 4314 §3.3.
+    GetAcl(MailboxName),
+    /// RFC 4314 §3.4.
+    ListRights {
+        mailbox: MailboxName,
+        identifier: String,
+    },
+    /// RFC 4314 §3.5.
+    MyRights(MailboxName),
 }
 
 impl CommandBody {
@@ -275,8 +314,18 @@ impl CommandBody {
             Move { uid: false, .. } => "MOVE",
             Move { uid: true, .. } => "UID MOVE",
             Idle => "IDLE",
+            Sort { uid: false, .. } => "SORT",
+            Sort { uid: true, .. } => "UID SORT",
+            Thread { uid: false, .. } => "THREAD",
+            Thread { uid: true, .. } => "UID THREAD",
+            Compress(_) => "COMPRESS",
             GetQuotaRoot(_) => "GETQUOTAROOT",
             GetQuota(_) => "GETQUOTA",
+            SetAcl { .. } => "SETACL",
+            DeleteAcl { .. } => "DELETEACL",
+            GetAcl(_) => "GETACL",
+            ListRights { .. } => "LISTRIGHTS",
+            MyRights(_) => "MYRIGHTS",
         }
     }
 }

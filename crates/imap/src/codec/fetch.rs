@@ -26,6 +26,15 @@ pub enum FetchAttr {
         section: Section,
         partial: Option<Partial>,
     },
+    /// RFC 3516 `BINARY[part]<partial>` and `BINARY.PEEK[…]`: the part's content with
+    /// its content transfer encoding undone. An empty part is the whole message.
+    Binary {
+        peek: bool,
+        part: Vec<u32>,
+        partial: Option<Partial>,
+    },
+    /// RFC 3516 `BINARY.SIZE[part]`: the size of what `BINARY[part]` returns.
+    BinarySize(Vec<u32>),
 }
 
 impl FetchAttr {
@@ -33,7 +42,10 @@ impl FetchAttr {
     pub fn sets_seen(&self) -> bool {
         matches!(
             self,
-            FetchAttr::Rfc822 | FetchAttr::Rfc822Text | FetchAttr::Section { peek: false, .. }
+            FetchAttr::Rfc822
+                | FetchAttr::Rfc822Text
+                | FetchAttr::Section { peek: false, .. }
+                | FetchAttr::Binary { peek: false, .. }
         )
     }
 
@@ -148,6 +160,16 @@ fn fetch_attr(c: &mut Cursor<'_>) -> Lex<FetchAttr> {
             return Ok(attr);
         }
     }
+    if c.try_keyword("BINARY.PEEK[") {
+        return binary_attr(c, true);
+    }
+    if c.try_keyword("BINARY.SIZE[") {
+        let part = section_binary(c)?;
+        return Ok(FetchAttr::BinarySize(part));
+    }
+    if c.try_keyword("BINARY[") {
+        return binary_attr(c, false);
+    }
     if c.try_keyword("BODY.PEEK[") {
         return section_attr(c, true);
     }
@@ -164,20 +186,47 @@ fn fetch_attr(c: &mut Cursor<'_>) -> Lex<FetchAttr> {
 fn section_attr(c: &mut Cursor<'_>, peek: bool) -> Lex<FetchAttr> {
     let section = section_spec(c)?;
     c.expect(b']', "Expected ']' after section")?;
-    let partial = if c.try_byte(b'<') {
-        let start = c.number()?;
-        c.expect(b'.', "Invalid partial")?;
-        let length = c.nz_number()?;
-        c.expect(b'>', "Invalid partial")?;
-        Some(Partial { start, length })
-    } else {
-        None
-    };
+    let partial = partial(c)?;
     Ok(FetchAttr::Section {
         peek,
         section,
         partial,
     })
+}
+
+/// `<start.length>`, if present.
+fn partial(c: &mut Cursor<'_>) -> Lex<Option<Partial>> {
+    if !c.try_byte(b'<') {
+        return Ok(None);
+    }
+    let start = c.number()?;
+    c.expect(b'.', "Invalid partial")?;
+    let length = c.nz_number()?;
+    c.expect(b'>', "Invalid partial")?;
+    Ok(Some(Partial { start, length }))
+}
+
+/// After `BINARY[` / `BINARY.PEEK[`: the part, `]`, and an optional partial.
+fn binary_attr(c: &mut Cursor<'_>, peek: bool) -> Lex<FetchAttr> {
+    let part = section_binary(c)?;
+    let partial = partial(c)?;
+    Ok(FetchAttr::Binary { peek, part, partial })
+}
+
+/// RFC 3516 `section-binary = "[" [section-part] "]"`, after the `[`: part numbers
+/// only, no HEADER/TEXT/MIME.
+fn section_binary(c: &mut Cursor<'_>) -> Lex<Vec<u32>> {
+    let mut part = Vec::new();
+    if c.try_byte(b']') {
+        return Ok(part);
+    }
+    loop {
+        part.push(c.nz_number()?);
+        if c.try_byte(b']') {
+            return Ok(part);
+        }
+        c.expect(b'.', "Invalid BINARY section")?;
+    }
 }
 
 fn section_spec(c: &mut Cursor<'_>) -> Lex<Section> {
@@ -360,5 +409,78 @@ mod tests {
         assert_eq!(section(&[], None).to_string(), "");
         assert_eq!(section(&[3], None).to_string(), "3");
         assert_eq!(section(&[], Some(SectionText::Text)).to_string(), "TEXT");
+    }
+}
+
+#[cfg(test)]
+mod binary_tests {
+    use super::*;
+
+    fn parse(s: &str) -> Lex<Vec<FetchAttr>> {
+        let mut c = Cursor::new(s.as_bytes());
+        let attrs = parse_fetch_attrs(&mut c)?;
+        c.eol()?;
+        Ok(attrs)
+    }
+
+    #[test]
+    fn rfc_3516_items() {
+        assert_eq!(
+            parse("(BINARY[1.2] BINARY.PEEK[]<0.100> BINARY.SIZE[3] BODY.PEEK[1])\r\n"),
+            Ok(vec![
+                FetchAttr::Binary {
+                    peek: false,
+                    part: vec![1, 2],
+                    partial: None
+                },
+                FetchAttr::Binary {
+                    peek: true,
+                    part: vec![],
+                    partial: Some(Partial {
+                        start: 0,
+                        length: 100
+                    })
+                },
+                FetchAttr::BinarySize(vec![3]),
+                FetchAttr::Section {
+                    peek: true,
+                    section: Section {
+                        part: vec![1],
+                        text: None
+                    },
+                    partial: None
+                },
+            ])
+        );
+        assert!(
+            FetchAttr::Binary {
+                peek: false,
+                part: vec![1],
+                partial: None
+            }
+            .sets_seen()
+        );
+        assert!(!FetchAttr::BinarySize(vec![1]).sets_seen());
+        for bad in [
+            "BINARY[1.TEXT]\r\n",
+            "BINARY[HEADER]\r\n",
+            "BINARY[0]\r\n",
+            "BINARY[1.]\r\n",
+            "BINARY.SIZE[1]<0.5>\r\n",
+            "BINARY\r\n",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn append_takes_a_literal8() {
+        use crate::codec::{CommandBody, parse_command};
+        let body = parse_command(b"a APPEND INBOX (\\Seen) ~{4+}\r\n\x00\x01\r\n\r\n").map(|c| c.body);
+        assert!(
+            matches!(&body, Ok(CommandBody::Append { message, .. }) if message == b"\x00\x01\r\n"),
+            "{body:?}"
+        );
+        assert!(parse_command(b"a APPEND INBOX ~\"x\"\r\n").is_err());
     }
 }

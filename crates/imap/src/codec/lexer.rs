@@ -7,6 +7,8 @@
 
 use std::borrow::Cow;
 
+use super::mutf7::NameEncoding;
+
 /// Why a command could not be parsed; becomes the text of a `BAD` reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Syntax(pub &'static str);
@@ -41,11 +43,17 @@ pub(crate) fn is_tag_char(b: u8) -> bool {
 pub(crate) struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// How the session spells mailbox names (RFC 6855 §3).
+    pub(crate) names: NameEncoding,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Cursor<'a> {
-        Cursor { buf, pos: 0 }
+        Cursor {
+            buf,
+            pos: 0,
+            names: NameEncoding::default(),
+        }
     }
 
     pub(crate) fn peek(&self) -> Option<u8> {
@@ -223,6 +231,12 @@ impl<'a> Cursor<'a> {
         let data = &self.buf[self.pos..end];
         self.pos = end;
         Ok(data)
+    }
+
+    /// RFC 3516 `literal8` = "~{" number ["+"] "}" CRLF *OCTET: any byte, NUL too.
+    pub(crate) fn literal8(&mut self) -> Lex<&'a [u8]> {
+        self.expect(b'~', "Expected a literal8")?;
+        self.literal()
     }
 
     /// `string` = quoted / literal.

@@ -2,8 +2,10 @@
 //! modified UTF-7. Bytes in, typed values out, so every piece can be tested and
 //! fuzzed without a socket.
 
+pub mod acl;
 pub mod command;
 pub mod datetime;
+pub(crate) mod deflate;
 pub mod fetch;
 pub mod framing;
 mod lexer;
@@ -12,10 +14,11 @@ pub mod parse;
 pub mod response;
 pub mod search;
 pub mod sequence;
+pub mod sort;
 
 pub use command::{
     Command, CommandBody, FlagSet, ListOptions, MailboxName, QResyncParams, SearchReturn, SelectParams,
     StatusItem, Tag,
 };
 pub use framing::{Frame, Limits, frame};
-pub use parse::{ParseError, parse_command};
+pub use parse::{ParseError, parse_command, parse_command_with};

@@ -9,8 +9,37 @@
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid modified UTF-7 mailbox name")]
+#[error("invalid mailbox name encoding")]
 pub struct InvalidMutf7;
+
+/// How a session writes and reads mailbox names: modified UTF-7 until the client
+/// sends `ENABLE UTF8=ACCEPT`, plain UTF-8 after (RFC 6855 §3), when `&` is just a
+/// character and names go out as UTF-8 quoted strings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NameEncoding {
+    #[default]
+    ModifiedUtf7,
+    Utf8,
+}
+
+impl NameEncoding {
+    /// A wire name (mailbox or LIST pattern) in the store's UTF-8 spelling.
+    pub fn decode(self, wire: &[u8]) -> Result<String, InvalidMutf7> {
+        match self {
+            // 7-bit names are modified UTF-7; a name with 8-bit bytes is taken as
+            // UTF-8, so clients that skip the encoding still reach their folders.
+            NameEncoding::ModifiedUtf7 if wire.is_ascii() => decode(wire),
+            NameEncoding::ModifiedUtf7 | NameEncoding::Utf8 => {
+                let name = std::str::from_utf8(wire).map_err(|_| InvalidMutf7)?;
+                // RFC 6855 §3: names are Net-Unicode (RFC 5198), so no controls.
+                if name.chars().any(char::is_control) {
+                    return Err(InvalidMutf7);
+                }
+                Ok(name.to_owned())
+            }
+        }
+    }
+}
 
 fn is_direct(c: char) -> bool {
     (' '..='~').contains(&c)
@@ -144,6 +173,21 @@ mod tests {
         ] {
             assert_eq!(decode(encode(name).as_bytes()).as_deref(), Ok(name));
         }
+    }
+
+    #[test]
+    fn utf8_names_are_taken_as_they_are() {
+        let utf8 = NameEncoding::Utf8;
+        // RFC 6855 §3: after ENABLE UTF8=ACCEPT, `&` is a character, not an escape.
+        assert_eq!(utf8.decode(b"Tom &- Jerry").as_deref(), Ok("Tom &- Jerry"));
+        assert_eq!(utf8.decode(b"C&APQ-ng").as_deref(), Ok("C&APQ-ng"));
+        assert_eq!(utf8.decode("Công văn".as_bytes()).as_deref(), Ok("Công văn"));
+        assert_eq!(utf8.decode(b"caf\xe9"), Err(InvalidMutf7));
+        assert_eq!(utf8.decode(b"a\tb"), Err(InvalidMutf7));
+        let mutf7 = NameEncoding::ModifiedUtf7;
+        assert_eq!(mutf7.decode(b"C&APQ-ng").as_deref(), Ok("Công"));
+        assert_eq!(mutf7.decode("Công".as_bytes()).as_deref(), Ok("Công"));
+        assert_eq!(mutf7.decode(b"Tom & Jerry"), Err(InvalidMutf7));
     }
 
     #[test]

@@ -12,9 +12,10 @@ use super::command::{
 use super::datetime::parse_date_time;
 use super::fetch::parse_fetch_attrs;
 use super::lexer::{Cursor, Lex, Syntax};
-use super::mutf7;
+use super::mutf7::NameEncoding;
 use super::search::parse_search;
-use super::sequence::SequenceSet;
+use super::sequence::{MessageSet, SequenceSet};
+use super::sort::{parse_sort, parse_thread};
 
 /// A command that could not be parsed. `tag` is known when the line began with a
 /// valid one, so the `BAD` can be tagged.
@@ -24,8 +25,15 @@ pub struct ParseError {
     pub reason: &'static str,
 }
 
+/// Parses a command of a session that has not enabled UTF-8 (names in modified UTF-7).
 pub fn parse_command(buf: &[u8]) -> Result<Command, ParseError> {
+    parse_command_with(buf, NameEncoding::ModifiedUtf7)
+}
+
+/// Parses a command, reading mailbox names as the session spells them (RFC 6855 §3).
+pub fn parse_command_with(buf: &[u8], names: NameEncoding) -> Result<Command, ParseError> {
     let mut c = Cursor::new(buf);
+    c.names = names;
     let tag = match c.tag() {
         Ok(tag) => Tag(tag.to_owned()),
         Err(Syntax(reason)) => return Err(ParseError { tag: None, reason }),
@@ -122,6 +130,7 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
         "SUBSCRIBE" => Subscribe(arg_mailbox(c)?),
         "UNSUBSCRIBE" => Unsubscribe(arg_mailbox(c)?),
         "GETQUOTAROOT" => GetQuotaRoot(arg_mailbox(c)?),
+        "SETACL" | "DELETEACL" | "GETACL" | "LISTRIGHTS" | "MYRIGHTS" => super::acl::parse_acl(c, verb)?,
         "GETQUOTA" => {
             c.sp()?;
             GetQuota(c.astring_utf8()?)
@@ -138,12 +147,12 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
                 list_selection(c, &mut options)?;
                 c.sp()?;
             }
-            let reference = mailbox_text(&c.astring()?)?;
+            let reference = mailbox_text(c.names, &c.astring()?)?;
             c.sp()?;
             let patterns = if !lsub && c.peek() == Some(b'(') {
-                c.paren_list(false, |c| mailbox_text(&c.list_mailbox()?))?
+                c.paren_list(false, |c| mailbox_text(c.names, &c.list_mailbox()?))?
             } else {
-                vec![mailbox_text(&c.list_mailbox()?)?]
+                vec![mailbox_text(c.names, &c.list_mailbox()?)?]
             };
             if !lsub && c.try_keyword(" RETURN ") {
                 c.paren_list(true, |c| list_return(c, &mut options))?;
@@ -166,15 +175,24 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
             c.sp()?;
             let verb = c.atom()?.to_ascii_uppercase();
             match verb.as_str() {
-                "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => selected_command(c, &verb, true)?,
+                "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" | "SORT" | "THREAD" => {
+                    selected_command(c, &verb, true)?
+                }
                 "EXPUNGE" => {
                     c.sp()?;
-                    Expunge(Some(SequenceSet::parse(c)?))
+                    Expunge(Some(MessageSet::parse(c)?))
                 }
                 _ => return Err(Syntax("Unknown UID command")),
             }
         }
-        "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" => selected_command(c, verb, false)?,
+        "FETCH" | "SEARCH" | "STORE" | "COPY" | "MOVE" | "SORT" | "THREAD" => {
+            selected_command(c, verb, false)?
+        }
+        // RFC 4978 §3: `COMPRESS SP algorithm`.
+        "COMPRESS" => {
+            c.sp()?;
+            Compress(c.atom()?.to_owned())
+        }
         _ => return Err(Syntax("Unknown command")),
     })
 }
@@ -198,7 +216,25 @@ fn selected_command(c: &mut Cursor<'_>, verb: &str, uid: bool) -> Lex<CommandBod
             key,
         });
     }
-    let set = SequenceSet::parse(c)?;
+    if verb == "SORT" {
+        let (criteria, charset, key) = parse_sort(c)?;
+        return Ok(CommandBody::Sort {
+            uid,
+            criteria,
+            charset,
+            key,
+        });
+    }
+    if verb == "THREAD" {
+        let (algorithm, charset, key) = parse_thread(c)?;
+        return Ok(CommandBody::Thread {
+            uid,
+            algorithm,
+            charset,
+            key,
+        });
+    }
+    let set = MessageSet::parse(c)?;
     Ok(match verb {
         "FETCH" => {
             c.sp()?;
@@ -342,6 +378,7 @@ fn search_return(c: &mut Cursor<'_>) -> Lex<SearchReturn> {
         ("MAX", SearchReturn::Max),
         ("ALL", SearchReturn::All),
         ("COUNT", SearchReturn::Count),
+        ("SAVE", SearchReturn::Save),
     ]
     .into_iter()
     .find(|(name, _)| name.eq_ignore_ascii_case(word))
@@ -408,7 +445,21 @@ fn append(c: &mut Cursor<'_>) -> Lex<CommandBody> {
     } else {
         None
     };
-    let message = c.string()?.into_owned();
+    // RFC 6855 §4: `UTF8 (literal8)`, a message with UTF-8 headers, only from a
+    // client that enabled UTF8=ACCEPT.
+    let message = if c.try_keyword("UTF8 (") {
+        if c.names != NameEncoding::Utf8 {
+            return Err(Syntax("APPEND UTF8 needs ENABLE UTF8=ACCEPT"));
+        }
+        let message = c.literal8()?.to_vec();
+        c.expect(b')', "Expected ')' after the UTF8 message")?;
+        message
+    // RFC 3516 §4.4: a message with binary content comes as a literal8.
+    } else if c.peek() == Some(b'~') {
+        c.literal8()?.to_vec()
+    } else {
+        c.string()?.into_owned()
+    };
     Ok(CommandBody::Append {
         mailbox,
         flags,
@@ -484,9 +535,9 @@ fn id_params(c: &mut Cursor<'_>) -> Lex<Vec<(String, Option<String>)>> {
     Ok(items)
 }
 
-fn arg_mailbox(c: &mut Cursor<'_>) -> Lex<MailboxName> {
+pub(super) fn arg_mailbox(c: &mut Cursor<'_>) -> Lex<MailboxName> {
     c.sp()?;
-    let name = mailbox_text(&c.astring()?)?;
+    let name = mailbox_text(c.names, &c.astring()?)?;
     // RFC 3501 §5.1: INBOX is case-insensitive.
     if name.eq_ignore_ascii_case("INBOX") {
         return Ok(MailboxName("INBOX".into()));
@@ -494,15 +545,12 @@ fn arg_mailbox(c: &mut Cursor<'_>) -> Lex<MailboxName> {
     Ok(MailboxName(name))
 }
 
-/// A mailbox name or pattern from the wire. 7-bit names are modified UTF-7; a name
-/// with 8-bit bytes is taken as UTF-8 (what RFC 6855 clients send), so clients that
-/// skip the encoding still reach their folders.
-fn mailbox_text(bytes: &[u8]) -> Lex<String> {
-    if bytes.is_ascii() {
-        mutf7::decode(bytes).map_err(|_| Syntax("Invalid modified UTF-7 mailbox name"))
-    } else {
-        String::from_utf8(bytes.to_vec()).map_err(|_| Syntax("Mailbox name is not UTF-8"))
-    }
+/// A mailbox name or pattern from the wire, in the store's UTF-8.
+fn mailbox_text(names: NameEncoding, bytes: &[u8]) -> Lex<String> {
+    names.decode(bytes).map_err(|_| match names {
+        NameEncoding::ModifiedUtf7 => Syntax("Invalid modified UTF-7 mailbox name"),
+        NameEncoding::Utf8 => Syntax("Mailbox name is not UTF-8 text"),
+    })
 }
 
 #[cfg(test)]
@@ -631,6 +679,55 @@ mod tests {
         assert_eq!(items.len(), 7);
     }
 
+    /// RFC 6855 §3, §4: what changes once the session enabled UTF8=ACCEPT.
+    #[test]
+    fn utf8_accept_forms() {
+        let utf8 = |input: &str| parse_command_with(input.as_bytes(), NameEncoding::Utf8).map(|c| c.body);
+        // `&` is a character, not the start of a modified UTF-7 run.
+        assert!(
+            matches!(utf8("a1 CREATE \"Sở TT&TT\"\r\n"), Ok(CommandBody::Create { mailbox: m, .. }) if m == mailbox("Sở TT&TT"))
+        );
+        assert!(
+            matches!(utf8("a1 SELECT \"C&APQ-ng\"\r\n"), Ok(CommandBody::Select { mailbox: m, .. }) if m == mailbox("C&APQ-ng"))
+        );
+        assert!(
+            matches!(utf8("a1 SELECT inbox\r\n"), Ok(CommandBody::Select { mailbox: m, .. }) if m == mailbox("INBOX"))
+        );
+        assert!(
+            matches!(utf8("a1 LIST \"\" \"Công văn/%\"\r\n"), Ok(CommandBody::List { patterns, .. }) if patterns == ["Công văn/%"])
+        );
+        assert!(
+            matches!(utf8("a1 RENAME \"A&B\" \"Đã gửi\"\r\n"), Ok(CommandBody::Rename { from, to }) if from == mailbox("A&B") && to == mailbox("Đã gửi"))
+        );
+        // Without ENABLE the same `&` is modified UTF-7 and `Tom & Jerry` is invalid.
+        assert!(parse_command(b"a1 CREATE \"Tom & Jerry\"\r\n").is_err());
+        assert!(utf8("a1 CREATE \"Tom & Jerry\"\r\n").is_ok());
+        // Bytes that are not UTF-8 are refused either way.
+        assert!(parse_command_with(b"a1 CREATE \"caf\xe9\"\r\n", NameEncoding::Utf8).is_err());
+        // UTF-8 search strings without a charset (the op layer refuses a label, RFC 6855 §3).
+        assert!(
+            matches!(utf8("a1 SEARCH SUBJECT \"công văn\"\r\n"), Ok(CommandBody::Search { charset: None, key: SearchKey::Header(f, v), .. }) if f == "SUBJECT" && v == "công văn")
+        );
+        // APPEND's `UTF8 (~{n})` (RFC 6855 §4), only once enabled.
+        let append = "a1 APPEND Sent (\\Seen) UTF8 (~{14+}\r\nSubject: Đi\r\n)\r\n";
+        let Ok(CommandBody::Append {
+            mailbox: m,
+            flags,
+            message,
+            ..
+        }) = utf8(append)
+        else {
+            panic!("{append}");
+        };
+        assert_eq!(
+            (m, flags.system, message.as_slice()),
+            (mailbox("Sent"), Flags::SEEN, "Subject: Đi\r\n".as_bytes())
+        );
+        assert!(parse_command(append.as_bytes()).is_err());
+        assert!(utf8("a1 APPEND Sent UTF8 (~{2+}\r\nab\r\n").is_err());
+        assert!(utf8("a1 APPEND Sent UTF8 ({2+}\r\nab)\r\n").is_err());
+    }
+
     #[test]
     fn append_forms() {
         let cases: &[(&str, Flags, usize, bool, &[u8])] = &[
@@ -690,8 +787,57 @@ mod tests {
             panic!();
         };
         assert!(uid);
-        assert_eq!(set.0, vec![(SeqNumber::Value(1), SeqNumber::Largest)]);
+        assert_eq!(
+            set,
+            MessageSet::Numbers(SequenceSet(vec![(SeqNumber::Value(1), SeqNumber::Largest)]))
+        );
         assert_eq!(attrs, vec![FetchAttr::Uid, FetchAttr::Flags]);
+
+        // RFC 5182: `$` stands for the saved result wherever a set may be.
+        for input in [
+            "a1 FETCH $ (FLAGS)\r\n",
+            "a1 UID STORE $ +FLAGS (\\Seen)\r\n",
+            "a1 COPY $ Trash\r\n",
+            "a1 UID MOVE $ Trash\r\n",
+        ] {
+            assert!(
+                matches!(
+                    ok(input),
+                    CommandBody::Fetch {
+                        set: MessageSet::Saved,
+                        ..
+                    } | CommandBody::Store {
+                        set: MessageSet::Saved,
+                        ..
+                    } | CommandBody::Copy {
+                        set: MessageSet::Saved,
+                        ..
+                    } | CommandBody::Move {
+                        set: MessageSet::Saved,
+                        ..
+                    }
+                ),
+                "{input}"
+            );
+        }
+        assert!(matches!(
+            ok("a1 UID EXPUNGE $\r\n"),
+            CommandBody::Expunge(Some(MessageSet::Saved))
+        ));
+        let CommandBody::Search { ret, key, .. } = ok("a1 SEARCH RETURN (SAVE MIN) UNSEEN $\r\n") else {
+            panic!();
+        };
+        assert_eq!(ret, Some(vec![SearchReturn::Save, SearchReturn::Min]));
+        assert!(matches!(key, SearchKey::And(keys) if keys[1] == SearchKey::Saved));
+        assert!(matches!(
+            ok("a1 SEARCH UID $\r\n"),
+            CommandBody::Search {
+                key: SearchKey::Saved,
+                ..
+            }
+        ));
+        assert!(parse_command(b"a1 FETCH $,1 (FLAGS)\r\n").is_err());
+        assert!(parse_command(b"a1 FETCH 1:$ (FLAGS)\r\n").is_err());
 
         let CommandBody::Store {
             uid,
@@ -888,7 +1034,7 @@ mod tests {
             (b"a1 FETCH 1 FLAGS (FROB 1)\r\n", Some("a1")),
             (b"a1 STORE 1 (UNCHANGEDSINCE x) FLAGS ()\r\n", Some("a1")),
             (b"a1 STORE 1 (FROB 1) FLAGS ()\r\n", Some("a1")),
-            (b"a1 SEARCH RETURN (SAVE) ALL\r\n", Some("a1")),
+            (b"a1 SEARCH RETURN (PARTIAL 1:5) ALL\r\n", Some("a1")),
             (b"a1 SEARCH RETURN ALL\r\n", Some("a1")),
         ];
         for (input, tag) in cases {

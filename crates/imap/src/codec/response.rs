@@ -5,7 +5,7 @@ use std::fmt;
 
 use congvu_store::Flags;
 
-use super::mutf7;
+use super::mutf7::{self, NameEncoding};
 
 /// The status of a tagged or untagged status response (RFC 3501 §7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +70,12 @@ pub enum Code {
     Limit,
     /// RFC 6154 §6: a special-use attribute the server cannot set.
     UseAttr,
+    /// RFC 5530: the ACL does not allow it (RFC 4314 §4).
+    NoPerm,
+    /// RFC 4978 §3: COMPRESS when compression is already on.
+    CompressionActive,
+    /// RFC 3516 §4.3: BINARY on a part whose transfer encoding is unknown.
+    UnknownCte,
 }
 
 impl fmt::Display for Code {
@@ -104,6 +110,9 @@ impl fmt::Display for Code {
             Code::Cannot => f.write_str("CANNOT"),
             Code::Limit => f.write_str("LIMIT"),
             Code::UseAttr => f.write_str("USEATTR"),
+            Code::NoPerm => f.write_str("NOPERM"),
+            Code::CompressionActive => f.write_str("COMPRESSIONACTIVE"),
+            Code::UnknownCte => f.write_str("UNKNOWN-CTE"),
         }
     }
 }
@@ -135,22 +144,36 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
         && s.iter()
             .all(|b| matches!(b, 1..=0x7f) && *b != b'\r' && *b != b'\n');
     if quotable {
-        out.push(b'"');
-        for &b in s {
-            if b == b'"' || b == b'\\' {
-                out.push(b'\\');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
+        write_quoted(out, s);
     } else {
         write_literal(out, s);
     }
 }
 
+/// `quoted`, escaping `"` and `\`; the caller has checked there is no CR, LF or NUL.
+fn write_quoted(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &b in s {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
 pub fn write_literal(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(format!("{{{}}}\r\n", s.len()).as_bytes());
     out.extend_from_slice(s);
+}
+
+/// A literal that may carry NUL: `~{n}` (RFC 3516 §4.1 literal8) when it does, a
+/// plain literal otherwise.
+pub fn write_literal8(out: &mut Vec<u8>, s: &[u8]) {
+    if s.contains(&0) {
+        out.push(b'~');
+    }
+    write_literal(out, s);
 }
 
 /// `nstring`: a string, or NIL.
@@ -161,9 +184,24 @@ pub fn write_nstring(out: &mut Vec<u8>, s: Option<&[u8]>) {
     }
 }
 
-/// A mailbox name in its wire form: modified UTF-7, as a string.
-pub fn write_mailbox(out: &mut Vec<u8>, name: &str) {
-    write_string(out, mutf7::encode(name).as_bytes());
+/// A mailbox name in the session's wire form: modified UTF-7, or after
+/// `ENABLE UTF8=ACCEPT` UTF-8 in a quoted string (RFC 6855 §3).
+pub fn write_mailbox(out: &mut Vec<u8>, name: &str, names: NameEncoding) {
+    match names {
+        NameEncoding::ModifiedUtf7 => write_string(out, mutf7::encode(name).as_bytes()),
+        NameEncoding::Utf8 => write_utf8_string(out, name),
+    }
+}
+
+/// `string` once UTF-8 is enabled (RFC 6855 §3, RFC 9051 §4.3): quoted when it has
+/// no line break or NUL, else a literal.
+pub fn write_utf8_string(out: &mut Vec<u8>, s: &str) {
+    let quotable = s.len() <= MAX_QUOTED && !s.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n'));
+    if quotable {
+        write_quoted(out, s.as_bytes());
+    } else {
+        write_literal(out, s.as_bytes());
+    }
 }
 
 /// A parenthesised flag list: `(\Seen \Answered $Forwarded)`, plus `\Recent` when set.
@@ -203,9 +241,15 @@ mod tests {
         }
         assert_eq!(s(|o| write_nstring(o, None)), "NIL");
         assert_eq!(
-            s(|o| write_mailbox(o, "Công văn đến")),
+            s(|o| write_mailbox(o, "Công văn đến", NameEncoding::ModifiedUtf7)),
             "\"C&APQ-ng v&AQM-n &AREevw-n\""
         );
+        // RFC 6855 §3: after ENABLE UTF8=ACCEPT, UTF-8 in a quoted string.
+        assert_eq!(
+            s(|o| write_mailbox(o, "Sở TT&TT/\"Đến\"", NameEncoding::Utf8)),
+            "\"Sở TT&TT/\\\"Đến\\\"\""
+        );
+        assert_eq!(s(|o| write_utf8_string(o, "a\r\nb")), "{4}\r\na\r\nb");
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub enum SearchKey {
     /// (per-flag modseqs) are parsed and ignored: congvu keeps one modseq per
     /// message, which is what `all` means and a valid answer for any entry.
     ModSeq(u64),
+    /// `$` (or `UID $`): the saved search result (RFC 5182 §2.1). The session
+    /// replaces it with the saved UIDs before the search runs.
+    Saved,
 }
 
 /// The arguments of SEARCH after the command name: `[CHARSET x] key *(SP key)`.
@@ -54,17 +57,21 @@ pub(crate) fn parse_search(c: &mut Cursor<'_>) -> Lex<(Option<String>, SearchKey
     if charset.is_some() {
         c.sp()?;
     }
+    Ok((charset, search_keys(c)?))
+}
+
+/// `search-key *(SP search-key)` up to the end of the line, as one key.
+pub(crate) fn search_keys(c: &mut Cursor<'_>) -> Lex<SearchKey> {
     let mut keys = vec![search_key(c, 0)?];
     while !c.at_eol() {
         c.sp()?;
         keys.push(search_key(c, 0)?);
     }
-    let key = if keys.len() == 1 {
+    Ok(if keys.len() == 1 {
         keys.pop().unwrap_or(SearchKey::All)
     } else {
         SearchKey::And(keys)
-    };
-    Ok((charset, key))
+    })
 }
 
 /// Nesting bound: `NOT NOT NOT …` or deep parentheses must not exhaust the stack.
@@ -82,6 +89,10 @@ fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
             return Ok(And(keys));
         }
         Some(b'0'..=b'9' | b'*') => return SequenceSet::parse(c).map(Sequence),
+        Some(b'$') => {
+            c.try_byte(b'$');
+            return Ok(Saved);
+        }
         _ => {}
     }
     let word = c.atom()?.to_ascii_uppercase();
@@ -140,7 +151,11 @@ fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
         "TEXT" => Text(arg_string(c)?),
         "UID" => {
             c.sp()?;
-            Uid(SequenceSet::parse(c)?)
+            if c.try_byte(b'$') {
+                Saved
+            } else {
+                Uid(SequenceSet::parse(c)?)
+            }
         }
         "NOT" => {
             c.sp()?;

@@ -73,6 +73,42 @@ impl SequenceSet {
     }
 }
 
+impl SequenceSet {
+    /// The set of exactly these numbers (sorted ascending); empty names nothing.
+    pub fn from_sorted(values: impl IntoIterator<Item = u32>) -> SequenceSet {
+        let Ranges(ranges) = Ranges::from_sorted(values);
+        SequenceSet(
+            ranges
+                .into_iter()
+                .map(|(lo, hi)| (SeqNumber::Value(lo), SeqNumber::Value(hi)))
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The message-set argument of FETCH, STORE, COPY, MOVE and UID EXPUNGE: a
+/// sequence set, or `$`, the result the last `SEARCH RETURN (SAVE)` kept
+/// (RFC 5182 §2.1), which the session turns into numbers when the command runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageSet {
+    Numbers(SequenceSet),
+    Saved,
+}
+
+impl MessageSet {
+    pub(crate) fn parse(c: &mut Cursor<'_>) -> Lex<MessageSet> {
+        if c.try_byte(b'$') {
+            Ok(MessageSet::Saved)
+        } else {
+            SequenceSet::parse(c).map(MessageSet::Numbers)
+        }
+    }
+}
+
 fn seq_number(c: &mut Cursor<'_>) -> Lex<SeqNumber> {
     if c.try_byte(b'*') {
         Ok(SeqNumber::Largest)
@@ -128,6 +164,19 @@ mod tests {
 
     fn parse(s: &str) -> Lex<SequenceSet> {
         SequenceSet::parse(&mut Cursor::new(s.as_bytes()))
+    }
+
+    #[test]
+    fn saved_result_and_explicit_sets() {
+        let parse_set = |s: &str| MessageSet::parse(&mut Cursor::new(s.as_bytes()));
+        assert_eq!(parse_set("$"), Ok(MessageSet::Saved));
+        assert!(matches!(parse_set("1:*"), Ok(MessageSet::Numbers(_))));
+        let set = SequenceSet::from_sorted([2, 3, 4, 9]);
+        let ranges = set.resolve(100);
+        assert!(ranges.contains(2) && ranges.contains(4) && ranges.contains(9));
+        assert!(!ranges.contains(5) && !ranges.contains(100));
+        assert_eq!(set.max_value(), 9);
+        assert!(SequenceSet::from_sorted([]).is_empty());
     }
 
     #[test]

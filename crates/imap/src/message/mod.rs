@@ -7,16 +7,21 @@
 //! wanted (SEARCH text, Date: headers).
 
 mod address;
+mod binary;
 mod header;
 mod mime;
 mod render;
 mod section;
+mod subject;
+mod summary;
 mod text;
 
 use std::borrow::Cow;
 
 use crate::codec::fetch::Section;
 
+pub(crate) use binary::UnknownCte;
+pub(crate) use summary::Summary;
 pub(crate) use text::{Searchable, normalize};
 
 /// A raw message with its MIME structure.
@@ -48,6 +53,16 @@ impl<'a> Message<'a> {
 
     pub fn searchable(&self) -> Searchable<'a> {
         Searchable::new(self.raw, self.root.header_bytes(self.raw))
+    }
+
+    /// `BINARY[part]`: the part's content, transfer encoding undone (RFC 3516).
+    pub fn binary(&self, part: &[u32]) -> Result<Option<Cow<'a, [u8]>>, UnknownCte> {
+        binary::decoded(self.raw, &self.root, part)
+    }
+
+    /// The header fields SORT and THREAD use.
+    pub fn summary(&self) -> Summary {
+        Summary::parse(self.root.header_bytes(self.raw))
     }
 }
 

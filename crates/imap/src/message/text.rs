@@ -76,7 +76,7 @@ impl<'a> Searchable<'a> {
 }
 
 /// A header value as text, encoded words decoded.
-fn decode_value(value: &[u8]) -> String {
+pub(crate) fn decode_value(value: &[u8]) -> String {
     // The unstructured parser reads up to the end of the field, which it
     // recognises by a line break not followed by white space.
     let mut terminated = value.to_vec();

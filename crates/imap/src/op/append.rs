@@ -10,13 +10,33 @@
 //! agencies (Art. 2) re-appends old mail that must be kept as it was (Art. 8.2). The
 //! regulation's limits that do apply are storage ones: the literal size limit and the
 //! quota (`NO [OVERQUOTA]`, RFC 9208), enforced by the store.
+//!
+//! RFC 4314 §4: APPEND needs `i`; flags the rights do not allow setting (`s` for
+//! `\Seen`, `t` for `\Deleted`, `w` for the others) are dropped, not refused.
 
-use congvu_store::Append;
+use congvu_directory::Rights;
+use congvu_store::{Append, Flags};
 
 use crate::codec::datetime::DateTime;
 use crate::codec::response::Code;
 use crate::codec::{FlagSet, MailboxName};
 use crate::session::{Reply, Session, store_failure};
+
+use super::select::right_for_flag;
+
+/// The flags of `flags` that `rights` allow setting.
+pub(crate) fn permitted_flags(flags: FlagSet, rights: Rights) -> FlagSet {
+    let system = Flags::ALL
+        .iter()
+        .filter(|(flag, _)| flags.system.contains(*flag) && rights.contains(right_for_flag(*flag)))
+        .fold(Flags::empty(), |all, (flag, _)| all.union(*flag));
+    let keywords = if rights.contains(Rights::WRITE) {
+        flags.keywords
+    } else {
+        Vec::new()
+    };
+    FlagSet { system, keywords }
+}
 
 impl Session {
     pub(crate) async fn op_append(
@@ -29,16 +49,23 @@ impl Session {
         if message.is_empty() {
             return Reply::no(Some(Code::Cannot), "Empty message");
         }
-        let Some(account) = self.user().map(|u| u.account) else {
-            return Reply::bad("Not authenticated");
+        let target = match self.resolve(mailbox.as_str()) {
+            Ok(target) => target,
+            Err(reply) => return reply,
         };
+        if let Err(reply) = target.require(Rights::INSERT, "Adding messages to this mailbox is not permitted")
+        {
+            return reply;
+        }
+        let flags = permitted_flags(flags, target.rights);
+        let (account, name) = (target.account(), target.name);
         let date = date.unwrap_or_else(|| DateTime {
             unix: chrono::Utc::now().timestamp(),
             offset_secs: 0,
         });
         let appended = self
             .blocking(move |store| {
-                let Some(info) = store.mailbox_by_name(account, mailbox.as_str())? else {
+                let Some(info) = store.mailbox_by_name(account, &name)? else {
                     return Ok(None);
                 };
                 let append = Append {

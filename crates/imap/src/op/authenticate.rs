@@ -58,7 +58,9 @@ impl Session {
         let Some((authzid, authcid, password)) = parse_plain(decoded.expose()) else {
             return Ok(Reply::bad("Invalid PLAIN authentication message"));
         };
-        // Acting as another user needs delegation, which does not exist yet.
+        // No acting as another user: a delegated agency mailbox is reached under
+        // `Shared/` with the clerk's own identity, so every access stays attributable
+        // to the person (Art. 10, 16.1).
         if !authzid.is_empty() && authzid != authcid {
             return Ok(self.authentication_failed(&authcid).await);
         }

@@ -1,5 +1,8 @@
 //! CLOSE (RFC 3501 §6.4.2): expunge silently (unless read-only), then leave the
-//! mailbox. The state changes even when the expunge fails.
+//! mailbox. The state changes even when the expunge fails. Without the `e` right
+//! (RFC 4314 §4) nothing is expunged and CLOSE still succeeds.
+
+use congvu_directory::Rights;
 
 use crate::session::{Reply, Session, store_failure};
 
@@ -8,7 +11,10 @@ impl Session {
         let Some(selected) = self.selected() else {
             return Reply::bad("No mailbox selected");
         };
-        let (id, read_only) = (selected.id, selected.read_only);
+        let (id, read_only) = (
+            selected.id,
+            selected.read_only || !selected.rights.contains(Rights::EXPUNGE),
+        );
         self.deselect();
         if read_only {
             return Reply::ok("CLOSE completed");

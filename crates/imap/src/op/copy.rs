@@ -1,6 +1,11 @@
 //! COPY and UID COPY (RFC 3501 §6.4.7) with COPYUID (RFC 4315), and the part MOVE
 //! shares with them.
+//!
+//! RFC 4314 §4: the destination needs `i` (it may be a shared mailbox of another
+//! account: the store copies across accounts and charges the destination's quota);
+//! MOVE also needs `t` and `e` on the source, as it stores `\Deleted` and expunges.
 
+use congvu_directory::Rights;
 use congvu_store::Copied;
 
 use crate::codec::MailboxName;
@@ -39,22 +44,32 @@ impl Session {
         mailbox: MailboxName,
         remove: bool,
     ) -> Result<Copied, Reply> {
-        let Some(account) = self.user().map(|u| u.account) else {
-            return Err(Reply::bad("Not authenticated"));
-        };
+        let target = self.resolve(mailbox.as_str())?;
+        target.require(Rights::INSERT, "Adding messages to that mailbox is not permitted")?;
         let Some(selected) = self.selected() else {
             return Err(Reply::bad("No mailbox selected"));
         };
         if remove && selected.read_only {
             return Err(Reply::no(Some(Code::Cannot), "Mailbox is read-only"));
         }
+        if remove
+            && !selected
+                .rights
+                .contains(Rights::DELETE_MESSAGES.union(Rights::EXPUNGE))
+        {
+            return Err(Reply::no(
+                Some(Code::NoPerm),
+                "Moving messages out of this mailbox is not permitted",
+            ));
+        }
+        let (account, name) = (target.account(), target.name);
         let Ok(indices) = selected.resolve(&set, uid) else {
             return Err(Reply::bad("Invalid message sequence number"));
         };
         let (from, uids) = (selected.id, selected.uids(&indices));
         let result = self
             .blocking(move |store| {
-                let Some(to) = store.mailbox_by_name(account, mailbox.as_str())? else {
+                let Some(to) = store.mailbox_by_name(account, &name)? else {
                     return Ok(None);
                 };
                 if uids.is_empty() {

@@ -1,12 +1,17 @@
 //! CREATE (RFC 3501 §6.3.3) with CREATE-SPECIAL-USE (RFC 6154 §3), and the name
 //! rules shared with RENAME. A mailbox carries at most one special use in the
 //! store, so asking for two (or an unknown one) is `NO [USEATTR]`.
+//!
+//! Under `Shared/<agency>/` a folder is created in the agency's store and needs the
+//! `k` right (RFC 4314 §4); personal names under `Shared` are reserved for the
+//! shared namespace.
 
+use congvu_directory::Rights;
 use congvu_store::{AccountId, HIERARCHY_SEPARATOR, MailStore, SpecialUse, StoreError};
 
 use crate::codec::MailboxName;
 use crate::codec::response::Code;
-use crate::session::{Reply, Session, store_failure};
+use crate::session::{Reply, Session, Target, is_reserved, store_failure};
 
 /// Longest mailbox name accepted, in bytes of UTF-8.
 const MAX_NAME_BYTES: usize = 512;
@@ -16,6 +21,8 @@ const MAX_NAME_BYTES: usize = 512;
 /// characters.
 pub(crate) fn new_mailbox_name(name: &MailboxName) -> Result<String, Reply> {
     let name = name.as_str();
+    // Client quirk, "Thunderbird's extra separator": Thunderbird creates a subfolder
+    // as `CREATE "Công văn/"`; the folder is `Công văn`, not a name ending in `/`.
     let name = name.strip_suffix(HIERARCHY_SEPARATOR).unwrap_or(name);
     let valid = !name.is_empty()
         && name.len() <= MAX_NAME_BYTES
@@ -26,6 +33,37 @@ pub(crate) fn new_mailbox_name(name: &MailboxName) -> Result<String, Reply> {
     } else {
         Err(Reply::no(Some(Code::Cannot), "Invalid mailbox name"))
     }
+}
+
+/// Where a new mailbox called `name` (already checked by [`new_mailbox_name`]) goes,
+/// when the session may create it there: `k` on a shared account, and never a
+/// personal name in the shared namespace.
+pub(crate) fn creation_target(session: &Session, name: &str) -> Result<Target, Reply> {
+    let reserved = || {
+        Reply::no(
+            Some(Code::Cannot),
+            "Names under Shared are the shared namespace (RFC 2342)",
+        )
+    };
+    let target = session.resolve(name).map_err(|reply| {
+        if is_reserved(name) && reply.code == Some(Code::NonExistent) {
+            reserved()
+        } else {
+            reply
+        }
+    })?;
+    if session.user().is_some_and(|u| u.account == target.account()) {
+        return if is_reserved(name) {
+            Err(reserved())
+        } else {
+            Ok(target)
+        };
+    }
+    target.require(
+        Rights::CREATE,
+        "Creating folders in this mailbox is not permitted",
+    )?;
+    Ok(target)
 }
 
 /// Creates the missing superior levels of `name` (RFC 3501 §6.3.3 SHOULD).
@@ -60,9 +98,11 @@ impl Session {
             },
             _ => return Reply::no(Some(Code::UseAttr), "Only one special-use attribute per mailbox"),
         };
-        let Some(account) = self.user().map(|u| u.account) else {
-            return Reply::bad("Not authenticated");
+        let target = match creation_target(self, &name) {
+            Ok(target) => target,
+            Err(reply) => return reply,
         };
+        let (account, name) = (target.account(), target.name);
         let created = self
             .blocking(move |store| {
                 create_parents(store, account, &name)?;

@@ -1,5 +1,7 @@
 //! EXPUNGE (RFC 3501 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1). The untagged EXPUNGE
-//! responses come from the sync that follows every command.
+//! responses come from the sync that follows every command. RFC 4314 §4: needs `e`.
+
+use congvu_directory::Rights;
 
 use crate::codec::response::Code;
 use crate::codec::sequence::SequenceSet;
@@ -12,6 +14,9 @@ impl Session {
         };
         if selected.read_only {
             return Reply::no(Some(Code::Cannot), "Mailbox is read-only");
+        }
+        if !selected.rights.contains(Rights::EXPUNGE) {
+            return Reply::no(Some(Code::NoPerm), "Expunging this mailbox is not permitted");
         }
         let id = selected.id;
         // UID sets never fail to resolve: unknown UIDs are just not matched.

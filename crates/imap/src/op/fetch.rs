@@ -9,11 +9,12 @@
 //! on, every response that carries flags carries MODSEQ too. `(VANISHED)` on UID
 //! FETCH with QRESYNC on first lists the UIDs in the set expunged since `n`.
 
+use congvu_directory::Rights;
 use congvu_store::{FlagOp, FlagStore, Flags, MessageMeta, StoreError};
 
 use crate::codec::datetime::DateTime;
-use crate::codec::fetch::{FetchAttr, Section, SectionText};
-use crate::codec::response::{Code, write_flags, write_literal, write_nstring};
+use crate::codec::fetch::{FetchAttr, Partial, Section, SectionText};
+use crate::codec::response::{Code, write_flags, write_literal, write_literal8, write_nstring};
 use crate::codec::sequence::{Ranges, SequenceSet};
 use crate::message::Message;
 use crate::session::{Entry, OpResult, Reply, Session, State, store_failure};
@@ -95,23 +96,72 @@ fn write_item(out: &mut Vec<u8>, attr: &FetchAttr, entry: &Entry, message: Optio
         FetchAttr::Section { section, partial, .. } => {
             out.extend_from_slice(format!("BODY[{section}]").as_bytes());
             let bytes = message.and_then(|m| m.section(section));
-            match (bytes, partial) {
-                (None, _) => out.extend_from_slice(b" NIL"),
-                (Some(bytes), None) => {
-                    out.push(b' ');
-                    write_literal(out, &bytes);
-                }
-                (Some(bytes), Some(partial)) => {
-                    // RFC 3501 §6.4.5: the response names only the origin; a start
-                    // beyond the end gives an empty string.
-                    let start = (partial.start as usize).min(bytes.len());
-                    let end = start.saturating_add(partial.length as usize).min(bytes.len());
-                    out.extend_from_slice(format!("<{}> ", partial.start).as_bytes());
-                    write_literal(out, &bytes[start..end]);
-                }
-            }
+            write_section_data(out, bytes.as_deref(), *partial, write_literal);
+        }
+        FetchAttr::Binary { part, partial, .. } => {
+            out.extend_from_slice(format!("BINARY[{}]", dotted(part)).as_bytes());
+            // An unknown encoding was refused before anything was written.
+            let bytes = message.and_then(|m| m.binary(part).ok().flatten());
+            write_section_data(out, bytes.as_deref(), *partial, write_literal8);
+        }
+        FetchAttr::BinarySize(part) => {
+            let size = message
+                .and_then(|m| m.binary(part).ok().flatten())
+                .map_or(0, |bytes| bytes.len());
+            out.extend_from_slice(format!("BINARY.SIZE[{}] {size}", dotted(part)).as_bytes());
         }
     }
+}
+
+/// `1.2.3`.
+fn dotted(part: &[u32]) -> String {
+    part.iter().map(u32::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// ` NIL`, ` {n}…`, or `<origin> {n}…` for a partial fetch.
+fn write_section_data(
+    out: &mut Vec<u8>,
+    bytes: Option<&[u8]>,
+    partial: Option<Partial>,
+    literal: fn(&mut Vec<u8>, &[u8]),
+) {
+    match (bytes, partial) {
+        (None, _) => out.extend_from_slice(b" NIL"),
+        (Some(bytes), None) => {
+            out.push(b' ');
+            literal(out, bytes);
+        }
+        (Some(bytes), Some(partial)) => {
+            // RFC 3501 §6.4.5: the response names only the origin; a start beyond
+            // the end gives an empty string.
+            let start = (partial.start as usize).min(bytes.len());
+            let end = start.saturating_add(partial.length as usize).min(bytes.len());
+            out.extend_from_slice(format!("<{}> ", partial.start).as_bytes());
+            literal(out, &bytes[start..end]);
+        }
+    }
+}
+
+fn unknown_cte_reply() -> Reply {
+    Reply::no(
+        Some(Code::UnknownCte),
+        "Cannot decode that part's content transfer encoding",
+    )
+}
+
+/// RFC 3516 §4.3: a BINARY item on a part whose encoding cannot be undone fails
+/// the whole FETCH.
+fn unknown_cte(attrs: &[FetchAttr], raw: &[u8]) -> bool {
+    let parts = attrs.iter().filter_map(|attr| match attr {
+        FetchAttr::Binary { part, .. } | FetchAttr::BinarySize(part) => Some(part),
+        _ => None,
+    });
+    let mut parts = parts.peekable();
+    if parts.peek().is_none() {
+        return false;
+    }
+    let message = Message::parse(raw);
+    parts.any(|part| message.binary(part).is_err())
 }
 
 impl Session {
@@ -180,7 +230,9 @@ impl Session {
         let Some(selected) = self.selected() else {
             return Ok(Reply::bad("No mailbox selected"));
         };
-        let unseen: Vec<_> = if !selected.read_only && attrs.iter().any(FetchAttr::sets_seen) {
+        // RFC 4314 §4: \Seen is set only with the `s` right.
+        let keeps_seen = !selected.read_only && selected.rights.contains(Rights::SEEN);
+        let unseen: Vec<_> = if keeps_seen && attrs.iter().any(FetchAttr::sets_seen) {
             indices
                 .iter()
                 .filter_map(|i| selected.messages.get(*i))
@@ -190,6 +242,37 @@ impl Session {
         } else {
             Vec::new()
         };
+        // A FETCH refused for an unknown transfer encoding (below) must not have
+        // set \Seen first: messages about to be marked are checked beforehand.
+        let binary_sets_seen = attrs
+            .iter()
+            .any(|a| matches!(a, FetchAttr::Binary { peek: false, .. }));
+        if binary_sets_seen && !unseen.is_empty() {
+            let blobs: Vec<_> = indices
+                .iter()
+                .filter_map(|i| selected.messages.get(*i))
+                .filter(|e| unseen.contains(&e.meta.uid))
+                .map(|e| e.meta.blob)
+                .collect();
+            let wanted = attrs.clone();
+            let refused = self
+                .blocking(move |store| {
+                    for blob in &blobs {
+                        match store.read_blob(blob) {
+                            Ok(raw) if unknown_cte(&wanted, &raw) => return Ok(true),
+                            Ok(_) | Err(StoreError::NotFound(_)) => {}
+                            Err(err) => return Err(err),
+                        }
+                    }
+                    Ok(false)
+                })
+                .await;
+            match refused {
+                Ok(false) => {}
+                Ok(true) => return Ok(unknown_cte_reply()),
+                Err(err) => return Ok(store_failure(&err)),
+            }
+        }
         let mut seen_now: Vec<MessageMeta> = Vec::new();
         if !unseen.is_empty() {
             let stored = self
@@ -235,6 +318,9 @@ impl Session {
             } else {
                 None
             };
+            if raw.as_deref().is_some_and(|raw| unknown_cte(&attrs, raw)) {
+                return Ok(unknown_cte_reply());
+            }
             let add_flags = !asks_flags && seen_now.iter().any(|m| m.uid == entry.meta.uid);
             write_response(
                 &mut self.conn.output,
@@ -260,7 +346,6 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::fetch::Partial;
     use congvu_store::{BlobId, Uid};
 
     const RAW: &[u8] = b"From: a@b\r\nSubject: hi\r\n\r\nhello world\r\n";
@@ -358,5 +443,32 @@ mod tests {
             fetch(&[FetchAttr::BodyStructure], false)
                 .starts_with("* 2 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\"")
         );
+    }
+
+    #[test]
+    fn binary_items_use_literal8_only_for_nul() {
+        let raw: &[u8] = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+aGk=\r\n--b\r\nContent-Transfer-Encoding: x-gzip64\r\n\r\nxx\r\n--b--\r\n";
+        let binary = |part: Vec<u32>| FetchAttr::Binary {
+            peek: true,
+            part,
+            partial: None,
+        };
+        let mut out = Vec::new();
+        let attrs = [
+            binary(vec![1]),
+            binary(vec![2]),
+            FetchAttr::BinarySize(vec![2]),
+            binary(vec![9]),
+        ];
+        write_response(&mut out, 1, &entry(), &attrs, Some(raw), false);
+        assert_eq!(
+            out,
+            b"* 1 FETCH (BINARY[1] ~{3}\r\n\x00\x01\x02 BINARY[2] {2}\r\nhi BINARY.SIZE[2] 2 BINARY[9] NIL)\r\n"
+        );
+        assert!(unknown_cte(&[binary(vec![3])], raw));
+        assert!(!unknown_cte(&attrs, raw));
+        assert!(!unknown_cte(&[FetchAttr::Flags], b"not even a message"));
     }
 }

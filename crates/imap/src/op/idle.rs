@@ -29,6 +29,9 @@ impl Session {
         // Announcements do not reset the autologout timer; only the client can.
         let deadline = Instant::now() + self.idle_timeout();
         loop {
+            // Client quirk, "pipelining after DONE": clients send `DONE` and their
+            // next command in one packet. Only the DONE line is taken here; the rest
+            // stays in the input buffer and the command loop runs it next.
             if let Some(line) = self.take_line()? {
                 return Ok(if line.eq_ignore_ascii_case(b"DONE") {
                     Reply::ok("IDLE terminated")
@@ -48,7 +51,10 @@ impl Session {
                     }
                 }
                 change = next_change(&mut changes) => match change {
-                    Ok(change) if Some(change.mailbox) == mailbox => self.sync_selected(true),
+                    Ok(change) if Some(change.mailbox) == mailbox => {
+                        self.recheck_selected()?;
+                        self.sync_selected(true);
+                    }
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => self.sync_selected(true),
                     // The store is going away; keep waiting for DONE or shutdown.

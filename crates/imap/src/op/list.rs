@@ -5,15 +5,24 @@
 //!
 //! `*` matches any characters, `%` any but the separator. Levels that exist only as
 //! parents of other mailboxes are listed as `\Noselect` so `%` can walk the tree.
+//!
+//! The agency mailboxes delegated with `l` (RFC 4314) are listed with the user's
+//! own, as `Shared/<agency>/…` (see `session::shared`), with `Shared` and
+//! `Shared/<agency>` as `\Noselect` levels: `LIST "" "*"` shows them, as Outlook
+//! needs, and `LIST "" "Shared/%"` walks them as Thunderbird does from NAMESPACE.
+//! Their `\Subscribed` is the agency's; LIST-STATUS reports them only with `r`; they
+//! carry no special-use attribute (a client must not take the agency's Sent for its
+//! own).
 
 use std::collections::HashSet;
 
+use congvu_directory::Rights;
 use congvu_store::{HIERARCHY_SEPARATOR, MailboxInfo};
 
 use crate::codec::ListOptions;
 use crate::codec::response::write_mailbox;
 use crate::op::status::write_status;
-use crate::session::{Reply, Session, store_failure};
+use crate::session::{Reply, SHARED, Session, store_failure};
 
 /// A LIST pattern against a name; `*` and `%` per RFC 3501 §6.3.8. Dynamic
 /// programming over both strings: no backtracking blow-up on hostile patterns.
@@ -99,10 +108,14 @@ impl Session {
         let Some(account) = self.user().map(|u| u.account) else {
             return Reply::bad("Not authenticated");
         };
-        let all = match self.ctx.store.list_mailboxes(account) {
+        let mut all = match self.ctx.store.list_mailboxes(account) {
             Ok(all) => all,
             Err(err) => return store_failure(&err),
         };
+        match self.shared_mailboxes() {
+            Ok(shared) => all.extend(shared),
+            Err(reply) => return reply,
+        }
         let patterns: Vec<Vec<char>> = patterns.iter().map(|p| full_pattern(reference, p)).collect();
         let subscribed = subscribed_only || options.select_subscribed;
         let selected = |m: &MailboxInfo| {
@@ -135,7 +148,14 @@ impl Session {
             let has_children = all.iter().any(|m| m.name.starts_with(&prefix));
             let mut attributes: Vec<&str> = Vec::new();
             if info.is_none() {
-                attributes.push("\\Noselect");
+                // A missing level: listed by RECURSIVEMATCH only for its CHILDINFO, as
+                // \NonExistent (RFC 5258 §3, RFC 9051 §6.3.9); a `%`/`*` level above
+                // real mailboxes is \Noselect (RFC 3501 §6.3.8).
+                attributes.push(if options.recursive_match {
+                    "\\NonExistent"
+                } else {
+                    "\\Noselect"
+                });
             }
             attributes.push(if has_children {
                 "\\HasChildren"
@@ -150,7 +170,7 @@ impl Session {
             }
             let line = format!("* {verb} ({}) \"/\" ", attributes.join(" "));
             self.conn.output.extend_from_slice(line.as_bytes());
-            write_mailbox(&mut self.conn.output, &name);
+            write_mailbox(&mut self.conn.output, &name, self.enabled.names());
             if child_info {
                 let what = if options.select_subscribed {
                     "SUBSCRIBED"
@@ -162,9 +182,15 @@ impl Session {
             }
             self.conn.output.extend_from_slice(b"\r\n");
             // RFC 5819 §2: STATUS follows the LIST of each selectable mailbox.
-            if let (Some(items), Some(info)) = (&options.status, info) {
+            let readable = || {
+                !name.starts_with(SHARED)
+                    || self.resolve(&name).is_ok_and(|t| t.rights.contains(Rights::READ))
+            };
+            if let (Some(items), Some(info)) = (&options.status, info)
+                && readable()
+            {
                 match self.status_values(info, items) {
-                    Ok(values) => write_status(&mut self.conn.output, &name, &values),
+                    Ok(values) => write_status(&mut self.conn.output, &name, self.enabled.names(), &values),
                     Err(reply) => return reply,
                 }
             }

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use congvu_directory::Secret;
+use congvu_directory::{DirectoryError, Secret};
 use congvu_store::AccessKind;
 use tracing::{error, info};
 
@@ -36,12 +36,13 @@ impl Session {
     pub(crate) async fn check_credentials(&mut self, login: String, password: Secret<String>) -> OpResult {
         let directory = self.ctx.directory.clone();
         let checked_login = login.clone();
+        let client = self.peer.ip();
         let span = tracing::Span::current();
         let result = self
             .ctx
             .connections
             .password_checks
-            .run(move || span.in_scope(|| directory.authenticate(&checked_login, &password)))
+            .run(move || span.in_scope(|| directory.authenticate_from(client, &checked_login, &password)))
             .await;
         match result {
             Some(Ok(Some(record))) => {
@@ -68,6 +69,12 @@ impl Session {
                 Ok(Reply::ok_code(Code::Capability(self.capabilities()), "Logged in"))
             }
             Some(Ok(None)) => Ok(self.authentication_failed(&login).await),
+            // Failures from this address across connections (the directory counts
+            // them); RFC 5530 UNAVAILABLE: try again later, nothing was checked.
+            Some(Err(DirectoryError::Throttled { .. })) => Ok(Reply::no(
+                Some(Code::Unavailable),
+                "Too many failed logins from your address, try again later",
+            )),
             Some(Err(err)) => {
                 error!(error = %err, "directory failure during authentication");
                 Ok(Reply::no(

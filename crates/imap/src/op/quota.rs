@@ -1,5 +1,7 @@
 //! GETQUOTAROOT and GETQUOTA (RFC 9208). Every mailbox of an account shares one
-//! quota root, named "", with the STORAGE resource in units of 1024 octets.
+//! quota root, named "", with the STORAGE resource in units of 1024 octets. A shared
+//! agency mailbox has no quota root for the clerk (RFC 9208 §4.3: an empty list):
+//! its quota is the agency's, reported to the agency's own login.
 
 use crate::codec::MailboxName;
 use crate::codec::response::{Code, write_mailbox};
@@ -10,16 +12,22 @@ const ROOT: &str = "";
 
 impl Session {
     pub(crate) fn op_getquotaroot(&mut self, mailbox: MailboxName) -> Reply {
-        let Some(account) = self.user().map(|u| u.account) else {
-            return Reply::bad("Not authenticated");
+        let target = match self.resolve(mailbox.as_str()) {
+            Ok(target) => target,
+            Err(reply) => return reply,
         };
-        match self.ctx.store.mailbox_by_name(account, mailbox.as_str()) {
+        match self.ctx.store.mailbox_by_name(target.account(), &target.name) {
             Ok(Some(_)) => {}
             Ok(None) => return Reply::no(Some(Code::NonExistent), "No such mailbox"),
             Err(err) => return store_failure(&err),
         }
+        let own = self.user().is_some_and(|u| u.account == target.account());
         self.conn.output.extend_from_slice(b"* QUOTAROOT ");
-        write_mailbox(&mut self.conn.output, mailbox.as_str());
+        write_mailbox(&mut self.conn.output, mailbox.as_str(), self.enabled.names());
+        if !own {
+            self.conn.output.extend_from_slice(b"\r\n");
+            return Reply::ok("GETQUOTAROOT completed");
+        }
         self.conn.output.extend_from_slice(b" \"\"\r\n");
         self.write_quota("GETQUOTAROOT completed")
     }

@@ -13,30 +13,51 @@ use congvu_store::{MailStore, StoreError};
 use crate::codec::datetime::DateTime;
 use crate::codec::response::{Code, write_string};
 use crate::codec::search::SearchKey;
-use crate::codec::sequence::Ranges;
+use crate::codec::sequence::{Ranges, SequenceSet};
 use crate::codec::{SearchReturn, Tag};
 use crate::message::{Message, Searchable, normalize};
-use crate::session::{Entry, Reply, Session, store_failure};
+use crate::session::{Enabled, Entry, Reply, Session, State, store_failure};
 
 /// Charsets a search string may be given in (RFC 3501 §6.4.4: US-ASCII required;
 /// UTF-8 is its superset and what clients send).
 const CHARSETS: [&str; 2] = ["UTF-8", "US-ASCII"];
 
-/// Brings every text argument to the form [`Searchable`] compares in.
-fn normalize_key(key: &mut SearchKey) {
+/// Whether search strings may be given in `charset` (SEARCH, SORT, THREAD).
+pub(super) fn known_charset(charset: &str) -> bool {
+    CHARSETS.iter().any(|known| known.eq_ignore_ascii_case(charset))
+}
+
+/// RFC 6855 §3 (and erratum 4029): once UTF8=ACCEPT is on, strings are UTF-8, so a
+/// CHARSET on SEARCH, or a SORT/THREAD charset other than UTF-8, conflicts: BAD.
+/// IMAP4rev2 takes CHARSET UTF-8 and US-ASCII as before (RFC 9051 §6.4.4).
+pub(super) fn charset_conflict(enabled: Enabled, charset: Option<&str>, mandatory: bool) -> Option<Reply> {
+    if !enabled.utf8 || enabled.rev2 {
+        return None;
+    }
+    match charset {
+        Some(c) if mandatory && c.eq_ignore_ascii_case("UTF-8") => None,
+        Some(_) => Some(Reply::bad("Charset conflicts with ENABLE UTF8=ACCEPT")),
+        None => None,
+    }
+}
+
+/// Brings every text argument to the form [`Searchable`] compares in, and puts the
+/// saved result's UIDs (`saved`) where the criteria say `$` (RFC 5182 §2.1).
+pub(super) fn normalize_key(key: &mut SearchKey, saved: &SequenceSet) {
     match key {
-        SearchKey::And(keys) => keys.iter_mut().for_each(normalize_key),
+        SearchKey::And(keys) => keys.iter_mut().for_each(|k| normalize_key(k, saved)),
         SearchKey::Or(a, b) => {
-            normalize_key(a);
-            normalize_key(b);
+            normalize_key(a, saved);
+            normalize_key(b, saved);
         }
-        SearchKey::Not(k) => normalize_key(k),
+        SearchKey::Not(k) => normalize_key(k, saved),
         SearchKey::Header(_, text) | SearchKey::Body(text) | SearchKey::Text(text) => *text = normalize(text),
+        SearchKey::Saved => *key = SearchKey::Uid(saved.clone()),
         _ => {}
     }
 }
 
-fn has_modseq(key: &SearchKey) -> bool {
+pub(super) fn has_modseq(key: &SearchKey) -> bool {
     match key {
         SearchKey::And(keys) => keys.iter().any(has_modseq),
         SearchKey::Or(a, b) => has_modseq(a) || has_modseq(b),
@@ -114,6 +135,8 @@ impl Candidate<'_> {
             SearchKey::Body(text) => self.content.is_some_and(|c| c.body_contains(text)),
             SearchKey::Text(text) => self.content.is_some_and(|c| c.text_contains(text)),
             SearchKey::ModSeq(n) => meta.modseq >= *n,
+            // `normalize_key` has put the saved UIDs in its place.
+            SearchKey::Saved => false,
         }
     }
 }
@@ -131,9 +154,26 @@ fn run(
     key: &SearchKey,
     uid: bool,
 ) -> congvu_store::Result<Vec<Found>> {
+    scan(store, entries, key, false, |seq, entry, _| Found {
+        number: if uid { entry.meta.uid.get() } else { seq },
+        modseq: entry.meta.modseq,
+    })
+}
+
+/// Calls `keep` with the sequence number, entry and (when read) parsed message of
+/// every message in the snapshot that matches `key`, in mailbox order. Bodies are
+/// read when the key needs them, or for every message when `read_all` (SORT and
+/// THREAD reading headers).
+pub(super) fn scan<T>(
+    store: &dyn MailStore,
+    entries: &[Entry],
+    key: &SearchKey,
+    read_all: bool,
+    mut keep: impl FnMut(u32, &Entry, Option<&Message<'_>>) -> T,
+) -> congvu_store::Result<Vec<T>> {
     let exists = entries.len() as u32;
     let max_uid = entries.last().map_or(0, |e| e.meta.uid.get());
-    let read = needs_content(key);
+    let read = read_all || needs_content(key);
     let mut found = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let raw = if read {
@@ -156,13 +196,28 @@ fn run(
             content: searchable.as_ref(),
         };
         if candidate.matches(key) {
-            found.push(Found {
-                number: if uid { entry.meta.uid.get() } else { candidate.seq },
-                modseq: entry.meta.modseq,
-            });
+            found.push(keep(candidate.seq, entry, message.as_ref()));
         }
     }
     Ok(found)
+}
+
+/// What `SEARCH RETURN (SAVE …)` keeps (RFC 5182 §2.4): with MIN and/or MAX as the
+/// only other options just those messages, otherwise every match. `ret` is the
+/// option list without SAVE; the numbers come in the order of `found` (ascending).
+fn saved_numbers(ret: &[SearchReturn], found: &[Found]) -> Vec<u32> {
+    let extremes_only = !ret.is_empty()
+        && ret
+            .iter()
+            .all(|r| matches!(r, SearchReturn::Min | SearchReturn::Max));
+    if !extremes_only {
+        return found.iter().map(|f| f.number).collect();
+    }
+    let min = found.first().filter(|_| ret.contains(&SearchReturn::Min));
+    let max = found.last().filter(|_| ret.contains(&SearchReturn::Max));
+    let mut kept: Vec<u32> = min.into_iter().chain(max).map(|f| f.number).collect();
+    kept.dedup();
+    kept
 }
 
 /// `* SEARCH 2 5 [(MODSEQ m)]` (RFC 3501 §7.2.5, RFC 7162 §3.1.5).
@@ -234,6 +289,13 @@ pub(crate) struct SearchRequest {
 }
 
 impl Session {
+    /// Keeps a search result for `$` (RFC 5182 §2.1): UIDs, ascending.
+    fn save_result(&mut self, uids: Vec<u32>) {
+        if let State::Selected(_, selected) = &mut self.state {
+            selected.saved = uids;
+        }
+    }
+
     pub(crate) async fn op_search(&mut self, tag: &Tag, request: SearchRequest) -> Reply {
         let SearchRequest {
             uid,
@@ -241,7 +303,18 @@ impl Session {
             charset,
             mut key,
         } = request;
-        if charset.is_some_and(|c| !CHARSETS.iter().any(|known| known.eq_ignore_ascii_case(&c))) {
+        let save = ret.as_ref().is_some_and(|ret| ret.contains(&SearchReturn::Save));
+        if let Some(reply) = charset_conflict(self.enabled, charset.as_deref(), false) {
+            if save {
+                self.save_result(Vec::new());
+            }
+            return reply;
+        }
+        if charset.is_some_and(|c| !known_charset(&c)) {
+            // RFC 5182 §2.1: a failed SEARCH (SAVE) leaves an empty result.
+            if save {
+                self.save_result(Vec::new());
+            }
             return Reply::no(Some(Code::BadCharset), "Unsupported charset");
         }
         let with_modseq = has_modseq(&key);
@@ -251,11 +324,16 @@ impl Session {
         let Some(selected) = self.selected() else {
             return Reply::bad("No mailbox selected");
         };
-        normalize_key(&mut key);
+        normalize_key(&mut key, &selected.saved_set(true));
         let entries = selected.messages.clone();
         let found = match self.blocking(move |store| run(store, &entries, &key, uid)).await {
             Ok(found) => found,
-            Err(err) => return store_failure(&err),
+            Err(err) => {
+                if save {
+                    self.save_result(Vec::new());
+                }
+                return store_failure(&err);
+            }
         };
         let modseq = if with_modseq {
             found.iter().map(|f| f.modseq).max()
@@ -263,7 +341,28 @@ impl Session {
             None
         };
         let line = match ret {
+            Some(mut ret) if save => {
+                ret.retain(|r| *r != SearchReturn::Save);
+                let kept = saved_numbers(&ret, &found);
+                let uids = match self.selected() {
+                    Some(selected) if !uid => kept
+                        .into_iter()
+                        .filter_map(|seq| selected.messages.get(seq.checked_sub(1)? as usize))
+                        .map(|e| e.meta.uid.get())
+                        .collect(),
+                    _ => kept,
+                };
+                self.save_result(uids);
+                // RFC 5182 §2.4: SAVE alone is answered by nothing but the OK.
+                if ret.is_empty() {
+                    String::new()
+                } else {
+                    esearch_response(tag, uid, &ret, &found, modseq)
+                }
+            }
             Some(ret) => esearch_response(tag, uid, &ret, &found, modseq),
+            // RFC 9051 §6.4.4: IMAP4rev2 answers every SEARCH with ESEARCH.
+            None if self.enabled.rev2 => esearch_response(tag, uid, &[], &found, modseq),
             None => search_response(&found, modseq),
         };
         self.conn.output.extend_from_slice(line.as_bytes());
@@ -338,5 +437,55 @@ mod tests {
             "* SEARCH 2 5 6 (MODSEQ 917162500)\r\n"
         );
         assert_eq!(search_response(&[], None), "* SEARCH\r\n");
+    }
+
+    /// RFC 5182 §2.4: SAVE with only MIN/MAX keeps those; with anything else, all.
+    #[test]
+    fn what_save_keeps() {
+        use SearchReturn::*;
+        let matches = found(&[3, 7, 9]);
+        assert_eq!(saved_numbers(&[], &matches), [3, 7, 9]);
+        assert_eq!(saved_numbers(&[Min], &matches), [3]);
+        assert_eq!(saved_numbers(&[Max], &matches), [9]);
+        assert_eq!(saved_numbers(&[Min, Max], &matches), [3, 9]);
+        assert_eq!(saved_numbers(&[Min, Count], &matches), [3, 7, 9]);
+        assert_eq!(saved_numbers(&[All], &matches), [3, 7, 9]);
+        assert_eq!(saved_numbers(&[Min, Max], &found(&[5])), [5]);
+        assert!(saved_numbers(&[Min], &[]).is_empty());
+    }
+
+    #[test]
+    fn charset_labels_after_utf8_accept() {
+        let rev1 = Enabled::default();
+        let utf8 = Enabled {
+            utf8: true,
+            ..Enabled::default()
+        };
+        let rev2 = Enabled {
+            utf8: true,
+            rev2: true,
+            ..Enabled::default()
+        };
+        assert!(charset_conflict(rev1, Some("UTF-8"), false).is_none());
+        assert!(charset_conflict(utf8, None, false).is_none());
+        assert!(charset_conflict(utf8, Some("UTF-8"), false).is_some());
+        assert!(charset_conflict(utf8, Some("utf-8"), true).is_none());
+        assert!(charset_conflict(utf8, Some("US-ASCII"), true).is_some());
+        assert!(charset_conflict(rev2, Some("UTF-8"), false).is_none());
+        assert!(charset_conflict(rev2, Some("US-ASCII"), true).is_none());
+    }
+
+    #[test]
+    fn saved_result_replaces_dollar() {
+        let saved = SequenceSet::from_sorted([4, 6]);
+        let mut key = SearchKey::And(vec![SearchKey::Not(Box::new(SearchKey::Saved)), SearchKey::All]);
+        normalize_key(&mut key, &saved);
+        assert_eq!(
+            key,
+            SearchKey::And(vec![
+                SearchKey::Not(Box::new(SearchKey::Uid(saved))),
+                SearchKey::All
+            ])
+        );
     }
 }

@@ -6,12 +6,17 @@
 //! HIGHESTMODSEQ is sent on every successful SELECT (RFC 7162 §3.1.2.1: the store
 //! keeps modseqs for every mailbox, so there is never a NOMODSEQ).
 //!
-//! Selecting an agency account's INBOX is recorded as an access event (Art. 10)
-//! before the mailbox is opened.
+//! Selecting an agency account's INBOX — by the agency's own login, or by a clerk
+//! through `Shared/<agency>/INBOX` — is recorded as an access event (Art. 10) with
+//! the login that did it, before the mailbox is opened.
+//!
+//! RFC 4314 §4: SELECT and EXAMINE need `r`; without any of `s w t e i` the mailbox
+//! opens READ-ONLY, and PERMANENTFLAGS lists only the flags the rights allow setting.
 
-use congvu_store::{AccessKind, AccountKind, Flags};
+use congvu_directory::Rights;
+use congvu_store::{AccessKind, Flags};
 
-use crate::codec::response::{Code, Status};
+use crate::codec::response::{Code, Status, write_mailbox};
 use crate::codec::sequence::Ranges;
 use crate::codec::{MailboxName, QResyncParams, SelectParams};
 use crate::session::{Reply, Selected, Session, State, store_failure};
@@ -37,22 +42,35 @@ impl Session {
         let Some(user) = self.user().cloned() else {
             return Reply::bad("Not authenticated");
         };
-        let account = user.account;
-        // Art. 10: opening an agency's INBOX is an access event.
-        if user.kind == AccountKind::Agency
-            && mailbox.as_str() == "INBOX"
+        let target = match self.resolve(mailbox.as_str()) {
+            Ok(target) => target,
+            Err(reply) => return reply,
+        };
+        if let Err(reply) = target.require(Rights::READ, "Reading this mailbox is not permitted") {
+            return reply;
+        }
+        let writable = Rights::SEEN
+            .union(Rights::WRITE)
+            .union(Rights::DELETE_MESSAGES)
+            .union(Rights::EXPUNGE)
+            .union(Rights::INSERT);
+        let read_only = read_only || target.rights.difference(writable) == target.rights;
+        // Art. 10: opening an agency's INBOX is an access event, in the agency's log,
+        // naming whoever logged in.
+        if target.is_agency_inbox()
             && let Err(reply) = self
-                .record_access(account, &user.address, AccessKind::AgencyInboxSelected)
+                .record_access(target.account(), &user.address, AccessKind::AgencyInboxSelected)
                 .await
         {
             return reply;
         }
+        let (account, name, rights) = (target.account(), target.name, target.rights);
         let loaded = self
             .blocking(move |store| {
-                let Some(info) = store.mailbox_by_name(account, mailbox.as_str())? else {
+                let Some(info) = store.mailbox_by_name(account, &name)? else {
                     return Ok(None);
                 };
-                let selected = Selected::load(store, &info, read_only)?;
+                let selected = Selected::load(store, &info, read_only, rights)?;
                 Ok(Some((info, selected)))
             })
             .await;
@@ -66,9 +84,15 @@ impl Session {
         let permanent = if read_only {
             "()".to_string()
         } else {
-            let mut flags: Vec<&str> = Flags::ALL.iter().map(|(_, name)| *name).collect();
-            flags.extend(selected.keywords.iter().map(String::as_str));
-            flags.push("\\*");
+            let mut flags: Vec<&str> = Flags::ALL
+                .iter()
+                .filter(|(flag, _)| rights.contains(right_for_flag(*flag)))
+                .map(|(_, name)| *name)
+                .collect();
+            if rights.contains(Rights::WRITE) {
+                flags.extend(selected.keywords.iter().map(String::as_str));
+                flags.push("\\*");
+            }
             format!("({})", flags.join(" "))
         };
         self.untagged(
@@ -76,18 +100,23 @@ impl Session {
             Some(Code::PermanentFlags(permanent)),
             "Flags permitted",
         );
-        let counts = format!(
-            "* {} EXISTS\r\n* {} RECENT\r\n",
-            selected.exists(),
-            selected.recent()
-        );
-        self.conn.output.extend_from_slice(counts.as_bytes());
-        if let Some(first) = selected
-            .messages
-            .iter()
-            .position(|e| !e.meta.flags.contains(Flags::SEEN))
-        {
-            self.untagged(Status::Ok, Some(Code::Unseen(first as u32 + 1)), "First unseen");
+        let exists = format!("* {} EXISTS\r\n", selected.exists());
+        self.conn.output.extend_from_slice(exists.as_bytes());
+        if self.enabled.rev2 {
+            // RFC 9051 §6.3.2: the mailbox's LIST response; no RECENT, no UNSEEN.
+            self.conn.output.extend_from_slice(b"* LIST () \"/\" ");
+            write_mailbox(&mut self.conn.output, mailbox.as_str(), self.enabled.names());
+            self.conn.output.extend_from_slice(b"\r\n");
+        } else {
+            let recent = format!("* {} RECENT\r\n", selected.recent());
+            self.conn.output.extend_from_slice(recent.as_bytes());
+            if let Some(first) = selected
+                .messages
+                .iter()
+                .position(|e| !e.meta.flags.contains(Flags::SEEN))
+            {
+                self.untagged(Status::Ok, Some(Code::Unseen(first as u32 + 1)), "First unseen");
+            }
         }
         self.untagged(
             Status::Ok,
@@ -144,5 +173,17 @@ impl Session {
             }
         }
         Ok(())
+    }
+}
+
+/// The right that setting or clearing a system flag needs (RFC 4314 §2.1): `s` for
+/// `\Seen`, `t` for `\Deleted`, `w` for the others (and for keywords).
+pub(crate) fn right_for_flag(flag: Flags) -> Rights {
+    if flag == Flags::SEEN {
+        Rights::SEEN
+    } else if flag == Flags::DELETED {
+        Rights::DELETE_MESSAGES
+    } else {
+        Rights::WRITE
     }
 }

@@ -1,32 +1,43 @@
 //! STATUS (RFC 3501 §6.3.10), plus SIZE (RFC 8438), DELETED (RFC 9051) and
 //! HIGHESTMODSEQ (RFC 7162 §3.1.6, which enables CONDSTORE) items. LIST-STATUS
-//! (RFC 5819) shares the item computation.
+//! (RFC 5819) shares the item computation. RFC 4314 §4: STATUS needs `r`.
 
+use congvu_directory::Rights;
 use congvu_store::{Flags, MailboxInfo};
 
+use crate::codec::mutf7::NameEncoding;
 use crate::codec::response::{Code, write_mailbox};
 use crate::codec::{MailboxName, StatusItem};
 use crate::session::{Reply, Session, store_failure};
 
 /// `* STATUS name (items)`.
-pub(crate) fn write_status(out: &mut Vec<u8>, name: &str, values: &str) {
+pub(crate) fn write_status(out: &mut Vec<u8>, name: &str, names: NameEncoding, values: &str) {
     out.extend_from_slice(b"* STATUS ");
-    write_mailbox(out, name);
+    write_mailbox(out, name, names);
     out.extend_from_slice(format!(" ({values})\r\n").as_bytes());
 }
 
 impl Session {
     pub(crate) fn op_status(&mut self, mailbox: MailboxName, items: &[StatusItem]) -> Reply {
-        let Some(account) = self.user().map(|u| u.account) else {
-            return Reply::bad("Not authenticated");
+        let target = match self.resolve(mailbox.as_str()) {
+            Ok(target) => target,
+            Err(reply) => return reply,
         };
-        let info = match self.ctx.store.mailbox_by_name(account, mailbox.as_str()) {
+        if let Err(reply) = target.require(Rights::READ, "Reading this mailbox is not permitted") {
+            return reply;
+        }
+        let info = match self.ctx.store.mailbox_by_name(target.account(), &target.name) {
             Ok(Some(info)) => info,
             Ok(None) => return Reply::no(Some(Code::NonExistent), "No such mailbox"),
             Err(err) => return store_failure(&err),
         };
         match self.status_values(&info, items) {
-            Ok(values) => write_status(&mut self.conn.output, mailbox.as_str(), &values),
+            Ok(values) => write_status(
+                &mut self.conn.output,
+                mailbox.as_str(),
+                self.enabled.names(),
+                &values,
+            ),
             Err(reply) => return reply,
         }
         Reply::ok("STATUS completed")

@@ -6,13 +6,21 @@
 //! `n` are left alone and listed in `OK [MODIFIED set]` (UIDs for UID STORE,
 //! sequence numbers otherwise). With CONDSTORE on, a changed message gets its FETCH
 //! (with MODSEQ) even under .SILENT, so the client learns the new modseq.
+//!
+//! RFC 4314 §4: `\Seen` needs `s`, `\Deleted` needs `t`, other flags `w`. A
+//! `+FLAGS`/`-FLAGS` naming some flags the rights allow drops the others silently
+//! (§4: a tagged NO to STORE is handled badly by deployed clients); one allowing none
+//! is `NO [NOPERM]`. `FLAGS` replaces every flag, so it needs all three rights.
 
-use congvu_store::{FlagOp, FlagStore};
+use congvu_directory::Rights;
+use congvu_store::{FlagOp, FlagStore, Flags};
 
 use crate::codec::FlagSet;
 use crate::codec::response::Code;
 use crate::codec::sequence::{Ranges, SequenceSet};
 use crate::session::{Reply, Session, State, store_failure};
+
+use super::append::permitted_flags;
 
 /// What the client asked STORE to do.
 pub(crate) struct StoreRequest {
@@ -43,6 +51,18 @@ impl Session {
         };
         if selected.read_only {
             return Reply::no(Some(Code::Cannot), "Mailbox is read-only");
+        }
+        let all_flags = Rights::SEEN.union(Rights::WRITE).union(Rights::DELETE_MESSAGES);
+        if op == FlagOp::Replace && !selected.rights.contains(all_flags) {
+            return Reply::no(
+                Some(Code::NoPerm),
+                "FLAGS replaces every flag, which these rights do not allow; use +FLAGS or -FLAGS",
+            );
+        }
+        let asked = flags.system != Flags::empty() || !flags.keywords.is_empty();
+        let flags = permitted_flags(flags, selected.rights);
+        if asked && flags.system == Flags::empty() && flags.keywords.is_empty() {
+            return Reply::no(Some(Code::NoPerm), "Changing these flags is not permitted");
         }
         let Ok(indices) = selected.resolve(&set, uid) else {
             return Reply::bad("Invalid message sequence number");

@@ -1,6 +1,7 @@
 //! The byte stream under a session: plain TCP or TLS (switched in place by
-//! STARTTLS), an input buffer the framer reads from, an output buffer responses are
-//! written to, and byte counters for the session log line.
+//! STARTTLS), optionally deflated inside that (COMPRESS, RFC 4978), an input buffer
+//! the framer reads from, an output buffer responses are written to, and byte
+//! counters (bytes on the wire) for the session log line.
 
 use std::io;
 use std::time::Duration;
@@ -9,6 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+
+use crate::codec::deflate::Deflate;
 
 /// How long a client may take to complete a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,6 +35,8 @@ enum Stream {
 
 pub(crate) struct Connection {
     stream: Stream,
+    /// Set by COMPRESS DEFLATE; boxed so idle sessions without it stay small.
+    compression: Option<Box<Deflate>>,
     pub input: Vec<u8>,
     pub output: Vec<u8>,
     pub bytes_in: u64,
@@ -42,6 +47,7 @@ impl Connection {
     pub fn plain(stream: TcpStream) -> Connection {
         Connection {
             stream: Stream::Plain(stream),
+            compression: None,
             input: Vec::new(),
             output: Vec::new(),
             bytes_in: 0,
@@ -65,35 +71,97 @@ impl Connection {
         if self.input.is_empty() {
             // Drops what an earlier long command grew the buffer to.
             self.input = Vec::with_capacity(FIRST_READ);
-        } else {
+        } else if self.compression.is_none() {
             self.input.reserve(READ_CHUNK);
         }
-        let n = match &mut self.stream {
-            Stream::Plain(s) => s.read_buf(&mut self.input).await?,
-            Stream::Tls(s) => s.read_buf(&mut self.input).await?,
-            Stream::Closed => 0,
-        };
+        if self.compression.is_some() {
+            return self.read_compressed().await;
+        }
+        let n = self.read_raw_into_input().await?;
         self.bytes_in += n as u64;
         Ok(n)
     }
 
-    /// Sends everything in `output`.
+    async fn read_raw_into_input(&mut self) -> io::Result<usize> {
+        Ok(match &mut self.stream {
+            Stream::Plain(s) => s.read_buf(&mut self.input).await?,
+            Stream::Tls(s) => s.read_buf(&mut self.input).await?,
+            Stream::Closed => 0,
+        })
+    }
+
+    /// [`Connection::read_more`] under COMPRESS: inflates what has arrived, at most
+    /// a read's worth at a time. Nothing is awaited between taking bytes off the
+    /// socket and inflating them, so a read cancelled by the idle timer loses
+    /// nothing.
+    async fn read_compressed(&mut self) -> io::Result<usize> {
+        loop {
+            let Some(z) = self.compression.as_mut() else {
+                return Ok(0);
+            };
+            if !z.has_pending() {
+                let mut wire = Vec::with_capacity(READ_CHUNK);
+                let n = match &mut self.stream {
+                    Stream::Plain(s) => s.read_buf(&mut wire).await?,
+                    Stream::Tls(s) => s.read_buf(&mut wire).await?,
+                    Stream::Closed => 0,
+                };
+                if n == 0 {
+                    return Ok(0);
+                }
+                self.bytes_in += n as u64;
+                z.push_input(&wire);
+            }
+            let produced = z.inflate_into(&mut self.input, READ_CHUNK)?;
+            if produced > 0 {
+                return Ok(produced);
+            }
+        }
+    }
+
+    /// Starts COMPRESS DEFLATE (RFC 4978 §3): from here on both directions are
+    /// deflated. Input already buffered came after the command, so it is
+    /// compressed data too. Call after the tagged OK has been flushed.
+    pub fn start_compression(&mut self) -> io::Result<()> {
+        let mut z = Deflate::new();
+        z.push_input(&std::mem::take(&mut self.input));
+        // One read's worth now; the rest is inflated as the session asks for input.
+        z.inflate_into(&mut self.input, READ_CHUNK)?;
+        self.compression = Some(z);
+        Ok(())
+    }
+
+    pub fn is_compressed(&self) -> bool {
+        self.compression.is_some()
+    }
+
+    /// Sends everything in `output`. Under COMPRESS each flush ends with a deflate
+    /// flush, so the client can act on every response sent so far.
     pub async fn flush(&mut self) -> io::Result<()> {
         if self.output.is_empty() {
             return Ok(());
         }
+        let deflated = match &mut self.compression {
+            Some(z) => {
+                let mut wire = Vec::with_capacity(self.output.len() / 2 + 64);
+                z.deflate_flush(&self.output, &mut wire)?;
+                Some(wire)
+            }
+            None => None,
+        };
+        let wire = deflated.as_deref().unwrap_or(&self.output);
         match &mut self.stream {
             Stream::Plain(s) => {
-                s.write_all(&self.output).await?;
+                s.write_all(wire).await?;
                 s.flush().await?;
             }
             Stream::Tls(s) => {
-                s.write_all(&self.output).await?;
+                s.write_all(wire).await?;
                 s.flush().await?;
             }
             Stream::Closed => return Err(io::ErrorKind::NotConnected.into()),
         }
-        self.bytes_out += self.output.len() as u64;
+        self.bytes_out += wire.len() as u64;
         self.output.clear();
         // A FETCH may have grown the buffer far past what the next replies need.
         if self.output.capacity() > FLUSH_THRESHOLD {

@@ -3,8 +3,9 @@
 
 use tracing::debug;
 
+use crate::codec::sequence::{MessageSet, SequenceSet};
 use crate::codec::{Command, CommandBody};
-use crate::op::{SearchRequest, StoreRequest};
+use crate::op::{SearchRequest, SortRequest, StoreRequest, ThreadRequest};
 
 use super::{Disconnect, Reply, Session, State};
 
@@ -33,7 +34,9 @@ fn valid_in(body: &CommandBody) -> Valid {
         | Fetch { .. }
         | Store { .. }
         | Copy { .. }
-        | Move { .. } => Valid::Selected,
+        | Move { .. }
+        | Sort { .. }
+        | Thread { .. } => Valid::Selected,
         Namespace
         | Select { .. }
         | Create { .. }
@@ -45,12 +48,30 @@ fn valid_in(body: &CommandBody) -> Valid {
         | Status { .. }
         | Append { .. }
         | Idle
+        | Compress(_)
         | GetQuotaRoot(_)
-        | GetQuota(_) => Valid::Authenticated,
+        | GetQuota(_)
+        | SetAcl { .. }
+        | DeleteAcl { .. }
+        | GetAcl(_)
+        | ListRights { .. }
+        | MyRights(_) => Valid::Authenticated,
     }
 }
 
 impl Session {
+    /// The numbers a message-set argument stands for; `$` is the saved search
+    /// result as it is now (RFC 5182 §2.1).
+    fn message_set(&self, set: MessageSet, uid: bool) -> SequenceSet {
+        match set {
+            MessageSet::Numbers(set) => set,
+            MessageSet::Saved => self
+                .selected()
+                .map(|selected| selected.saved_set(uid))
+                .unwrap_or_else(|| SequenceSet::from_sorted([])),
+        }
+    }
+
     fn state_error(&self, body: &CommandBody) -> Option<Reply> {
         let (authenticated, selected) = match self.state {
             State::NotAuthenticated | State::Logout => (false, false),
@@ -75,13 +96,20 @@ impl Session {
         if let Some(reply) = self.state_error(&body) {
             return self.finish(&tag, reply);
         }
+        // A delegated mailbox is used only while the grant lasts (`session::shared`).
+        self.recheck_selected()?;
         // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (their
-        // UID forms may have them).
+        // UID forms may have them); RFC 5256 §3 adds SORT and THREAD, whose numbers
+        // would shift under the client. Client quirk, "EXISTS while a UID FETCH
+        // runs": new mail is announced (EXISTS) after any command, UID FETCH
+        // included, and clients syncing by UID expect it there; only expunges wait.
         let allow_expunge = !matches!(
             body,
             CommandBody::Fetch { uid: false, .. }
                 | CommandBody::Store { uid: false, .. }
                 | CommandBody::Search { uid: false, .. }
+                | CommandBody::Sort { uid: false, .. }
+                | CommandBody::Thread { uid: false, .. }
         );
         use CommandBody::*;
         let reply = match body {
@@ -92,6 +120,7 @@ impl Session {
             Check => Reply::ok("CHECK completed"),
             Logout => return self.op_logout(&tag),
             StartTls => return self.op_starttls(&tag).await,
+            Compress(mechanism) => return self.op_compress(&tag, &mechanism).await,
             Login { username, password } => self.op_login(username, password).await?,
             Authenticate {
                 mechanism,
@@ -125,7 +154,10 @@ impl Session {
             } => self.op_append(mailbox, flags, date, message).await,
             Close => self.op_close().await,
             Unselect => self.op_unselect(),
-            Expunge(uids) => self.op_expunge(uids).await,
+            Expunge(uids) => {
+                let uids = uids.map(|set| self.message_set(set, true));
+                self.op_expunge(uids).await
+            }
             Search {
                 uid,
                 ret,
@@ -146,7 +178,10 @@ impl Session {
                 attrs,
                 changed_since,
                 vanished,
-            } => self.op_fetch(uid, set, attrs, changed_since, vanished).await?,
+            } => {
+                let set = self.message_set(set, uid);
+                self.op_fetch(uid, set, attrs, changed_since, vanished).await?
+            }
             Store {
                 uid,
                 set,
@@ -157,7 +192,7 @@ impl Session {
             } => {
                 let request = StoreRequest {
                     uid,
-                    set,
+                    set: self.message_set(set, uid),
                     op,
                     silent,
                     flags,
@@ -165,11 +200,54 @@ impl Session {
                 };
                 self.op_store(request).await
             }
-            Copy { uid, set, mailbox } => self.op_copy(uid, set, mailbox).await,
-            Move { uid, set, mailbox } => self.op_move(uid, set, mailbox).await,
+            Copy { uid, set, mailbox } => {
+                let set = self.message_set(set, uid);
+                self.op_copy(uid, set, mailbox).await
+            }
+            Move { uid, set, mailbox } => {
+                let set = self.message_set(set, uid);
+                self.op_move(uid, set, mailbox).await
+            }
             Idle => self.op_idle().await?,
+            Sort {
+                uid,
+                criteria,
+                charset,
+                key,
+            } => {
+                let request = SortRequest {
+                    uid,
+                    criteria,
+                    charset,
+                    key,
+                };
+                self.op_sort(request).await
+            }
+            Thread {
+                uid,
+                algorithm,
+                charset,
+                key,
+            } => {
+                let request = ThreadRequest {
+                    uid,
+                    algorithm,
+                    charset,
+                    key,
+                };
+                self.op_thread(request).await
+            }
             GetQuotaRoot(mailbox) => self.op_getquotaroot(mailbox),
             GetQuota(root) => self.op_getquota(&root),
+            SetAcl {
+                mailbox,
+                identifier,
+                change,
+            } => self.op_setacl(mailbox, identifier, change).await,
+            DeleteAcl { mailbox, identifier } => self.op_deleteacl(mailbox, identifier).await,
+            GetAcl(mailbox) => self.op_getacl(mailbox),
+            ListRights { mailbox, identifier } => self.op_listrights(mailbox, &identifier),
+            MyRights(mailbox) => self.op_myrights(mailbox),
         };
         self.sync_selected(allow_expunge);
         self.finish(&tag, reply)

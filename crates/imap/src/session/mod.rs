@@ -5,6 +5,7 @@ mod access;
 mod connection;
 mod dispatch;
 mod selected;
+mod shared;
 
 use std::borrow::Cow;
 use std::io;
@@ -19,13 +20,15 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, error, info};
 
+use crate::codec::mutf7::NameEncoding;
 use crate::codec::response::{Code, Status, status_line};
-use crate::codec::{Frame, Limits, Tag, frame, parse_command};
+use crate::codec::{Frame, Limits, Tag, frame, parse_command_with};
 use crate::limits::Slot;
 use crate::server::{ImapContext, ListenerKind, shutdown_requested, shutdown_signalled};
 
 pub(crate) use connection::Connection;
 pub(crate) use selected::{Entry, Selected};
+pub(crate) use shared::{SHARED, Target, is_reserved, no_such_mailbox};
 
 /// Everything a session is started with.
 pub(crate) struct Setup {
@@ -53,6 +56,22 @@ pub(crate) struct Enabled {
     pub condstore: bool,
     /// Expunges are announced as `VANISHED` UID sets (RFC 7162 §3.2.10).
     pub qresync: bool,
+    /// Mailbox names are UTF-8 both ways (RFC 6855 §3; implied by IMAP4rev2).
+    pub utf8: bool,
+    /// IMAP4rev2 responses (RFC 9051 Appendix E): no `\Recent` or RECENT, SEARCH
+    /// answered by ESEARCH, a LIST response in SELECT, `\NonExistent` levels.
+    pub rev2: bool,
+}
+
+impl Enabled {
+    /// How mailbox names are read and written in this session.
+    pub fn names(self) -> NameEncoding {
+        if self.utf8 {
+            NameEncoding::Utf8
+        } else {
+            NameEncoding::ModifiedUtf7
+        }
+    }
 }
 
 /// The tagged completion of a command.
@@ -124,7 +143,8 @@ enum Input {
 }
 
 /// Capabilities every state shares (RFC 3501 §7.2.1); only what is implemented.
-const CAPABILITIES: &str = "IMAP4rev1 SASL-IR LITERAL+ ENABLE IDLE NAMESPACE ID UIDPLUS UNSELECT CHILDREN MOVE SPECIAL-USE QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS";
+/// COMPRESS=DEFLATE is added when `[imap] compress` is on.
+const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ENABLE IDLE NAMESPACE ID UIDPLUS UNSELECT CHILDREN MOVE SPECIAL-USE QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC ESEARCH CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ACL RIGHTS=texk SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY UTF8=ACCEPT SEARCHRES STATUS=SIZE";
 
 pub(crate) struct Session {
     pub ctx: Arc<ImapContext>,
@@ -234,7 +254,7 @@ impl Session {
                 Err(Disconnect(reason)) => return reason,
             };
             let outcome = match input {
-                Input::Command(bytes) => match parse_command(&bytes) {
+                Input::Command(bytes) => match parse_command_with(&bytes, self.enabled.names()) {
                     Ok(command) => self.execute(command).await,
                     Err(err) => {
                         debug!(reason = err.reason, "unparseable command");
@@ -455,13 +475,18 @@ impl Session {
     }
 
     pub fn capabilities(&self) -> String {
+        let mut caps = String::from(CAPABILITIES);
+        if self.ctx.config.compress {
+            caps.push_str(" COMPRESS=DEFLATE");
+        }
         match self.state {
             State::NotAuthenticated if self.kind == ListenerKind::Imap && !self.conn.is_tls() => {
-                format!("{CAPABILITIES} STARTTLS LOGINDISABLED")
+                caps.push_str(" STARTTLS LOGINDISABLED");
             }
-            State::NotAuthenticated => format!("{CAPABILITIES} AUTH=PLAIN"),
-            _ => CAPABILITIES.to_string(),
+            State::NotAuthenticated => caps.push_str(" AUTH=PLAIN"),
+            _ => {}
         }
+        caps
     }
 
     /// Passwords may cross this connection: only under TLS (RFC 8314, RFC 3501

@@ -7,7 +7,8 @@
 //! RFC 3501 §7.4.1 forbids them (during FETCH, STORE, SEARCH): the vanished messages
 //! stay in the snapshot until a command that may announce them.
 
-use congvu_store::{Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
+use congvu_directory::Rights;
+use congvu_store::{AccountId, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
 
 use crate::codec::response::write_flags;
 use crate::codec::sequence::{Ranges, SequenceSet};
@@ -25,7 +26,11 @@ pub(crate) struct Entry {
 
 pub(crate) struct Selected {
     pub id: MailboxId,
+    /// The account the mailbox belongs to: the user's, or a delegated agency's.
+    pub owner: AccountId,
     pub read_only: bool,
+    /// The session's RFC 4314 rights on the mailbox, as of SELECT.
+    pub rights: Rights,
     pub messages: Vec<Entry>,
     /// Keywords announced in the last FLAGS response.
     pub keywords: Vec<String>,
@@ -33,6 +38,9 @@ pub(crate) struct Selected {
     synced_modseq: u64,
     /// Messages known to be gone but not yet announced.
     pending_expunge: bool,
+    /// UIDs kept by `SEARCH RETURN (SAVE)`, ascending (RFC 5182 §2.1); empty on
+    /// SELECT, gone with the selection.
+    pub saved: Vec<u32>,
 }
 
 /// Why a sequence set cannot be applied.
@@ -44,6 +52,7 @@ impl Selected {
         store: &dyn MailStore,
         info: &MailboxInfo,
         read_only: bool,
+        rights: Rights,
     ) -> congvu_store::Result<Selected> {
         let messages: Vec<Entry> = store
             .messages(info.id)?
@@ -52,11 +61,14 @@ impl Selected {
             .collect();
         let mut selected = Selected {
             id: info.id,
+            owner: info.account,
             read_only,
+            rights,
             messages,
             keywords: Vec::new(),
             synced_modseq: info.highestmodseq,
             pending_expunge: false,
+            saved: Vec::new(),
         };
         selected.keywords = selected.collect_keywords();
         Ok(selected)
@@ -89,6 +101,11 @@ impl Selected {
     /// Indices of the messages a set names. A sequence number beyond the mailbox is
     /// an error; UIDs that do not exist are simply not matched (RFC 3501 §6.4.8).
     pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, InvalidSequence> {
+        // An empty saved result (`$`, RFC 5182 §2.1) names no message, even in an
+        // empty mailbox.
+        if set.is_empty() {
+            return Ok(Vec::new());
+        }
         if uid {
             let ranges = set.resolve(self.max_uid());
             return Ok(self
@@ -107,6 +124,20 @@ impl Selected {
         Ok((0..self.messages.len())
             .filter(|i| ranges.contains(*i as u32 + 1))
             .collect())
+    }
+
+    /// The saved search result as UIDs, or as the sequence numbers the messages
+    /// have now; expunged messages are no longer in it (RFC 5182 §2.1).
+    pub fn saved_set(&self, uid: bool) -> SequenceSet {
+        let present = self
+            .saved
+            .iter()
+            .filter_map(|u| Uid::new(*u).and_then(|u| self.index_of(u)));
+        if uid {
+            SequenceSet::from_sorted(present.map(|i| self.messages[i].meta.uid.get()))
+        } else {
+            SequenceSet::from_sorted(present.map(|i| i as u32 + 1))
+        }
     }
 
     pub fn uids(&self, indices: &[usize]) -> Vec<Uid> {
@@ -225,16 +256,22 @@ impl Selected {
             current
                 .into_iter()
                 .filter(|m| m.uid.get() > last)
-                .map(|meta| Entry { meta, recent: true }),
+                // RFC 9051 has no \Recent.
+                .map(|meta| Entry {
+                    meta,
+                    recent: !enabled.rev2,
+                }),
         );
         self.announce_keywords(out);
         for i in changed {
             self.write_flags_fetch(i, enabled.condstore, out);
         }
         if self.messages.len() != before {
-            out.extend_from_slice(
-                format!("* {} EXISTS\r\n* {} RECENT\r\n", self.exists(), self.recent()).as_bytes(),
-            );
+            out.extend_from_slice(format!("* {} EXISTS\r\n", self.exists()).as_bytes());
+            // RFC 9051 Appendix E: no RECENT response.
+            if !enabled.rev2 {
+                out.extend_from_slice(format!("* {} RECENT\r\n", self.recent()).as_bytes());
+            }
         }
         self.synced_modseq = info.highestmodseq;
         Ok(())
