@@ -41,6 +41,16 @@ pub(super) fn charset_conflict(enabled: Enabled, charset: Option<&str>, mandator
     }
 }
 
+/// The charset check SEARCH, SORT and THREAD share: BAD on a conflict with
+/// UTF8=ACCEPT, `NO [BADCHARSET]` (RFC 3501 §6.4.4) for one we cannot search in.
+pub(super) fn check_charset(enabled: Enabled, charset: Option<&str>, mandatory: bool) -> Option<Reply> {
+    charset_conflict(enabled, charset, mandatory).or_else(|| {
+        charset
+            .is_some_and(|c| !known_charset(c))
+            .then(|| Reply::no(Some(Code::BadCharset), "Unsupported charset"))
+    })
+}
+
 /// Brings every text argument to the form [`Searchable`] compares in, and puts the
 /// saved result's UIDs (`saved`) where the criteria say `$` (RFC 5182 §2.1).
 pub(super) fn normalize_key(key: &mut SearchKey, saved: &SequenceSet) {
@@ -220,12 +230,17 @@ fn saved_numbers(ret: &[SearchReturn], found: &[Found]) -> Vec<u32> {
     kept
 }
 
-/// `* SEARCH 2 5 [(MODSEQ m)]` (RFC 3501 §7.2.5, RFC 7162 §3.1.5).
-fn search_response(found: &[Found], modseq: Option<u64>) -> String {
-    let mut line = String::from("* SEARCH");
-    for f in found {
+/// `* SEARCH 2 5 [(MODSEQ m)]` (RFC 3501 §7.2.5, RFC 7162 §3.1.5), and SORT's
+/// `* SORT 2 3 1 [(MODSEQ m)]` (RFC 5256 §4) of the same shape.
+pub(super) fn numbers_response(
+    name: &str,
+    numbers: impl IntoIterator<Item = u32>,
+    modseq: Option<u64>,
+) -> String {
+    let mut line = format!("* {name}");
+    for number in numbers {
         line.push(' ');
-        line.push_str(&f.number.to_string());
+        line.push_str(&number.to_string());
     }
     if let Some(modseq) = modseq {
         line.push_str(&format!(" (MODSEQ {modseq})"));
@@ -304,18 +319,12 @@ impl Session {
             mut key,
         } = request;
         let save = ret.as_ref().is_some_and(|ret| ret.contains(&SearchReturn::Save));
-        if let Some(reply) = charset_conflict(self.enabled, charset.as_deref(), false) {
-            if save {
-                self.save_result(Vec::new());
-            }
-            return reply;
-        }
-        if charset.is_some_and(|c| !known_charset(&c)) {
+        if let Some(reply) = check_charset(self.enabled, charset.as_deref(), false) {
             // RFC 5182 §2.1: a failed SEARCH (SAVE) leaves an empty result.
             if save {
                 self.save_result(Vec::new());
             }
-            return Reply::no(Some(Code::BadCharset), "Unsupported charset");
+            return reply;
         }
         let with_modseq = has_modseq(&key);
         if with_modseq {
@@ -363,7 +372,7 @@ impl Session {
             Some(ret) => esearch_response(tag, uid, &ret, &found, modseq),
             // RFC 9051 §6.4.4: IMAP4rev2 answers every SEARCH with ESEARCH.
             None if self.enabled.rev2 => esearch_response(tag, uid, &[], &found, modseq),
-            None => search_response(&found, modseq),
+            None => numbers_response("SEARCH", found.iter().map(|f| f.number), modseq),
         };
         self.conn.output.extend_from_slice(line.as_bytes());
         Reply::ok("SEARCH completed")
@@ -433,10 +442,10 @@ mod tests {
             assert_eq!(esearch_response(&tag, *uid, ret, &found(numbers), *modseq), *want);
         }
         assert_eq!(
-            search_response(&found(&[2, 5, 6]), Some(917162500)),
+            numbers_response("SEARCH", [2, 5, 6], Some(917162500)),
             "* SEARCH 2 5 6 (MODSEQ 917162500)\r\n"
         );
-        assert_eq!(search_response(&[], None), "* SEARCH\r\n");
+        assert_eq!(numbers_response("SEARCH", [], None), "* SEARCH\r\n");
     }
 
     /// RFC 5182 §2.4: SAVE with only MIN/MAX keeps those; with anything else, all.

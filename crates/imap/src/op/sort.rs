@@ -8,13 +8,12 @@
 
 use std::cmp::Ordering;
 
-use crate::codec::response::Code;
 use crate::codec::search::SearchKey;
 use crate::codec::sort::{SortCriterion, SortKey};
 use crate::message::{Message, Summary};
 use crate::session::{Entry, Reply, Session, store_failure};
 
-use super::search::{charset_conflict, has_modseq, known_charset, normalize_key, scan};
+use super::search::{check_charset, has_modseq, normalize_key, numbers_response, scan};
 
 /// The sort as the client asked it.
 pub(crate) struct SortRequest {
@@ -98,20 +97,6 @@ fn needs_header(criteria: &[SortKey]) -> bool {
         .any(|k| !matches!(k.criterion, SortCriterion::Arrival | SortCriterion::Size))
 }
 
-/// `* SORT 2 3 1 [(MODSEQ m)]` (RFC 5256 §4, RFC 7162 §3.1.5).
-fn sort_response(rows: &[Row], modseq: Option<u64>) -> String {
-    let mut line = String::from("* SORT");
-    for row in rows {
-        line.push(' ');
-        line.push_str(&row.number.to_string());
-    }
-    if let Some(modseq) = modseq {
-        line.push_str(&format!(" (MODSEQ {modseq})"));
-    }
-    line.push_str("\r\n");
-    line
-}
-
 impl Session {
     pub(crate) async fn op_sort(&mut self, request: SortRequest) -> Reply {
         let SortRequest {
@@ -120,11 +105,8 @@ impl Session {
             charset,
             mut key,
         } = request;
-        if let Some(reply) = charset_conflict(self.enabled, Some(&charset), true) {
+        if let Some(reply) = check_charset(self.enabled, Some(&charset), true) {
             return reply;
-        }
-        if !known_charset(&charset) {
-            return Reply::no(Some(Code::BadCharset), "Unsupported charset");
         }
         let with_modseq = has_modseq(&key);
         if with_modseq {
@@ -156,7 +138,7 @@ impl Session {
         };
         self.conn
             .output
-            .extend_from_slice(sort_response(&rows, modseq).as_bytes());
+            .extend_from_slice(numbers_response("SORT", rows.iter().map(|r| r.number), modseq).as_bytes());
         Reply::ok("SORT completed")
     }
 }
@@ -226,8 +208,14 @@ mod tests {
     #[test]
     fn response_form() {
         let rows = [row(2, 0, 0, 0, "", ""), row(1, 0, 0, 0, "", "")];
-        assert_eq!(sort_response(&rows, None), "* SORT 20 10\r\n");
-        assert_eq!(sort_response(&rows[..1], Some(7)), "* SORT 20 (MODSEQ 7)\r\n");
-        assert_eq!(sort_response(&[], None), "* SORT\r\n");
+        assert_eq!(
+            numbers_response("SORT", rows.iter().map(|r| r.number), None),
+            "* SORT 20 10\r\n"
+        );
+        assert_eq!(
+            numbers_response("SORT", [rows[0].number], Some(7)),
+            "* SORT 20 (MODSEQ 7)\r\n"
+        );
+        assert_eq!(numbers_response("SORT", [], None), "* SORT\r\n");
     }
 }

@@ -8,13 +8,12 @@
 
 use std::collections::HashMap;
 
-use crate::codec::response::Code;
 use crate::codec::search::SearchKey;
 use crate::codec::sort::ThreadAlgorithm;
 use crate::message::Message;
 use crate::session::{Reply, Session, store_failure};
 
-use super::search::{charset_conflict, known_charset, normalize_key, scan};
+use super::search::{check_charset, normalize_key, scan};
 
 /// The thread request as the client asked it.
 pub(crate) struct ThreadRequest {
@@ -406,11 +405,8 @@ impl Session {
             charset,
             mut key,
         } = request;
-        if let Some(reply) = charset_conflict(self.enabled, Some(&charset), true) {
+        if let Some(reply) = check_charset(self.enabled, Some(&charset), true) {
             return reply;
-        }
-        if !known_charset(&charset) {
-            return Reply::no(Some(Code::BadCharset), "Unsupported charset");
         }
         let Some(selected) = self.selected() else {
             return Reply::bad("No mailbox selected");
