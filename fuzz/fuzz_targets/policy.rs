@@ -1,16 +1,36 @@
 //! The whole policy pipeline: arbitrary bytes as a message, for every origin, with the
 //! default rules and with archives and OOXML allowed (so zips are walked) — a verdict
-//! must come out, never a panic, and a conversion must still parse.
+//! must come out, never a panic, and a conversion must still parse. The same bytes as
+//! a base64 or quoted-printable body: the size counted while keeping a few bytes is the
+//! length of the full decoding, and the bytes kept are its start (the attachment cap
+//! relies on it).
 #![no_main]
 
 use congvu_policy::formats::Format;
+use congvu_policy::transfer::{TransferEncoding, decode};
 use congvu_policy::{LegacyAction, MessageInput, Origin, PolicyConfig, evaluate};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|raw: &[u8]| {
+    for encoding in [TransferEncoding::Base64, TransferEncoding::QuotedPrintable] {
+        let whole = decode(encoding, raw, usize::MAX);
+        if let Some(whole) = &whole {
+            assert_eq!(whole.size, whole.head.len() as u64);
+        }
+        for keep in [0, 1, 3, 1024] {
+            let head = decode(encoding, raw, keep);
+            assert_eq!(head.is_some(), whole.is_some());
+            if let (Some(head), Some(whole)) = (head, &whole) {
+                assert_eq!(head.size, whole.size);
+                assert_eq!(head.head, whole.head[..keep.min(whole.head.len())]);
+            }
+        }
+    }
     let default = PolicyConfig::default();
     let mut open = PolicyConfig::default();
-    open.formats.allowed.extend([Format::Zip, Format::Docx, Format::Xlsx, Format::Pptx]);
+    open.formats
+        .allowed
+        .extend([Format::Zip, Format::Docx, Format::Xlsx, Format::Pptx]);
     open.legacy_encoding.action = LegacyAction::Convert;
     for config in [&default, &open] {
         for origin in [Origin::Submission, Origin::AgencyRelay, Origin::Internet] {
@@ -18,7 +38,13 @@ fuzz_target!(|raw: &[u8]| {
             let _ = evaluation.headers();
             if let Some(converted) = &evaluation.converted {
                 // The rewritten message goes through the pipeline again unharmed.
-                let _ = evaluate(&MessageInput { raw: &converted.message, origin }, config);
+                let _ = evaluate(
+                    &MessageInput {
+                        raw: &converted.message,
+                        origin,
+                    },
+                    config,
+                );
             }
         }
     }

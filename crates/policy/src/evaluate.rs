@@ -6,8 +6,6 @@
 //! `tag` (or softened to it by the origin) never stop the pipeline; their findings
 //! go in the `X-Congvu-Policy` header.
 
-use mail_parser::MessageParser;
-
 use crate::classified::{find_stamp, find_stamp_in_name};
 use crate::config::{Action, LegacyAction, Origin, PolicyConfig};
 use crate::formats::{Problem, check_file};
@@ -109,9 +107,9 @@ pub fn evaluate(input: &MessageInput<'_>, config: &PolicyConfig) -> Evaluation {
         passed: Vec::new(),
         findings: Vec::new(),
     };
-    let parsed = MessageParser::default().parse(input.raw);
-    let message_id = parsed.as_ref().and_then(|m| m.message_id()).map(str::to_owned);
-    let (verdict, converted) = match &parsed {
+    let walked = walk(input.raw);
+    let message_id = walked.as_ref().and_then(|w| w.message_id.clone());
+    let (verdict, converted) = match &walked {
         None => {
             let finding = Finding::new(
                 Rule::Formats,
@@ -124,23 +122,20 @@ pub fn evaluate(input: &MessageInput<'_>, config: &PolicyConfig) -> Evaluation {
                 Err(finding) => (Verdict::Refuse(finding), None),
             }
         }
-        Some(message) => {
-            let walked = walk(message, input.raw);
-            match check_all(&mut run, &walked) {
-                Err(finding) => (Verdict::Refuse(finding), None),
-                Ok(legacy) => match legacy {
-                    Some(Rewrite {
-                        encoding,
-                        subject,
-                        parts,
-                    }) => {
-                        let message = rewrite(message, input.raw, subject.as_deref(), &parts);
-                        (Verdict::Accept, Some(Converted { encoding, message }))
-                    }
-                    None => (Verdict::Accept, None),
-                },
-            }
-        }
+        Some(walked) => match check_all(&mut run, walked) {
+            Err(finding) => (Verdict::Refuse(finding), None),
+            Ok(legacy) => match legacy {
+                Some(Rewrite {
+                    encoding,
+                    subject,
+                    parts,
+                }) => {
+                    let message = rewrite(input.raw, walked, subject.as_deref(), &parts);
+                    (Verdict::Accept, Some(Converted { encoding, message }))
+                }
+                None => (Verdict::Accept, None),
+            },
+        },
     };
     Evaluation {
         origin: input.origin,
@@ -158,7 +153,7 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
         walked
             .attachments
             .iter()
-            .map(|a| check_file(a.name, a.data, formats_rule))
+            .map(|a| check_file(a.name.as_deref(), &a.data, formats_rule))
             .collect()
     } else {
         Vec::new()
@@ -174,7 +169,7 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
     let dangerous = reports.iter().find_map(|r| r.dangerous.as_ref()).map(finding);
     run.apply(Rule::DangerousContent, dangerous)?;
 
-    let total: u64 = walked.attachments.iter().map(|a| a.data.len() as u64).sum();
+    let total: u64 = walked.attachments.iter().map(|a| a.size).sum();
     let cap = run.config.attachment_cap.max_bytes;
     let too_large = (total > cap).then(|| {
         Finding::new(
@@ -201,8 +196,8 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
         format = Some(Finding::new(
             Rule::Formats,
             ReasonCode::ArchiveTooComplex,
-            "Thư chuyển tiếp lồng nhau quá nhiều lớp; hãy gửi trực tiếp tệp đính kèm",
-            "Forwarded messages are nested too deep; attach the files directly",
+            "Thư lồng nhau quá nhiều lớp (thư chuyển tiếp hoặc phần MIME); hãy gửi trực tiếp tệp đính kèm",
+            "The message is nested too deep (forwarded messages or MIME parts); attach the files directly",
         ));
     }
     run.apply(Rule::Formats, format)?;
@@ -222,7 +217,7 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
             })
             .or_else(|| {
                 walked.attachments.iter().find_map(|a| {
-                    let name = a.name?;
+                    let name = a.name.as_deref()?;
                     find_stamp_in_name(name)
                         .map(|s| (s, "tên tệp đính kèm", format!("attachment name {name:?}")))
                 })
@@ -253,7 +248,8 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
     let text_legacy: Vec<(usize, Legacy)> = walked
         .texts
         .iter()
-        .filter_map(|t| legacy::detect(&t.text).map(|enc| (t.index, enc)))
+        .enumerate()
+        .filter_map(|(i, t)| legacy::detect(&t.text).map(|enc| (i, enc)))
         .collect();
     let encoding = subject_legacy.or_else(|| text_legacy.first().map(|(_, e)| *e));
 
@@ -319,8 +315,8 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
             let parts = text_legacy
                 .iter()
                 .filter_map(|&(index, enc)| {
-                    let part = walked.texts.iter().find(|t| t.index == index)?;
-                    Some((index, part.html, legacy::convert(&part.text, enc)))
+                    let part = walked.texts.get(index)?;
+                    Some((index, legacy::convert(&part.text, enc)))
                 })
                 .collect();
             Ok(Some(Rewrite {

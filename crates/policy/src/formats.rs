@@ -123,9 +123,20 @@ const DANGEROUS_EXTENSIONS: [&str; 26] = [
     "msp", "jar", "lnk", "hta", "cpl", "dll", "sys", "sh", "reg", "inf", "apk",
 ];
 
+/// How much of a file [`detect`] reads, except where [`needs_whole`] says otherwise.
+pub const SNIFF_LEN: usize = 1024;
+
+/// Whether the checks of a file that starts with `head` read past its first
+/// [`SNIFF_LEN`] bytes: zips (their directory is at the end, and every entry is checked)
+/// and `MZ` files (the PE signature may be anywhere). Everything else is decided by the
+/// first bytes, so the rest of such a file need not even be decoded.
+pub fn needs_whole(head: &[u8]) -> bool {
+    head.starts_with(b"MZ") || head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
 /// Sniffs `data`. Zips are opened far enough to tell ODF and OOXML apart.
 pub fn detect(data: &[u8]) -> Detected {
-    let head = data.get(..data.len().min(1024)).unwrap_or_default();
+    let head = data.get(..data.len().min(SNIFF_LEN)).unwrap_or_default();
     if data.starts_with(b"MZ") && (has_pe_signature(data) || !looks_like_text(head)) {
         return Detected::Executable("Windows PE");
     }

@@ -16,8 +16,8 @@
 //! tagged, and the message re-encoded when it was written in a legacy encoding.
 //!
 //! ```text
-//!  raw bytes ─► mail-parser ─► mime::walk ─► dangerous ─► attachment cap ─► formats
-//!                                              ─► classified ─► subject ─► legacy encoding
+//!  raw bytes ─► mime::walk ─► dangerous ─► attachment cap ─► formats
+//!                               ─► classified ─► subject ─► legacy encoding
 //!  each rule: off (skipped) │ passed │ tag (finding, continue) │ reject (stop: Refuse)
 //! ```
 //!
@@ -27,7 +27,8 @@
 //! Quota (Art. 9.1) is not here: it needs the store, and SMTP/IMAP enforce it.
 //!
 //! Modules: [`verdict`] (rules, reason codes, findings), [`config`] (the `[policy]`
-//! section, origins), [`mime`] (walking a message), [`formats`] (content sniffing and
+//! section, origins), [`mime`] (walking a message: boundaries, header blocks by mail-parser), [`transfer`] (base64 and
+//! quoted-printable: decoded sizes and heads), [`formats`] (content sniffing and
 //! zips), [`subject`] and [`syllable`] (Art. 7), [`legacy`] (TCVN3/VNI/VIQR),
 //! [`classified`] (Art. 8.1 stamps), [`rewrite`] (conversion splicing), [`metrics`].
 
@@ -44,6 +45,7 @@ pub mod rewrite;
 pub mod subject;
 pub mod syllable;
 pub mod text;
+pub mod transfer;
 pub mod verdict;
 
 #[cfg(test)]

@@ -2,21 +2,21 @@
 //! converted text parts become UTF-8, every other byte is kept as received.
 //!
 //! The message is spliced, not rebuilt: the parts' `Content-Type` and
-//! `Content-Transfer-Encoding` headers and bodies are replaced in place using
-//! mail-parser's offsets, so MIME structure, other headers and attachments are
-//! untouched.
+//! `Content-Transfer-Encoding` fields and bodies are replaced in place at the offsets
+//! the walk found ([`crate::mime::TextPart`]), so MIME structure, other headers and
+//! attachments are untouched.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mail_parser::{HeaderName, Message};
 
 use crate::legacy::Legacy;
+use crate::mime::Walked;
 
-/// What to rewrite: the converted subject and `(part index, is HTML, converted text)`.
+/// What to rewrite: the converted subject and `(index in Walked::texts, converted text)`.
 pub struct Rewrite {
     pub encoding: Legacy,
     pub subject: Option<String>,
-    pub parts: Vec<(usize, bool, String)>,
+    pub parts: Vec<(usize, String)>,
 }
 
 /// RFC 2047 §4.1 B-encoded words of at most 45 input bytes (72 characters each),
@@ -51,54 +51,28 @@ fn base64_lines(data: &[u8]) -> String {
     lines.join("\r\n")
 }
 
-pub fn rewrite(
-    message: &Message<'_>,
-    raw: &[u8],
-    subject: Option<&str>,
-    parts: &[(usize, bool, String)],
-) -> Vec<u8> {
+pub fn rewrite(raw: &[u8], walked: &Walked<'_>, subject: Option<&str>, parts: &[(usize, String)]) -> Vec<u8> {
     // (start, end, replacement), applied in order; ranges never overlap because each
-    // is a distinct header or body of the parsed message.
+    // is a distinct header or body of the walked message.
     let mut splices: Vec<(usize, usize, Vec<u8>)> = Vec::new();
     if let Some(subject) = subject
-        && let Some(header) = message
-            .root_part()
-            .headers()
-            .iter()
-            .find(|h| h.name == HeaderName::Subject)
+        && let Some(field) = &walked.subject_field
     {
         let value = format!("Subject: {}\r\n", encode_header_value(subject));
-        splices.push((
-            header.offset_field as usize,
-            header.offset_end as usize,
-            value.into_bytes(),
-        ));
+        splices.push((field.start, field.end, value.into_bytes()));
     }
-    for (index, html, text) in parts {
-        let Some(part) = message.parts.get(*index) else {
+    for (index, text) in parts {
+        let Some(part) = walked.texts.get(*index) else {
             continue;
         };
-        for header in part.headers() {
-            if matches!(
-                header.name,
-                HeaderName::ContentType | HeaderName::ContentTransferEncoding
-            ) {
-                splices.push((
-                    header.offset_field as usize,
-                    header.offset_end as usize,
-                    Vec::new(),
-                ));
-            }
+        for field in &part.encoding_fields {
+            splices.push((field.start, field.end, Vec::new()));
         }
-        let subtype = if *html { "html" } else { "plain" };
+        let subtype = if part.html { "html" } else { "plain" };
         let headers =
             format!("Content-Type: text/{subtype}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n");
-        splices.push((
-            part.offset_header as usize,
-            part.offset_header as usize,
-            headers.into_bytes(),
-        ));
-        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+        splices.push((part.header_start, part.header_start, headers.into_bytes()));
+        let (start, end) = (part.body.start, part.body.end);
         let original = raw.get(start..end).unwrap_or_default();
         let trailing = original.len()
             - original

@@ -519,6 +519,218 @@ fn vni_multipart_is_converted_in_place() {
     );
 }
 
+/// Quoted-printable as a mailer writes it: every byte that is not printable ASCII (and
+/// `=`) as `=XX`, a soft line break before 76 characters.
+fn quoted_printable(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut line = 0;
+    for &b in data {
+        let encoded = if (b'!'..=b'~').contains(&b) && b != b'=' {
+            vec![b]
+        } else {
+            format!("={b:02X}").into_bytes()
+        };
+        if line + encoded.len() > 75 {
+            out.extend_from_slice(b"=\r\n");
+            line = 0;
+        }
+        line += encoded.len();
+        out.extend(encoded);
+    }
+    out
+}
+
+/// A message whose parts are `(headers, body)` as sent.
+fn multipart(subject: &str, parts: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = format!(
+        "From: a@thanhhoa.gov.vn\r\nSubject: {subject}\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"BOUND\"\r\n\r\n"
+    )
+    .into_bytes();
+    for (headers, body) in parts {
+        out.extend_from_slice(format!("--BOUND\r\n{headers}\r\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--BOUND--\r\n");
+    out
+}
+
+fn attachment_part(name: &str, encoding: &str, body: Vec<u8>) -> (String, Vec<u8>) {
+    (
+        format!(
+            "Content-Type: application/pdf; name=\"{name}\"\r\nContent-Disposition: attachment; \
+             filename=\"{name}\"\r\nContent-Transfer-Encoding: {encoding}\r\n"
+        ),
+        body,
+    )
+}
+
+fn base64_lines(data: &[u8]) -> Vec<u8> {
+    let encoded = STANDARD.encode(data);
+    let lines: Vec<&[u8]> = encoded.as_bytes().chunks(76).collect();
+    lines.join(&b"\r\n"[..])
+}
+
+/// The cap counts decoded bytes exactly, whatever the transfer encoding: one byte
+/// over is refused. Sizes around the cap give base64 padding 0, 1 and 2; QP is
+/// soft-broken every 76 characters; two attachments add up.
+#[test]
+fn attachment_cap_is_exact_in_every_encoding() {
+    let mut config = PolicyConfig::default();
+    config.attachment_cap.max_bytes = 3000;
+    let pdf = |len: usize| {
+        let mut p = samples::pdf();
+        p.resize(len, b'a');
+        p
+    };
+    for len in 2997..=3003 {
+        let encodings: [(&str, Vec<u8>); 4] = [
+            ("base64", base64_lines(&pdf(len))),
+            ("BASE64", STANDARD.encode(pdf(len)).into_bytes()),
+            ("quoted-printable", quoted_printable(&pdf(len))),
+            ("8bit", pdf(len)),
+        ];
+        for (encoding, body) in encodings {
+            let raw = multipart("Công văn", &[attachment_part("cong-van.pdf", encoding, body)]);
+            let evaluation = evaluate(
+                &MessageInput {
+                    raw: &raw,
+                    origin: Origin::Submission,
+                },
+                &config,
+            );
+            let expected = (len > 3000).then_some(ReasonCode::AttachmentTooLarge);
+            assert_eq!(verdict_code(&evaluation.verdict), expected, "{encoding} {len}");
+        }
+        let raw = multipart(
+            "Công văn",
+            &[
+                attachment_part("a.pdf", "base64", base64_lines(&pdf(1500))),
+                attachment_part("b.pdf", "quoted-printable", quoted_printable(&pdf(len - 1500))),
+            ],
+        );
+        let evaluation = evaluate(
+            &MessageInput {
+                raw: &raw,
+                origin: Origin::Submission,
+            },
+            &config,
+        );
+        let expected = (len > 3000).then_some(ReasonCode::AttachmentTooLarge);
+        assert_eq!(verdict_code(&evaluation.verdict), expected, "two parts {len}");
+    }
+}
+
+/// Encoded text parts are decoded before the rules read them; a forwarded message sent
+/// in base64 or quoted-printable is decoded and its attachments checked; a body that is
+/// not valid base64 is checked as received; MIME nested past the limit is refused.
+#[test]
+fn encoded_structures() {
+    use ReasonCode::*;
+    let stamp = "Độ mật: Mật\r\nSố: 12/KH-UBND\r\n";
+    let text = |encoding: &str, body: Vec<u8>| {
+        (
+            format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: {encoding}\r\n"),
+            body,
+        )
+    };
+    let forwarded = |encoding: &str, body: Vec<u8>| {
+        (
+            format!("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: {encoding}\r\n"),
+            body,
+        )
+    };
+    let exe_message = message(
+        Some("Công văn"),
+        "x",
+        &[("cong-van.pdf", "application/pdf", &samples::pe())],
+    );
+    let pdf_message = message(
+        Some("Công văn"),
+        "x",
+        &[("cong-van.pdf", "application/pdf", &samples::pdf())],
+    );
+    let mut deep = b"Subject: C\xc3\xb4ng v\xc4\x83n\r\n".to_vec();
+    for level in 0..40 {
+        deep.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=\"L{level}x\"\r\n\r\n--L{level}x\r\n")
+                .as_bytes(),
+        );
+    }
+    deep.extend_from_slice(b"Content-Type: text/plain\r\n\r\nx\r\n");
+    let rows: Vec<(&str, Vec<u8>, Option<ReasonCode>)> = vec![
+        (
+            "base64 text stamp",
+            multipart("Kế hoạch", &[text("base64", base64_lines(stamp.as_bytes()))]),
+            Some(Classified),
+        ),
+        (
+            "qp text stamp",
+            multipart(
+                "Kế hoạch",
+                &[text("quoted-printable", quoted_printable(stamp.as_bytes()))],
+            ),
+            Some(Classified),
+        ),
+        (
+            "base64 text",
+            multipart("Kế hoạch", &[text("base64", base64_lines("Kính gửi".as_bytes()))]),
+            None,
+        ),
+        (
+            "base64 forwarded exe",
+            multipart("Chuyển tiếp", &[forwarded("base64", base64_lines(&exe_message))]),
+            Some(DangerousContent),
+        ),
+        (
+            "qp forwarded exe",
+            multipart(
+                "Chuyển tiếp",
+                &[forwarded("quoted-printable", quoted_printable(&exe_message))],
+            ),
+            Some(DangerousContent),
+        ),
+        (
+            "base64 forwarded pdf",
+            multipart("Chuyển tiếp", &[forwarded("base64", base64_lines(&pdf_message))]),
+            None,
+        ),
+        (
+            "7bit forwarded exe",
+            multipart("Chuyển tiếp", &[forwarded("7bit", exe_message.clone())]),
+            Some(DangerousContent),
+        ),
+        (
+            "invalid base64",
+            multipart(
+                "Công văn",
+                &[attachment_part(
+                    "cong-van.pdf",
+                    "base64",
+                    b"this is not base64!".to_vec(),
+                )],
+            ),
+            Some(FormatMismatch),
+        ),
+        ("deep multipart", deep, Some(ArchiveTooComplex)),
+    ];
+    for (label, raw, expected) in rows {
+        let evaluation = evaluate(
+            &MessageInput {
+                raw: &raw,
+                origin: Origin::Submission,
+            },
+            &PolicyConfig::default(),
+        );
+        assert_eq!(
+            verdict_code(&evaluation.verdict),
+            expected,
+            "{label}: {evaluation:?}"
+        );
+    }
+}
+
 /// Timings for docs/benchmarks.md:
 /// `cargo test -p congvu-policy --release -- --ignored --nocapture timings`.
 #[test]
