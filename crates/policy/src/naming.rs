@@ -49,7 +49,7 @@ pub fn fold_vietnamese(s: &str) -> String {
 /// NFD, drop combining marks, map the d-with-stroke letters (which have no
 /// decomposition), ASCII-lowercase. Non-ASCII characters without an ASCII base pass
 /// through unchanged for the caller to judge.
-fn fold_letters(s: &str) -> impl Iterator<Item = char> + '_ {
+pub(crate) fn fold_letters(s: &str) -> impl Iterator<Item = char> + '_ {
     s.nfd().filter(|c| !is_combining_mark(*c)).map(|c| match c {
         // U+00D0 (Icelandic eth) is what legacy TCVN3/VNI conversions often leave for Đ.
         'đ' | 'Đ' | 'Ð' => 'd',

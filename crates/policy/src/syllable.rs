@@ -40,15 +40,10 @@ const RHYMES: [&str; 123] = [
     "uych", "uyt", "uyn", "uam", "uap",
 ];
 
-/// Folds one word: NFD, tone and vowel marks dropped, `đ` → `d`, ASCII lower case.
+/// Folds one word: NFD, tone and vowel marks dropped, `đ` → `d`, ASCII lower case
+/// (the same folding as addresses, `naming::fold_letters`).
 pub fn fold_word(word: &str) -> String {
-    word.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .map(|c| match c {
-            'đ' | 'Đ' | 'Ð' => 'd',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
+    crate::naming::fold_letters(word).collect()
 }
 
 /// True when `word` (accented or not) can be one Vietnamese syllable.
