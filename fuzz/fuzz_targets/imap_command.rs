@@ -1,8 +1,11 @@
 //! IMAP framing and parsing: a client's byte stream is framed (literals bounded) and
-//! every complete command parsed. Never a panic, never a frame longer than the input.
+//! every complete command parsed, with mailbox names read as modified UTF-7 and as
+//! UTF-8 (after ENABLE UTF8=ACCEPT, RFC 6855). Never a panic, never a frame longer
+//! than the input.
 #![no_main]
 
-use congvu_imap::codec::{Frame, Limits, frame, parse_command};
+use congvu_imap::codec::mutf7::NameEncoding;
+use congvu_imap::codec::{Frame, Limits, frame, parse_command_with};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +15,9 @@ fuzz_target!(|data: &[u8]| {
         match frame(rest, &limits) {
             Frame::Command(len) => {
                 assert!(len > 0 && len <= rest.len());
-                let _ = parse_command(&rest[..len]);
+                for names in [NameEncoding::ModifiedUtf7, NameEncoding::Utf8] {
+                    let _ = parse_command_with(&rest[..len], names);
+                }
                 rest = &rest[len..];
             }
             Frame::LineTooLong { line_end: Some(end), .. } | Frame::LiteralTooBig { line_end: end, .. } => {
