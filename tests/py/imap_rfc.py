@@ -160,6 +160,14 @@ def check_children(imap):
     parent = [l for l in lines if l.endswith('"C&APQ-ng v&AQM-n"')]
     assert parent and "\\HasChildren" in parent[0], lines
     assert any("\\HasNoChildren" in l and l.endswith('"C&APQ-ng v&AQM-n/2024"') for l in lines), lines
+    # RFC 9051 §6.3.4: a server that keeps no \\Noselect level refuses DELETE of a
+    # mailbox with inferiors, with HASCHILDREN; deleting the child first works.
+    status, _ = raw(imap, "DELETE \"C&APQ-ng v&AQM-n\"")
+    assert status.startswith("NO [HASCHILDREN]"), status
+    status, _ = raw(imap, "DELETE \"C&APQ-ng v&AQM-n/2024\"")
+    assert status.startswith("OK"), status
+    status, _ = raw(imap, "DELETE \"C&APQ-ng v&AQM-n\"")
+    assert status.startswith("OK"), status
 
 
 def check_move(imap):

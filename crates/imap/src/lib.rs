@@ -22,8 +22,8 @@
 //! valid. Kept for rev1 clients and harmless to rev2 ones: LSUB, CHECK, the RFC822
 //! FETCH items, the RECENT/NEW/OLD search keys (no message is recent) and STATUS
 //! RECENT (always 0 there). Names are stored as given (no NFC normalisation), so
-//! LIST never needs OLDNAME. Known gap, rev1 and rev2 alike: DELETE of a mailbox
-//! with children is refused (`NO [CANNOT]`) instead of leaving a `\Noselect` level.
+//! LIST never needs OLDNAME. DELETE of a mailbox with children is refused with
+//! `NO [HASCHILDREN]` (allowed by both RFCs) instead of leaving a `\Noselect` level.
 //!
 //! ## Mailbox names (RFC 6855)
 //! The store keeps names in UTF-8. A session speaks modified UTF-7 (a 7-bit name is

@@ -67,6 +67,8 @@ pub enum Code {
     AlreadyExists,
     NonExistent,
     Cannot,
+    /// RFC 9051 §7.1: DELETE of a mailbox that has inferior names.
+    HasChildren,
     Limit,
     /// RFC 6154 §6: a special-use attribute the server cannot set.
     UseAttr,
@@ -108,6 +110,7 @@ impl fmt::Display for Code {
             Code::AlreadyExists => f.write_str("ALREADYEXISTS"),
             Code::NonExistent => f.write_str("NONEXISTENT"),
             Code::Cannot => f.write_str("CANNOT"),
+            Code::HasChildren => f.write_str("HASCHILDREN"),
             Code::Limit => f.write_str("LIMIT"),
             Code::UseAttr => f.write_str("USEATTR"),
             Code::NoPerm => f.write_str("NOPERM"),
