@@ -58,14 +58,20 @@ impl Directory {
         password: &Secret<String>,
     ) -> Result<Option<AccountRecord>> {
         let limits = &self.settings.login_throttle;
-        if let Err(retry_after) = self.throttle.check(limits, client, login, Instant::now()) {
+        // Counted against the account the login names, so that its aliases, the
+        // bare local part and each local domain share one budget; unknown logins by
+        // their text (the per-address count bounds those).
+        let counted = match self.login_account(login)? {
+            Some(record) => format!("account:{}", record.account.0),
+            None => login.to_lowercase(),
+        };
+        if let Err(retry_after) = self.throttle.attempt(limits, client, &counted, Instant::now()) {
             tracing::info!(%client, login, retry_after_secs = retry_after.as_secs(), "login throttled");
             return Err(DirectoryError::Throttled { retry_after });
         }
         let record = self.authenticate(login, password)?;
-        match &record {
-            Some(_) => self.throttle.succeeded(client, login),
-            None => self.throttle.failed(limits, client, login, Instant::now()),
+        if record.is_some() {
+            self.throttle.succeeded(client, &counted);
         }
         Ok(record)
     }

@@ -5,14 +5,19 @@
 //! the one place every login passes through (SMTP AUTH, IMAP LOGIN/AUTHENTICATE, the
 //! admin API), so it counts failures here, in memory, over a sliding window:
 //!
-//! - per client address **and** login: a guesser working on one official's password
-//!   is stopped after [`ThrottleLimits::per_login`] failures, while the other officials
+//! - per client address **and** account: a guesser working on one official's password
+//!   is stopped after [`ThrottleLimits::per_login`] failures — whichever login form
+//!   names the account (`tuanna.sttt`, the full address, an alias, another local
+//!   domain: the caller passes the account, not the typed text) — while the other officials
 //!   behind the same agency NAT (one public address for a whole agency is the norm on
 //!   the provincial WAN) keep logging in;
 //! - per client address: password spraying over many logins from one address is
 //!   stopped after [`ThrottleLimits::per_address`] failures.
 //!
-//! IPv6 clients are counted per /64, the smallest prefix a site is normally given.
+//! An attempt is counted when it starts, before the slow password check, and given
+//! back when the password was right, so parallel connections cannot all pass the
+//! check while their hashes run. IPv6 clients are counted per /64, the smallest
+//! prefix a site is normally given.
 //! A refused attempt costs no Argon2 work, so throttling is also a CPU guard. Counts
 //! live in memory only: a restart forgets them, which costs an attacker a restart of
 //! the server they cannot cause. The table is bounded ([`MAX_TRACKED`]); when it is
@@ -30,7 +35,7 @@ const MAX_TRACKED: usize = 200_000;
 /// How many failed logins are tolerated within the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThrottleLimits {
-    /// Failures of one login from one client address.
+    /// Failures at one account (by any of its login names) from one client address.
     pub per_login: u32,
     /// Failures of any logins from one client address.
     pub per_address: u32,
@@ -66,8 +71,11 @@ pub(crate) struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// `Err(retry_after)` while `client` may not try `login`.
-    pub(crate) fn check(
+    /// Reserves one attempt of `client` at `login`: `Err(retry_after)` while either
+    /// count is at its limit; otherwise the attempt is counted as a failure *before*
+    /// the (slow) password check, so parallel connections cannot all slip through
+    /// while the checks run. [`LoginThrottle::succeeded`] takes it back.
+    pub(crate) fn attempt(
         &self,
         limits: &ThrottleLimits,
         client: IpAddr,
@@ -75,37 +83,33 @@ impl LoginThrottle {
         now: Instant,
     ) -> Result<(), Duration> {
         let client = counted_address(client);
-        let windows = self
+        let keys = [
+            (Key::LoginAt(client, login.to_lowercase()), limits.per_login),
+            (Key::Address(client), limits.per_address),
+        ];
+        let mut windows = self
             .windows
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut wait = Duration::ZERO;
-        for (key, limit) in [
-            (Key::LoginAt(client, login.to_lowercase()), limits.per_login),
-            (Key::Address(client), limits.per_address),
-        ] {
-            if let Some(window) = windows.get(&key)
-                && window.failures >= limit
+        for (key, limit) in &keys {
+            if let Some(window) = windows.get(key)
+                && now.saturating_duration_since(window.started) < limits.window
+                && window.failures >= *limit
             {
                 let ends = window.started + limits.window;
                 wait = wait.max(ends.saturating_duration_since(now));
             }
         }
-        if wait.is_zero() { Ok(()) } else { Err(wait) }
-    }
-
-    pub(crate) fn failed(&self, limits: &ThrottleLimits, client: IpAddr, login: &str, now: Instant) {
-        let client = counted_address(client);
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for key in [Key::LoginAt(client, login.to_lowercase()), Key::Address(client)] {
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for (key, _) in keys {
             if !windows.contains_key(&key) && windows.len() >= MAX_TRACKED {
                 windows.retain(|_, w| now.saturating_duration_since(w.started) < limits.window);
                 if windows.len() >= MAX_TRACKED {
                     tracing::warn!(tracked = windows.len(), "login throttle table full: not tracking");
-                    return;
+                    return Ok(());
                 }
             }
             let window = windows.entry(key).or_insert(Window {
@@ -120,10 +124,12 @@ impl LoginThrottle {
             }
             window.failures = window.failures.saturating_add(1);
         }
+        Ok(())
     }
 
-    /// A correct password clears that login's count from that address (not the
-    /// address's: a sprayer who knows one password must not reset their budget).
+    /// A correct password: the attempt reserved for it is not a failure, and that
+    /// login's count from that address is cleared (not the address's other
+    /// failures: a sprayer who knows one password must not reset their budget).
     pub(crate) fn succeeded(&self, client: IpAddr, login: &str) {
         let client = counted_address(client);
         let mut windows = self
@@ -131,6 +137,9 @@ impl LoginThrottle {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         windows.remove(&Key::LoginAt(client, login.to_lowercase()));
+        if let Some(window) = windows.get_mut(&Key::Address(client)) {
+            window.failures = window.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -168,24 +177,25 @@ mod tests {
         let throttle = LoginThrottle::default();
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", t0), Ok(()));
-            throttle.failed(&limits(), GUESSER, "tuanna.sttt", t0);
+            assert_eq!(throttle.attempt(&limits(), GUESSER, "tuanna.sttt", t0), Ok(()));
         }
         let later = t0 + Duration::from_secs(20);
         assert_eq!(
-            throttle.check(&limits(), GUESSER, "TuanNA.sttt", later),
+            throttle.attempt(&limits(), GUESSER, "TuanNA.sttt", later),
             Err(Duration::from_secs(40))
         );
         // Another official behind the same address is not affected.
-        assert_eq!(throttle.check(&limits(), GUESSER, "hoalt.sttt", later), Ok(()));
+        assert_eq!(throttle.attempt(&limits(), GUESSER, "hoalt.sttt", later), Ok(()));
         // Another address is not affected.
         let colleague: IpAddr = "192.0.2.8".parse().unwrap();
-        assert_eq!(throttle.check(&limits(), colleague, "tuanna.sttt", later), Ok(()));
+        assert_eq!(
+            throttle.attempt(&limits(), colleague, "tuanna.sttt", later),
+            Ok(())
+        );
         // After the window the login may try again.
         let after = t0 + Duration::from_secs(60);
-        assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", after), Ok(()));
-        throttle.failed(&limits(), GUESSER, "tuanna.sttt", after);
-        assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", after), Ok(()));
+        assert_eq!(throttle.attempt(&limits(), GUESSER, "tuanna.sttt", after), Ok(()));
+        assert_eq!(throttle.attempt(&limits(), GUESSER, "tuanna.sttt", after), Ok(()));
     }
 
     #[test]
@@ -193,27 +203,28 @@ mod tests {
         let throttle = LoginThrottle::default();
         let now = Instant::now();
         for login in ["a", "b", "c", "d", "e"] {
-            assert_eq!(throttle.check(&limits(), GUESSER, login, now), Ok(()));
-            throttle.failed(&limits(), GUESSER, login, now);
+            assert_eq!(throttle.attempt(&limits(), GUESSER, login, now), Ok(()));
         }
-        assert!(throttle.check(&limits(), GUESSER, "f", now).is_err());
+        assert!(throttle.attempt(&limits(), GUESSER, "f", now).is_err());
     }
 
     #[test]
-    fn success_clears_the_login_but_not_the_address() {
+    fn success_clears_the_login_and_returns_its_reservation_only() {
         let throttle = LoginThrottle::default();
         let now = Instant::now();
         for _ in 0..2 {
-            throttle.failed(&limits(), GUESSER, "tuanna.sttt", now);
+            throttle.attempt(&limits(), GUESSER, "tuanna.sttt", now).unwrap();
         }
+        // The third attempt has the right password.
+        throttle.attempt(&limits(), GUESSER, "tuanna.sttt", now).unwrap();
         throttle.succeeded(GUESSER, "tuanna.sttt");
         for _ in 0..2 {
-            throttle.failed(&limits(), GUESSER, "tuanna.sttt", now);
+            throttle.attempt(&limits(), GUESSER, "tuanna.sttt", now).unwrap();
         }
-        assert_eq!(throttle.check(&limits(), GUESSER, "tuanna.sttt", now), Ok(()));
-        throttle.failed(&limits(), GUESSER, "x", now);
-        // 5 failures from the address in all, whatever succeeded in between.
-        assert!(throttle.check(&limits(), GUESSER, "y", now).is_err());
+        // 2 + 2 failures from the address, whatever succeeded in between: one more
+        // is the fifth, then the address is stopped.
+        throttle.attempt(&limits(), GUESSER, "x", now).unwrap();
+        assert!(throttle.attempt(&limits(), GUESSER, "y", now).is_err());
     }
 
     #[test]
@@ -222,12 +233,14 @@ mod tests {
         let now = Instant::now();
         for host in 1..=5 {
             let client: IpAddr = format!("2001:db8:1:2::{host}").parse().unwrap();
-            throttle.failed(&limits(), client, &format!("u{host}"), now);
+            throttle
+                .attempt(&limits(), client, &format!("u{host}"), now)
+                .unwrap();
         }
         let neighbour: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
-        assert!(throttle.check(&limits(), neighbour, "z", now).is_err());
+        assert!(throttle.attempt(&limits(), neighbour, "z", now).is_err());
         let other_site: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(throttle.check(&limits(), other_site, "z", now), Ok(()));
+        assert_eq!(throttle.attempt(&limits(), other_site, "z", now), Ok(()));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         assert_eq!(counted_address(mapped), GUESSER);
     }
