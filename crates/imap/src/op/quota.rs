@@ -3,6 +3,8 @@
 //! agency mailbox has no quota root for the clerk (RFC 9208 §4.3: an empty list):
 //! its quota is the agency's, reported to the agency's own login.
 
+use congvu_directory::Rights;
+
 use crate::codec::MailboxName;
 use crate::codec::response::{Code, write_mailbox};
 use crate::session::{Reply, Session, store_failure};
@@ -16,6 +18,10 @@ impl Session {
             Ok(target) => target,
             Err(reply) => return reply,
         };
+        // RFC 4314 §4: without `l` the mailbox's existence is not revealed.
+        if let Err(reply) = target.require(Rights::LOOKUP, "Looking up this mailbox is not permitted") {
+            return reply;
+        }
         match self.ctx.store.mailbox_by_name(target.account(), &target.name) {
             Ok(Some(_)) => {}
             Ok(None) => return Reply::no(Some(Code::NonExistent), "No such mailbox"),
