@@ -355,3 +355,27 @@ async fn a_withdrawal_reaches_a_clerk_idling_in_the_agency_inbox() {
     assert!(client.closed().await);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_copy_into_the_agency_mailbox_keeps_only_the_flags_the_rights_allow() {
+    let server = Server::start().await;
+    let clerk = server.directory.lookup(&server.users[0]).unwrap().unwrap();
+    server
+        .directory
+        .set_delegation_rights("sttt", &clerk.address, |_| "lris".parse().unwrap(), "admin")
+        .unwrap();
+    let mut client = server.login(0).await;
+    append(&mut client, "INBOX", "()", &sample_message("Bản sao")).await;
+    ok(&mut client, "SELECT INBOX").await;
+    ok(
+        &mut client,
+        "STORE 1 FLAGS (\\Seen \\Flagged \\Deleted $Important)",
+    )
+    .await;
+    ok(&mut client, "COPY 1 Shared/sttt/INBOX").await;
+    ok(&mut client, "EXAMINE Shared/sttt/INBOX").await;
+    // `s` keeps \Seen; without `w` and `t`, \Flagged, the keyword and \Deleted go.
+    let fetched = ok(&mut client, "FETCH 1 FLAGS").await;
+    assert_eq!(fetched[0], "* 1 FETCH (FLAGS (\\Seen))", "{fetched:?}");
+    server.shutdown().await;
+}

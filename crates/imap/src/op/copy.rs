@@ -4,13 +4,17 @@
 //! RFC 4314 §4: the destination needs `i` (it may be a shared mailbox of another
 //! account: the store copies across accounts and charges the destination's quota);
 //! MOVE also needs `t` and `e` on the source, as it stores `\Deleted` and expunges.
+//! A copy keeps its flags only as far as the destination's rights allow setting
+//! them (`s`, `w`, `t`), as APPEND does: a clerk with `i` alone cannot put `\Seen`
+//! or `\Deleted` messages into the agency's mailbox.
 
 use congvu_directory::Rights;
-use congvu_store::Copied;
+use congvu_store::{Copied, FlagOp, FlagStore};
 
-use crate::codec::MailboxName;
+use super::append::permitted_flags;
 use crate::codec::response::Code;
 use crate::codec::sequence::{Ranges, SequenceSet};
+use crate::codec::{FlagSet, MailboxName};
 use crate::session::{Reply, Session, store_failure};
 
 /// What a copy or move reports: COPYUID with both UID sets, when anything was copied.
@@ -62,7 +66,7 @@ impl Session {
                 "Moving messages out of this mailbox is not permitted",
             ));
         }
-        let (account, name) = (target.account(), target.name);
+        let (account, name, rights) = (target.account(), target.name, target.rights);
         let Ok(indices) = selected.resolve(&set, uid) else {
             return Err(Reply::bad("Invalid message sequence number"));
         };
@@ -83,6 +87,30 @@ impl Session {
                 } else {
                     store.copy(from, &uids, to.id)?
                 };
+                for &(_, copy) in &copied.pairs {
+                    let Some(meta) = store.message(to.id, copy)? else {
+                        continue;
+                    };
+                    let kept = permitted_flags(
+                        FlagSet {
+                            system: meta.flags,
+                            keywords: meta.keywords.clone(),
+                        },
+                        rights,
+                    );
+                    if kept.system != meta.flags || kept.keywords.len() != meta.keywords.len() {
+                        store.store_flags(
+                            to.id,
+                            &FlagStore {
+                                uids: &[copy],
+                                op: FlagOp::Replace,
+                                flags: kept.system,
+                                keywords: &kept.keywords,
+                                unchanged_since: None,
+                            },
+                        )?;
+                    }
+                }
                 Ok(Some(copied))
             })
             .await;
