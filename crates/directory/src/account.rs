@@ -432,6 +432,8 @@ pub(crate) fn plan_live_agency(plan: &Plan<'_>, abbr: &str) -> Result<crate::Age
 
 /// Gives a personal mailbox a new address (in `agency`, derived from `name`),
 /// keeping the old one as an alias: the storage account, password and mail stay.
+/// Moved to another agency, the official loses, in the same plan, every delegation
+/// they held: grants are made to the agency's own staff only (Art. 16.1).
 pub(crate) fn relocate(
     plan: &mut Plan<'_>,
     old_local: &LocalPart,
@@ -441,6 +443,9 @@ pub(crate) fn relocate(
 ) -> Result<(LocalPart, Option<Collision>)> {
     let (new_local, collision) = choose_address(plan, &record.display_name, agency, picked)?;
     let old_address = record.address.clone();
+    if record.agency != agency {
+        crate::delegation::plan_withdraw_grants_of(plan, record.account)?;
+    }
     index_name(plan, &record.agency, &record.display_name, old_local, false)?;
     index_name(plan, agency, &record.display_name, &new_local, true)?;
     record.address = plan.dir().address_of(&new_local);

@@ -248,9 +248,10 @@ impl Directory {
     /// RFC 4314 SETACL and DELETEACL on an agency mailbox: the clerk's rights become
     /// `change(rights held now)`, read and written under the directory's write lock
     /// so concurrent `+x` and `+y` both land. The rest of an existing grant is kept
-    /// (document, `send_as`); a new grant may send as the agency, like one made
-    /// through the admin API. Empty rights withdraw the grant (`Ok(None)`; also when
-    /// there was none).
+    /// (document, `send_as`); a new grant may not send as the agency: sending in the
+    /// agency's name needs the written authorisation the admin API records
+    /// (Art. 16.1), which an IMAP command does not carry. Empty rights withdraw the
+    /// grant (`Ok(None)`; also when there was none).
     pub fn set_delegation_rights(
         &self,
         agency: &str,
@@ -264,7 +265,7 @@ impl Directory {
                 return Ok(None);
             }
             check_rights(rights)?;
-            let (document, send_as) = existing.map_or((None, true), |g| (g.document.clone(), g.send_as));
+            let (document, send_as) = existing.map_or((None, false), |g| (g.document.clone(), g.send_as));
             Ok(Some((document, GrantTerms { rights, send_as })))
         })
     }
@@ -354,9 +355,19 @@ impl Directory {
         }
     }
 
-    /// The agency mailboxes `account` may use besides its own.
+    /// The agency mailboxes `account` may use besides its own: its grants in force
+    /// ([`Directory::delegation`]).
     pub fn delegations_for(&self, account: AccountId) -> Result<Vec<Delegation>> {
-        self.trees.scan_prefix(T::Delegations, &account.0.to_be_bytes())
+        let mut grants = Vec::new();
+        for grant in self
+            .trees
+            .scan_prefix::<Delegation>(T::Delegations, &account.0.to_be_bytes())?
+        {
+            if self.in_force(&grant)? {
+                grants.push(grant);
+            }
+        }
+        Ok(grants)
     }
 
     /// Every grant on the agency mailbox `mailbox`.
@@ -369,25 +380,51 @@ impl Directory {
             .collect())
     }
 
-    /// May `delegate` open the mailbox `mailbox`? Its own, or a live grant.
+    /// May `delegate` open the mailbox `mailbox`? Its own, or a grant in force
+    /// ([`Directory::delegation`]).
     pub fn may_access(&self, delegate: AccountId, mailbox: AccountId) -> Result<bool> {
         if delegate == mailbox {
             return Ok(true);
         }
-        Ok(self
-            .trees
-            .get_raw(T::Delegations, &key(delegate, mailbox))?
-            .is_some())
+        Ok(self.delegation(delegate, mailbox)?.is_some())
     }
 
-    /// The grant of `mailbox` to `delegate`, if any.
+    /// The grant of `mailbox` to `delegate` when it is in force now: the one check
+    /// every use goes through (IMAP rights, [`Directory::may_access`],
+    /// [`Directory::may_submit_as`]). The rule a grant is written under — the clerk is
+    /// a live official of the agency — is asked again here, because the clerk may
+    /// since have been disabled, deleted or moved to another agency, and the agency
+    /// mailbox disabled or deleted; a grant failing it gives nothing.
     pub fn delegation(&self, delegate: AccountId, mailbox: AccountId) -> Result<Option<Delegation>> {
-        self.trees.get(T::Delegations, &key(delegate, mailbox))
+        let Some(grant) = self
+            .trees
+            .get::<Delegation>(T::Delegations, &key(delegate, mailbox))?
+        else {
+            return Ok(None);
+        };
+        Ok(self.in_force(&grant)?.then_some(grant))
+    }
+
+    /// Is `grant` usable now? Its clerk is a live official of the agency whose live
+    /// mailbox it covers (the rule of `plan_parties`, read from the accounts now).
+    fn in_force(&self, grant: &Delegation) -> Result<bool> {
+        let (Some(clerk), Some(agency)) = (
+            self.account_by_id(grant.delegate)?,
+            self.account_by_id(grant.mailbox)?,
+        ) else {
+            return Ok(false);
+        };
+        let live = |r: &AccountRecord| !r.disabled && r.deleted.is_none();
+        Ok(clerk.kind == AccountKind::Personal
+            && agency.kind == AccountKind::Agency
+            && live(&clerk)
+            && live(&agency)
+            && clerk.agency == agency.agency)
     }
 
     /// May `account` submit mail with `address` as envelope sender? Its own address
     /// or alias ([`Directory::may_send_as`]), or an agency address it holds a grant
-    /// with `send_as` for.
+    /// in force ([`Directory::delegation`]) with `send_as` for.
     pub fn may_submit_as(&self, account: &AccountRecord, address: &str) -> Result<bool> {
         if self.may_send_as(account, address) {
             return Ok(true);
@@ -402,6 +439,24 @@ impl Directory {
             .delegation(account.account, owner.account)?
             .is_some_and(|grant| grant.send_as))
     }
+}
+
+/// Withdraws, in `plan`, every grant held by the clerk `delegate`, with an audit
+/// entry each: a clerk who leaves the agency takes no access to its mailbox along.
+pub(crate) fn plan_withdraw_grants_of(plan: &mut Plan<'_>, delegate: AccountId) -> Result<()> {
+    let grants: Vec<Delegation> = plan
+        .dir()
+        .trees
+        .scan_prefix(T::Delegations, &delegate.0.to_be_bytes())?;
+    for grant in grants {
+        plan.remove(T::Delegations, &key(grant.delegate, grant.mailbox));
+        plan.audit(
+            "revoke_delegation",
+            &grant.mailbox_address,
+            format!("from {} (moved to another agency)", grant.delegate_address),
+        );
+    }
+    Ok(())
 }
 
 /// The agency (live) and the clerk (a live official of it) of a grant.

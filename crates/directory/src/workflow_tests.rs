@@ -753,8 +753,21 @@ fn delegation_rights_and_sending_as_the_agency() {
     assert!(!f.dir.may_submit_as(&clerk, &agency.address).unwrap());
     assert!(f.dir.may_submit_as(&clerk, &clerk.address).unwrap());
 
-    // SETACL: a new grant with the rights given; sending as the agency comes with it.
+    // SETACL: a new grant with the rights given, and no sending as the agency: that
+    // needs the written authorisation only the admin API records.
     let read: Rights = "lrs".parse().unwrap();
+    let grant = f
+        .dir
+        .set_delegation_rights("sttt", &clerk.address, |_| read, "sttt@thanhhoa.gov.vn")
+        .unwrap()
+        .unwrap();
+    assert_eq!((grant.rights, grant.send_as), (read, false));
+    assert!(!f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+
+    // The admin API grants sending as the agency; SETACL changing the rights keeps it.
+    f.dir
+        .grant_delegation("sttt", &clerk.address, Some("QĐ 6"), "admin")
+        .unwrap();
     let grant = f
         .dir
         .set_delegation_rights("sttt", &clerk.address, |_| read, "sttt@thanhhoa.gov.vn")
@@ -807,7 +820,7 @@ fn delegation_rights_and_sending_as_the_agency() {
         .collect();
     assert!(
         actions.contains(&format!(
-            "grant_delegation to {} rights lrs send_as true",
+            "grant_delegation to {} rights lrs send_as false",
             clerk.address
         )),
         "{actions:?}"
@@ -816,6 +829,127 @@ fn delegation_rights_and_sending_as_the_agency() {
         actions.last().unwrap().starts_with("revoke_delegation"),
         "{actions:?}"
     );
+
+    // Withdrawn and granted again by SETACL: still no sending as the agency.
+    let grant = f
+        .dir
+        .set_delegation_rights("sttt", &clerk.address, |_| read, "sttt@thanhhoa.gov.vn")
+        .unwrap()
+        .unwrap();
+    assert_eq!((grant.rights, grant.send_as, grant.document), (read, false, None));
+    assert!(!f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+}
+
+#[test]
+fn form02_move_withdraws_the_clerks_delegations() {
+    let f = fixture(Settings::default());
+    let (clerk, _) = f.dir.add_person("sttt", "Đỗ Thị Văn Thư", None, None).unwrap();
+    let agency = f.dir.lookup("sttt@thanhhoa.gov.vn").unwrap().unwrap();
+    f.dir
+        .grant_delegation("sttt", &clerk.address, Some("QĐ 5/QĐ-STTT"), "head")
+        .unwrap();
+    assert!(f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+
+    let lines = vec![Line::MoveOfficial {
+        address: clerk.address.clone(),
+        position: None,
+        department: None,
+        new_address: None,
+    }];
+    run(&f.dir, request(Form::Change, "yendinh", "2024-05-15", lines));
+    let moved = f.dir.account_by_id(clerk.account).unwrap().unwrap();
+    assert_eq!(moved.agency, "yendinh");
+    // The grant record itself is gone, in the move's own transaction.
+    assert!(
+        f.dir
+            .trees
+            .scan_prefix::<crate::Delegation>(crate::trees::T::Delegations, &clerk.account.0.to_be_bytes())
+            .unwrap()
+            .is_empty()
+    );
+    assert!(f.dir.delegations_of(agency.account).unwrap().is_empty());
+    assert_eq!(f.dir.delegation(clerk.account, agency.account).unwrap(), None);
+    assert!(!f.dir.may_access(clerk.account, agency.account).unwrap());
+    assert!(!f.dir.may_submit_as(&moved, &agency.address).unwrap());
+    let actions: Vec<String> = f
+        .dir
+        .audit_log(None, Some(&agency.address), 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.detail))
+        .collect();
+    assert!(
+        actions.contains(&format!(
+            "revoke_delegation from {} (moved to another agency)",
+            clerk.address
+        )),
+        "{actions:?}"
+    );
+
+    // Moving back does not bring the grant back: the head grants again, in writing.
+    let back = vec![Line::MoveOfficial {
+        address: moved.address.clone(),
+        position: None,
+        department: None,
+        new_address: None,
+    }];
+    run(&f.dir, request(Form::Change, "sttt", "2024-05-15", back));
+    let back = f.dir.account_by_id(clerk.account).unwrap().unwrap();
+    assert!(!f.dir.may_submit_as(&back, &agency.address).unwrap());
+    assert!(f.dir.delegations_for(clerk.account).unwrap().is_empty());
+}
+
+#[test]
+fn a_grant_gives_nothing_once_its_clerk_is_no_live_official_of_the_agency() {
+    use crate::{Delegation, Rights};
+    let f = fixture(Settings::default());
+    let (clerk, _) = f.dir.add_person("sttt", "Đỗ Thị Văn Thư", None, None).unwrap();
+    let (outsider, _) = f.dir.add_person("yendinh", "Hà Văn Khác", None, None).unwrap();
+    let agency = f.dir.lookup("sttt@thanhhoa.gov.vn").unwrap().unwrap();
+    let grant = f
+        .dir
+        .grant_delegation("sttt", &clerk.address, Some("QĐ 5/QĐ-STTT"), "head")
+        .unwrap();
+    assert_eq!((grant.rights, grant.send_as), (Rights::DELEGABLE, true));
+
+    // A record naming an official of another agency (as a move before withdrawal on
+    // move left behind) is on disk but gives no rights and no sending.
+    let stale = Delegation {
+        delegate: outsider.account,
+        delegate_address: outsider.address.clone(),
+        ..grant.clone()
+    };
+    let mut plan = Plan::new(&f.dir, "test", NOW);
+    let mut key = outsider.account.0.to_be_bytes().to_vec();
+    key.extend_from_slice(&agency.account.0.to_be_bytes());
+    plan.put(crate::trees::T::Delegations, &key, &stale).unwrap();
+    plan.commit().unwrap();
+    assert_eq!(
+        f.dir.delegations_of(agency.account).unwrap().len(),
+        2,
+        "the record exists"
+    );
+    assert_eq!(f.dir.delegation(outsider.account, agency.account).unwrap(), None);
+    assert!(f.dir.delegations_for(outsider.account).unwrap().is_empty());
+    assert!(!f.dir.may_access(outsider.account, agency.account).unwrap());
+    assert!(!f.dir.may_submit_as(&outsider, &agency.address).unwrap());
+
+    // A disabled clerk's grant gives nothing either, and comes back with the account.
+    f.dir.set_disabled(&clerk.address, true, "admin").unwrap();
+    assert_eq!(f.dir.delegation(clerk.account, agency.account).unwrap(), None);
+    assert!(!f.dir.may_access(clerk.account, agency.account).unwrap());
+    assert!(!f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+    f.dir.set_disabled(&clerk.address, false, "admin").unwrap();
+    assert_eq!(
+        f.dir.delegation(clerk.account, agency.account).unwrap(),
+        Some(grant)
+    );
+    assert!(f.dir.may_submit_as(&clerk, &agency.address).unwrap());
+
+    // Nor does a grant on a disabled agency mailbox.
+    f.dir.set_disabled(&agency.address, true, "admin").unwrap();
+    assert_eq!(f.dir.delegation(clerk.account, agency.account).unwrap(), None);
+    assert!(f.dir.delegations_for(clerk.account).unwrap().is_empty());
 }
 
 #[test]

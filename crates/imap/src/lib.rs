@@ -50,7 +50,9 @@
 //! set with SETACL by the agency's own login or its head and recorded in the
 //! directory's audit log. A clerk opening `Shared/<agency>/INBOX` is an access event
 //! of the agency naming the clerk. Sending as the agency is checked by SMTP
-//! submission against the same grant.
+//! submission against the same grant, and is given only through the admin API
+//! (never by SETACL). A grant counts only while its clerk is a live official of the
+//! agency (`Directory::delegation`, asked at every use).
 //!
 //! ## Layout
 //! - [`codec`]: I/O-free. The framer finds where a command ends (literals included,

@@ -262,8 +262,9 @@ async fn clerk_uses_the_agency_mailbox_within_the_rights_granted() {
     assert_eq!(
         audit,
         [
-            format!("{AGENCY} grant_delegation to {clerk_address} rights lr send_as true"),
-            format!("{other_address} grant_delegation to {clerk_address} rights lrswite send_as true"),
+            // SETACL never gives sending as the agency (only the admin API does).
+            format!("{AGENCY} grant_delegation to {clerk_address} rights lr send_as false"),
+            format!("{other_address} grant_delegation to {clerk_address} rights lrswite send_as false"),
             format!("{AGENCY} revoke_delegation from {clerk_address}"),
         ]
     );

@@ -15,8 +15,12 @@
 //!   offer it and SETACL refuses it.
 //! - Every change is a directory write with its audit entry (actor: the login), on
 //!   disk before the tagged OK; an empty rights set withdraws the grant.
-//! - Sending as the agency is not an ACL right (`p` is mail *to* the mailbox, §2.1);
-//!   a grant made here may send as the agency unless the admin API says otherwise.
+//! - Sending as the agency is not an ACL right (`p` is mail *to* the mailbox, §2.1):
+//!   a grant made here does not send as the agency, and changing an existing
+//!   grant's rights keeps what it had. Sending in the agency's name is granted only
+//!   through the admin API or CLI, which record the written authorisation.
+//! - A grant gives rights only while its clerk is a live official of the agency
+//!   (`Directory::delegation`); moving to another agency withdraws it.
 
 use congvu_directory::{DirectoryError, Rights};
 use tracing::{error, info};

@@ -132,6 +132,7 @@ impl Session {
         if shared_name(&owner.address, folder) != name {
             return Err(no_such_mailbox());
         }
+        // The grant in force: none once the clerk is disabled, deleted or moved out.
         let granted = match directory.delegation(user.account, owner.account) {
             Ok(grant) => grant.map_or(Rights::NONE, |g| g.rights),
             Err(err) => return Err(directory_failure(&err)),
@@ -163,7 +164,8 @@ impl Session {
     }
 
     /// Re-reads the grant behind a selected agency mailbox: the selection keeps the
-    /// rights held now, and ends the session when reading is no longer one of them.
+    /// rights held now, and ends the session when reading is no longer one of them
+    /// (the grant withdrawn, or its clerk no longer a live official of the agency).
     pub(crate) fn recheck_selected(&mut self) -> Result<(), Disconnect> {
         let (user, owner) = match &self.state {
             State::Selected(user, selected) if selected.owner != user.account => {
