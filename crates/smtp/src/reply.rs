@@ -107,6 +107,20 @@ impl Reply {
     pub const SENDER_NOT_OWNED: Reply =
         fixed(553, (5, 7, 1), "Sender address not owned by authenticated user");
     pub const NULL_SENDER_DENIED: Reply = fixed(553, (5, 7, 1), "Null sender not permitted here");
+    /// A `From:`/`Sender:` address the authenticated user may not send as (RFC 6409 §6.1).
+    pub const ORIGINATOR_NOT_OWNED: Reply = fixed(
+        550,
+        (5, 7, 1),
+        "Địa chỉ người gửi trong tiêu đề From hoặc Sender không thuộc tài khoản của bạn \
+         / the From or Sender header address is not yours to send as",
+    );
+    /// A `From:`/`Sender:` field with no readable address (RFC 5322 §3.6.2).
+    pub const ORIGINATOR_UNREADABLE: Reply = fixed(
+        550,
+        (5, 6, 0),
+        "Tiêu đề From hoặc Sender không có địa chỉ đọc được \
+         / the From or Sender header has no readable address",
+    );
     /// RFC 6531 §3.4, RFC 6533: a non-ASCII address without the SMTPUTF8 parameter.
     pub const NON_ASCII_WITHOUT_SMTPUTF8: Reply = fixed(
         553,

@@ -550,3 +550,67 @@ async fn postmaster_and_non_ascii_recipients_on_mx() {
     assert!(stored.contains(" with UTF8SMTP id "), "{stored}");
     server.stop().await;
 }
+
+/// RFC 6409 §6.1, Art. 16.1: the `From:` and `Sender:` addresses are held to the rule
+/// MAIL FROM is: the official's own, or the agency's under a send-as grant. The relay
+/// DKIM-signs by the `From:` domain, so a forged one would pass DMARC.
+#[tokio::test]
+async fn from_and_sender_headers_must_be_the_users_to_send_as() {
+    let server = TestServer::start().await;
+    let me = user_address(&server);
+    let agency = server.agency.address.clone();
+    let mut c = server.submit_session().await;
+    let mut send = async |headers: &str, code: u16, enhanced: &str| {
+        c.command(&format!("MAIL FROM:<{me}>"), 250).await;
+        c.command(&format!("RCPT TO:<{me}>"), 250).await;
+        c.command("DATA", 354).await;
+        c.send_raw(format!("{headers}Subject: Thử\r\n\r\nx\r\n.\r\n").as_bytes())
+            .await;
+        let reply = c.expect(code).await;
+        assert!(
+            reply.lines[0].starts_with(&format!("{enhanced} ")),
+            "{headers}: {reply:?}"
+        );
+        reply
+    };
+    // Own address, any case, with a display name; no From at all passes too.
+    send(
+        &format!("From: \"Tuấn\" <{}>\r\n", me.to_uppercase()),
+        250,
+        "2.0.0",
+    )
+    .await;
+    send("", 250, "2.0.0").await;
+    // The chairman, in From or Sender, or hidden behind our own in a list or a second field.
+    let refused = send(&format!("From: chutich@{DOMAIN}\r\n"), 550, "5.7.1").await;
+    assert!(
+        refused.text().starts_with(
+            "5.7.1 Địa chỉ người gửi trong tiêu đề From hoặc Sender không thuộc tài khoản của bạn / "
+        ),
+        "{refused:?}"
+    );
+    for headers in [
+        format!("From: {me}\r\nSender: chutich@{DOMAIN}\r\n"),
+        format!("From: {me}, chutich@{DOMAIN}\r\n"),
+        format!("From: {me}\r\nFrom: CHUTICH@{DOMAIN}\r\n"),
+        format!("From: \"{me}\" <chutich@{DOMAIN}>\r\n"),
+        "From: boss@example.org\r\n".to_owned(),
+        // The agency without a send-as grant.
+        format!("From: {agency}\r\n"),
+    ] {
+        send(&headers, 550, "5.7.1").await;
+    }
+    send("From: Chủ tịch\r\n", 550, "5.6.0").await;
+    send(&format!("From: {me}\r\nSender:\r\n"), 550, "5.6.0").await;
+    // Art. 16.1: the clerk with a send-as grant writes the agency in From.
+    server
+        .directory
+        .grant_delegation("sttt", &me, Some("QĐ 12"), "admin")
+        .unwrap();
+    send(&format!("From: {agency}\r\nSender: {me}\r\n"), 250, "2.0.0").await;
+    // Refusals stored nothing: three accepted copies, all the user's own.
+    assert_eq!(server.inbox(server.user.account).len(), 3);
+    assert!(server.inbox(server.agency.account).is_empty());
+    c.command("QUIT", 221).await;
+    server.stop().await;
+}

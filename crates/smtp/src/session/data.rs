@@ -6,7 +6,9 @@
 //!
 //! Before anything is stored, mail on the MX port goes through sender authentication
 //! (`sender_auth.rs`: SPF, DKIM, ARC, DMARC), then every message through the
-//! regulation's policy (`policy.rs`); a refusal by either stores nothing. After local
+//! regulation's policy (`policy.rs`); on submission, the `From:`/`Sender:` addresses
+//! must be the official's to send as (`from_header.rs`) before the policy runs. A
+//! refusal by any of them stores nothing. After local
 //! delivery, a recipient whose mailbox crossed 90 % of its quota gets a warning
 //! (`quota_warning.rs`).
 //!
@@ -90,6 +92,13 @@ impl Session {
                     "deferred_by_sender_auth"
                 };
                 self.log_transaction(&envelope, size, outcome, None, "");
+                return Action::Reply(reply);
+            }
+        };
+        let message = match self.check_originators(&envelope, message).await {
+            Ok(message) => message,
+            Err(reply) => {
+                self.log_transaction(&envelope, size, "refused_by_from_header", None, "");
                 return Action::Reply(reply);
             }
         };

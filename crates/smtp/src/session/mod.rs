@@ -7,6 +7,7 @@
 mod auth;
 mod data;
 mod ehlo;
+mod from_header;
 mod help;
 mod mail;
 mod noop;
