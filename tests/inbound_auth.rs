@@ -233,3 +233,86 @@ fn trusted_peers_are_not_checked() {
     );
     assert!(!server.log().contains("sender authentication"));
 }
+
+#[test]
+fn our_domain_in_unusual_from_syntax_is_refused() {
+    let dns = Responder::start(
+        Zone::new()
+            .txt("sender.vn", "v=spf1 ip4:127.0.0.1 -all")
+            .txt(&format!("_dmarc.{DOMAIN}"), "v=DMARC1; p=reject")
+            .txt(DOMAIN, "v=spf1 ip4:192.0.2.25 -all"),
+    )
+    .unwrap();
+    let (_tempdir, server) = server(&dns);
+    let (_agency, _a, b) = server.provision();
+    for (i, from) in [
+        format!("chutich @ {DOMAIN}"),
+        format!("chutich@ {DOMAIN}"),
+        format!("<chutich@{DOMAIN}.>"),
+        format!("<chutich@[{DOMAIN}]>"),
+        "=?utf-8?q?chutich=40thanhhoa.gov.vn?=".to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let raw = format!(
+            "From: {from}\r\nTo: <{b}>\r\nSubject: t\r\nMessage-ID: <odd-{i}@sender.vn>\r\n\r\nbody\r\n"
+        );
+        let refused = send_raw_mx(&server, "x@sender.vn", &b, raw.as_bytes());
+        assert_eq!(refused["code"], 550, "{from}: {refused}");
+        let text = refused["message"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!("5.7.1 Thư mạo danh tên miền {DOMAIN}")),
+            "{text}"
+        );
+    }
+    // Our domain only in the display name: delivered, tagged and logged.
+    let raw = format!(
+        "From: \"chutich@{DOMAIN}\" <x@sender.vn>\r\nTo: <{b}>\r\nSubject: t\r\n\
+         Message-ID: <named-1@sender.vn>\r\n\r\nbody\r\n"
+    );
+    let sent = send_raw_mx(&server, "x@sender.vn", &b, raw.as_bytes());
+    assert_eq!(sent["ok"], true, "{sent}\n{}", server.log());
+    let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains(&format!("(From display name names {DOMAIN})")),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        server.log().contains("local_domain_in_display_name"),
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
+fn forged_results_are_removed_with_the_check_disabled() {
+    let tempdir = tempfile::tempdir().unwrap();
+    let mut server = Server::configure(tempdir.path().to_owned(), common::Ports::free());
+    let mut config = std::fs::read_to_string(&server.config_path).unwrap();
+    config += "[inbound_auth]\nenabled = false\ntrusted_networks = []\n";
+    std::fs::write(&server.config_path, config).unwrap();
+    server.spawn();
+    let (_agency, _a, b) = server.provision();
+    let forged = message(
+        "x@sender.vn",
+        &b,
+        "disabled-1@sender.vn",
+        &format!(
+            "Authentication-Results: {AUTHSERV_ID}; dmarc=pass header.from={DOMAIN}\r\n\
+             Authentication-Results: mx.other.vn; spf=pass smtp.mailfrom=x@other.vn\r\n"
+        ),
+    );
+    let sent = send_raw_mx(&server, "x@sender.vn", &b, &forged);
+    assert_eq!(sent["ok"], true, "{sent}\n{}", server.log());
+    let messages = inbox(&server, &b, &server.dir.join("inbox-b"));
+    assert_eq!(messages.len(), 1);
+    assert!(
+        !messages[0].contains(&format!("Authentication-Results: {AUTHSERV_ID}"))
+            && messages[0].contains("Authentication-Results: mx.other.vn;"),
+        "{}",
+        messages[0]
+    );
+}

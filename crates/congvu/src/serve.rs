@@ -186,6 +186,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         store: store.clone(),
         directory: directory.clone(),
         inbound_auth,
+        authserv_id: config
+            .inbound_auth
+            .authserv_id_or(&config.server.hostname)
+            .to_owned(),
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [

@@ -219,8 +219,9 @@ impl Directory {
         &self.settings
     }
 
-    /// True when `domain` (any case) is one of ours.
+    /// True when `domain` (any case, with or without one trailing dot) is one of ours.
     pub fn is_local_domain(&self, domain: &str) -> bool {
+        let domain = domain.strip_suffix('.').unwrap_or(domain);
         std::iter::once(&self.primary)
             .chain(&self.extra_domains)
             .any(|d| d.as_str().eq_ignore_ascii_case(domain))

@@ -13,8 +13,9 @@ use serde::Deserialize;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct InboundAuthConfig {
-    /// Check SPF, DKIM, DMARC and ARC on the MX port. Off: no check, no
-    /// `Authentication-Results:` is added and none is removed.
+    /// Check SPF, DKIM, DMARC and ARC on the MX port. Off: no check and no
+    /// `Authentication-Results:` is added; forged ones claiming our authserv-id are
+    /// still removed (RFC 8601 §5).
     pub enabled: bool,
     /// Refuse (550 5.7.1) a message failing DMARC whose domain publishes `p=reject`
     /// (RFC 7489 §6.3, §10.1 — the receiver decides). Off: it is delivered, tagged.
@@ -55,6 +56,16 @@ impl Default for InboundAuthConfig {
 }
 
 impl InboundAuthConfig {
+    /// The authserv-id in use: `authserv_id`, or `hostname` (`[server] hostname`)
+    /// when it is empty.
+    pub fn authserv_id_or<'a>(&'a self, hostname: &'a str) -> &'a str {
+        if self.authserv_id.is_empty() {
+            hostname
+        } else {
+            &self.authserv_id
+        }
+    }
+
     pub fn dns_timeout(&self) -> Duration {
         Duration::from_secs(self.dns_timeout_secs)
     }

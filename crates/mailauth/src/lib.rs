@@ -19,6 +19,7 @@
 //! The same verifier checks DKIM signatures made by `congvu-relay` in its tests.
 
 pub mod config;
+mod from;
 pub mod header;
 pub mod metrics;
 #[cfg(any(test, feature = "test-dns"))]
@@ -28,4 +29,4 @@ pub mod verify;
 pub use config::{DnsServer, InboundAuthConfig};
 pub use header::without_own_results;
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use verify::{Decision, Input, Outcome, Refusal, Verifier, VerifierError, defer_text};
+pub use verify::{Decision, FromNote, Input, Outcome, Refusal, Verifier, VerifierError, defer_text};

@@ -8,11 +8,26 @@
 //!    passing DKIM signature of an aligned domain. Our officials send through
 //!    submission and the agencies' servers are `trusted_networks`, so a stranger
 //!    claiming our domain is a forgery: `550 5.7.1`.
-//! 2. **DMARC** (RFC 7489 §6.6; mail-auth 0.13.3 follows DMARCbis' tree walk): a failure under `p=reject` is refused
+//!
+//!    Every From address counts (several addresses, several From fields), with its
+//!    domain normalised first (`crate::from`: CFWS around `@`, a trailing dot,
+//!    `[name]` literals, case, IDNA A-labels), and the same normalised addresses are
+//!    what DMARC evaluates. A From entry with no usable address (an RFC 2047 encoded
+//!    word standing for the address, comments splitting it) that names one of our
+//!    domains once decoded is a claim of that domain, under the same rule.
+//! 2. **No usable From address** and none of our domains named: RFC 7489 §6.6.1
+//!    leaves such a message to the receiver ("MAY reject"); it is delivered, tagged
+//!    `dmarc=permerror (no usable From address)` and logged, since refusing would
+//!    bounce broken-but-harmless automated mail, and DMARC could not be applied.
+//! 3. **Our domain in a display name** (`"chutich@thanhhoa.gov.vn" <x@evil.vn>`):
+//!    delivered, tagged (a comment on the `dmarc` result) and logged. Not refused:
+//!    mailing lists that rewrite From for DMARC write the original address into the
+//!    display name ("'a@b.vn' via List"), and DMARC is aligned on the real address.
+//! 4. **DMARC** (RFC 7489 §6.6; mail-auth 0.13.3 follows DMARCbis' tree walk): a failure under `p=reject` is refused
 //!    (`550 5.7.1`) when `dmarc_reject` is on; under `p=quarantine` (or `p=reject`
 //!    with `dmarc_reject` off) the message is delivered and the header says
 //!    `dmarc=fail … policy.dmarc=quarantine|reject` for filters and readers.
-//! 3. **DNS trouble**: a temporary DNS error that keeps a refusal of 1 or 2 from being
+//! 5. **DNS trouble**: a temporary DNS error that keeps a refusal of 1 or 4 from being
 //!    decided gets `451 4.4.3`, so that the sender retries (RFC 7208 §8.6 for SPF;
 //!    for DMARC the handling of a temporary error is the receiver's choice). A
 //!    temporary error that could not change the outcome only shows as `temperror`
@@ -41,6 +56,7 @@ use mail_auth::{
 
 use crate::Metrics;
 use crate::config::InboundAuthConfig;
+use crate::from::{FromFields, normalise_domain};
 
 /// Retries of one DNS query before it is a temporary error.
 const DNS_ATTEMPTS: usize = 2;
@@ -120,6 +136,33 @@ impl Refusal {
     }
 }
 
+/// Something odd in RFC5322.From that did not refuse the message: it is logged and
+/// tagged in the `Authentication-Results:` field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FromNote {
+    /// No From field yields a usable address (RFC 7489 §6.6.1).
+    NoAddress,
+    /// One of our domains is in the display name of an address elsewhere.
+    LocalDomainInName { domain: String },
+}
+
+impl FromNote {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FromNote::NoAddress => "no_from_address",
+            FromNote::LocalDomainInName { .. } => "local_domain_in_display_name",
+        }
+    }
+
+    /// The RFC 8601 comment (ASCII: the domain is in A-labels).
+    fn comment(&self) -> String {
+        match self {
+            FromNote::NoAddress => "(no usable From address)".to_owned(),
+            FromNote::LocalDomainInName { domain } => format!("(From display name names {domain})"),
+        }
+    }
+}
+
 /// The reply text for `451 4.4.3`, Vietnamese first.
 pub fn defer_text() -> Bilingual {
     Bilingual::new(
@@ -144,6 +187,7 @@ pub struct Outcome {
     pub dmarc_policy: &'static str,
     /// The RFC5322.From domain, empty when there is none.
     pub from_domain: String,
+    pub from_note: Option<FromNote>,
 }
 
 /// Checks messages; one per server, shared by every MX session.
@@ -192,14 +236,9 @@ impl Verifier {
         options.use_hosts_file = ResolveHosts::Never;
         let authenticator = MessageAuthenticator::new(resolver_config, options)
             .map_err(|e| VerifierError::Resolver(e.to_string()))?;
-        let authserv_id = if config.authserv_id.is_empty() {
-            hostname
-        } else {
-            &config.authserv_id
-        };
         Ok(Verifier {
             authenticator,
-            authserv_id: authserv_id.to_owned(),
+            authserv_id: config.authserv_id_or(hostname).to_owned(),
             hostname: hostname.to_owned(),
             dmarc_reject: config.dmarc_reject,
             refuse_local_spoof: config.refuse_local_spoof,
@@ -246,12 +285,13 @@ impl Verifier {
                 dmarc: "temperror",
                 dmarc_policy: "none",
                 from_domain: String::new(),
+                from_note: None,
             },
         }
     }
 
     async fn evaluate(&self, input: &Input<'_>) -> Outcome {
-        let Some(message) = AuthenticatedMessage::parse(input.message) else {
+        let Some(mut message) = AuthenticatedMessage::parse(input.message) else {
             // No header section to speak of: nothing to authenticate (RFC 8601 §2.2).
             return Outcome {
                 header: format!("Authentication-Results: {}; none\r\n", self.authserv_id),
@@ -262,11 +302,22 @@ impl Verifier {
                 dmarc: "none",
                 dmarc_policy: "none",
                 from_domain: String::new(),
+                from_note: None,
             };
+        };
+        let from = FromFields::read(message.headers.iter().copied(), input.is_local_domain);
+        // DMARC evaluates the normalised addresses, not mail-auth's raw reading.
+        message.from.clone_from(&from.addresses);
+        let from_note = if from.addresses.is_empty() {
+            Some(FromNote::NoAddress)
+        } else {
+            from.local_in_name
+                .clone()
+                .map(|domain| FromNote::LocalDomainInName { domain })
         };
         let mail_from_domain = domain_of(input.mail_from);
         // RFC 7208 §2.4: the null reverse-path is checked as postmaster@<HELO>.
-        let spf_domain = mail_from_domain.unwrap_or(input.helo);
+        let spf_domain = mail_from_domain.as_deref().unwrap_or(input.helo);
         let spf = if input.mail_from.is_empty() {
             let params = SpfParameters::verify_ehlo(input.peer, input.helo, &self.hostname);
             self.authenticator.verify_spf(Parameters::new(params)).await
@@ -284,18 +335,28 @@ impl Verifier {
             )))
             .await;
 
-        let from_domains: Vec<&str> = message.from.iter().filter_map(|a| domain_of(a)).collect();
+        let from_domains: Vec<&str> = from
+            .addresses
+            .iter()
+            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d))
+            .collect();
+        // Named by an entry without an address: a claim like an address's domain.
+        let claimed: Vec<&str> = from_domains
+            .iter()
+            .copied()
+            .chain(from.mentioned_local.iter().map(String::as_str))
+            .collect();
         let decision = self.decide(
             input,
-            &from_domains,
-            mail_from_domain,
+            &claimed,
+            mail_from_domain.as_deref(),
             spf_domain,
             &spf,
             &dkim,
             &dmarc,
         );
         Outcome {
-            header: self.header(input, &message, &spf, &dkim, &arc, &dmarc),
+            header: self.header(input, &message, &spf, &dkim, &arc, &dmarc, from_note.as_ref()),
             decision,
             spf: spf_keyword(spf.result()),
             dkim: dkim
@@ -305,9 +366,14 @@ impl Verifier {
                 .or_else(|| dkim.first().map(|o| dkim_keyword(o.result())))
                 .unwrap_or("none"),
             arc: dkim_keyword(arc.result()),
-            dmarc: dmarc_keyword(&dmarc.result()),
+            dmarc: if from_note == Some(FromNote::NoAddress) {
+                "permerror"
+            } else {
+                dmarc_keyword(&dmarc.result())
+            },
             dmarc_policy: policy_keyword(&dmarc),
-            from_domain: from_domains.first().copied().unwrap_or("").to_ascii_lowercase(),
+            from_domain: from_domains.first().copied().unwrap_or("").to_owned(),
+            from_note,
         }
     }
 
@@ -370,7 +436,8 @@ impl Verifier {
     }
 
     /// `Authentication-Results:` (RFC 8601) with spf, dkim, arc and dmarc, each
-    /// present even when `none`.
+    /// present even when `none`; a [`FromNote`] is a comment ending the dmarc result.
+    #[allow(clippy::too_many_arguments)]
     fn header(
         &self,
         input: &Input<'_>,
@@ -379,6 +446,7 @@ impl Verifier {
         dkim: &[DkimOutput<'_>],
         arc: &mail_auth::ArcOutput<'_>,
         dmarc: &DmarcOutput,
+        from_note: Option<&FromNote>,
     ) -> String {
         let spf = if input.mail_from.is_empty() {
             AuthenticationResults::new(&self.authserv_id).with_spf_ehlo_result(spf, input.peer, input.helo)
@@ -402,20 +470,27 @@ impl Verifier {
         header += &AuthenticationResults::new("")
             .with_arc_result(arc, input.peer)
             .to_string();
-        if dmarc.domain().is_empty() {
+        if from_note == Some(&FromNote::NoAddress) {
+            header.push_str(";\r\n\tdmarc=permerror");
+        } else if dmarc.domain().is_empty() {
             header.push_str(";\r\n\tdmarc=none");
         } else {
             header += &AuthenticationResults::new("")
                 .with_dmarc_result(dmarc)
                 .to_string();
         }
+        if let Some(note) = from_note {
+            header.push(' ');
+            header.push_str(&note.comment());
+        }
         header.push_str("\r\n");
         header
     }
 }
 
-fn domain_of(address: &str) -> Option<&str> {
-    address.rsplit_once('@').map(|(_, d)| d).filter(|d| !d.is_empty())
+/// The normalised domain of an envelope address (the SMTP parser validated its syntax).
+fn domain_of(address: &str) -> Option<String> {
+    address.rsplit_once('@').and_then(|(_, d)| normalise_domain(d))
 }
 
 /// Relaxed alignment for our own domains: equal, or one a subdomain of the other
@@ -689,6 +764,101 @@ mod tests {
             "{}",
             spoof_text()
         );
+    }
+
+    /// The review's rows: our domain in From written so that a plain reading of the
+    /// text after `@` misses it; all refused now, under `_dmarc` p=reject.
+    #[tokio::test]
+    async fn our_domain_in_unusual_from_syntax_is_refused() {
+        let dns = Responder::start(
+            Zone::new()
+                .txt(LOCAL, "v=spf1 ip4:192.0.2.25 -all")
+                .txt(&format!("_dmarc.{LOCAL}"), "v=DMARC1; p=reject")
+                .txt("evil.vn", "v=spf1 ip4:127.0.0.1 -all"),
+        )
+        .unwrap();
+        let verifier = verifier(dns.addr(), |_| {});
+        let spoof = Decision::Refuse(Refusal::LocalSpoof { domain: LOCAL.into() });
+        for from in [
+            "<chutich@thanhhoa.gov.vn>",
+            "chutich @ thanhhoa.gov.vn",
+            "chutich@ thanhhoa.gov.vn",
+            "<chutich@thanhhoa.gov.vn.>",
+            "<chutich@[thanhhoa.gov.vn]>",
+            "<chutich@THANHHOA.gov.vn>",
+            "=?utf-8?q?chutich=40thanhhoa.gov.vn?=",
+            "chutich(a)@(b)thanhhoa.gov.vn",
+            "x@evil.vn, chutich@thanhhoa.gov.vn.",
+        ] {
+            let message = format!("From: {from}\r\nTo: <a@{LOCAL}>\r\nSubject: t\r\n\r\nbody\r\n");
+            let outcome = check(&verifier, "x@evil.vn", message.as_bytes()).await;
+            assert_eq!(outcome.decision, spoof, "{from}: {}", outcome.header);
+        }
+        // A second From field of ours behind a stranger's.
+        let two = format!("From: x@evil.vn\r\nFrom: chutich@{LOCAL}.\r\n\r\nbody\r\n");
+        assert_eq!(
+            check(&verifier, "x@evil.vn", two.as_bytes()).await.decision,
+            spoof
+        );
+        // With the local-spoof rule off, DMARC sees the normalised domain.
+        let off = super::tests::verifier(dns.addr(), |c| c.refuse_local_spoof = false);
+        for from in ["chutich @ thanhhoa.gov.vn", "<chutich@[THANHHOA.gov.vn.]>"] {
+            let message = format!("From: {from}\r\n\r\nbody\r\n");
+            let outcome = check(&off, "x@evil.vn", message.as_bytes()).await;
+            assert_eq!(
+                outcome.decision,
+                Decision::Refuse(Refusal::Dmarc { domain: LOCAL.into() }),
+                "{from}: {}",
+                outcome.header
+            );
+            assert_eq!(outcome.from_domain, LOCAL);
+        }
+    }
+
+    #[tokio::test]
+    async fn odd_from_fields_that_do_not_claim_our_domain_are_tagged() {
+        let dns = Responder::start(Zone::new().txt("evil.vn", "v=spf1 ip4:127.0.0.1 -all")).unwrap();
+        let verifier = verifier(dns.addr(), |_| {});
+        for message in [
+            "To: <a@thanhhoa.gov.vn>\r\n\r\nno From at all\r\n".to_owned(),
+            "From: =?utf-8?q?x=40evil.vn?=\r\n\r\nbody\r\n".to_owned(),
+            "From: undisclosed\r\n\r\nbody\r\n".to_owned(),
+        ] {
+            let outcome = check(&verifier, "x@evil.vn", message.as_bytes()).await;
+            assert_eq!(
+                (outcome.decision, outcome.dmarc, outcome.from_note.clone()),
+                (Decision::Accept, "permerror", Some(FromNote::NoAddress)),
+                "{message}"
+            );
+            assert!(
+                outcome
+                    .header
+                    .ends_with("\tdmarc=permerror (no usable From address)\r\n"),
+                "{}",
+                outcome.header
+            );
+        }
+        let named = format!("From: \"chutich@{LOCAL}\" <x@evil.vn>\r\n\r\nbody\r\n");
+        let outcome = check(&verifier, "x@evil.vn", named.as_bytes()).await;
+        assert_eq!(outcome.decision, Decision::Accept);
+        assert_eq!(
+            outcome.from_note,
+            Some(FromNote::LocalDomainInName { domain: LOCAL.into() })
+        );
+        assert_eq!(
+            outcome.from_note.as_ref().map(FromNote::as_str),
+            Some("local_domain_in_display_name")
+        );
+        assert!(
+            outcome
+                .header
+                .ends_with(&format!("(From display name names {LOCAL})\r\n")),
+            "{}",
+            outcome.header
+        );
+        // An ordinary From: no note.
+        let outcome = check(&verifier, "x@evil.vn", &message("x@evil.vn")).await;
+        assert_eq!((outcome.decision, outcome.from_note), (Decision::Accept, None));
     }
 
     fn spoof_text() -> String {

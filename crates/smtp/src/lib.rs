@@ -83,4 +83,7 @@ pub struct SmtpContext {
     pub directory: Arc<congvu_directory::Directory>,
     /// Sender authentication on the MX port (`[inbound_auth]`); `None`: disabled.
     pub inbound_auth: Option<congvu_mailauth::Verifier>,
+    /// Our authserv-id (RFC 8601 §2.5): `Authentication-Results:` claiming it are
+    /// removed from MX mail even when `inbound_auth` is disabled.
+    pub authserv_id: String,
 }

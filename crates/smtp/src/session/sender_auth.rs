@@ -6,7 +6,8 @@
 //! trusted_networks`. Not checked: submission (our own officials, authenticated by
 //! AUTH), trusted peers, and everything when `[inbound_auth] enabled = false`.
 //!
-//! Every message on the MX listener, trusted peers' included, loses any
+//! Every message on the MX listener, trusted peers' included and with the check
+//! disabled too (the authserv-id is then `SmtpContext::authserv_id`), loses any
 //! `Authentication-Results:` claiming our authserv-id (RFC 8601 §5: only we speak in
 //! our name, and a trusted relay may pass on an Internet sender's forgery); a checked
 //! message gets ours just above `Received:` (below `Return-Path:`).
@@ -16,7 +17,7 @@
 //! INBOX; the header (`dmarc=fail … policy.dmarc=quarantine`) is the tag that mail
 //! clients' filters can act on.
 
-use congvu_mailauth::{Decision, Input, Outcome, defer_text, without_own_results};
+use congvu_mailauth::{Decision, FromNote, Input, Outcome, defer_text, without_own_results};
 use tracing::{debug, info};
 
 use super::policy::with_headers;
@@ -33,12 +34,12 @@ impl Session {
         envelope: &Envelope,
         message: Vec<u8>,
     ) -> Result<Vec<u8>, Reply> {
-        let Some(verifier) = self.ctx.inbound_auth.as_ref() else {
-            return Ok(message);
-        };
         if self.kind != ListenerKind::Mx || self.auth.is_some() {
             return Ok(message);
         }
+        let Some(verifier) = self.ctx.inbound_auth.as_ref() else {
+            return Ok(without_forgeries(envelope, message, &self.ctx.authserv_id));
+        };
         let peer = self.peer.ip().to_canonical();
         if verifier.is_trusted(peer) {
             return Ok(without_forgeries(envelope, message, verifier.authserv_id()));
@@ -84,6 +85,7 @@ impl Session {
             peer = %self.peer.ip(),
             from = %envelope.from,
             header_from = outcome.from_domain,
+            from_note = outcome.from_note.as_ref().map_or("", FromNote::as_str),
             spf = outcome.spf,
             dkim = outcome.dkim,
             arc = outcome.arc,

@@ -97,6 +97,7 @@ impl TestServer {
             store: dyn_store,
             directory: Arc::clone(&directory),
             inbound_auth: None,
+            authserv_id: "mx.test".to_owned(),
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
