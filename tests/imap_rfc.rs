@@ -1008,11 +1008,7 @@ fn fetchmail_fetches_and_deletes_over_imaps() {
 /// Starts a server with the HTTPS autoconfig listener on a free port.
 fn start_with_https() -> (Server, u16, tempfile::TempDir) {
     let tempdir = tempfile::tempdir().unwrap();
-    let https = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let https = free_port();
     let mut server = Server::configure(tempdir.path().to_owned(), Ports::free());
     let config = std::fs::read_to_string(&server.config_path).unwrap();
     let config = config.replacen(

@@ -49,12 +49,7 @@ fn server(domain: &str, extra: &str) -> (tempfile::TempDir, Server) {
 /// so that no `bind(0)` of a parallel test (`Ports::free`, fake servers) gets it
 /// before this test starts its server there.
 fn stopped_port() -> SocketAddr {
-    let start = 20_000 + (std::process::id() % 10_000) as u16;
-    (start..32_000)
-        .chain(20_000..start)
-        .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
-        .find(|addr| TcpListener::bind(addr).is_ok())
-        .expect("a free port below the ephemeral range")
+    SocketAddr::from(([127, 0, 0, 1], free_port()))
 }
 
 fn route(domain: &str, port: u16) -> String {

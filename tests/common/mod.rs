@@ -26,20 +26,22 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// Six ports the OS just handed out (and we released): free unless something races
-    /// us for them, which loopback tests on a CI machine do not.
+    /// Six distinct ports, each from [`free_port`].
     pub fn free() -> Ports {
-        let listeners: Vec<TcpListener> = (0..6)
-            .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
-            .collect();
-        let port = |i: usize| listeners[i].local_addr().unwrap().port();
+        let mut ports: Vec<u16> = Vec::with_capacity(6);
+        while ports.len() < 6 {
+            let port = free_port();
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
         Ports {
-            smtp: port(0),
-            submission: port(1),
-            submissions: port(2),
-            imap: port(3),
-            imaps: port(4),
-            admin: port(5),
+            smtp: ports[0],
+            submission: ports[1],
+            submissions: ports[2],
+            imap: ports[3],
+            imaps: ports[4],
+            admin: ports[5],
         }
     }
     pub fn all(&self) -> [u16; 6] {
@@ -52,6 +54,19 @@ impl Ports {
             self.admin,
         ]
     }
+}
+
+/// A loopback port free right now, drawn at random below Linux's ephemeral range
+/// (32768–60999). Ports the OS hands out for port 0 come from that range, which is
+/// also where every outgoing connection of the parallel tests takes its source port:
+/// one of those could take the port between this probe and the server's bind.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new();
+    (0u64..)
+        .map(|draw| 10_000 + (random.hash_one(draw) % 22_000) as u16)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free loopback port")
 }
 
 pub struct Server {
