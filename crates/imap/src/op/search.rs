@@ -51,6 +51,18 @@ pub(super) fn check_charset(enabled: Enabled, charset: Option<&str>, mandatory: 
     })
 }
 
+impl Session {
+    /// The selected mailbox's messages as SEARCH, SORT and THREAD scan them, with
+    /// `key` made ready for them by [`normalize_key`]; BAD without a selected mailbox.
+    pub(super) fn search_snapshot(&self, key: &mut SearchKey) -> Result<Vec<Entry>, Reply> {
+        let Some(selected) = self.selected() else {
+            return Err(Reply::bad("No mailbox selected"));
+        };
+        normalize_key(key, &selected.saved_set(true));
+        Ok(selected.messages.clone())
+    }
+}
+
 /// Brings every text argument to the form [`Searchable`] compares in, and puts the
 /// saved result's UIDs (`saved`) where the criteria say `$` (RFC 5182 §2.1).
 pub(super) fn normalize_key(key: &mut SearchKey, saved: &SequenceSet) {
@@ -330,11 +342,10 @@ impl Session {
         if with_modseq {
             self.enabled.condstore = true;
         }
-        let Some(selected) = self.selected() else {
-            return Reply::bad("No mailbox selected");
+        let entries = match self.search_snapshot(&mut key) {
+            Ok(entries) => entries,
+            Err(reply) => return reply,
         };
-        normalize_key(&mut key, &selected.saved_set(true));
-        let entries = selected.messages.clone();
         let found = match self.blocking(move |store| run(store, &entries, &key, uid)).await {
             Ok(found) => found,
             Err(err) => {

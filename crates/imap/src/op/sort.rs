@@ -13,7 +13,7 @@ use crate::codec::sort::{SortCriterion, SortKey};
 use crate::message::{Message, Summary};
 use crate::session::{Entry, Reply, Session, store_failure};
 
-use super::search::{check_charset, has_modseq, normalize_key, numbers_response, scan};
+use super::search::{check_charset, has_modseq, numbers_response, scan};
 
 /// The sort as the client asked it.
 pub(crate) struct SortRequest {
@@ -112,11 +112,10 @@ impl Session {
         if with_modseq {
             self.enabled.condstore = true;
         }
-        let Some(selected) = self.selected() else {
-            return Reply::bad("No mailbox selected");
+        let entries = match self.search_snapshot(&mut key) {
+            Ok(entries) => entries,
+            Err(reply) => return reply,
         };
-        normalize_key(&mut key, &selected.saved_set(true));
-        let entries = selected.messages.clone();
         let read = needs_header(&criteria);
         let rows = self
             .blocking(move |store| {

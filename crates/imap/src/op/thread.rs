@@ -13,7 +13,7 @@ use crate::codec::sort::ThreadAlgorithm;
 use crate::message::Message;
 use crate::session::{Reply, Session, store_failure};
 
-use super::search::{check_charset, normalize_key, scan};
+use super::search::{check_charset, scan};
 
 /// The thread request as the client asked it.
 pub(crate) struct ThreadRequest {
@@ -408,11 +408,10 @@ impl Session {
         if let Some(reply) = check_charset(self.enabled, Some(&charset), true) {
             return reply;
         }
-        let Some(selected) = self.selected() else {
-            return Reply::bad("No mailbox selected");
+        let entries = match self.search_snapshot(&mut key) {
+            Ok(entries) => entries,
+            Err(reply) => return reply,
         };
-        normalize_key(&mut key, &selected.saved_set(true));
-        let entries = selected.messages.clone();
         let items = self
             .blocking(move |store| {
                 scan(store, &entries, &key, true, |seq, entry, message| {
