@@ -454,6 +454,19 @@ fn official_of(
     Ok((local, record))
 }
 
+/// The live agency `target` of a line filed by `filing`: it must be the filing
+/// agency or one below it.
+fn plan_agency_in_scope(plan: &Plan<'_>, target: &str, filing: &str) -> Result<crate::AgencyRecord> {
+    let target = plan_live_agency(plan, target)?;
+    if !within(plan, &target.abbr, filing)? {
+        return Err(DirectoryError::Invalid(format!(
+            "agency {} is not the filing agency {filing} nor below it",
+            target.abbr
+        )));
+    }
+    Ok(target)
+}
+
 fn within(plan: &Plan<'_>, agency: &str, ancestor: &str) -> Result<bool> {
     let mut current = Some(agency.to_owned());
     while let Some(abbr) = current {
@@ -483,13 +496,7 @@ fn plan_line(plan: &mut Plan<'_>, request: &Request, line: &Line) -> Result<Stri
             })
         }
         Line::RenameAgency { agency: target, name } => {
-            let target = plan_live_agency(plan, target)?;
-            if !within(plan, &target.abbr, agency)? {
-                return Err(DirectoryError::Invalid(format!(
-                    "agency {} is not the filing agency {agency} nor below it",
-                    target.abbr
-                )));
-            }
+            let target = plan_agency_in_scope(plan, target, agency)?;
             plan_rename_agency(plan, &target.abbr, name)?;
             Ok(target.address)
         }
@@ -564,13 +571,7 @@ fn plan_line(plan: &mut Plan<'_>, request: &Request, line: &Line) -> Result<Stri
             agency: target,
             decision,
         } => {
-            let target = plan_live_agency(plan, target)?;
-            if !within(plan, &target.abbr, agency)? {
-                return Err(DirectoryError::Invalid(format!(
-                    "agency {} is not the filing agency {agency} nor below it",
-                    target.abbr
-                )));
-            }
+            let target = plan_agency_in_scope(plan, target, agency)?;
             plan_dissolve_agency(plan, &target.abbr, decision)?;
             Ok(target.address)
         }
