@@ -54,14 +54,8 @@ enum Bench {
     },
     /// Server memory per authenticated IDLE session over TLS.
     ImapIdle {
-        #[arg(long, default_value = "127.0.0.1:2993")]
-        imaps: SocketAddr,
-        #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
-        cafile: PathBuf,
-        #[arg(long)]
-        user: String,
-        #[arg(long)]
-        password: String,
+        #[command(flatten)]
+        login: ImapLogin,
         #[arg(long, default_value_t = 10_000)]
         sessions: usize,
         /// Sessions being opened at once.
@@ -73,14 +67,8 @@ enum Bench {
     },
     /// imaptest-style APPEND/FETCH/STORE/EXPUNGE mix on one INBOX.
     ImapLoad {
-        #[arg(long, default_value = "127.0.0.1:2993")]
-        imaps: SocketAddr,
-        #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
-        cafile: PathBuf,
-        #[arg(long)]
-        user: String,
-        #[arg(long)]
-        password: String,
+        #[command(flatten)]
+        login: ImapLogin,
         #[arg(long, default_value_t = 10)]
         clients: usize,
         #[arg(long, default_value_t = 60)]
@@ -89,6 +77,30 @@ enum Bench {
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The IMAPS server and account the IMAP benchmarks log in to.
+#[derive(clap::Args)]
+struct ImapLogin {
+    #[arg(long, default_value = "127.0.0.1:2993")]
+    imaps: SocketAddr,
+    #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
+    cafile: PathBuf,
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    password: String,
+}
+
+impl ImapLogin {
+    fn target(self) -> Result<imap::Target, Error> {
+        Ok(imap::Target {
+            imaps: self.imaps,
+            connector: imap::connector(&self.cafile)?,
+            user: self.user,
+            password: self.password,
+        })
+    }
+}
 
 fn loopback(addr: SocketAddr) -> Result<SocketAddr, Error> {
     if addr.ip().is_loopback() {
@@ -280,37 +292,15 @@ async fn main() -> Result<(), Error> {
             size,
         } => smtp_bench(smtp, imaps, cafile, rcpt, password, messages, concurrency, size).await,
         Bench::ImapIdle {
-            imaps,
-            cafile,
-            user,
-            password,
+            login,
             sessions,
             concurrency,
             pid,
-        } => {
-            let target = imap::Target {
-                imaps,
-                connector: imap::connector(&cafile)?,
-                user,
-                password,
-            };
-            imap::idle_memory(target, sessions, concurrency, pid).await
-        }
+        } => imap::idle_memory(login.target()?, sessions, concurrency, pid).await,
         Bench::ImapLoad {
-            imaps,
-            cafile,
-            user,
-            password,
+            login,
             clients,
             seconds,
-        } => {
-            let target = imap::Target {
-                imaps,
-                connector: imap::connector(&cafile)?,
-                user,
-                password,
-            };
-            imap::load(target, clients, seconds).await
-        }
+        } => imap::load(login.target()?, clients, seconds).await,
     }
 }
