@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use congvu_store::{Delivery, DeliveryOutcome, MailStore, SledStore};
+use congvu_store::{Delivery, DeliveryFolder, DeliveryOutcome, MailStore, SledStore};
 use tempfile::TempDir;
 
 use crate::import::{self, Status};
@@ -83,10 +83,11 @@ fn deliver(store: &SledStore, account: congvu_store::AccountId) {
     let message = b"Subject: test\r\n\r\nhello\r\n";
     let outcome = store
         .deliver(&Delivery {
-            bytes: message,
+            bytes: &[message],
             internal_date: NOW,
             internal_date_offset: 0,
             targets: &[account],
+            folder: DeliveryFolder::Inbox,
         })
         .unwrap();
     assert!(

@@ -5,7 +5,7 @@
 mod support;
 
 use congvu_directory::{Role, Secret};
-use congvu_store::{AccessKind, Delivery, MailStore};
+use congvu_store::{AccessKind, Delivery, DeliveryFolder, MailStore};
 use support::{Client, PASSWORD, Server, append, sample_message};
 
 const AGENCY: &str = "sttt@thanhhoa.gov.vn";
@@ -19,10 +19,11 @@ fn deliver(server: &Server, subject: &str) {
     server
         .store
         .deliver(&Delivery {
-            bytes: &sample_message(subject),
+            bytes: &[&sample_message(subject)],
             internal_date: 1_709_605_800,
             internal_date_offset: 25_200,
             targets: &[agency.account],
+            folder: DeliveryFolder::Inbox,
         })
         .unwrap();
 }

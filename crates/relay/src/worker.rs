@@ -19,7 +19,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use congvu_store::{
-    AccountId, Delivery, DeliveryOutcome, MailStore, Outbound, QueueEntry, QueueId, QueueUpdate,
+    AccountId, Delivery, DeliveryFolder, DeliveryOutcome, MailStore, Outbound, QueueEntry, QueueId, QueueUpdate,
 };
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
@@ -767,10 +767,11 @@ fn send_report(store: &dyn MailStore, entry: &QueueEntry, report: &[u8]) {
 
 fn deliver_local(store: &dyn MailStore, account: AccountId, report: &[u8]) -> congvu_store::Result<()> {
     let outcomes = store.deliver(&Delivery {
-        bytes: report,
+        bytes: &[report],
         internal_date: now(),
         internal_date_offset: 0,
         targets: &[account],
+        folder: DeliveryFolder::Inbox,
     })?;
     match outcomes.first() {
         Some(DeliveryOutcome::OverQuota { .. }) => Err(congvu_store::StoreError::Invalid(

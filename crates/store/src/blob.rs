@@ -29,29 +29,30 @@ pub struct BlobStore {
     temp_counter: AtomicU64,
 }
 
-/// Bytes to store, with their digest computed once: callers need the id before the
-/// put (to pin the blob) and the put needs it for the file name.
+/// Bytes to store, as consecutive parts (the blob is their concatenation, never
+/// joined in memory), with their digest computed once: callers need the id before
+/// the put (to pin the blob) and the put needs it for the file name.
 #[derive(Clone, Copy, Debug)]
 pub struct Contents<'a> {
     id: BlobId,
-    bytes: &'a [u8],
+    parts: &'a [&'a [u8]],
 }
 
 impl<'a> Contents<'a> {
-    pub fn new(bytes: &'a [u8]) -> Contents<'a> {
+    pub fn new(parts: &'a [&'a [u8]]) -> Contents<'a> {
         Contents {
-            id: BlobId::of(bytes),
-            bytes,
+            id: BlobId::of_parts(parts),
+            parts,
         }
     }
     pub fn id(&self) -> BlobId {
         self.id
     }
     pub fn len(&self) -> u64 {
-        self.bytes.len() as u64
+        self.parts.iter().map(|p| p.len() as u64).sum()
     }
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
 }
 
@@ -112,7 +113,7 @@ impl BlobStore {
             let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
             let name = format!("{TEMP_PREFIX}{}-{}-{n}", contents.id.to_hex(), std::process::id());
             let temp = dir.join(name);
-            if let Err(e) = write_synced(&temp, contents.bytes).and_then(|()| fs::rename(&temp, &path)) {
+            if let Err(e) = write_synced(&temp, contents.parts).and_then(|()| fs::rename(&temp, &path)) {
                 // Best effort: a leftover temporary file is also found by `list`.
                 let _ = fs::remove_file(&temp);
                 return Err(e);
@@ -176,9 +177,11 @@ fn parse_hex(hex: &str) -> Option<BlobId> {
     Some(BlobId(digest))
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_synced(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     let mut file = File::options().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
+    for part in parts {
+        file.write_all(part)?;
+    }
     file.sync_data()
 }
 
@@ -195,7 +198,7 @@ mod tests {
     fn put_is_content_addressed_and_idempotent() {
         let tmp = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&tmp.path().join("blobs")).unwrap();
-        let contents = Contents::new(b"hello");
+        let contents = Contents::new(&[b"hel", b"lo"]);
         let a = contents.id();
         assert_eq!(a, BlobId::of(b"hello"));
         store.put(&contents).unwrap();

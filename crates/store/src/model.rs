@@ -43,8 +43,16 @@ pub struct BlobId(pub [u8; 32]);
 
 impl BlobId {
     pub fn of(bytes: &[u8]) -> BlobId {
+        BlobId::of_parts(&[bytes])
+    }
+    /// The digest of the parts' concatenation, without joining them.
+    pub fn of_parts(parts: &[&[u8]]) -> BlobId {
         use sha2::Digest;
-        BlobId(sha2::Sha256::digest(bytes).into())
+        let mut hasher = sha2::Sha256::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        BlobId(hasher.finalize().into())
     }
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
@@ -212,10 +220,22 @@ pub struct MessageMeta {
 /// One message for local delivery (SMTP DATA): stored once, one UID per target.
 #[derive(Clone, Debug)]
 pub struct Delivery<'a> {
-    pub bytes: &'a [u8],
+    /// The message as consecutive parts (the headers the server adds, then the
+    /// received bytes), written as one blob without being joined in memory.
+    pub bytes: &'a [&'a [u8]],
     pub internal_date: i64,
     pub internal_date_offset: i32,
     pub targets: &'a [AccountId],
+    pub folder: DeliveryFolder,
+}
+
+/// Where a delivered message is filed in each target account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryFolder {
+    Inbox,
+    /// The account's `\Junk` mailbox (RFC 6154), found by its special use whatever
+    /// its name; the INBOX when the account has none.
+    Junk,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

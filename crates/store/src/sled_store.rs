@@ -41,7 +41,7 @@ mod tx;
 use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::{
     AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind,
-    Copied, DEFAULT_MAILBOXES, Delivery, DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId,
+    Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId,
     MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, Result, SpecialUse, StoreError,
     StoreOutcome, Uid,
 };
@@ -140,6 +140,15 @@ impl SledStore {
         Err(StoreError::Db(format!(
             "mailbox kept changing during {MAX_ATTEMPTS} attempts"
         )))
+    }
+
+    /// The name of the account's `\Junk` mailbox, if it has one.
+    fn junk_name(&self, account: AccountId) -> Result<Option<String>> {
+        Ok(self
+            .list_mailboxes(account)?
+            .into_iter()
+            .find(|m| m.special_use == Some(SpecialUse::Junk))
+            .map(|m| m.name))
     }
 
     /// After a transaction committed: waits until it is durable, then tells the
@@ -539,6 +548,14 @@ impl MailStore for SledStore {
         if accounts.is_empty() {
             return Ok(Vec::new());
         }
+        // Transactions only read points: the folder's name is found beforehand.
+        let folders: Vec<Option<String>> = match delivery.folder {
+            DeliveryFolder::Inbox => vec![None; accounts.len()],
+            DeliveryFolder::Junk => accounts
+                .iter()
+                .map(|&account| self.junk_name(account))
+                .collect::<Result<_>>()?,
+        };
         let blob = contents.id();
         let pins = self.put_blob(&contents)?;
         let template = new_message(
@@ -551,15 +568,23 @@ impl MailStore for SledStore {
             self.trees.transact(|tx| {
                 let mut outcomes = Vec::with_capacity(accounts.len());
                 let mut changes = Vec::new();
-                for &account in &accounts {
+                for (&account, folder) in accounts.iter().zip(&folders) {
                     let mut owner = tx.account(account)?;
                     if check_quota(&owner, template.size).is_err() {
                         outcomes.push(DeliveryOutcome::OverQuota { account });
                         continue;
                     }
-                    let inbox_id = tx
-                        .mailbox_id(account, INBOX)?
-                        .ok_or_else(|| StoreError::Corrupt(format!("account {} has no INBOX", account.0)))?;
+                    // A Junk mailbox deleted since it was looked up: the INBOX.
+                    let folder_id = match folder {
+                        Some(name) => tx.mailbox_id(account, name)?,
+                        None => None,
+                    };
+                    let inbox_id = match folder_id {
+                        Some(id) => id,
+                        None => tx
+                            .mailbox_id(account, INBOX)?
+                            .ok_or_else(|| StoreError::Corrupt(format!("account {} has no INBOX", account.0)))?,
+                    };
                     let mut inbox = tx.mailbox(inbox_id)?;
                     let uid = tx.add_message(&mut inbox, template.clone())?;
                     tx.put_mailbox(&inbox)?;
@@ -597,7 +622,7 @@ impl MailStore for SledStore {
     }
 
     fn append(&self, mailbox: MailboxId, append: &Append<'_>) -> Result<Appended> {
-        let contents = message_contents(append.bytes)?;
+        let contents = message_contents(std::slice::from_ref(&append.bytes))?;
         let pins = self.put_blob(&contents)?;
         let mut template = new_message(
             contents.id(),
@@ -767,7 +792,7 @@ impl MailStore for SledStore {
     }
 
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
-        let contents = message_contents(message.bytes)?;
+        let contents = message_contents(std::slice::from_ref(&message.bytes))?;
         if message.recipients.is_empty() {
             return Err(StoreError::Invalid("queued message has no recipient".into()));
         }
@@ -892,11 +917,12 @@ fn change(info: &MailboxInfo, kind: ChangeKind) -> Change {
     }
 }
 
-fn message_contents(bytes: &[u8]) -> Result<Contents<'_>> {
-    if bytes.is_empty() {
+fn message_contents<'a>(parts: &'a [&'a [u8]]) -> Result<Contents<'a>> {
+    let contents = Contents::new(parts);
+    if contents.is_empty() {
         return Err(StoreError::Invalid("empty message".into()));
     }
-    Ok(Contents::new(bytes))
+    Ok(contents)
 }
 
 /// A message record before the transaction gives it a UID and a modseq.

@@ -48,10 +48,11 @@ fn mailbox(store: &SledStore, account: AccountId, name: &str) -> MailboxInfo {
 fn deliver(store: &SledStore, targets: &[AccountId], bytes: &[u8]) -> Vec<DeliveryOutcome> {
     store
         .deliver(&Delivery {
-            bytes,
+            bytes: &[bytes],
             internal_date: 1_700_000_000,
             internal_date_offset: 25200,
             targets,
+            folder: DeliveryFolder::Inbox,
         })
         .unwrap()
 }
@@ -263,10 +264,11 @@ fn duplicate_targets_get_one_copy_and_empty_bodies_are_refused() {
     assert_eq!(inbox(&store, a).messages, 1);
     assert!(deliver(&store, &[], b"x").is_empty());
     let empty = Delivery {
-        bytes: b"",
+        bytes: &[b"", b""],
         internal_date: 0,
         internal_date_offset: 0,
         targets: &[a],
+        folder: DeliveryFolder::Inbox,
     };
     assert!(matches!(store.deliver(&empty), Err(StoreError::Invalid(_))));
     assert!(matches!(
@@ -274,10 +276,11 @@ fn duplicate_targets_get_one_copy_and_empty_bodies_are_refused() {
         Err(StoreError::Invalid(_))
     ));
     let unknown = Delivery {
-        bytes: b"y",
+        bytes: &[b"y"],
         internal_date: 0,
         internal_date_offset: 0,
         targets: &[AccountId(77)],
+        folder: DeliveryFolder::Inbox,
     };
     assert!(matches!(store.deliver(&unknown), Err(StoreError::NotFound(_))));
 }
@@ -990,7 +993,7 @@ fn orphan_collection_removes_unreferenced_files_only() {
     let id = account(&store);
     deliver(&store, &[id], b"kept");
     // A crash between the blob's put and its transaction leaves these behind.
-    store.blobs.put(&Contents::new(b"orphan")).unwrap();
+    store.blobs.put(&Contents::new(&[b"orphan"])).unwrap();
     let partial = BlobId::of(b"partial").to_hex();
     let partial_path = dir
         .path()
@@ -1067,4 +1070,39 @@ fn durable_delivery_throughput() {
         let rate = (per_writer * writers) as f64 / started.elapsed().as_secs_f64();
         println!("{writers} writer(s): {rate:.0} durable deliveries/s (10 KB)");
     }
+}
+
+#[test]
+fn junk_delivery_files_by_special_use_and_falls_back_to_the_inbox() {
+    let (_dir, store) = open();
+    let renamed = account(&store);
+    let without = account(&store);
+    store.rename_mailbox(renamed, "Junk", "Thư rác").unwrap();
+    store.delete_mailbox(without, "Junk").unwrap();
+    let parts: [&[u8]; 2] = [b"X-Tag: 1\r\n", b"Subject: a\r\n\r\nbody\r\n"];
+    let outcomes = store
+        .deliver(&Delivery {
+            bytes: &parts,
+            internal_date: 1_700_000_000,
+            internal_date_offset: 0,
+            targets: &[renamed, without],
+            folder: DeliveryFolder::Junk,
+        })
+        .unwrap();
+    let junk = mailbox(&store, renamed, "Thư rác");
+    assert_eq!(junk.special_use, Some(SpecialUse::Junk));
+    let expected = [
+        (renamed, junk.id),
+        (without, inbox(&store, without).id),
+    ];
+    for (outcome, (account, mailbox)) in outcomes.iter().zip(expected) {
+        assert!(
+            matches!(outcome, DeliveryOutcome::Delivered { account: a, mailbox: m, .. } if *a == account && *m == mailbox),
+            "{outcome:?}"
+        );
+    }
+    assert!(store.messages(inbox(&store, renamed).id).unwrap().is_empty());
+    // The parts are one blob, their concatenation.
+    let stored = store.messages(junk.id).unwrap();
+    assert_eq!(store.read_blob(&stored[0].blob).unwrap(), parts.concat());
 }
