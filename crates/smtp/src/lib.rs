@@ -33,12 +33,16 @@
 //! - **`250` after DATA means durable**: local copies are delivered by the store and
 //!   remote recipients queued before the reply is written; on any store failure the
 //!   reply is `451` and nothing is acknowledged.
-//! - **The body is never altered** except by the regulation's announced legacy
-//!   encoding conversion (`X-Congvu-Converted:`, submission only): `Return-Path:`
-//!   (local copies), `X-Congvu-Policy:`, `Authentication-Results:` (MX) and `Received:`
-//!   are prepended, and forged `Authentication-Results:` in our name removed; the
-//!   transparency dots are removed (RFC 5321 §4.5.2) and nothing else — line endings
-//!   are kept byte for byte.
+//! - **One line-ending rule at the door**: every bare CR and bare LF of DATA (and
+//!   BDAT) becomes CRLF before any check (`parse::CanonicalSink`), so what is checked
+//!   is what is stored, signed and relayed, byte for byte; the transparency dots are
+//!   removed (RFC 5321 §4.5.2).
+//! - **The received bytes are never rewritten** except by the regulation's announced
+//!   legacy encoding conversion (`X-Congvu-Converted:`, submission only) and the
+//!   removal of `Authentication-Results:` forged in our name: each check returns a
+//!   verdict and the header lines it adds (`Return-Path:` on local copies,
+//!   `Authentication-Results:`, `X-Congvu-Policy:`, `Received:`), and the store writes
+//!   them and the body as one blob without joining them in memory.
 //! - **Sender authentication on MX** (`congvu-mailauth`): mail from untrusted peers
 //!   on port 25 is checked (SPF, DKIM, ARC, DMARC) after the final dot; a forged local
 //!   domain or a DMARC `p=reject` failure is refused (550 5.7.1), and what is stored

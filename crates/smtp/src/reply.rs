@@ -115,6 +115,12 @@ impl Reply {
          / the From or Sender header address is not yours to send as",
     );
     /// A `From:`/`Sender:` field with no readable address (RFC 5322 §3.6.2).
+    pub const ORIGINATOR_NAME_NOT_OWNED: Reply = fixed(
+        550,
+        (5, 7, 1),
+        "Tên hiển thị trong tiêu đề From chứa địa chỉ thư công vụ không thuộc tài khoản của bạn \
+         / the From display name holds an official address that is not yours to send as",
+    );
     pub const ORIGINATOR_UNREADABLE: Reply = fixed(
         550,
         (5, 6, 0),

@@ -36,7 +36,8 @@ async fn mx_delivers_to_a_local_user_with_trace_headers_and_the_body_unchanged()
     c.command_enhanced(&format!("RCPT TO:<{rcpt}>"), 250, "2.1.5")
         .await;
     c.command("DATA", 354).await;
-    // Dot-stuffed line, a bare LF, a lone CR and 8-bit text: all kept but the dot.
+    // Dot-stuffed line, a bare LF, a lone CR and 8-bit text: the dot goes, the
+    // bare line endings become CRLF (the one line-ending rule), the rest is kept.
     let body = "Subject: Công văn số 12\r\n\r\n..leading dot\r\nbare\nLF and lone\rCR\r\nTiếng Việt\r\n";
     c.send_raw(body.as_bytes()).await;
     let reply = c.command(".", 250).await;
@@ -48,7 +49,7 @@ async fn mx_delivers_to_a_local_user_with_trace_headers_and_the_body_unchanged()
     assert_eq!(inbox.len(), 1);
     let stored = String::from_utf8(inbox[0].clone()).unwrap();
     let expected_body =
-        "Subject: Công văn số 12\r\n\r\n.leading dot\r\nbare\nLF and lone\rCR\r\nTiếng Việt\r\n";
+        "Subject: Công văn số 12\r\n\r\n.leading dot\r\nbare\r\nLF and lone\r\nCR\r\nTiếng Việt\r\n";
     assert!(stored.ends_with(expected_body), "{stored:?}");
     let trace = &stored[..stored.len() - expected_body.len()];
     assert!(
@@ -602,14 +603,25 @@ async fn from_and_sender_headers_must_be_the_users_to_send_as() {
     }
     send("From: Chủ tịch\r\n", 550, "5.6.0").await;
     send(&format!("From: {me}\r\nSender:\r\n"), 550, "5.6.0").await;
+    // Another official's address shown as the display name (issue 10); the own
+    // address or a foreign one in the name passes.
+    let named = send(
+        &format!("From: \"Chủ tịch (CHUTICH@{DOMAIN}.)\" <{me}>\r\n"),
+        550,
+        "5.7.1",
+    )
+    .await;
+    assert!(named.text().contains("Tên hiển thị"), "{named:?}");
+    send(&format!("From: \"{me}\" <{me}>\r\n"), 250, "2.0.0").await;
+    send(&format!("From: \"list@example.org\" <{me}>\r\n"), 250, "2.0.0").await;
     // Art. 16.1: the clerk with a send-as grant writes the agency in From.
     server
         .directory
         .grant_delegation("sttt", &me, Some("QĐ 12"), "admin")
         .unwrap();
     send(&format!("From: {agency}\r\nSender: {me}\r\n"), 250, "2.0.0").await;
-    // Refusals stored nothing: three accepted copies, all the user's own.
-    assert_eq!(server.inbox(server.user.account).len(), 3);
+    // Refusals stored nothing: five accepted copies, all the user's own.
+    assert_eq!(server.inbox(server.user.account).len(), 5);
     assert!(server.inbox(server.agency.account).is_empty());
     c.command("QUIT", 221).await;
     server.stop().await;

@@ -1,21 +1,20 @@
 //! The DATA phase (RFC 5321 §4.1.1.4, §4.5.2): finds the end of the mail data and
-//! removes the transparency dots, keeping every other byte exactly as sent.
+//! removes the transparency dots; the data goes through [`CanonicalSink`], which
+//! turns bare CR and bare LF into CRLF (see `canonical.rs` for why).
 //!
-//! Lines are delimited by CRLF only. The end is `CRLF . CRLF` and nothing else: a
-//! bare LF neither ends a line nor starts one, so `\n.\n` or `\n.\r\n` inside a body
-//! cannot end the message early (SMTP smuggling, CVE-2023-51766 class). Bare LFs are
-//! kept as they are — the body is never rewritten — so whatever relays a stored
-//! message onwards (outbound delivery) must not send them to the next server raw.
+//! End detection reads the bytes as sent: the end is `CRLF . CRLF` and nothing else.
+//! A bare LF or CR neither ends a line nor starts one here, so `\n.\n` or `\n.\r\n`
+//! inside a body cannot end the message early (SMTP smuggling, CVE-2023-51766 class)
+//! and a dot after one is not a transparency dot. Once canonical, such a dot starts a
+//! line of the stored message, and whatever relays it onwards dot-stuffs it.
+
+use super::canonical::{CanonicalSink, DataOutcome};
 
 /// Incremental reader fed with whatever the socket delivers, in any chunking.
 #[derive(Debug)]
 pub struct DataReader {
     state: State,
-    message: Vec<u8>,
-    /// Bytes of mail data seen (after dot removal), including any discarded.
-    size: u64,
-    limit: u64,
-    over_limit: bool,
+    sink: CanonicalSink,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,30 +31,12 @@ enum State {
     DotCr,
 }
 
-/// The result of a completed DATA phase.
-#[derive(Debug, PartialEq, Eq)]
-pub enum DataOutcome {
-    Message {
-        /// The prefix given to [`DataReader::new`] followed by the mail data.
-        bytes: Vec<u8>,
-        /// Bytes of mail data (without the prefix).
-        size: u64,
-    },
-    /// More than the limit was sent; the data was read to its end and dropped
-    /// (RFC 1870 §6.3: 552 after the terminating dot).
-    TooBig { size: u64 },
-}
-
 impl DataReader {
-    /// `prefix` (the trace headers) starts the stored message and does not count
-    /// against `limit`.
-    pub fn new(prefix: Vec<u8>, limit: u64) -> DataReader {
+    /// At most `limit` bytes of (canonical) mail data are kept.
+    pub fn new(limit: u64) -> DataReader {
         DataReader {
             state: State::LineStart,
-            message: prefix,
-            size: 0,
-            limit,
-            over_limit: false,
+            sink: CanonicalSink::new(limit),
         }
     }
 
@@ -69,20 +50,20 @@ impl DataReader {
                 State::Middle => {
                     // Fast path: copy up to and including the next CR in one go.
                     let rest = &input[i..];
-                    match rest.iter().position(|&b| b == b'\r') {
+                    match memchr::memchr(b'\r', rest) {
                         Some(p) => {
-                            self.emit(&rest[..=p]);
+                            self.sink.push(&rest[..=p]);
                             i += p + 1;
                             self.state = State::Cr;
                         }
                         None => {
-                            self.emit(rest);
+                            self.sink.push(rest);
                             i = input.len();
                         }
                     }
                 }
                 State::Cr => {
-                    self.emit(&[b]);
+                    self.sink.push(&[b]);
                     i += 1;
                     self.state = match b {
                         b'\n' => State::LineStart,
@@ -107,7 +88,7 @@ impl DataReader {
                 // `.` CR followed by something else: a line holding a transparency
                 // dot and a CR; the dot goes, the CR stays, `b` is looked at again.
                 State::DotCr => {
-                    self.emit(b"\r");
+                    self.sink.push(b"\r");
                     self.state = State::Cr;
                 }
             }
@@ -115,34 +96,13 @@ impl DataReader {
         (i, false)
     }
 
-    fn emit(&mut self, bytes: &[u8]) {
-        self.size = self.size.saturating_add(bytes.len() as u64);
-        if self.over_limit {
-            return;
-        }
-        if self.size > self.limit {
-            // Keep reading to the end, but hold nothing more in memory.
-            self.over_limit = true;
-            self.message = Vec::new();
-        } else {
-            self.message.extend_from_slice(bytes);
-        }
-    }
-
     /// Mail data bytes seen so far.
     pub fn size(&self) -> u64 {
-        self.size
+        self.sink.size()
     }
 
     pub fn finish(self) -> DataOutcome {
-        if self.over_limit {
-            DataOutcome::TooBig { size: self.size }
-        } else {
-            DataOutcome::Message {
-                bytes: self.message,
-                size: self.size,
-            }
-        }
+        self.sink.finish()
     }
 }
 
@@ -163,7 +123,7 @@ mod tests {
     }
 
     fn read(input: &[u8], splits: &[usize], limit: u64) -> (DataOutcome, usize) {
-        let mut reader = DataReader::new(b"P:".to_vec(), limit);
+        let mut reader = DataReader::new(limit);
         let mut offset = 0;
         let mut bounds = splits.to_vec();
         bounds.push(input.len());
@@ -178,39 +138,47 @@ mod tests {
         panic!("no end found in {:?}", String::from_utf8_lossy(input));
     }
 
-    fn message(data: &[u8]) -> DataOutcome {
-        let mut bytes = b"P:".to_vec();
-        bytes.extend_from_slice(data);
+    fn message(data: &[u8], repaired: u64) -> DataOutcome {
         DataOutcome::Message {
-            bytes,
+            bytes: data.to_vec(),
             size: data.len() as u64,
+            repaired,
         }
     }
 
     #[test]
     fn end_detection_and_dot_unstuffing() {
-        let cases: [(&[u8], &[u8], usize); 10] = [
-            (b".\r\n", b"", 3),
+        let cases: [(&[u8], &[u8], u64, usize); 11] = [
+            (b".\r\n", b"", 0, 3),
             (
                 b"Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n",
                 b"Subject: x\r\n\r\nbody\r\n",
+                0,
                 23,
             ),
-            (b"..\r\n.\r\n", b".\r\n", 7),
-            (b"...x\r\n.\r\n", b"..x\r\n", 9),
-            (b"a\r\n.b\r\n.\r\n", b"a\r\nb\r\n", 10),
-            // Bare LF is kept and never delimits a line: no end, no unstuffing.
-            (b"a\n.\nb\n.\r\nc\r\n.\r\n", b"a\n.\nb\n.\r\nc\r\n", 15),
-            (b"a\r\n.\nb\r\n.\r\n", b"a\r\n\nb\r\n", 11),
-            // `.` CR not followed by LF: dot removed, CR kept.
-            (b".\r.\r\n.\r\n", b"\r.\r\n", 8),
-            (b"a\r\r\n..\r\r\n.\r\n", b"a\r\r\n.\r\r\n", 12),
-            (b"\x00\xff\r\n\r\n.\r\n", b"\x00\xff\r\n\r\n", 9),
+            (b"..\r\n.\r\n", b".\r\n", 0, 7),
+            (b"...x\r\n.\r\n", b"..x\r\n", 0, 9),
+            (b"a\r\n.b\r\n.\r\n", b"a\r\nb\r\n", 0, 10),
+            // A bare LF never delimits a line for framing: no end, no unstuffing;
+            // it is stored as CRLF.
+            (b"a\n.\nb\n.\r\nc\r\n.\r\n", b"a\r\n.\r\nb\r\n.\r\nc\r\n", 3, 15),
+            (b"a\r\n.\nb\r\n.\r\n", b"a\r\n\r\nb\r\n", 1, 11),
+            // `.` CR not followed by LF: dot removed, the bare CR becomes CRLF.
+            (b".\r.\r\n.\r\n", b"\r\n.\r\n", 1, 8),
+            (b"a\r\r\n..\r\r\n.\r\n", b"a\r\n\r\n.\r\n\r\n", 2, 12),
+            (b"\x00\xff\r\n\r\n.\r\n", b"\x00\xff\r\n\r\n", 0, 9),
+            // The header smuggling of issue 10: what is checked is two lines.
+            (
+                b"X-Mailer: a\rFrom: b@c\r\n\r\nx\r\n.\r\n",
+                b"X-Mailer: a\r\nFrom: b@c\r\n\r\nx\r\n",
+                1,
+                31,
+            ),
         ];
-        for (input, body, used) in cases {
+        for (input, body, repaired, used) in cases {
             assert_eq!(
                 read_all_splits(input, 1000),
-                (message(body), used),
+                (message(body, repaired), used),
                 "{:?}",
                 String::from_utf8_lossy(input)
             );
@@ -220,7 +188,7 @@ mod tests {
     #[test]
     fn size_limit_is_counted_while_reading() {
         // Exactly at the limit is accepted.
-        assert_eq!(read_all_splits(b"12345\r\n.\r\n", 7).0, message(b"12345\r\n"));
+        assert_eq!(read_all_splits(b"12345\r\n.\r\n", 7).0, message(b"12345\r\n", 0));
         assert_eq!(
             read_all_splits(b"123456\r\n..\r\n.\r\nNOOP\r\n", 7),
             (DataOutcome::TooBig { size: 11 }, 15)
@@ -229,12 +197,12 @@ mod tests {
 
     #[test]
     fn large_message_is_not_held_past_the_limit() {
-        let mut reader = DataReader::new(Vec::new(), 1 << 20);
+        let mut reader = DataReader::new(1 << 20);
         let chunk = vec![b'a'; 64 * 1024];
         for _ in 0..64 {
             assert_eq!(reader.feed(&chunk), (chunk.len(), false));
         }
-        assert!(reader.message.capacity() <= 2 << 20);
+        assert!(reader.sink.held() <= 2 << 20);
         assert_eq!(reader.size(), 4 << 20);
         assert_eq!(reader.feed(b"\r\n.\r\n"), (5, true));
         assert_eq!(reader.finish(), DataOutcome::TooBig { size: (4 << 20) + 2 });

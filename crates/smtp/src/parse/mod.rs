@@ -4,16 +4,19 @@
 //! - [`parse_command`]: one command line (CRLF already removed) → [`Command`].
 //! - [`LineBuffer`]: splits the input stream into bounded command lines.
 //! - [`DataReader`]: the DATA phase — end detection and dot-unstuffing.
+//! - [`CanonicalSink`]: the one line-ending rule (bare CR/LF → CRLF) for DATA and BDAT.
 //! - [`sasl`]: AUTH PLAIN/LOGIN responses (RFC 4954, RFC 4616).
 
+mod canonical;
 mod command;
 mod data;
 mod line;
 mod path;
 pub mod sasl;
 
+pub use canonical::{CanonicalSink, DataOutcome};
 pub use command::{Body, Command, MailParams, Mechanism, parse_command};
-pub use data::{DataOutcome, DataReader};
+pub use data::DataReader;
 pub use line::{Line, LineBuffer};
 pub use path::{ForwardPath, HeloName, Mailbox, PathError, ReversePath};
 

@@ -18,13 +18,13 @@
 //! again to everybody — and the lost recipients are logged (a bounce to the sender
 //! comes with outbound delivery).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::Local;
-use congvu_store::{Delivery, DeliveryOutcome, Outbound, QueueId};
-use tracing::{error, info, warn};
+use congvu_store::{Delivery, DeliveryFolder, DeliveryOutcome, Outbound, QueueId};
+use tracing::{debug, error, info, warn};
 
+use super::message::Message;
 use super::quota_warning::{Postmaster, warn_crossed};
 use super::trace::return_path;
 use super::{Action, Envelope, Session, State};
@@ -56,13 +56,7 @@ impl Session {
                 return Action::Reply(Reply::NEED_MAIL);
             }
         };
-        let mut prefix = if envelope.remote.is_empty() {
-            return_path(&envelope.from)
-        } else {
-            Vec::new()
-        };
-        prefix.extend_from_slice(&self.received(&envelope, &Local::now()));
-        let reader = DataReader::new(prefix, self.ctx.config.max_message_bytes);
+        let reader = DataReader::new(self.ctx.config.max_message_bytes);
         self.state = State::Data(envelope);
         Action::ReadData(Reply::START_DATA, reader)
     }
@@ -76,40 +70,33 @@ impl Session {
                 return Action::Reply(Reply::BAD_SEQUENCE);
             }
         };
-        let (message, size) = match outcome {
-            DataOutcome::Message { bytes, size } => (bytes, size),
+        let (mut message, size) = match outcome {
+            DataOutcome::Message {
+                bytes,
+                size,
+                repaired,
+            } => {
+                if repaired > 0 {
+                    info!(session = %self.id, id = %envelope.id, repaired, "bare CR/LF made CRLF");
+                }
+                (Message::new(bytes), size)
+            }
             DataOutcome::TooBig { size } => {
                 self.log_transaction(&envelope, size, "too_big", None, "");
                 return Action::Reply(Reply::MESSAGE_TOO_BIG);
             }
         };
-        let message = match self.authenticate_sender(&envelope, message).await {
-            Ok(message) => message,
-            Err(reply) => {
-                let outcome = if reply.is_permanent_failure() {
-                    "refused_by_sender_auth"
-                } else {
-                    "deferred_by_sender_auth"
-                };
-                self.log_transaction(&envelope, size, outcome, None, "");
-                return Action::Reply(reply);
-            }
-        };
-        let message = match self.check_originators(&envelope, message).await {
-            Ok(message) => message,
-            Err(reply) => {
-                self.log_transaction(&envelope, size, "refused_by_from_header", None, "");
-                return Action::Reply(reply);
-            }
-        };
-        let message = match self.apply_policy(&envelope, message).await {
-            Ok(message) => message,
-            Err(reply) => {
-                self.log_transaction(&envelope, size, "refused_by_policy", None, "");
-                return Action::Reply(reply);
-            }
-        };
-        let Some(stored) = self.store_message(&envelope, message).await else {
+        if let Err((outcome, reply)) = self.check(&envelope, &mut message).await {
+            self.log_transaction(&envelope, size, outcome, None, "");
+            return Action::Reply(reply);
+        }
+        debug!(
+            id = %envelope.id,
+            body_copies = message.copies(),
+            added_bytes = message.added().len(),
+            "message assembled"
+        );
+        let Some(stored) = self.store_message(&envelope, &message).await else {
             self.log_transaction(&envelope, size, "failed", None, "");
             return Action::Reply(Reply::LOCAL_ERROR);
         };
@@ -142,9 +129,31 @@ impl Session {
         ))
     }
 
+    /// Every check, in order; the first refusal stops them. `Err` carries the log
+    /// outcome and the reply.
+    async fn check(&self, envelope: &Envelope, message: &mut Message) -> Result<(), (&'static str, Reply)> {
+        self.authenticate_sender(envelope, message)
+            .await
+            .map_err(|reply| {
+                let outcome = if reply.is_permanent_failure() {
+                    "refused_by_sender_auth"
+                } else {
+                    "deferred_by_sender_auth"
+                };
+                (outcome, reply)
+            })?;
+        self.check_originators(envelope, message)
+            .await
+            .map_err(|reply| ("refused_by_from_header", reply))?;
+        self.apply_policy(envelope, message)
+            .await
+            .map_err(|reply| ("refused_by_policy", reply))?;
+        Ok(())
+    }
+
     /// Queues the remote copy and delivers the local ones; `None` (already logged)
     /// when anything failed, in which case nothing may be acknowledged.
-    async fn store_message(&self, envelope: &Envelope, message: Vec<u8>) -> Option<Stored> {
+    async fn store_message(&self, envelope: &Envelope, message: &Message) -> Option<Stored> {
         let store = Arc::clone(&self.ctx.store);
         let sender = match &envelope.from {
             ReversePath::Null => String::new(),
@@ -162,15 +171,24 @@ impl Session {
             .postmaster()
             .unwrap_or_else(|| format!("postmaster@{hostname}"));
         let submitted_by = self.auth.as_ref().map(|a| a.account);
-        // Local copies lack Return-Path when a remote copy shares the buffer.
-        let local_prefix = (!remote.is_empty() && !targets.is_empty()).then(|| return_path(&envelope.from));
         let now = Local::now();
+        // RFC 5321 §4.4: Return-Path is added by the final delivery, so only local
+        // copies carry it.
+        let return_path = return_path(&envelope.from);
+        let added = [message.added(), &self.received(envelope, &now)].concat();
+        let body = message.body();
+        let folder = if message.quarantine {
+            DeliveryFolder::Junk
+        } else {
+            DeliveryFolder::Inbox
+        };
         let task = tokio::task::spawn_blocking(move || -> congvu_store::Result<Stored> {
             let queue = if remote.is_empty() {
                 None
             } else {
+                let queued = [added.as_slice(), &body].concat();
                 Some(store.enqueue(&Outbound {
-                    bytes: &message,
+                    bytes: &queued,
                     sender: &sender,
                     recipients: &remote,
                     submitted_by,
@@ -179,31 +197,20 @@ impl Session {
             let outcomes = if targets.is_empty() {
                 Vec::new()
             } else {
-                let bytes: Cow<'_, [u8]> = match local_prefix {
-                    Some(mut prefixed) => {
-                        prefixed.extend_from_slice(&message);
-                        Cow::Owned(prefixed)
-                    }
-                    None => Cow::Borrowed(&message),
-                };
+                let parts: [&[u8]; 3] = [&return_path, &added, &body];
                 let outcomes = store.deliver(&Delivery {
-                    bytes: &bytes,
+                    bytes: &parts,
                     internal_date: now.timestamp(),
                     internal_date_offset: now.offset().local_minus_utc(),
                     targets: &targets,
+                    folder,
                 })?;
                 let postmaster = Postmaster {
                     from: &postmaster,
                     hostname: &hostname,
                 };
-                warn_crossed(
-                    &*store,
-                    &postmaster,
-                    &recipients,
-                    &outcomes,
-                    bytes.len() as u64,
-                    &now,
-                );
+                let size = parts.iter().map(|p| p.len() as u64).sum();
+                warn_crossed(&*store, &postmaster, &recipients, &outcomes, size, &now);
                 outcomes
             };
             Ok(Stored { queue, outcomes })

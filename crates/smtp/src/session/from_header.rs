@@ -17,15 +17,20 @@
 //!   a bare name, garbage) is refused `550 5.6.0`: what we cannot read we cannot
 //!   vouch for, and another parser might read the chairman's address in it.
 //! - `Resent-From:` is not checked: nothing signs or aligns on it.
+//! - An address of one of our domains written inside a display name must be one the
+//!   official may send as too (`"chutich@…" <me@…>` is refused): clients show the
+//!   name, not the address. Foreign addresses in names are left alone.
 //!
 //! Only the header block is parsed, and only these two fields (mail-parser's address
 //! parser); the policy walker keeps `From:` raw, so there is no parse to share.
 
 use std::sync::LazyLock;
 
+use congvu_directory::AccountRecord;
 use mail_parser::{HeaderName, MessageParser};
 use tracing::{error, info};
 
+use super::message::Message;
 use super::{Envelope, Session};
 use crate::reply::Reply;
 
@@ -43,8 +48,24 @@ enum Originators {
     NoFrom,
     /// A `From:` or `Sender:` field without a readable address: the field's name.
     Unreadable(&'static str),
-    /// Every address of every `From:` and `Sender:` field, with the field's name.
-    Addresses(Vec<(&'static str, String)>),
+    /// Every address of every `From:` and `Sender:` field, with the field's name,
+    /// and the addresses written inside their display names.
+    Addresses {
+        addresses: Vec<(&'static str, String)>,
+        named: Vec<String>,
+    },
+}
+
+/// Address-like words of a display name (`"chutich@thanhhoa.gov.vn" <me@…>`):
+/// what a reader takes for the sender when the client shows only the name.
+fn addresses_in_name(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(|c: char| c.is_whitespace() || "<>\"'(),;:[]".contains(c))
+        .map(|word| word.trim_end_matches('.'))
+        .filter(|word| {
+            word.split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        })
+        .map(str::to_lowercase)
 }
 
 fn originators(message: &[u8]) -> Originators {
@@ -52,6 +73,7 @@ fn originators(message: &[u8]) -> Originators {
         return Originators::NoFrom;
     };
     let mut addresses = Vec::new();
+    let mut named = Vec::new();
     let mut from_seen = false;
     for header in parsed.headers() {
         let field = match header.name {
@@ -69,35 +91,36 @@ fn originators(message: &[u8]) -> Originators {
                 Some(address) if !address.is_empty() => addresses.push((field, address.to_owned())),
                 _ => return Originators::Unreadable(field),
             }
+            if let Some(name) = addr.name() {
+                named.extend(addresses_in_name(name));
+            }
         }
         if addresses.len() == before {
             return Originators::Unreadable(field);
         }
     }
     if from_seen {
-        Originators::Addresses(addresses)
+        Originators::Addresses { addresses, named }
     } else {
         Originators::NoFrom
     }
 }
 
 impl Session {
-    /// `Ok`: the message, unchanged; `Err`: the reply refusing it. Only for an
-    /// authenticated session on a submission listener; anything else passes.
+    /// `Err`: the reply refusing the message. Only for an authenticated session on
+    /// a submission listener; anything else passes.
     pub(super) async fn check_originators(
         &self,
         envelope: &Envelope,
-        message: Vec<u8>,
-    ) -> Result<Vec<u8>, Reply> {
+        message: &Message,
+    ) -> Result<(), Reply> {
         let Some(account) = self.auth.as_ref().filter(|_| self.kind.is_submission()) else {
-            return Ok(message);
+            return Ok(());
         };
         // The header block may be as large as the message: off the runtime.
-        let task = tokio::task::spawn_blocking(move || {
-            let found = originators(&message);
-            (message, found)
-        });
-        let (message, found) = match task.await {
+        let body = message.body();
+        let task = tokio::task::spawn_blocking(move || originators(&body));
+        let found = match task.await {
             Ok(done) => done,
             Err(e) => {
                 error!(id = %envelope.id, error = %e, "reading the From header failed");
@@ -105,7 +128,7 @@ impl Session {
             }
         };
         let addresses = match found {
-            Originators::NoFrom => return Ok(message),
+            Originators::NoFrom => return Ok(()),
             Originators::Unreadable(field) => {
                 info!(
                     session = %self.id,
@@ -116,7 +139,10 @@ impl Session {
                 );
                 return Err(Reply::ORIGINATOR_UNREADABLE);
             }
-            Originators::Addresses(addresses) => addresses,
+            Originators::Addresses { addresses, named } => {
+                self.check_display_names(envelope, account, &named)?;
+                addresses
+            }
         };
         let directory = &self.ctx.directory;
         for (field, address) in &addresses {
@@ -143,7 +169,44 @@ impl Session {
                 }
             }
         }
-        Ok(message)
+        Ok(())
+    }
+
+    /// A display name may not show another address of ours than the official's
+    /// own ones: the chairman's address in the name of a junior's mail is the
+    /// impersonation the From rule exists to stop, whatever the real address.
+    /// Foreign addresses in names (a mailing list's style) are left alone.
+    fn check_display_names(
+        &self,
+        envelope: &Envelope,
+        account: &AccountRecord,
+        named: &[String],
+    ) -> Result<(), Reply> {
+        let directory = &self.ctx.directory;
+        for address in named {
+            let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+            if !directory.is_local_domain(domain) {
+                continue;
+            }
+            match directory.may_submit_as(account, address) {
+                Ok(true) => {}
+                Ok(false) => {
+                    info!(
+                        session = %self.id,
+                        id = %envelope.id,
+                        user = %account.address,
+                        named_address = %address,
+                        "display name holds another official's address"
+                    );
+                    return Err(Reply::ORIGINATOR_NAME_NOT_OWNED);
+                }
+                Err(err) => {
+                    error!(id = %envelope.id, error = %err, "directory failure checking the From display name");
+                    return Err(Reply::LOCAL_ERROR);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -152,7 +215,10 @@ mod tests {
     use super::{Originators, originators};
 
     fn addresses(list: &[(&'static str, &str)]) -> Originators {
-        Originators::Addresses(list.iter().map(|(f, a)| (*f, (*a).to_owned())).collect())
+        Originators::Addresses {
+            addresses: list.iter().map(|(f, a)| (*f, (*a).to_owned())).collect(),
+            named: Vec::new(),
+        }
     }
 
     #[test]
@@ -166,8 +232,11 @@ mod tests {
                 addresses(&[("From", "A@B.vn")]),
             ),
             (
-                b"From: a@b.vn, \"chutich@b.vn\" <c@b.vn>\r\nSender: s@b.vn\r\n\r\n",
-                addresses(&[("From", "a@b.vn"), ("From", "c@b.vn"), ("Sender", "s@b.vn")]),
+                b"From: a@b.vn, \"Ch\xe1\xbb\xa7 t\xe1\xbb\x8bch (ChuTich@B.vn.)\" <c@b.vn>\r\nSender: s@b.vn\r\n\r\n",
+                Originators::Addresses {
+                    addresses: vec![("From", "a@b.vn".into()), ("From", "c@b.vn".into()), ("Sender", "s@b.vn".into())],
+                    named: vec!["chutich@b.vn".into()],
+                },
             ),
             (
                 b"From: a@b.vn\r\nFrom: c@b.vn\r\n\r\n",

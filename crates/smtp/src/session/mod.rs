@@ -10,6 +10,7 @@ mod ehlo;
 mod from_header;
 mod help;
 mod mail;
+mod message;
 mod noop;
 mod policy;
 mod quit;

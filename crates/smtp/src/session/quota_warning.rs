@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Local};
 use congvu_policy::rewrite::encode_header_value;
-use congvu_store::{AccountId, Delivery, DeliveryOutcome, MailStore};
+use congvu_store::{AccountId, Delivery, DeliveryFolder, DeliveryOutcome, MailStore};
 use tracing::{info, warn};
 
 /// The warning threshold, in percent of the quota.
@@ -106,10 +106,11 @@ pub(super) fn warn_crossed(
             now,
         );
         let delivery = Delivery {
-            bytes: &warning,
+            bytes: &[&warning],
             internal_date: now.timestamp(),
             internal_date_offset: now.offset().local_minus_utc(),
             targets: std::slice::from_ref(account),
+            folder: DeliveryFolder::Inbox,
         };
         match store.deliver(&delivery) {
             Ok(_) => info!(
