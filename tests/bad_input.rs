@@ -280,3 +280,28 @@ fn password_guessing_across_connections_is_throttled_for_that_login_only() {
     let colleague = imap_login(&b, PASSWORD_B);
     assert!(colleague.starts_with("a1 OK"), "{colleague}");
 }
+
+/// A login name holding CR LF (issue 11): the text log escapes it, so the client's
+/// text never starts a line of its own; the server keeps serving.
+#[test]
+fn a_login_name_with_crlf_cannot_forge_a_log_line() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let mut raw = Raw::connect_tls(&server, server.ports.submissions);
+    ehlo(&mut raw);
+    let forged = "\0x@thanhhoa.gov.vn\r\nERROR FORGED-LINE admin logged in\0wrong";
+    let sasl = base64::engine::general_purpose::STANDARD.encode(forged);
+    raw.send(format!("AUTH PLAIN {sasl}\r\n").as_bytes());
+    let reply = raw.smtp_reply();
+    assert!(reply.starts_with("535"), "{reply}");
+    raw.send(b"QUIT\r\n");
+    let log = server.log();
+    assert!(log.contains("FORGED-LINE"), "the attempt is logged");
+    assert!(
+        log.lines()
+            .all(|line| !line.trim_start().starts_with("ERROR FORGED-LINE")),
+        "{log}"
+    );
+    assert!(log.contains("\\r\\nERROR FORGED-LINE"), "escaped in place: {log}");
+    assert_still_serving(&server, &a, PASSWORD_A, &b);
+}

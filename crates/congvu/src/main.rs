@@ -11,6 +11,7 @@ mod cli;
 mod cli_queue;
 mod config;
 mod directory_cli;
+mod log_writer;
 mod markup;
 mod relay;
 mod retention;
@@ -146,12 +147,16 @@ fn init_logging(config: &Config) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match config.log.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .with_writer(std::io::stderr)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+        // Client text never starts a new line of the log (`log_writer`).
+        LogFormat::Text => builder.with_writer(log_writer::EscapingStderr).init(),
     }
 }
 
