@@ -6,7 +6,8 @@
 //!   delivered with `Authentication-Results: mail.thanhhoa.gov.vn; … dkim=pass …`, read
 //!   back over IMAP; a forged field in our name is gone, another server's is kept;
 //! - our own domain in From: from a stranger is refused, 550 5.7.1, Vietnamese first;
-//! - a DMARC failure under `p=reject` is refused, 550 5.7.1;
+//! - a DMARC failure under `p=reject` is refused, 550 5.7.1; under `p=quarantine` it
+//!   is filed into the recipient's Junk;
 //! - submission (authenticated officials) is not checked;
 //! - `GET /api/v1/metrics` counts the decisions;
 //! - with the default `trusted_networks`, loopback peers are not checked (no DNS is
@@ -80,6 +81,7 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
             .txt("_dmarc.signed.vn", "v=DMARC1; p=reject")
             .txt("sender.vn", "v=spf1 ip4:127.0.0.1 -all")
             .txt("_dmarc.strict.vn", "v=DMARC1; p=reject")
+            .txt("_dmarc.lax.vn", "v=DMARC1; p=quarantine")
             .txt(DOMAIN, "v=spf1 ip4:192.0.2.25 -all"),
     );
     let dns = Responder::start(zone).unwrap();
@@ -133,6 +135,22 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
         "{text}"
     );
 
+    // DMARC p=quarantine: delivered, but into the recipient's Junk (issue 10).
+    let quarantined = send_raw_mx(
+        &server,
+        "x@sender.vn",
+        &b,
+        &message("ceo@lax.vn", &b, "dmarc-2@lax.vn", ""),
+    );
+    assert_eq!(quarantined["ok"], true, "{quarantined}");
+    let junk = common::fetch_mailbox(&server, &b, PASSWORD_B, "Junk", &server.dir.join("junk-b"));
+    assert_eq!(junk.len(), 1);
+    let junk = String::from_utf8_lossy(&junk[0]);
+    assert!(
+        junk.contains("dmarc-2@lax.vn") && junk.contains("policy.dmarc=quarantine"),
+        "{junk}"
+    );
+
     // Submission is our officials' own mail: not checked, no header.
     let submitted = submit(
         &server,
@@ -184,7 +202,7 @@ fn mx_mail_is_authenticated_and_forgeries_are_refused() {
     assert_eq!(
         metrics["inbound_auth"],
         serde_json::json!({
-            "accepted": 1, "quarantined": 0, "refused_local_spoof": 2, "refused_dmarc": 1, "deferred": 0
+            "accepted": 1, "quarantined": 1, "refused_local_spoof": 2, "refused_dmarc": 1, "deferred": 0
         }),
         "{metrics}"
     );

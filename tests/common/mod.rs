@@ -515,6 +515,12 @@ pub fn send_mx(server: &Server, from: &str, to: &str, extra: &[&str]) -> Value {
 /// `user`'s INBOX read with imaplib over IMAPS into the directory `out`: each
 /// message's bytes, in UID order.
 pub fn fetch_inbox(server: &Server, user: &str, password: &str, out: &Path) -> Vec<Vec<u8>> {
+    fetch_mailbox(server, user, password, "INBOX", out)
+}
+
+/// `user`'s `mailbox` read with imaplib over IMAPS into the directory `out`: each
+/// message's bytes, in UID order.
+pub fn fetch_mailbox(server: &Server, user: &str, password: &str, mailbox: &str, out: &Path) -> Vec<Vec<u8>> {
     std::fs::create_dir_all(out).unwrap();
     let listing = mailclient(
         server,
@@ -530,6 +536,8 @@ pub fn fetch_inbox(server: &Server, user: &str, password: &str, out: &Path) -> V
             user,
             "--password",
             password,
+            "--mailbox",
+            mailbox,
             "--out",
             &out.display().to_string(),
         ]),
