@@ -6,11 +6,16 @@
 //! (password), "mật ong" (honey), "thân mật" (friendly), "mật độ" (density); those are
 //! not stamps, even in an all-capitals subject (`ĐỔI MẬT KHẨU`).
 //!
+//! Stamps are matched in the text as a reader sees it ([`crate::reading::as_read`]):
+//! zero-width characters, fullwidth forms and Cyrillic or Greek look-alike letters do
+//! not hide `MẬT`.
+//!
 //! Unaccented capitals `MAT` are English-looking, so alone they count only where a
 //! stamp stands: in brackets, alone on a line, or as a file-name token.
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::reading::as_read;
 use crate::syllable::fold_word;
 
 /// Words that make `mật` part of an ordinary compound when they follow it.
@@ -73,6 +78,7 @@ fn tokens(line: &str) -> Vec<Token<'_>> {
 
 /// Finds a classification stamp in free text (subject or a text part).
 pub fn find_stamp(text: &str) -> Option<Stamp> {
+    let text = as_read(text);
     // Every stamp contains `mat` once folded; most lines do not, and tokenizing is the
     // expensive part, so lines are folded whole first (a 10 KB body: ~50 µs, not ~500).
     text.lines()
@@ -101,8 +107,7 @@ fn may_hold_stamp(line: &str) -> bool {
 
 /// Finds a stamp in an attachment's file name, where every capital token counts.
 pub fn find_stamp_in_name(name: &str) -> Option<Stamp> {
-    let name: String = name.nfc().collect();
-    line_stamp(&name, true)
+    line_stamp(&as_read(name).nfc().collect::<String>(), true)
 }
 
 fn line_stamp(line: &str, file_name: bool) -> Option<Stamp> {
@@ -197,7 +202,7 @@ mod tests {
 
     #[test]
     fn stamps_table() {
-        let cases: [(&str, Option<Stamp>); 22] = [
+        let cases: [(&str, Option<Stamp>); 28] = [
             ("MẬT - Báo cáo tình hình an ninh", Some(Stamp::Mat)),
             ("TỐI MẬT", Some(Stamp::ToiMat)),
             ("Kế hoạch TUYỆT MẬT năm 2024", Some(Stamp::TuyetMat)),
@@ -220,6 +225,18 @@ mod tests {
             ("NEW MAT FOR THE GYM", None),
             ("", None),
             ("Tối mật là gì", None),
+            ("M\u{200B}Ậ\u{200B}T - Báo cáo", Some(Stamp::Mat)),
+            ("ＴỐＩ ＭẬＴ", Some(Stamp::ToiMat)),
+            (
+                "\u{0422}U\u{0423}\u{0415}\u{0323}\u{0302}\u{0422} \u{041C}\u{0410}\u{0422}",
+                Some(Stamp::TuyetMat),
+            ),
+            (
+                "Kế hoạch \u{041C}\u{0410}\u{0323}\u{0302}\u{0422} năm 2024",
+                Some(Stamp::Mat),
+            ),
+            ("Đổi m\u{00AD}ật khẩu", None),
+            ("Mật ong rừng, thân mật, bí mật", None),
         ];
         for (text, expected) in cases {
             assert_eq!(find_stamp(text), expected, "{text}");
@@ -235,6 +252,8 @@ mod tests {
             ("mat-khau.txt", None),
             ("mat_ong.pdf", None),
             ("cong-van-12.pdf", None),
+            ("\u{FF2D}\u{FF21}\u{FF34}-ke-hoach.pdf", Some(Stamp::Mat)),
+            ("T\u{200B}OI-M\u{200B}AT.pdf", Some(Stamp::ToiMat)),
         ];
         for (name, expected) in cases {
             assert_eq!(find_stamp_in_name(name), expected, "{name}");

@@ -8,9 +8,9 @@
 
 use crate::classified::{find_stamp, find_stamp_in_name};
 use crate::config::{Action, LegacyAction, Origin, PolicyConfig};
-use crate::formats::{Problem, check_file};
+use crate::formats::{Budget, Detected, Problem, check_file, code_problem, detect, looks_like_text};
 use crate::legacy::{self, Legacy};
-use crate::mime::{Walked, walk};
+use crate::mime::{ExtractedFile, Part, Role, Walked, walk};
 use crate::rewrite::{Rewrite, rewrite};
 use crate::subject::{SubjectClass, classify};
 use crate::verdict::{Finding, ReasonCode, Rule, Verdict};
@@ -42,6 +42,10 @@ pub struct Evaluation {
     pub converted: Option<Converted>,
     /// For the log line; never the body.
     pub message_id: Option<String>,
+    /// Files the walk decoded that a MIME reader would not see by itself (inside TNEF,
+    /// uuencode/BinHex/yEnc blocks), for the antivirus; bounded by the message's
+    /// inspection budget (`formats.max_zip_bytes`, `formats.max_zip_entries`).
+    pub extracted: Vec<ExtractedFile>,
 }
 
 impl Evaluation {
@@ -107,7 +111,8 @@ pub fn evaluate(input: &MessageInput<'_>, config: &PolicyConfig) -> Evaluation {
         passed: Vec::new(),
         findings: Vec::new(),
     };
-    let walked = walk(input.raw);
+    let mut budget = Budget::new(&config.formats);
+    let walked = walk(input.raw, &config.limits, &mut budget);
     let message_id = walked.as_ref().and_then(|w| w.message_id.clone());
     let (verdict, converted) = match &walked {
         None => {
@@ -122,7 +127,7 @@ pub fn evaluate(input: &MessageInput<'_>, config: &PolicyConfig) -> Evaluation {
                 Err(finding) => (Verdict::Refuse(finding), None),
             }
         }
-        Some(walked) => match check_all(&mut run, walked) {
+        Some(walked) => match check_all(&mut run, walked, &mut budget) {
             Err(finding) => (Verdict::Refuse(finding), None),
             Ok(legacy) => match legacy {
                 Some(Rewrite {
@@ -144,16 +149,60 @@ pub fn evaluate(input: &MessageInput<'_>, config: &PolicyConfig) -> Evaluation {
         findings: run.findings,
         converted,
         message_id,
+        extracted: walked.map(|w| w.extracted).unwrap_or_default(),
     }
 }
 
-fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, Finding> {
+/// Whether a part that is not a document is what it claims to be; a part that is not
+/// is checked as a document.
+fn as_claimed(part: &Part<'_>) -> bool {
+    let head = part.data.get(..part.data.len().min(SNIFF)).unwrap_or_default();
+    let has = |marker: &[u8]| head.windows(marker.len()).any(|w| w.eq_ignore_ascii_case(marker));
+    match part.role {
+        Role::Body | Role::Tnef | Role::Pkcs7 => true,
+        Role::InlineImage => matches!(detect(&part.data), Detected::Format(f) if f.is_image()),
+        // DER: a SEQUENCE (X.690 §8.9).
+        Role::Signature => head.first() == Some(&0x30),
+        Role::Calendar => looks_like_text(head) && has(b"BEGIN:VCALENDAR"),
+        Role::Card => looks_like_text(head) && has(b"BEGIN:VCARD"),
+        Role::Report => looks_like_text(head),
+        Role::Document => false,
+    }
+}
+
+const SNIFF: usize = crate::formats::SNIFF_LEN;
+
+fn check_all(
+    run: &mut Run<'_>,
+    walked: &Walked<'_>,
+    budget: &mut Budget,
+) -> Result<Option<Rewrite>, Finding> {
     let formats_rule = &run.config.formats;
+    let unnamed = "(không tên / unnamed)".to_owned();
     let reports: Vec<_> = if run.enabled(Rule::DangerousContent) || run.enabled(Rule::Formats) {
         walked
-            .attachments
+            .parts
             .iter()
-            .map(|a| check_file(a.name.as_deref(), &a.data, formats_rule))
+            .map(|part| {
+                let path = part.path();
+                if as_claimed(part) {
+                    // Code is refused whatever role a part plays; scripts only in files.
+                    let scripts = part.role != Role::Body;
+                    let path = path.as_ref().unwrap_or(&unnamed);
+                    crate::formats::FileReport {
+                        dangerous: code_problem(path, part.name.as_deref(), &part.data, scripts),
+                        format: None,
+                    }
+                } else {
+                    check_file(
+                        path.as_deref(),
+                        part.name.as_deref(),
+                        &part.data,
+                        formats_rule,
+                        budget,
+                    )
+                }
+            })
             .collect()
     } else {
         Vec::new()
@@ -166,24 +215,27 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
         .collect();
     let allowed = allowed.join(" ");
     let finding = |problem: &Problem| problem_finding(problem, &allowed);
-    let dangerous = reports.iter().find_map(|r| r.dangerous.as_ref()).map(finding);
+    let dangerous = walked
+        .too_complex
+        .map(too_complex)
+        .or_else(|| reports.iter().find_map(|r| r.dangerous.as_ref()).map(finding));
     run.apply(Rule::DangerousContent, dangerous)?;
 
-    let total: u64 = walked.attachments.iter().map(|a| a.size).sum();
+    let total: u64 = walked.parts.iter().filter(|p| p.counted).map(|p| p.size).sum();
     let cap = run.config.attachment_cap.max_bytes;
     let too_large = (total > cap).then(|| {
         Finding::new(
             Rule::AttachmentCap,
             ReasonCode::AttachmentTooLarge,
             format!(
-                "Tổng dung lượng tệp đính kèm {} vượt quá giới hạn {} (Điều 9 Quy chế); hãy chia thành nhiều thư \
-                 hoặc nén/giảm dung lượng tệp",
+                "Tổng dung lượng tệp đính kèm và phần nội dung phụ {} vượt quá giới hạn {} (Điều 9 Quy chế); hãy \
+                 chia thành nhiều thư hoặc nén/giảm dung lượng tệp",
                 mb(total),
                 mb(cap)
             ),
             format!(
-                "Attachments total {}, over the {} limit (Art. 9); split them over several messages or make the \
-                 files smaller",
+                "Attachments and other parts total {}, over the {} limit (Art. 9); split them over several \
+                 messages or make the files smaller",
                 mb(total),
                 mb(cap)
             ),
@@ -191,16 +243,20 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
     });
     run.apply(Rule::AttachmentCap, too_large)?;
 
-    let mut format = reports.iter().find_map(|r| r.format.as_ref()).map(finding);
-    if format.is_none() && walked.too_deep {
-        format = Some(Finding::new(
-            Rule::Formats,
-            ReasonCode::ArchiveTooComplex,
-            "Thư lồng nhau quá nhiều lớp (thư chuyển tiếp hoặc phần MIME); hãy gửi trực tiếp tệp đính kèm",
-            "The message is nested too deep (forwarded messages or MIME parts); attach the files directly",
-        ));
-    }
+    let format = reports.iter().find_map(|r| r.format.as_ref()).map(finding);
     run.apply(Rule::Formats, format)?;
+
+    let encrypted = walked.encrypted.then(|| {
+        Finding::new(
+            Rule::Encrypted,
+            ReasonCode::EncryptedContent,
+            "Thư được mã hóa (S/MIME) nên không kiểm tra được độ mật, định dạng và mã độc (Điều 8 Quy chế); hãy \
+             gửi thư chỉ ký số, không mã hóa",
+            "The message is encrypted (S/MIME), so it cannot be checked for classification, formats or code \
+             (Art. 8); send it signed, not encrypted",
+        )
+    });
+    run.apply(Rule::Encrypted, encrypted)?;
 
     if run.enabled(Rule::Classified) {
         let stamp = walked
@@ -216,7 +272,7 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
                     .map(|s| (s, "nội dung thư", "the message text".to_owned()))
             })
             .or_else(|| {
-                walked.attachments.iter().find_map(|a| {
+                walked.parts.iter().find_map(|a| {
                     let name = a.name.as_deref()?;
                     find_stamp_in_name(name)
                         .map(|s| (s, "tên tệp đính kèm", format!("attachment name {name:?}")))
@@ -306,6 +362,12 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
             Ok(None)
         }
         LegacyAction::Reject => Err(finding),
+        // A signed message is never rewritten: the signature would break (RFC 8551
+        // §3.1). The encoding is named instead.
+        LegacyAction::Convert if walked.signed => {
+            run.findings.push(finding);
+            Ok(None)
+        }
         LegacyAction::Convert => {
             run.findings.push(finding);
             let subject = match (&walked.subject, subject_legacy) {
@@ -326,6 +388,18 @@ fn check_all(run: &mut Run<'_>, walked: &Walked<'_>) -> Result<Option<Rewrite>, 
             }))
         }
     }
+}
+
+/// A message past a structure limit: refused under the dangerous-content rule.
+fn too_complex(why: &'static str) -> Finding {
+    Finding::new(
+        Rule::DangerousContent,
+        ReasonCode::MessageTooComplex,
+        format!(
+            "Thư có cấu trúc quá phức tạp để kiểm tra ({why}); hãy gửi trực tiếp các tệp, không lồng nhiều lớp"
+        ),
+        format!("The message is too complex to inspect ({why}); attach the files directly, without nesting"),
+    )
 }
 
 /// Bytes as megabytes with one decimal, as officials read them.
@@ -370,7 +444,7 @@ fn problem_finding(problem: &Problem, allowed: &str) -> Finding {
             ),
         ),
         Problem::Archive { path, why } => Finding::new(
-            Rule::Formats,
+            Rule::DangerousContent,
             ReasonCode::ArchiveTooComplex,
             format!("Không kiểm tra được tệp nén \"{path}\" ({why}); hãy gửi trực tiếp các tệp bên trong"),
             format!("Archive \"{path}\" cannot be inspected ({why}); attach the files directly"),

@@ -1,17 +1,30 @@
 //! Attachment formats recognised by content (Art. 6.1), executables and scripts, and
-//! the entries of zip archives checked by the same rules.
+//! the entries of zip containers checked by the same rules.
+//!
+//! 1. A file is judged by its content and by its name as a reader sees it
+//!    ([`file_name`]: NFKC, invisible and bidi characters removed, look-alike letters
+//!    mapped, trailing dots and spaces and NTFS streams such as `::$DATA` dropped).
+//! 2. Every zip container is opened, whatever it claims to be: plain zips have every
+//!    entry checked as a document, ODF and OOXML documents have their entries checked
+//!    for code (an `.exe` inside an `.odt` is refused).
+//! 3. Containers that cannot be opened (7z, RAR, CAB, ISO 9660/UDF images, gzip,
+//!    encrypted zip entries, zip64) are refused under the dangerous-content rule: what
+//!    cannot be inspected could be code.
+//! 4. One [`Budget`] per message: archive entries opened and bytes inflated (or declared
+//!    by an entry) across all attachments and levels, so 200 zip bombs cost what one
+//!    does. Entries are inflated only as far as their checks read
+//!    ([`needs_whole`]: the first KiB, or the whole for zips and `MZ` files).
 //!
 //! The zip reader is our own and reads only what the rules need: the central directory
-//! (names, sizes, methods) and, for entries whose content must be sniffed, the stored or
-//! deflated data (inflate by `miniz_oxide`, bounded by the configured byte budget). Zip64,
-//! encryption and unknown methods cannot be inspected and are refused as
-//! [`Problem::Archive`]: a container that hides its content is not a document.
+//! (names, sizes, methods) and the stored or deflated data (inflate by `miniz_oxide`,
+//! output-bounded).
 
 use std::fmt;
 
 use serde::Deserialize;
 
 use crate::config::FormatsRule;
+use crate::reading::as_read;
 
 /// A format an operator may allow, named by its usual extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -27,9 +40,12 @@ pub enum Format {
     Docx,
     Xlsx,
     Pptx,
+    Xls,
+    Ppt,
     Png,
     Jpeg,
     Gif,
+    Tiff,
     Zip,
 }
 
@@ -47,9 +63,12 @@ impl Format {
             "docx" => Format::Docx,
             "xlsx" => Format::Xlsx,
             "pptx" => Format::Pptx,
+            "xls" => Format::Xls,
+            "ppt" => Format::Ppt,
             "png" => Format::Png,
             "jpg" | "jpeg" => Format::Jpeg,
             "gif" => Format::Gif,
+            "tif" | "tiff" => Format::Tiff,
             "zip" => Format::Zip,
             _ => return None,
         })
@@ -68,9 +87,12 @@ impl Format {
             Format::Docx => "docx",
             Format::Xlsx => "xlsx",
             Format::Pptx => "pptx",
+            Format::Xls => "xls",
+            Format::Ppt => "ppt",
             Format::Png => "png",
             Format::Jpeg => "jpeg",
             Format::Gif => "gif",
+            Format::Tiff => "tiff",
             Format::Zip => "zip",
         }
     }
@@ -78,7 +100,7 @@ impl Format {
     pub fn describe(self) -> &'static str {
         match self {
             Format::Txt => "text",
-            Format::Doc => "OLE2 compound file (.doc)",
+            Format::Doc | Format::Xls | Format::Ppt => "OLE2 compound file (.doc/.xls/.ppt)",
             Format::Odt => "OpenDocument text (.odt)",
             Format::Ods => "OpenDocument spreadsheet (.ods)",
             Format::Odp => "OpenDocument presentation (.odp)",
@@ -90,8 +112,35 @@ impl Format {
             Format::Png => "PNG image",
             Format::Jpeg => "JPEG image",
             Format::Gif => "GIF image",
+            Format::Tiff => "TIFF image",
             Format::Zip => "zip archive",
         }
+    }
+
+    /// Whether content detected as `self` may carry the name of `claimed`: the OLE2
+    /// container holds Word, Excel and PowerPoint files alike.
+    fn answers_to(self, claimed: Format) -> bool {
+        let ole = |f| matches!(f, Format::Doc | Format::Xls | Format::Ppt);
+        self == claimed || (ole(self) && ole(claimed))
+    }
+
+    /// Images a mail client shows inside an HTML body.
+    pub fn is_image(self) -> bool {
+        matches!(self, Format::Png | Format::Jpeg | Format::Gif | Format::Tiff)
+    }
+
+    /// Zip containers whose entries are opened.
+    fn is_zip(self) -> bool {
+        matches!(
+            self,
+            Format::Zip
+                | Format::Odt
+                | Format::Ods
+                | Format::Odp
+                | Format::Docx
+                | Format::Xlsx
+                | Format::Pptx
+        )
     }
 }
 
@@ -103,6 +152,8 @@ pub enum Detected {
     Executable(&'static str),
     /// Something an interpreter runs.
     Script(&'static str),
+    /// A container this crate cannot open (7z, RAR, ISO, …).
+    Sealed(&'static str),
     Unknown,
 }
 
@@ -112,19 +163,70 @@ impl fmt::Display for Detected {
             Detected::Format(format) => f.write_str(format.describe()),
             Detected::Executable(kind) => write!(f, "{kind} executable"),
             Detected::Script(kind) => write!(f, "{kind} script"),
+            Detected::Sealed(kind) => write!(f, "{kind} archive"),
             Detected::Unknown => f.write_str("unknown binary"),
         }
     }
 }
 
 /// Extensions that run code when opened, whatever the content turns out to be.
-const DANGEROUS_EXTENSIONS: [&str; 26] = [
-    "exe", "com", "bat", "cmd", "scr", "pif", "vbs", "vbe", "js", "jse", "wsf", "wsh", "ps1", "psm1", "msi",
-    "msp", "jar", "lnk", "hta", "cpl", "dll", "sys", "sh", "reg", "inf", "apk",
+const DANGEROUS_EXTENSIONS: [&str; 42] = [
+    "exe",
+    "com",
+    "bat",
+    "cmd",
+    "scr",
+    "pif",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "wsf",
+    "wsh",
+    "ps1",
+    "psm1",
+    "msi",
+    "msp",
+    "jar",
+    "lnk",
+    "hta",
+    "cpl",
+    "dll",
+    "sys",
+    "sh",
+    "reg",
+    "inf",
+    "apk",
+    "msc",
+    "gadget",
+    "scf",
+    "url",
+    "ws",
+    "wsc",
+    "psd1",
+    "ps1xml",
+    "application",
+    "appref-ms",
+    "xll",
+    "docm",
+    "xlsm",
+    "pptm",
+    "dotm",
+    "vb",
+];
+
+/// Extensions of containers this crate cannot open: refused like their content.
+const SEALED_EXTENSIONS: [&str; 18] = [
+    "7z", "rar", "iso", "img", "udf", "vhd", "vhdx", "cab", "gz", "tgz", "bz2", "xz", "tar", "arj", "ace",
+    "lzh", "dmg", "zst",
 ];
 
 /// How much of a file [`detect`] reads, except where [`needs_whole`] says otherwise.
 pub const SNIFF_LEN: usize = 1024;
+
+/// How much of a file whose first [`SNIFF_LEN`] bytes are all zero is read: ISO 9660 and
+/// UDF images start with a 32 KiB empty system area, then `CD001`/`BEA01` (ECMA-119 §8).
+pub const IMAGE_SNIFF_LEN: usize = 0x9006;
 
 /// Whether the checks of a file that starts with `head` read past its first
 /// [`SNIFF_LEN`] bytes: zips (their directory is at the end, and every entry is checked)
@@ -132,6 +234,53 @@ pub const SNIFF_LEN: usize = 1024;
 /// first bytes, so the rest of such a file need not even be decoded.
 pub fn needs_whole(head: &[u8]) -> bool {
     head.starts_with(b"MZ") || head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// How much of a file starting with `head` its checks read: all of it, the disc-image
+/// area, or the first [`SNIFF_LEN`] bytes.
+pub fn sniff_len(head: &[u8]) -> usize {
+    if needs_whole(head) {
+        usize::MAX
+    } else if head.len() >= SNIFF_LEN && head.iter().take(SNIFF_LEN).all(|&b| b == 0) {
+        IMAGE_SNIFF_LEN
+    } else {
+        SNIFF_LEN
+    }
+}
+
+/// Containers recognised by their magic number that cannot be opened here.
+fn sealed(data: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 9] = [
+        (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+        (b"Rar!\x1a\x07", "RAR"),
+        (b"MSCF\0\0\0\0", "CAB"),
+        (b"\x1f\x8b", "gzip"),
+        (b"BZh", "bzip2"),
+        (b"\xfd7zXZ\0", "xz"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"conectix", "VHD"),
+        (b"vhdxfile", "VHDX"),
+    ];
+    if let Some((_, kind)) = MAGIC.iter().find(|(magic, _)| data.starts_with(magic)) {
+        return Some(kind);
+    }
+    if data.get(257..262) == Some(b"ustar") {
+        return Some("tar");
+    }
+    if data.get(7..14) == Some(b"**ACE**") {
+        return Some("ACE");
+    }
+    if data.starts_with(&[0x60, 0xea]) {
+        return Some("ARJ");
+    }
+    // ISO 9660 / UDF volume descriptors at sectors 16–18 (2048-byte sectors).
+    let image = [0x8001, 0x8801, 0x9001].iter().any(|&at| {
+        matches!(
+            data.get(at..at + 5),
+            Some(b"CD001" | b"BEA01" | b"NSR02" | b"NSR03")
+        )
+    });
+    image.then_some("ISO 9660/UDF disc image")
 }
 
 /// Sniffs `data`. Zips are opened far enough to tell ODF and OOXML apart.
@@ -156,6 +305,14 @@ pub fn detect(data: &[u8]) -> Detected {
     if data.starts_with(b"#!") {
         return Detected::Script("#!");
     }
+    if let Some(kind) = sealed(data) {
+        return Detected::Sealed(kind);
+    }
+    // Before the PDF search: a zip storing a PDF uncompressed shows `%PDF-` in its
+    // first KiB, and a zip taken for a PDF would not be opened.
+    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+        return Detected::Format(zip_kind(data));
+    }
     if head.windows(5).any(|w| w == b"%PDF-") {
         return Detected::Format(Format::Pdf);
     }
@@ -174,8 +331,8 @@ pub fn detect(data: &[u8]) -> Detected {
     if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
         return Detected::Format(Format::Gif);
     }
-    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        return Detected::Format(zip_kind(data));
+    if data.starts_with(b"II*\0") || data.starts_with(b"MM\0*") {
+        return Detected::Format(Format::Tiff);
     }
     if looks_like_text(head) {
         let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -199,7 +356,7 @@ fn has_pe_signature(data: &[u8]) -> bool {
 
 /// Text that decodes: UTF-8 (with or without BOM), UTF-16 with a BOM, or 8-bit text
 /// (legacy Vietnamese encodings are 8-bit) without NULs and few control characters.
-fn looks_like_text(head: &[u8]) -> bool {
+pub fn looks_like_text(head: &[u8]) -> bool {
     if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
         return true;
     }
@@ -243,6 +400,23 @@ fn zip_kind(data: &[u8]) -> Format {
     Format::Zip
 }
 
+/// A file name as the system that saves it will read it: as a person reads it
+/// ([`as_read`]: RTLO and zero-width characters gone, fullwidth and look-alike letters
+/// mapped), the folder dropped, an NTFS stream (`name:stream`, `name::$DATA`) dropped,
+/// and trailing dots and spaces dropped (Windows strips them when saving).
+pub fn file_name(name: &str) -> String {
+    let read = as_read(name);
+    let base = read.rsplit(['/', '\\']).next().unwrap_or(&read);
+    let base = base.split(':').next().unwrap_or(base);
+    base.trim_end_matches(['.', ' ', '\t']).trim_start().to_owned()
+}
+
+/// The lower-case extension of a name made by [`file_name`].
+fn extension(name: &str) -> Option<String> {
+    name.rsplit_once('.')
+        .map(|(_, ext)| ext.trim().to_ascii_lowercase())
+}
+
 /// Why a file may not be sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
@@ -261,7 +435,7 @@ pub enum Problem {
         claimed: String,
         detected: Detected,
     },
-    /// An archive that cannot be inspected within the limits.
+    /// A container that cannot be opened or inspected within the limits.
     Archive {
         path: String,
         why: &'static str,
@@ -276,62 +450,130 @@ pub struct FileReport {
     pub format: Option<Problem>,
 }
 
-/// Work left for archive inspection, shared by all levels of one attachment.
-struct Budget {
-    entries: u32,
-    bytes: u64,
+/// Inspection work left for one message, shared by every part, archive and level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Archive entries and decoded files still to open.
+    pub entries: u32,
+    /// Bytes still to decode or inflate; zip entries are charged their declared size.
+    pub bytes: u64,
 }
 
-/// Checks one attachment (name as sent, decoded content) and, recursively, the
-/// entries of zips.
-pub fn check_file(name: Option<&str>, data: &[u8], rule: &FormatsRule) -> FileReport {
-    let mut report = FileReport::default();
-    let mut budget = Budget {
-        entries: rule.max_zip_entries,
-        bytes: rule.max_zip_bytes,
+impl Budget {
+    pub fn new(rule: &FormatsRule) -> Budget {
+        Budget {
+            entries: rule.max_zip_entries,
+            bytes: rule.max_zip_bytes,
+        }
+    }
+
+    /// Takes `bytes` of work; `false` (and nothing taken) when not that much is left.
+    pub fn take_bytes(&mut self, bytes: u64) -> bool {
+        match self.bytes.checked_sub(bytes) {
+            Some(left) => {
+                self.bytes = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes one entry; `false` when none is left.
+    pub fn take_entry(&mut self) -> bool {
+        match self.entries.checked_sub(1) {
+            Some(left) => {
+                self.entries = left;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Whether a file's name or content is code (checked for every part of a message,
+/// whatever its role). `scripts`: whether `#!` and batch text count — they do for
+/// files, not for a message's own text.
+pub fn code_problem(path: &str, name: Option<&str>, data: &[u8], scripts: bool) -> Option<Problem> {
+    let detected = detect(data);
+    dangerous(path, name.map(file_name).as_deref(), detected, scripts)
+}
+
+fn dangerous(path: &str, name: Option<&str>, detected: Detected, scripts: bool) -> Option<Problem> {
+    let ext = name.and_then(extension);
+    let problem = |detected: String| {
+        Some(Problem::Dangerous {
+            path: path.to_owned(),
+            detected,
+        })
     };
-    let path = name.unwrap_or("(không tên / unnamed)").to_owned();
-    check_inner(&path, name, data, rule, 0, &mut budget, &mut report);
+    match detected {
+        Detected::Executable(_) => return problem(detected.to_string()),
+        Detected::Script(_) if scripts => return problem(detected.to_string()),
+        Detected::Sealed(why) => {
+            return Some(Problem::Archive {
+                path: path.to_owned(),
+                why,
+            });
+        }
+        _ => {}
+    }
+    let ext = ext?;
+    if DANGEROUS_EXTENSIONS.contains(&ext.as_str()) {
+        return problem(format!(".{ext} file"));
+    }
+    SEALED_EXTENSIONS
+        .contains(&ext.as_str())
+        .then(|| Problem::Archive {
+            path: path.to_owned(),
+            why: "archive format that cannot be opened",
+        })
+}
+
+/// Checks one document (`path` as messages name it, its name as sent, decoded content)
+/// and, recursively, the entries of zip containers, drawing on the message's `budget`.
+pub fn check_file(
+    path: Option<&str>,
+    name: Option<&str>,
+    data: &[u8],
+    rule: &FormatsRule,
+    budget: &mut Budget,
+) -> FileReport {
+    let mut report = FileReport::default();
+    let path = path.unwrap_or("(không tên / unnamed)").to_owned();
+    let name = name.map(file_name);
+    check_inner(&path, name.as_deref(), data, rule, 0, true, budget, &mut report);
     report
 }
 
-fn extension(name: &str) -> Option<&str> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    base.rsplit_once('.').map(|(_, ext)| ext.trim())
-}
-
+#[allow(clippy::too_many_arguments)]
 fn check_inner(
     path: &str,
     name: Option<&str>,
     data: &[u8],
     rule: &FormatsRule,
     depth: u32,
+    document: bool,
     budget: &mut Budget,
     report: &mut FileReport,
 ) {
     let detected = detect(data);
-    let ext = name.and_then(extension).map(str::to_ascii_lowercase);
     if report.dangerous.is_none() {
-        if let Detected::Executable(_) | Detected::Script(_) = detected {
-            report.dangerous = Some(Problem::Dangerous {
-                path: path.to_owned(),
-                detected: detected.to_string(),
-            });
-        } else if let Some(ext) = ext.as_deref().filter(|e| DANGEROUS_EXTENSIONS.contains(e)) {
-            report.dangerous = Some(Problem::Dangerous {
-                path: path.to_owned(),
-                detected: format!(".{ext} file"),
-            });
-        }
+        report.dangerous = dangerous(path, name, detected, true);
     }
-    if report.format.is_none() {
-        report.format = format_problem(path, ext.as_deref(), detected, rule);
+    if document && report.format.is_none() {
+        report.format = format_problem(path, name.and_then(extension).as_deref(), detected, rule);
     }
-    if detected != Detected::Format(Format::Zip) || (report.dangerous.is_some() && report.format.is_some()) {
+    let Detected::Format(format) = detected else {
+        return;
+    };
+    if !format.is_zip() || report.dangerous.is_some() {
         return;
     }
+    // Entries of a plain zip are documents; those of ODF/OOXML files are their parts,
+    // checked for code only.
+    let entries_are_documents = document && format == Format::Zip;
     if depth >= rule.max_zip_depth {
-        report.format.get_or_insert(Problem::Archive {
+        report.dangerous.get_or_insert(Problem::Archive {
             path: path.to_owned(),
             why: "nested too deep",
         });
@@ -340,7 +582,7 @@ fn check_inner(
     let archive = match Zip::parse(data) {
         Ok(archive) => archive,
         Err(why) => {
-            report.format.get_or_insert(Problem::Archive {
+            report.dangerous.get_or_insert(Problem::Archive {
                 path: path.to_owned(),
                 why,
             });
@@ -352,37 +594,44 @@ fn check_inner(
             continue;
         }
         let inner_path = format!("{path}/{}", entry.name);
-        if budget.entries == 0 {
-            report.format.get_or_insert(Problem::Archive {
-                path: path.to_owned(),
-                why: "too many entries",
+        let refuse = |report: &mut FileReport, why| {
+            report.dangerous.get_or_insert(Problem::Archive {
+                path: inner_path.clone(),
+                why,
             });
-            return;
-        }
-        budget.entries -= 1;
-        let content = match archive.read(entry, budget.bytes) {
-            Ok(content) => content,
-            Err(why) => {
-                // Without the content, executables could hide here: refuse for both.
-                let problem = Problem::Archive {
-                    path: inner_path,
-                    why,
-                };
-                report.dangerous.get_or_insert(problem.clone());
-                report.format.get_or_insert(problem);
-                return;
-            }
         };
-        budget.bytes = budget.bytes.saturating_sub(content.len() as u64);
+        if !budget.take_entry() {
+            return refuse(report, "too many entries in the message's archives");
+        }
+        if !budget.take_bytes(entry.size) {
+            return refuse(report, "archives inflate past the message's limit");
+        }
+        // The head first; the whole only when the head says the checks read on.
+        let content = match archive.read(entry, SNIFF_LEN as u64) {
+            Ok(head) if needs_whole(&head) && entry.size > head.len() as u64 => {
+                archive.read(entry, entry.size)
+            }
+            read => read,
+        };
+        let content = match content {
+            Ok(content) => content,
+            // Without the content, code could hide here.
+            Err(why) => return refuse(report, why),
+        };
+        let inner_name = file_name(&entry.name);
         check_inner(
             &inner_path,
-            Some(&entry.name),
+            Some(&inner_name),
             &content,
             rule,
             depth + 1,
+            entries_are_documents,
             budget,
             report,
         );
+        if report.dangerous.is_some() {
+            return;
+        }
     }
 }
 
@@ -393,23 +642,27 @@ fn format_problem(path: &str, ext: Option<&str>, detected: Detected, rule: &Form
             detected,
         });
     };
+    let claimed = ext.map(|ext| (ext, Format::from_extension(ext)));
+    // The name decides among the formats the content answers to (.xls for OLE2).
+    let format = match claimed {
+        Some((_, Some(claimed))) if format.answers_to(claimed) => claimed,
+        _ => format,
+    };
     if !rule.allowed.contains(&format) {
         return Some(Problem::NotAllowed {
             path: path.to_owned(),
             detected,
         });
     }
-    match ext {
+    match claimed {
         // No name, or no extension: the content alone decides.
         None => None,
-        Some(ext) => match Format::from_extension(ext) {
-            Some(claimed) if claimed == format => None,
-            _ => Some(Problem::Mismatch {
-                path: path.to_owned(),
-                claimed: format!(".{ext}"),
-                detected,
-            }),
-        },
+        Some((_, Some(claimed))) if claimed == format => None,
+        Some((ext, _)) => Some(Problem::Mismatch {
+            path: path.to_owned(),
+            claimed: format!(".{ext}"),
+            detected,
+        }),
     }
 }
 
@@ -488,13 +741,12 @@ impl<'a> Zip<'a> {
         Ok(Zip { data, entries })
     }
 
-    /// The entry's content, at most `limit` bytes once uncompressed.
-    fn read(&self, entry: &Entry, limit: u64) -> Result<Vec<u8>, &'static str> {
+    /// The entry's content, its first `keep` bytes once uncompressed. Asked for all of
+    /// it (`keep` at least the declared size), an entry that inflates past its declared
+    /// size is refused: the size was a lie, and the budget charged for it.
+    fn read(&self, entry: &Entry, keep: u64) -> Result<Vec<u8>, &'static str> {
         if entry.flags & 1 != 0 {
             return Err("encrypted entry");
-        }
-        if entry.size > limit {
-            return Err("archive content too large");
         }
         let at = entry.local_offset;
         if u32_at(self.data, at) != Some(0x0403_4b50) {
@@ -507,12 +759,26 @@ impl<'a> Zip<'a> {
             .data
             .get(start..start.saturating_add(entry.compressed))
             .ok_or("truncated entry")?;
-        // The declared size may lie; the limit is enforced on what inflating produces.
-        let limit = usize::try_from(limit.min(entry.size)).unwrap_or(usize::MAX);
+        let want = usize::try_from(keep.min(entry.size)).unwrap_or(usize::MAX);
         match entry.method {
-            0 => Ok(raw.get(..limit.min(raw.len())).unwrap_or_default().to_vec()),
-            8 => miniz_oxide::inflate::decompress_to_vec_with_limit(raw, limit.max(1))
-                .map_err(|_| "damaged or oversized deflate data"),
+            0 => Ok(raw.get(..want.min(raw.len())).unwrap_or_default().to_vec()),
+            8 => match miniz_oxide::inflate::decompress_to_vec_with_limit(raw, want.max(1)) {
+                Ok(mut content) => {
+                    content.truncate(want);
+                    Ok(content)
+                }
+                Err(e)
+                    if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput && keep < entry.size =>
+                {
+                    let mut head = e.output;
+                    head.truncate(want);
+                    Ok(head)
+                }
+                Err(e) if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                    Err("entry inflates past its declared size")
+                }
+                Err(_) => Err("damaged deflate data"),
+            },
             _ => Err("unsupported compression method"),
         }
     }
@@ -695,12 +961,42 @@ mod tests {
         }
     }
 
+    /// The regulation's own seven formats (Art. 6.1), as before the Ministry's were added.
+    fn regulation_only() -> FormatsRule {
+        // The default list starts with them, in the regulation's order.
+        let mut rule = FormatsRule::default();
+        rule.allowed.truncate(7);
+        assert_eq!(rule.allowed.last(), Some(&Format::Pdf));
+        rule
+    }
+
+    fn check(name: &str, data: &[u8], rule: &FormatsRule) -> FileReport {
+        check_file(Some(name), Some(name), data, rule, &mut Budget::new(rule))
+    }
+
+    /// A zip whose entries are marked encrypted (general purpose flag bit 0).
+    fn encrypted_zip() -> Vec<u8> {
+        let mut data = zip(&[("a.pdf", &pdf(), false)]);
+        for signature in [&b"PK\x03\x04"[..], b"PK\x01\x02"] {
+            let at = data.windows(4).position(|w| w == signature).unwrap();
+            let flags = if signature == b"PK\x03\x04" { 6 } else { 8 };
+            data[at + flags] |= 1;
+        }
+        data
+    }
+
+    /// An ISO 9660 image: 32 KiB of system area, then the primary volume descriptor.
+    fn iso() -> Vec<u8> {
+        let mut data = vec![0; 0x8000];
+        data.extend_from_slice(b"\x01CD001\x01");
+        data.resize(0x9000, 0);
+        data
+    }
+
     #[test]
     fn file_rules_table() {
+        let seven = regulation_only();
         let rule = FormatsRule::default();
-        let mut with_zip = FormatsRule::default();
-        with_zip.allowed.push(Format::Zip);
-        with_zip.allowed.push(Format::Docx);
         let nested_exe = zip(&[("inner.zip", &zip(&[("setup.exe", &pe(), true)]), true)]);
         let nested_ok = zip(&[("inner.zip", &zip(&[("a.pdf", &pdf(), true)]), false)]);
         let deep = zip(&[(
@@ -712,65 +1008,151 @@ mod tests {
             )]),
             false,
         )]);
+        let xlsx = zip(&[
+            ("[Content_Types].xml", b"<Types/>", true),
+            ("xl/workbook.xml", b"<workbook/>", true),
+        ]);
+        let odt_with_exe = zip(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.text", false),
+            ("content.xml", b"<office:document-content/>", true),
+            ("Pictures/logo.png", &pe(), true),
+        ]);
+        let docx_with_script = zip(&[
+            ("[Content_Types].xml", b"<Types/>", true),
+            ("word/document.xml", b"<w:document/>", true),
+            ("word/embeddings/run.vbs", b"MsgBox 1", true),
+        ]);
+        let mut seven_zip = b"7z\xbc\xaf\x27\x1c\x00\x04".to_vec();
+        seven_zip.resize(200, 0);
+        let mut rar = b"Rar!\x1a\x07\x01\x00".to_vec();
+        rar.resize(200, 0);
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         type Case<'a> = (&'a str, Vec<u8>, &'a FormatsRule, bool, bool);
         // (name, content, rule, dangerous?, format problem?)
         let cases: Vec<Case> = vec![
-            ("cong-van.pdf", pdf(), &rule, false, false),
-            ("to-trinh.doc", ole2(), &rule, false, false),
-            ("bao-cao.odt", odt(), &rule, false, false),
-            ("ghi-chu.rtf", rtf(), &rule, false, false),
-            ("ghi-chu.txt", b"ghi chu".to_vec(), &rule, false, false),
+            ("cong-van.pdf", pdf(), &seven, false, false),
+            ("to-trinh.doc", ole2(), &seven, false, false),
+            ("bao-cao.odt", odt(), &seven, false, false),
+            ("ghi-chu.rtf", rtf(), &seven, false, false),
+            ("ghi-chu.txt", b"ghi chu".to_vec(), &seven, false, false),
             ("cong-van.pdf", pe(), &rule, true, true),
             ("cong-van.pdf", ole2(), &rule, false, true),
-            ("bao-cao.docx", docx(), &rule, false, true),
-            ("bao-cao.docx", docx(), &with_zip, false, false),
+            ("bao-cao.docx", docx(), &seven, false, true),
+            ("bao-cao.docx", docx(), &rule, false, false),
+            ("bao-cao.xlsx", xlsx.clone(), &rule, false, false),
+            ("bao-cao.xlsx", xlsx, &seven, false, true),
+            ("bang-luong.xls", ole2(), &rule, false, false),
+            ("bang-luong.xls", ole2(), &seven, false, true),
+            ("trinh-chieu.ppt", ole2(), &rule, false, false),
+            ("anh.png", png.clone(), &seven, false, true),
+            ("anh.png", png, &rule, false, false),
+            ("scan.tif", b"II*\0\x08\0\0\0".to_vec(), &rule, false, false),
             ("run.sh", b"#!/bin/sh\n".to_vec(), &rule, true, true),
             ("readme.txt", b"#!/usr/bin/python\n".to_vec(), &rule, true, true),
             ("hello.vbs", b"MsgBox 1".to_vec(), &rule, true, true),
             (
                 "tai-lieu.zip",
                 zip(&[("a.pdf", &pdf(), true)]),
-                &rule,
+                &seven,
                 false,
                 true,
             ),
             (
                 "tai-lieu.zip",
                 zip(&[("a.pdf", &pdf(), true)]),
-                &with_zip,
+                &rule,
                 false,
                 false,
             ),
-            ("tai-lieu.zip", nested_ok, &with_zip, false, false),
-            ("tai-lieu.zip", nested_exe.clone(), &with_zip, true, true),
-            ("tai-lieu.zip", nested_exe, &rule, true, true),
-            ("tai-lieu.zip", deep, &with_zip, false, true),
-            ("anh.png", b"\x89PNG\r\n\x1a\n".to_vec(), &rule, false, true),
+            ("tai-lieu.zip", nested_ok, &rule, false, false),
+            ("tai-lieu.zip", nested_exe.clone(), &rule, true, true),
+            ("tai-lieu.zip", nested_exe, &seven, true, true),
+            ("tai-lieu.zip", deep, &rule, true, false),
+            // Containers are opened whatever they claim to be.
+            ("bao-cao.odt", odt_with_exe, &rule, true, false),
+            ("bao-cao.docx", docx_with_script, &rule, true, false),
+            // Archives that cannot be opened, by content or by name.
+            ("tai-lieu.7z", seven_zip.clone(), &rule, true, true),
+            ("cong-van.pdf", seven_zip, &rule, true, true),
+            ("cong-van.pdf", rar, &rule, true, true),
+            ("dia.iso", iso(), &rule, true, true),
+            ("cong-van.pdf", iso(), &rule, true, true),
+            ("tai-lieu.zip", encrypted_zip(), &rule, true, false),
+            ("ban-sao.rar", pdf(), &rule, true, true),
+            // Names as Windows saves them.
+            ("run.vbs.", b"MsgBox 1".to_vec(), &rule, true, true),
+            ("run.vbs . .", b"MsgBox 1".to_vec(), &rule, true, true),
+            ("run.vbs::$DATA", b"MsgBox 1".to_vec(), &rule, true, true),
+            ("run.vbs:zone", b"MsgBox 1".to_vec(), &rule, true, true),
+            ("run.vb\u{200B}s", b"MsgBox 1".to_vec(), &rule, true, true),
+            ("hoa-don\u{202E}fdp.vbs", b"MsgBox 1".to_vec(), &rule, true, true),
+            (
+                "run.\u{FF56}\u{FF42}\u{FF53}",
+                b"MsgBox 1".to_vec(),
+                &rule,
+                true,
+                true,
+            ),
+            ("run.\u{0435}x\u{0435}", b"hello".to_vec(), &rule, true, true),
+            ("Báo cáo quý 3.pdf", pdf(), &rule, false, false),
         ];
         for (name, data, rule, dangerous, format) in cases {
-            let report = check_file(Some(name), &data, rule);
+            let report = check(name, &data, rule);
             assert_eq!(report.dangerous.is_some(), dangerous, "{name}: {report:?}");
             assert_eq!(report.format.is_some(), format, "{name}: {report:?}");
         }
     }
 
     #[test]
+    fn names_as_saved() {
+        for (sent, saved) in [
+            ("run.vbs.", "run.vbs"),
+            ("run.vbs::$DATA", "run.vbs"),
+            ("C:\\Users\\a\\run.exe", "run.exe"),
+            ("x\u{202E}gpj.exe", "xgpj.exe"),
+            ("Báo cáo.pdf", "Báo cáo.pdf"),
+        ] {
+            assert_eq!(file_name(sent), saved, "{sent:?}");
+        }
+    }
+
+    #[test]
     fn zip_bombs_and_damage_are_bounded() {
-        let mut rule = FormatsRule::default();
-        rule.allowed.push(Format::Zip);
-        rule.max_zip_bytes = 1000;
+        let rule = FormatsRule {
+            max_zip_bytes: 1000,
+            ..FormatsRule::default()
+        };
         let bomb = zip(&[("big.txt", &vec![b'a'; 100_000], true)]);
-        let report = check_file(Some("bomb.zip"), &bomb, &rule);
+        let report = check("bomb.zip", &bomb, &rule);
         assert!(
-            matches!(report.format, Some(Problem::Archive { .. })),
+            matches!(report.dangerous, Some(Problem::Archive { .. })),
+            "{report:?}"
+        );
+        // A declared size that lies: the inflated data is cut at it, and refused.
+        let mut liar = bomb.clone();
+        let declared = 100_000u32.to_le_bytes();
+        for at in 0..liar.len() - 4 {
+            if liar[at..at + 4] == declared {
+                liar[at..at + 4].copy_from_slice(&10u32.to_le_bytes());
+            }
+        }
+        let report = check("lie.zip", &liar, &FormatsRule::default());
+        assert!(
+            matches!(
+                report.dangerous,
+                Some(Problem::Archive {
+                    why: "entry inflates past its declared size",
+                    ..
+                })
+            ),
             "{report:?}"
         );
         let mut damaged = zip(&[("a.txt", b"hello", true)]);
         let len = damaged.len();
         damaged[len - 6] = 0xff; // central directory offset now points nowhere
-        assert!(check_file(Some("x.zip"), &damaged, &rule).format.is_some());
+        assert!(check("x.zip", &damaged, &rule).dangerous.is_some());
         for cut in 0..bomb.len() {
-            let _ = check_file(Some("cut.zip"), &bomb[..cut], &rule);
+            let _ = check("cut.zip", &bomb[..cut], &rule);
         }
     }
 }

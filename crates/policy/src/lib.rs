@@ -34,17 +34,21 @@
 
 pub mod address;
 pub mod classified;
+pub mod cms;
 pub mod config;
+pub mod embedded;
 pub mod evaluate;
 pub mod formats;
 pub mod legacy;
 pub mod metrics;
 pub mod mime;
 pub mod naming;
+pub mod reading;
 pub mod rewrite;
 pub mod subject;
 pub mod syllable;
 pub mod text;
+pub mod tnef;
 pub mod transfer;
 pub mod verdict;
 
@@ -52,9 +56,10 @@ pub mod verdict;
 mod tests;
 
 pub use address::{Address, AddressError, Domain, LocalPart};
-pub use config::{Action, Cidr, LegacyAction, Origin, PolicyConfig};
+pub use config::{Action, Cidr, LegacyAction, LimitsRule, Origin, PolicyConfig};
 pub use evaluate::{Converted, Evaluation, MessageInput, evaluate};
 pub use metrics::{Metrics, MetricsSnapshot};
+pub use mime::ExtractedFile;
 pub use naming::{Alternatives, Candidate, NamingError};
 pub use text::Bilingual;
 pub use verdict::{Finding, ReasonCode, Rule, Verdict};

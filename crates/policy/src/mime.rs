@@ -1,25 +1,45 @@
-//! Walks a message for what the rules look at: the subject, the text parts, and every
-//! attachment with its exact decoded size and the decoded bytes the format checks read —
-//! including the attachments of forwarded messages (message/rfc822), to a bounded depth.
+//! Walks a message for what the rules look at: the subject, the message's text, and
+//! every leaf part with its role in the mail's structure, its exact decoded size and the
+//! decoded bytes its checks read — forwarded messages (message/rfc822), opaque-signed
+//! S/MIME content, Outlook's `winmail.dat` and files encoded inside text bodies
+//! included, to bounded depths.
 //!
-//! The walker is the policy's own, because a general parser does work the rules do not
-//! need: mail-parser decodes every body and scans it a byte at a time for boundaries,
-//! which was most of the time spent on a large message. Here
+//! ## Roles: documents and the structure of a mail
 //!
-//! - boundaries (RFC 2046 §5.1.1: `--boundary` at the start of a line, `--` after it
-//!   closes) and header ends are found with SIMD substring search (`memchr`);
-//! - each entity's header block is parsed by mail-parser (names, types, RFC 2047 and
-//!   RFC 2231 values, charsets), nothing else;
-//! - text parts are decoded whole; attachments only as far as the format checks read
-//!   them ([`crate::formats::needs_whole`]: the first KiB, the whole file for zips and
-//!   `MZ` files), and their decoded size is counted exactly from the encoded bytes
-//!   ([`crate::transfer`]).
+//! Art. 6.1 governs the documents sent, not the parts every mail client writes. A leaf
+//! part is one of ([`Role`]):
+//! - a **body** alternative: `text/plain` or `text/html`, not `Content-Disposition:
+//!   attachment`, without a file name (a named part is a file, inline or not);
+//! - an **inline image**: an image whose `Content-ID` the HTML references (`cid:`);
+//! - an S/MIME **signature** (`application/pkcs7-signature`, `x-` form, or `.p7s`);
+//! - a **calendar** invitation (`text/calendar`), a **card** (`text/vcard`), a delivery
+//!   **report** (`message/delivery-status`, `message/disposition-notification`, …);
+//! - **TNEF** (`application/ms-tnef`, or named `winmail.dat`): the files inside are read
+//!   ([`crate::tnef`]) and become documents;
+//! - **pkcs7-mime**: signed data is opened and its content walked as part of the
+//!   message; encrypted data is flagged ([`Walked::encrypted`]);
+//! - everything else is a **document**.
 //!
-//! What is a text part: a `text/plain` or `text/html` part of the message itself (not of
-//! a forwarded one) that is not `Content-Disposition: attachment` and is the first part
-//! of its multipart or carries no `name` (outside multipart/related, where only the
-//! first part is the text) — mail-parser's rule. Everything else that is not a
-//! container is an attachment.
+//! Files encoded inside any body (uuencode, BinHex, yEnc: [`crate::embedded`]) are
+//! documents too. The evaluation checks every part for code whatever its role, documents
+//! against the allowed formats, and the other roles only for what they claim to be.
+//!
+//! ## Invariants
+//! 1. Limits ([`LimitsRule`]): leaf parts, multipart depth and forwarded-message depth;
+//!    past one the walk stops and [`Walked::too_complex`] says why (the message is then
+//!    refused: what is not walked could hide code).
+//! 2. Every decoding beyond a part's first KiB (whole files, forwarded messages sent
+//!    encoded, TNEF, signed content, embedded files) is charged to the message's
+//!    [`Budget`] first.
+//! 3. The cap (Art. 9) counts every leaf part ([`Part::counted`]) except the first
+//!    `text/plain` and the first `text/html` body of the message itself; containers
+//!    whose files are listed (TNEF, pkcs7 signed data) count once, through their files.
+//!
+//! Boundaries (RFC 2046 §5.1.1) and header ends are found with SIMD substring search
+//! (`memchr`); each header block is parsed by mail-parser (types, RFC 2047 and RFC 2231
+//! values, charsets), nothing else. Attachments are decoded only as far as the checks
+//! read them ([`crate::formats::sniff_len`]); their size is counted exactly from the
+//! encoded bytes ([`crate::transfer`]).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -29,16 +49,15 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, Message, MessageParser, MessagePart, MimeHeaders};
 use memchr::{memchr_iter, memmem};
 
-use crate::formats::{SNIFF_LEN, needs_whole};
+use crate::cms::{self, Pkcs7};
+use crate::config::LimitsRule;
+use crate::embedded;
+use crate::formats::{Budget, SNIFF_LEN, file_name, sniff_len};
+use crate::tnef;
 use crate::transfer::{self, TransferEncoding};
 
-/// Forwarded messages inside forwarded messages are opened this deep.
-const MAX_NESTING: usize = 4;
-/// Multiparts inside multiparts are opened this deep; real mail nests a few levels.
-const MAX_MULTIPART_DEPTH: usize = 32;
-
 /// A text part of the message (the ones a conversion may rewrite); ranges are offsets
-/// into the message.
+/// into the message (meaningless inside signed content, which is never rewritten).
 pub struct TextPart {
     pub html: bool,
     pub text: String,
@@ -50,24 +69,66 @@ pub struct TextPart {
     pub body: Range<usize>,
 }
 
-/// An attachment anywhere in the message.
-pub struct Attachment<'a> {
-    pub name: Option<String>,
-    /// Length of the content once its transfer encoding is removed.
-    pub size: u64,
-    /// The decoded content: whole when the format checks read past its first
-    /// [`SNIFF_LEN`] bytes, else at most those.
-    pub data: Cow<'a, [u8]>,
+/// What a leaf part is in the mail's structure (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Body,
+    InlineImage,
+    Signature,
+    Calendar,
+    Card,
+    Report,
+    Tnef,
+    Pkcs7,
+    Document,
 }
 
-impl Attachment<'_> {
-    fn into_owned<'b>(self) -> Attachment<'b> {
-        Attachment {
-            name: self.name,
-            size: self.size,
+/// A leaf part anywhere in the message.
+pub struct Part<'a> {
+    pub role: Role,
+    /// The file name as sent (RFC 2047/2231 decoded by mail-parser).
+    pub name: Option<String>,
+    /// The file it was found in (`winmail.dat`, `the message text`), for messages.
+    pub container: Option<String>,
+    pub content_id: Option<String>,
+    /// Length of the content once its transfer encoding is removed.
+    pub size: u64,
+    /// The decoded content: whole when the checks read past its first
+    /// [`SNIFF_LEN`] bytes, else at most what they read.
+    pub data: Cow<'a, [u8]>,
+    /// Counted by the attachment cap.
+    pub counted: bool,
+}
+
+impl Part<'_> {
+    fn into_owned<'b>(self) -> Part<'b> {
+        Part {
             data: Cow::Owned(self.data.into_owned()),
+            role: self.role,
+            name: self.name,
+            container: self.container,
+            content_id: self.content_id,
+            size: self.size,
+            counted: self.counted,
         }
     }
+
+    /// How the part is named in messages: `winmail.dat/a.exe`, or its name.
+    pub fn path(&self) -> Option<String> {
+        match (&self.container, &self.name) {
+            (Some(container), Some(name)) => Some(format!("{container}/{name}")),
+            (Some(container), None) => Some(container.clone()),
+            (None, name) => name.clone(),
+        }
+    }
+}
+
+/// A file decoded by the walk that a MIME reader would not see by itself (the files of
+/// a TNEF stream, uuencode/BinHex/yEnc blocks): for the antivirus stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractedFile {
+    pub name: Option<String>,
+    pub data: Vec<u8>,
 }
 
 pub struct Walked<'a> {
@@ -76,9 +137,15 @@ pub struct Walked<'a> {
     /// The `Subject` field, whole line, for a conversion to replace.
     pub subject_field: Option<Range<usize>>,
     pub texts: Vec<TextPart>,
-    pub attachments: Vec<Attachment<'a>>,
-    /// Forwarded messages or multiparts nested deeper than the limits were not opened.
-    pub too_deep: bool,
+    pub parts: Vec<Part<'a>>,
+    /// The limit that stopped the walk, if one did.
+    pub too_complex: Option<&'static str>,
+    /// Encrypted S/MIME content (or pkcs7-mime that cannot be read) was found.
+    pub encrypted: bool,
+    /// The message carries an S/MIME signature (multipart/signed or pkcs7-mime): its
+    /// bytes must not change.
+    pub signed: bool,
+    pub extracted: Vec<ExtractedFile>,
 }
 
 /// mail-parser for header blocks: MIME fields parsed (types, names, charsets), the
@@ -172,57 +239,83 @@ fn subject(message: &Message<'_>, raw: &[u8]) -> Option<String> {
     Some(latin1(bytes).split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// The text of a text part: transfer encoding removed, then the declared charset (as
+/// A text body decoded: transfer encoding removed, then the declared charset (as
 /// mail-parser reads charsets). Bytes that are neither the declared charset nor UTF-8
 /// are read as Latin-1 instead of U+FFFD, so legacy TCVN3/VNI text stays recognisable.
-fn text(part: &MessagePart<'_>, encoding: TransferEncoding, received: &[u8]) -> String {
-    let decoded = match transfer::decode(encoding, received, usize::MAX) {
-        Some(decoded) => Cow::Owned(decoded.head),
-        // Not valid in its declared encoding: read as received.
-        None => Cow::Borrowed(received),
-    };
-    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
-    if charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8"))
-        && let Ok(text) = std::str::from_utf8(&decoded)
-    {
-        return text.to_owned();
-    }
-    let text = match charset.and_then(|c| charset_decoder(c.as_bytes())) {
-        Some(decoder) => decoder(&decoded),
-        None => String::from_utf8_lossy(&decoded).into_owned(),
-    };
-    if text.contains('\u{FFFD}') && std::str::from_utf8(&decoded).is_err() {
-        return latin1(&decoded);
-    }
-    text
+struct Text {
+    text: String,
+    /// The bytes before the charset was applied (what code sniffing reads).
+    bytes: Vec<u8>,
 }
 
-/// An attachment's decoded size and the decoded bytes its checks read.
-fn attachment<'r>(name: Option<String>, encoding: TransferEncoding, received: &'r [u8]) -> Attachment<'r> {
-    let as_received = |name| Attachment {
-        name,
-        size: received.len() as u64,
-        data: Cow::Borrowed(received),
+fn text(part: Option<&MessagePart<'_>>, encoding: TransferEncoding, received: &[u8]) -> Text {
+    let bytes = match transfer::decode(encoding, received, usize::MAX) {
+        Some(decoded) => decoded.head,
+        // Not valid in its declared encoding: read as received.
+        None => received.to_vec(),
     };
-    if encoding == TransferEncoding::Identity {
-        return as_received(name);
-    }
-    let decoded = transfer::decode(encoding, received, SNIFF_LEN).and_then(|head| {
-        if head.size > head.head.len() as u64 && needs_whole(&head.head) {
-            transfer::decode(encoding, received, usize::MAX)
+    let charset = part
+        .and_then(|p| p.content_type())
+        .and_then(|ct| ct.attribute("charset"));
+    let text = if charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8"))
+        && let Ok(text) = std::str::from_utf8(&bytes)
+    {
+        text.to_owned()
+    } else {
+        let text = match charset.and_then(|c| charset_decoder(c.as_bytes())) {
+            Some(decoder) => decoder(&bytes),
+            None => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        if text.contains('\u{FFFD}') && std::str::from_utf8(&bytes).is_err() {
+            latin1(&bytes)
         } else {
-            Some(head)
+            text
         }
-    });
-    match decoded {
-        Some(decoded) => Attachment {
-            name,
-            size: decoded.size,
-            data: Cow::Owned(decoded.head),
+    };
+    Text { text, bytes }
+}
+
+/// `cid:` references in an HTML body (RFC 2392), lower-cased, without the scheme.
+fn cid_references(html: &str) -> impl Iterator<Item = String> + '_ {
+    let bytes = html.as_bytes();
+    memmem::find_iter(bytes, b"cid:").filter_map(move |at| {
+        let rest = bytes.get(at + 4..)?;
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b'"' | b'\'' | b'>' | b' ' | b')' | b'\r' | b'\n'))
+            .unwrap_or(rest.len());
+        let id = String::from_utf8_lossy(rest.get(..end)?);
+        // RFC 2392 §2: the reference is URL-encoded; ids are compared as written.
+        Some(id.replace("%40", "@").to_ascii_lowercase())
+    })
+}
+
+/// The role a leaf part's type and name give it (bodies and TNEF by name decided by
+/// the caller; inline images once the HTML has been read).
+fn role_of(mime: &str, name: Option<&str>, attachment: bool) -> Role {
+    let ext = name
+        .map(file_name)
+        .and_then(|n| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()));
+    match mime {
+        "application/pkcs7-signature" | "application/x-pkcs7-signature" => Role::Signature,
+        "application/pkcs7-mime" | "application/x-pkcs7-mime" => Role::Pkcs7,
+        "application/ms-tnef" | "application/vnd.ms-tnef" => Role::Tnef,
+        "text/calendar" | "application/ics" => Role::Calendar,
+        "text/vcard" | "text/x-vcard" | "text/directory" => Role::Card,
+        "message/delivery-status"
+        | "message/global-delivery-status"
+        | "message/disposition-notification"
+        | "message/global-disposition-notification"
+        | "message/feedback-report"
+        | "text/rfc822-headers"
+        | "message/global-headers" => Role::Report,
+        "text/plain" | "text/html" if !attachment && name.is_none() => Role::Body,
+        _ if name.is_some_and(|n| file_name(n).eq_ignore_ascii_case("winmail.dat")) => Role::Tnef,
+        _ => match ext.as_deref() {
+            Some("p7s") => Role::Signature,
+            Some("p7m") => Role::Pkcs7,
+            _ => Role::Document,
         },
-        // Not valid in its declared encoding: checked as received, as mail-parser
-        // delivers such parts.
-        None => as_received(name),
     }
 }
 
@@ -230,26 +323,45 @@ fn attachment<'r>(name: Option<String>, encoding: TransferEncoding, received: &'
 #[derive(Clone, Copy)]
 struct Place {
     /// Forwarded messages above it.
-    nesting: usize,
+    nesting: u32,
     /// Multiparts above it, within its message.
-    multipart_depth: usize,
-    /// First part of its multipart, or the body of a message.
-    first: bool,
-    in_related: bool,
+    multipart_depth: u32,
     in_digest: bool,
 }
 
-/// One walk over one buffer: the message, or a forwarded message decoded from it.
-struct Walker<'r, 'w> {
-    raw: &'r [u8],
-    texts: &'w mut Vec<TextPart>,
-    attachments: &'w mut Vec<Attachment<'r>>,
-    too_deep: &'w mut bool,
+/// What the whole walk shares, whatever buffer it is in.
+struct State<'l> {
+    limits: &'l LimitsRule,
+    texts: Vec<TextPart>,
+    cids: Vec<String>,
+    too_complex: Option<&'static str>,
+    encrypted: bool,
+    signed: bool,
+    extracted: Vec<ExtractedFile>,
+    leaves: u32,
+    /// The message's first text/plain and text/html bodies were seen (cap exemption).
+    seen_plain: bool,
+    seen_html: bool,
 }
 
-impl<'r> Walker<'r, '_> {
+/// One walk over one buffer: the message, or content decoded from it.
+struct Walker<'r, 's, 'l> {
+    raw: &'r [u8],
+    parts: Vec<Part<'r>>,
+    state: &'s mut State<'l>,
+    budget: &'s mut Budget,
+}
+
+impl<'r> Walker<'r, '_, '_> {
+    fn stop(&mut self, why: &'static str) {
+        self.state.too_complex.get_or_insert(why);
+    }
+
     /// The entity at `range` of the buffer.
     fn entity(&mut self, range: Range<usize>, place: Place) {
+        if self.state.too_complex.is_some() {
+            return;
+        }
         let entity = self.raw.get(range.clone()).unwrap_or_default();
         let split = body_start(entity);
         let parsed = HEADERS.parse_headers(&entity[..split]);
@@ -270,15 +382,15 @@ impl<'r> Walker<'r, '_> {
                 .filter(|b| !b.is_empty())
             && let Some(parts) = split_parts(received, boundary.as_bytes())
         {
-            if place.multipart_depth >= MAX_MULTIPART_DEPTH {
-                *self.too_deep = true;
-                return;
+            if place.multipart_depth >= self.state.limits.max_multipart_depth {
+                return self.stop("multiparts nested too deep");
             }
-            for (i, part) in parts.into_iter().enumerate() {
+            if subtype.eq_ignore_ascii_case("signed") {
+                self.state.signed = true;
+            }
+            for part in parts {
                 let inner = Place {
                     multipart_depth: place.multipart_depth + 1,
-                    first: i == 0,
-                    in_related: subtype.eq_ignore_ascii_case("related"),
                     in_digest: subtype.eq_ignore_ascii_case("digest"),
                     ..place
                 };
@@ -289,65 +401,264 @@ impl<'r> Walker<'r, '_> {
         if ctype.eq_ignore_ascii_case("message")
             && (subtype.eq_ignore_ascii_case("rfc822") || subtype.eq_ignore_ascii_case("global"))
         {
-            if place.nesting + 1 >= MAX_NESTING {
-                *self.too_deep = true;
-                return;
+            if place.nesting >= self.state.limits.max_forward_depth {
+                return self.stop("forwarded messages nested too deep");
             }
             if self.forwarded(encoding, body.clone(), place.nesting + 1) {
                 return;
             }
-            // Not a message after all (no header): checked as an attachment.
+            // Not a message after all (no header): checked as a document.
         }
-        let part_name = part.and_then(|p| p.attachment_name()).map(str::to_owned);
-        let is_text = ctype.eq_ignore_ascii_case("text")
-            && (subtype.eq_ignore_ascii_case("plain") || subtype.eq_ignore_ascii_case("html"))
-            && !part
-                .and_then(|p| p.content_disposition())
-                .is_some_and(|d| d.is_attachment())
-            && (place.first || !place.in_related && !content_type.is_some_and(|ct| ct.has_attribute("name")));
-        if is_text && place.nesting > 0 {
-            // The text of a forwarded message: neither a text part of this message
-            // nor an attachment.
-            return;
+        self.state.leaves += 1;
+        if self.state.leaves > self.state.limits.max_parts {
+            return self.stop("too many parts");
         }
-        if is_text {
-            let encoding_fields = part
-                .map(|p| p.headers())
-                .unwrap_or_default()
-                .iter()
-                .filter(|h| {
-                    matches!(
-                        h.name,
-                        HeaderName::ContentType | HeaderName::ContentTransferEncoding
-                    )
-                })
-                .map(|h| range.start + h.offset_field as usize..range.start + h.offset_end as usize)
-                .collect();
-            self.texts.push(TextPart {
-                html: subtype.eq_ignore_ascii_case("html"),
-                text: part.map_or_else(
-                    || String::from_utf8_lossy(received).into_owned(),
-                    |p| text(p, encoding, received),
-                ),
-                header_start: range.start,
-                encoding_fields,
-                body,
-            });
+        let name = part.and_then(|p| p.attachment_name()).map(str::to_owned);
+        let attachment = part
+            .and_then(|p| p.content_disposition())
+            .is_some_and(|d| d.is_attachment());
+        let mime = format!("{ctype}/{subtype}").to_ascii_lowercase();
+        let content_id = part
+            .and_then(|p| p.content_id())
+            .map(|id| id.trim_matches(['<', '>', ' ']).to_ascii_lowercase());
+        match role_of(&mime, name.as_deref(), attachment) {
+            Role::Body => {
+                let html = mime == "text/html";
+                let decoded = text(part, encoding, received);
+                let first = place.nesting == 0
+                    && !std::mem::replace(
+                        if html {
+                            &mut self.state.seen_html
+                        } else {
+                            &mut self.state.seen_plain
+                        },
+                        true,
+                    );
+                if html {
+                    self.state.cids.extend(cid_references(&decoded.text));
+                }
+                self.embedded_files(&decoded.bytes);
+                self.parts.push(Part {
+                    role: Role::Body,
+                    name: None,
+                    container: None,
+                    content_id,
+                    size: decoded.bytes.len() as u64,
+                    data: Cow::Owned(decoded.bytes.get(..SNIFF_LEN).unwrap_or(&decoded.bytes).to_vec()),
+                    counted: !first,
+                });
+                if place.nesting == 0 {
+                    let encoding_fields = part
+                        .map(|p| p.headers())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|h| {
+                            matches!(
+                                h.name,
+                                HeaderName::ContentType | HeaderName::ContentTransferEncoding
+                            )
+                        })
+                        .map(|h| range.start + h.offset_field as usize..range.start + h.offset_end as usize)
+                        .collect();
+                    self.state.texts.push(TextPart {
+                        html,
+                        text: decoded.text,
+                        header_start: range.start,
+                        encoding_fields,
+                        body,
+                    });
+                }
+            }
+            Role::Pkcs7 => self.pkcs7(name, encoding, received, place),
+            Role::Tnef => self.tnef(name, content_id, encoding, received),
+            role => {
+                if let Some(part) = self.file(role, name, content_id, encoding, received) {
+                    self.parts.push(part);
+                }
+            }
+        }
+    }
+
+    /// A leaf decoded as far as its checks read; `None` (and the walk stopped) when
+    /// the budget does not cover it.
+    fn file(
+        &mut self,
+        role: Role,
+        name: Option<String>,
+        content_id: Option<String>,
+        encoding: TransferEncoding,
+        received: &'r [u8],
+    ) -> Option<Part<'r>> {
+        let part = |size, data| Part {
+            role,
+            name,
+            container: None,
+            content_id,
+            size,
+            data,
+            counted: true,
+        };
+        let head = received.get(..SNIFF_LEN.min(received.len())).unwrap_or_default();
+        if encoding == TransferEncoding::Identity {
+            let want = sniff_len(head);
+            if want == usize::MAX && !self.budget.take_bytes(received.len() as u64) {
+                self.stop("decoding budget exhausted");
+                return None;
+            }
+            let data = received.get(..want.min(received.len())).unwrap_or(received);
+            return Some(part(received.len() as u64, Cow::Borrowed(data)));
+        }
+        let Some(head) = transfer::decode(encoding, received, SNIFF_LEN) else {
+            // Not valid in its declared encoding: checked as received, as mail-parser
+            // delivers such parts.
+            let data = received.get(..SNIFF_LEN.min(received.len())).unwrap_or(received);
+            return Some(part(received.len() as u64, Cow::Borrowed(data)));
+        };
+        let want = sniff_len(&head.head);
+        if head.size <= head.head.len() as u64 || want == SNIFF_LEN {
+            return Some(part(head.size, Cow::Owned(head.head)));
+        }
+        let charge = if want == usize::MAX {
+            head.size
         } else {
-            self.attachments.push(attachment(part_name, encoding, received));
+            want as u64
+        };
+        if !self.budget.take_bytes(charge) {
+            self.stop("decoding budget exhausted");
+            return None;
         }
+        let more = transfer::decode(encoding, received, want).map_or(head.head, |d| d.head);
+        Some(part(head.size, Cow::Owned(more)))
+    }
+
+    /// A body decoded whole, charged to the budget; `None` (walk stopped) past it.
+    fn whole(&mut self, encoding: TransferEncoding, received: &'r [u8]) -> Option<Cow<'r, [u8]>> {
+        if encoding == TransferEncoding::Identity {
+            return Some(Cow::Borrowed(received));
+        }
+        let decoded =
+            transfer::decode(encoding, received, usize::MAX).map_or_else(|| received.to_vec(), |d| d.head);
+        if !self.budget.take_bytes(decoded.len() as u64) {
+            self.stop("decoding budget exhausted");
+            return None;
+        }
+        Some(Cow::Owned(decoded))
+    }
+
+    /// Files written inside a body in uuencode, BinHex or yEnc: documents.
+    fn embedded_files(&mut self, bytes: &[u8]) {
+        match embedded::files(bytes, self.budget) {
+            Ok(files) => {
+                for file in files {
+                    self.extracted(file.name, file.data, format!("({})", file.encoding));
+                }
+            }
+            Err(embedded::OverBudget) => self.stop("decoding budget exhausted"),
+        }
+    }
+
+    /// A file decoded from inside another: a document, for the checks and the antivirus.
+    fn extracted(&mut self, name: Option<String>, data: Vec<u8>, container: String) {
+        self.parts.push(Part {
+            role: Role::Document,
+            name: name.clone(),
+            container: Some(container),
+            content_id: None,
+            size: data.len() as u64,
+            data: Cow::Owned(data.clone()),
+            // Counted through the part that carries it.
+            counted: false,
+        });
+        self.state.extracted.push(ExtractedFile { name, data });
+    }
+
+    /// Outlook's TNEF: its files are documents; a stream that cannot be read is an
+    /// unknown document itself.
+    fn tnef(
+        &mut self,
+        name: Option<String>,
+        content_id: Option<String>,
+        encoding: TransferEncoding,
+        received: &'r [u8],
+    ) {
+        let Some(data) = self.whole(encoding, received) else {
+            return;
+        };
+        let container = name.clone().unwrap_or_else(|| "winmail.dat".to_owned());
+        let (role, files) = match tnef::files(&data, self.budget) {
+            Ok(files) => (Role::Tnef, files),
+            Err(tnef::TnefError::Budget) => return self.stop("decoding budget exhausted"),
+            Err(_) => (Role::Document, Vec::new()),
+        };
+        let head = data.get(..SNIFF_LEN).unwrap_or(&data).to_vec();
+        self.parts.push(Part {
+            role,
+            name,
+            container: None,
+            content_id,
+            size: data.len() as u64,
+            data: Cow::Owned(head),
+            counted: true,
+        });
+        for file in files {
+            self.extracted(file.name, file.data, container.clone());
+        }
+    }
+
+    /// S/MIME pkcs7-mime: signed content walked as part of the message, anything else
+    /// flagged as encrypted.
+    fn pkcs7(&mut self, name: Option<String>, encoding: TransferEncoding, received: &'r [u8], place: Place) {
+        self.state.signed = true;
+        let Some(der) = self.whole(encoding, received) else {
+            return;
+        };
+        match cms::read(&der) {
+            Pkcs7::Signed(content) => {
+                let inner = Place {
+                    multipart_depth: place.multipart_depth + 1,
+                    ..place
+                };
+                if place.multipart_depth >= self.state.limits.max_multipart_depth {
+                    return self.stop("multiparts nested too deep");
+                }
+                self.nested(&content, inner);
+            }
+            Pkcs7::Encrypted | Pkcs7::Opaque => {
+                self.state.encrypted = true;
+                self.parts.push(Part {
+                    role: Role::Pkcs7,
+                    name,
+                    container: None,
+                    content_id: None,
+                    size: der.len() as u64,
+                    data: Cow::Owned(der.get(..SNIFF_LEN).unwrap_or(&der).to_vec()),
+                    counted: true,
+                });
+            }
+        }
+    }
+
+    /// Walks an entity decoded into its own buffer, keeping its parts.
+    fn nested(&mut self, buffer: &[u8], place: Place) {
+        let mut walker = Walker {
+            raw: buffer,
+            parts: Vec::new(),
+            state: &mut *self.state,
+            budget: &mut *self.budget,
+        };
+        walker.entity(0..buffer.len(), place);
+        let parts = walker.parts;
+        self.parts.extend(parts.into_iter().map(Part::into_owned));
     }
 
     /// A forwarded message: walked in place, or decoded first when it was sent with a
     /// transfer encoding (RFC 2046 §5.2.1 forbids it; some clients do it). `false` when
     /// the body has no header: not a message.
-    fn forwarded(&mut self, encoding: TransferEncoding, body: Range<usize>, nesting: usize) -> bool {
+    fn forwarded(&mut self, encoding: TransferEncoding, body: Range<usize>, nesting: u32) -> bool {
         let received = self.raw.get(body.clone()).unwrap_or_default();
         let place = Place {
             nesting,
             multipart_depth: 0,
-            first: true,
-            in_related: false,
             in_digest: false,
         };
         let is_message = |bytes: &[u8]| HEADERS.parse_headers(&bytes[..body_start(bytes)]).is_some();
@@ -365,25 +676,51 @@ impl<'r> Walker<'r, '_> {
         if !is_message(&decoded) {
             return false;
         }
-        let mut attachments = Vec::new();
-        let mut texts = Vec::new();
-        Walker {
-            raw: &decoded,
-            texts: &mut texts,
-            attachments: &mut attachments,
-            too_deep: &mut *self.too_deep,
+        if !self.budget.take_bytes(decoded.len() as u64) {
+            self.stop("decoding budget exhausted");
+            return true;
         }
-        .entity(0..decoded.len(), place);
-        self.attachments
-            .extend(attachments.into_iter().map(Attachment::into_owned));
+        self.nested(&decoded, place);
         true
     }
 }
 
-/// Walks `raw`; `None` when it has no header at all (not a message).
-pub fn walk(raw: &[u8]) -> Option<Walked<'_>> {
+/// Walks `raw` within `limits`, decoding on `budget`; `None` when it has no header at
+/// all (not a message).
+pub fn walk<'a>(raw: &'a [u8], limits: &LimitsRule, budget: &mut Budget) -> Option<Walked<'a>> {
     let root = HEADERS.parse_headers(&raw[..body_start(raw)])?;
-    let mut walked = Walked {
+    let mut state = State {
+        limits,
+        texts: Vec::new(),
+        cids: Vec::new(),
+        too_complex: None,
+        encrypted: false,
+        signed: false,
+        extracted: Vec::new(),
+        leaves: 0,
+        seen_plain: false,
+        seen_html: false,
+    };
+    let place = Place {
+        nesting: 0,
+        multipart_depth: 0,
+        in_digest: false,
+    };
+    let mut walker = Walker {
+        raw,
+        parts: Vec::new(),
+        state: &mut state,
+        budget,
+    };
+    walker.entity(0..raw.len(), place);
+    let mut parts = walker.parts;
+    // Images the HTML shows are part of the text, not documents.
+    for part in &mut parts {
+        if part.role == Role::Document && part.content_id.as_ref().is_some_and(|id| state.cids.contains(id)) {
+            part.role = Role::InlineImage;
+        }
+    }
+    Some(Walked {
         message_id: root.message_id().map(str::to_owned),
         subject: subject(&root, raw),
         subject_field: root
@@ -391,25 +728,13 @@ pub fn walk(raw: &[u8]) -> Option<Walked<'_>> {
             .iter()
             .find(|h| h.name == HeaderName::Subject)
             .map(|h| h.offset_field as usize..h.offset_end as usize),
-        texts: Vec::new(),
-        attachments: Vec::new(),
-        too_deep: false,
-    };
-    let place = Place {
-        nesting: 0,
-        multipart_depth: 0,
-        first: true,
-        in_related: false,
-        in_digest: false,
-    };
-    Walker {
-        raw,
-        texts: &mut walked.texts,
-        attachments: &mut walked.attachments,
-        too_deep: &mut walked.too_deep,
-    }
-    .entity(0..raw.len(), place);
-    Some(walked)
+        texts: state.texts,
+        parts,
+        too_complex: state.too_complex,
+        encrypted: state.encrypted,
+        signed: state.signed,
+        extracted: state.extracted,
+    })
 }
 
 #[cfg(test)]
@@ -451,10 +776,15 @@ mod tests {
         assert_eq!(parts(b"no delimiter --B here"), None);
     }
 
-    /// The attachment's size is exact and its data is the head, or the whole file when
-    /// the checks read past the head.
+    fn walked(raw: &[u8]) -> Walked<'_> {
+        let formats = crate::config::FormatsRule::default();
+        walk(raw, &LimitsRule::default(), &mut Budget::new(&formats)).unwrap()
+    }
+
+    /// A part's size is exact and its data is the head, or the whole file when the
+    /// checks read past the head.
     #[test]
-    fn attachments_keep_what_the_checks_read() {
+    fn parts_keep_what_the_checks_read() {
         use base64::Engine;
         use base64::engine::general_purpose::STANDARD;
         let pdf: Vec<u8> = b"%PDF-1.4\n".iter().copied().cycle().take(5000).collect();
@@ -463,13 +793,52 @@ mod tests {
         let mut exe = b"MZ".to_vec();
         exe.resize(5000, b'a');
         for (data, whole) in [(pdf, false), (zip, true), (exe, true)] {
-            let encoded = STANDARD.encode(&data);
-            let a = attachment(None, TransferEncoding::Base64, encoded.as_bytes());
-            assert_eq!(a.size, 5000);
+            let raw = format!(
+                "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{}",
+                STANDARD.encode(&data)
+            );
+            let walked = walked(raw.as_bytes());
+            let part = &walked.parts[0];
+            assert_eq!((part.role, part.size), (Role::Document, 5000));
             let expected = if whole { &data[..] } else { &data[..SNIFF_LEN] };
-            assert_eq!(&a.data[..], expected);
+            assert_eq!(&part.data[..], expected);
         }
-        let a = attachment(None, TransferEncoding::Base64, b"not*base64");
-        assert_eq!((a.size, &a.data[..]), (10, &b"not*base64"[..]));
+        let raw = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nnot*base64";
+        let walked = walked(raw);
+        assert_eq!(
+            (walked.parts[0].size, &walked.parts[0].data[..]),
+            (10, &b"not*base64"[..])
+        );
+    }
+
+    /// Roles as the mail clients write them, and what the cap counts.
+    #[test]
+    fn roles_and_what_is_counted() {
+        let raw = b"Subject: x\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n--M\r\n\
+Content-Type: multipart/related; boundary=R\r\n\r\n--R\r\n\
+Content-Type: multipart/alternative; boundary=A\r\n\r\n--A\r\n\
+Content-Type: text/plain\r\n\r\nKinh gui\r\n--A\r\n\
+Content-Type: text/html\r\n\r\n<img src=\"cid:anh1@x\">\r\n--A--\r\n--R\r\n\
+Content-Type: image/png\r\nContent-ID: <ANH1@x>\r\n\r\n\x89PNG\r\n--R--\r\n--M\r\n\
+Content-Type: text/plain; name=ghi-chu.txt\r\nContent-Disposition: inline\r\n\r\nghi chu\r\n--M\r\n\
+Content-Type: text/plain\r\n\r\nthem\r\n--M\r\n\
+Content-Type: text/calendar; method=REQUEST; name=invite.ics\r\n\r\nBEGIN:VCALENDAR\r\n--M\r\n\
+Content-Type: application/pkcs7-signature; name=smime.p7s\r\n\
+Content-Disposition: attachment; filename=smime.p7s\r\n\r\n0\x82\r\n--M--\r\n";
+        let walked = walked(raw);
+        let roles: Vec<(Role, bool)> = walked.parts.iter().map(|p| (p.role, p.counted)).collect();
+        assert_eq!(
+            roles,
+            [
+                (Role::Body, false),
+                (Role::Body, false),
+                (Role::InlineImage, true),
+                (Role::Document, true),
+                (Role::Body, true),
+                (Role::Calendar, true),
+                (Role::Signature, true),
+            ]
+        );
+        assert_eq!(walked.texts.len(), 3);
     }
 }

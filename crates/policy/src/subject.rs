@@ -3,8 +3,10 @@
 //! Reply and forward prefixes are stripped first (`Re:`, `Fwd:`, `TL:`, `Chuyển tiếp:`
 //! and their unaccented forms, repeated). Then:
 //! 1. nothing left → [`SubjectClass::Empty`];
-//! 2. a Vietnamese letter or stacked tone mark (`ơ`, `ạ`, `ấ`, `đ`, …) → Vietnamese;
-//! 3. otherwise the words are judged with the syllable model ([`crate::syllable`]):
+//! 2. words with a Vietnamese letter or stacked tone mark (`ơ`, `ạ`, `ấ`, `đ`, …) are
+//!    clear evidence: two of them make the subject Vietnamese; one alone counts as one
+//!    Vietnamese word among the others (`Meeting report ở Q3` is English);
+//! 3. the other words are judged with the syllable model ([`crate::syllable`]):
 //!    words that are possible Vietnamese syllables and not common English words are
 //!    evidence for Vietnamese, as are administrative abbreviations (`UBND`, `V/v`);
 //!    words that are possible syllables *and* common English words (`the`, `can`)
@@ -76,12 +78,12 @@ pub fn classify(subject: &str) -> SubjectClass {
     if subject.chars().all(|c| !c.is_alphanumeric()) {
         return SubjectClass::Empty;
     }
-    if subject.chars().any(is_vietnamese_letter) {
-        return SubjectClass::Vietnamese;
-    }
     let mut evidence = 0usize;
     let mut possible = 0usize;
     let mut words = 0usize;
+    // Words with a letter only Vietnamese writes: clear evidence, one word each (a
+    // lone `ở` counts as a word here, unlike other single letters).
+    let mut marked = 0usize;
     let lower = subject.to_lowercase();
     if lower.contains("v/v") {
         evidence += 1;
@@ -90,6 +92,13 @@ pub fn classify(subject: &str) -> SubjectClass {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
     {
+        if token.chars().any(is_vietnamese_letter) {
+            marked += 1;
+            words += 1;
+            possible += 1;
+            evidence += 1;
+            continue;
+        }
         if token.chars().any(|c| c.is_ascii_digit()) || token.chars().count() == 1 {
             continue; // numbers, codes such as 123/UBND-VP and lone letters are neutral
         }
@@ -110,7 +119,7 @@ pub fn classify(subject: &str) -> SubjectClass {
             }
         }
     }
-    if evidence > 0 && possible * 2 >= words {
+    if marked >= 2 || (evidence > 0 && possible * 2 >= words) {
         SubjectClass::Vietnamese
     } else {
         SubjectClass::NotVietnamese
@@ -156,6 +165,11 @@ mod tests {
             ("12345", NotVietnamese),
             ("Giấy mời", Vietnamese),
             ("TB 45/TB-UBND", Vietnamese),
+            ("Meeting report ở Q3", NotVietnamese),
+            ("Please review the attached báo cáo", Vietnamese),
+            ("Giấy mời họp", Vietnamese),
+            ("Mời", Vietnamese),
+            ("Mời họp online", Vietnamese),
         ];
         for (subject, expected) in cases {
             assert_eq!(classify(subject), expected, "{subject}");

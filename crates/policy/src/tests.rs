@@ -233,15 +233,26 @@ fn rules_table() {
                 &[("bao-cao.docx", "application/octet-stream", &samples::docx())],
             ),
             Submission,
+            None,
+            &[],
+        ),
+        (
+            "unknown binary",
+            message(
+                viet,
+                "x",
+                &[("du-lieu.dat", "application/octet-stream", &[0, 1, 2, 3, 0xff, 0])],
+            ),
+            Submission,
             Some(FormatNotAllowed),
             &[],
         ),
         (
-            "docx internet",
+            "unknown binary internet",
             message(
                 viet,
                 "x",
-                &[("bao-cao.docx", "application/octet-stream", &samples::docx())],
+                &[("du-lieu.dat", "application/octet-stream", &[0, 1, 2, 3, 0xff, 0])],
             ),
             Internet,
             None,
@@ -396,8 +407,8 @@ fn accepted_header_lists_checks() {
     assert_eq!(evaluation.message_id.as_deref(), Some("t1@thanhhoa.gov.vn"));
     assert_eq!(
         evaluation.headers(),
-        "X-Congvu-Policy: origin=submission; pass=dangerous-content,attachment-cap,formats,classified,subject,\
-         legacy-encoding\r\n"
+        "X-Congvu-Policy: origin=submission; pass=dangerous-content,attachment-cap,formats,encrypted,classified,\
+         subject,legacy-encoding\r\n"
     );
     let all_rules: Vec<Rule> = evaluation.passed.clone();
     assert_eq!(all_rules.len(), Rule::ALL.len());
@@ -713,7 +724,7 @@ fn encoded_structures() {
             ),
             Some(FormatMismatch),
         ),
-        ("deep multipart", deep, Some(ArchiveTooComplex)),
+        ("deep multipart", deep, Some(MessageTooComplex)),
     ];
     for (label, raw, expected) in rows {
         let evaluation = evaluate(

@@ -22,16 +22,19 @@ pub enum Rule {
     LegacyEncoding,
     /// Art. 8.1: no classified documents.
     Classified,
+    /// Encrypted S/MIME: content that no rule can read (Art. 8.1 cannot be checked).
+    Encrypted,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 7] = [
         Rule::AttachmentCap,
         Rule::Formats,
         Rule::DangerousContent,
         Rule::Subject,
         Rule::LegacyEncoding,
         Rule::Classified,
+        Rule::Encrypted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Rule {
             Rule::Subject => "subject",
             Rule::LegacyEncoding => "legacy-encoding",
             Rule::Classified => "classified",
+            Rule::Encrypted => "encrypted",
         }
     }
 }
@@ -60,10 +64,13 @@ pub enum ReasonCode {
     LegacyEncoding,
     Classified,
     Malformed,
+    /// Structure past a limit: parts, nesting, decoding budget.
+    MessageTooComplex,
+    EncryptedContent,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 10] = [
+    pub const ALL: [ReasonCode; 12] = [
         ReasonCode::AttachmentTooLarge,
         ReasonCode::FormatNotAllowed,
         ReasonCode::FormatMismatch,
@@ -74,6 +81,8 @@ impl ReasonCode {
         ReasonCode::LegacyEncoding,
         ReasonCode::Classified,
         ReasonCode::Malformed,
+        ReasonCode::MessageTooComplex,
+        ReasonCode::EncryptedContent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +97,8 @@ impl ReasonCode {
             ReasonCode::LegacyEncoding => "legacy_encoding",
             ReasonCode::Classified => "classified_document",
             ReasonCode::Malformed => "malformed_message",
+            ReasonCode::MessageTooComplex => "message_too_complex",
+            ReasonCode::EncryptedContent => "encrypted_content",
         }
     }
 
