@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use congvu_smime::{Outcome, Reason, SmimeConfig, SmimeResult, Verifier};
 use support::{OFFICIAL, OTHER, Pki};
@@ -243,4 +243,52 @@ fn a_signature_is_judged_at_the_given_time() {
         &verifier().verify(&signed, before_issue),
         Reason::CertificateNotYetValid,
     );
+}
+
+/// Runs per size for the timing below.
+const RUNS: usize = 50;
+
+/// A signed message whose first part carries about `size` bytes of text.
+fn signed_of_size(pki: &Pki, size: usize, extra: &[&str]) -> Vec<u8> {
+    let line = "Báo cáo tình hình thực hiện nhiệm vụ tháng 11, số liệu kèm theo.\n";
+    let text: String = line.repeat(size / line.len() + 1);
+    let content = format!("Content-Type: text/plain; charset=utf-8\n\n{text}");
+    pki.sign_content(&content, "smime", "official", OFFICIAL, extra)
+}
+
+/// Verification time of a signed 10 KB and 10 MB message, p50 and p99 over [`RUNS`]
+/// runs each, printed for `docs/benchmarks.md`. Ignored by default (it signs 10 MB):
+/// `cargo test -p congvu-smime --test verify -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing: signs and verifies 10 MB messages; run with --ignored --nocapture"]
+fn verify_time_for_10_kb_and_10_mb() {
+    let pki = Pki::get();
+    let verifier = Verifier::new(&SmimeConfig {
+        ca_file: Some(pki.ca_file()),
+    })
+    .expect("anchors");
+    for (label, size) in [("10 KB", 10 * 1024), ("10 MB", 10 * 1024 * 1024)] {
+        for (shape, extra) in [
+            ("multipart/signed", &[][..]),
+            ("opaque pkcs7-mime", &["-nodetach"][..]),
+        ] {
+            let message = signed_of_size(pki, size, extra);
+            let mut times: Vec<f64> = (0..RUNS)
+                .map(|_| {
+                    let start = Instant::now();
+                    let outcome = verifier.verify(&message, SystemTime::now());
+                    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+                    assert_eq!(outcome.reason, Reason::Verified);
+                    elapsed
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            let p50 = times[RUNS / 2];
+            let p99 = times[RUNS * 99 / 100];
+            println!(
+                "smime verify {label} {shape} ({} bytes): p50 {p50:.2} ms, p99 {p99:.2} ms",
+                message.len()
+            );
+        }
+    }
 }

@@ -162,21 +162,18 @@ impl Pki {
         path
     }
 
-    fn issued(&self, name: &str, kind: &str, subject: &str, issuer: &str, extensions: &str) {
+    /// A new key `name.key` and its certificate request `name.csr`.
+    fn request(&self, name: &str, kind: &str, subject: &str) {
         self.key(name, kind);
+        let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
         openssl(
             &self.dir,
-            &[
-                "req",
-                "-new",
-                "-key",
-                &format!("{name}.key"),
-                "-subj",
-                subject,
-                "-out",
-                &format!("{name}.csr"),
-            ],
+            &["req", "-new", "-key", &key, "-subj", subject, "-out", &csr],
         );
+    }
+
+    fn issued(&self, name: &str, kind: &str, subject: &str, issuer: &str, extensions: &str) {
+        self.request(name, kind, subject);
         openssl(
             &self.dir,
             &[
@@ -203,20 +200,7 @@ impl Pki {
     /// A signer certificate valid in 2020 only, issued by the intermediate through
     /// `openssl ca` (the only way to set past dates with OpenSSL 3.0).
     fn expired(&self, name: &str, subject: &str, extensions: &str) {
-        self.key(name, "rsa");
-        openssl(
-            &self.dir,
-            &[
-                "req",
-                "-new",
-                "-key",
-                &format!("{name}.key"),
-                "-subj",
-                subject,
-                "-out",
-                &format!("{name}.csr"),
-            ],
-        );
+        self.request(name, "rsa", subject);
         std::fs::create_dir_all(self.path("issued")).expect("mkdir");
         self.write("index.txt", "");
         self.write("serial", "1000\n");
@@ -259,17 +243,29 @@ impl Pki {
     /// `openssl <tool> -sign` of [`CONTENT`] by `signer` (with the intermediate in the
     /// signature), `From: from`, extra arguments; CRLF line ends.
     pub fn sign(&self, tool: &str, signer: &str, from: &str, extra: &[&str]) -> Vec<u8> {
+        self.sign_content(CONTENT, tool, signer, from, extra)
+    }
+
+    /// [`Pki::sign`] of another content.
+    pub fn sign_content(
+        &self,
+        content: &str,
+        tool: &str,
+        signer: &str,
+        from: &str,
+        extra: &[&str],
+    ) -> Vec<u8> {
         static CALLS: AtomicUsize = AtomicUsize::new(0);
         let call = CALLS.fetch_add(1, Ordering::Relaxed);
-        let content = self.path(&format!("content-{call}.txt"));
+        let content_path = self.path(&format!("content-{call}.txt"));
         let out = self.path(&format!("signed-{call}.eml"));
-        std::fs::write(&content, CONTENT).expect("write");
+        std::fs::write(&content_path, content).expect("write");
         let (cert, key) = (format!("{signer}.pem"), format!("{signer}.key"));
         let mut args = vec![
             tool,
             "-sign",
             "-in",
-            s(&content),
+            s(&content_path),
             "-signer",
             &cert,
             "-inkey",
