@@ -6,7 +6,9 @@
 //! mail from the province's officials after AUTH PLAIN/LOGIN (RFC 4954), for local
 //! recipients and, through the durable outbound queue, for anyone. Extensions:
 //! PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531),
-//! ENHANCEDSTATUSCODES (RFC 2034, RFC 3463). Outbound delivery is not here.
+//! ENHANCEDSTATUSCODES (RFC 2034, RFC 3463), CHUNKING (BDAT, RFC 3030; not
+//! BINARYMIME) and DSN (RFC 3461: RET, ENVID, NOTIFY, ORCPT, kept with the envelope
+//! for the relay's reports), on every port. Outbound delivery is not here.
 //!
 //! ## Session states
 //!
@@ -20,12 +22,19 @@
 //!                                                                    ▼                  │
 //!                                                                  Mail ◄─┐ RCPT TO     │
 //!                                                                    ├────┘             │
-//!                                                                    │ DATA (354, ≥1 RCPT accepted)
+//!                                                                    │ DATA (354) or BDAT n,
+//!                                                                    │ ≥1 RCPT accepted │
 //!                                                                    ▼                  │
-//!                                                                  Data ── CRLF.CRLF: ──┘
+//!          ┌───────────── BDAT n: the chunk is read ─────────────► Data ── CRLF.CRLF, ──┘
+//!          │                                                         │    or the chunk of
+//!      Chunking ◄───────── chunk read, not LAST: 250 2.0.0 ──────────┘    BDAT n LAST read:
 //!                                                                    store, 250 / 4xx / 5xx
 //!
 //!  RSET: back to Greeted (Connected before any EHLO). EHLO/HELO: Greeted.
+//!  A refused BDAT's octets are still read and dropped: out of sequence (503/554,
+//!  like DATA); with a bad argument (501) or a chunk over the size limit (552), the
+//!  transaction aborted too. A BDAT whose size is unreadable: 501 and close. DATA or
+//!  RCPT after a BDAT: 503, the transaction aborted.
 //!  QUIT (221), limits, idle timeout, shutdown (421): close.
 //! ```
 //!
@@ -51,7 +60,8 @@
 //!   Art. 6–9) after the final dot; a refusal (550 5.7.1, 552 5.3.4, 550 5.6.0, with
 //!   Vietnamese then English text) stores nothing.
 //! - **Only `CRLF.CRLF` ends DATA**, so bare-LF tricks cannot smuggle a second
-//!   message (see [`parse::DataReader`]).
+//!   message (see [`parse::DataReader`]); a BDAT chunk ends after exactly its
+//!   announced octets, read even when the BDAT is refused ([`parse::ChunkReader`]).
 //! - **No relay**: a recipient outside the local domains needs an authenticated
 //!   submitter; AUTH exists only on submission, only over TLS.
 //! - **Nothing read before a TLS handshake survives it** (RFC 3207 §4.2).
@@ -90,4 +100,6 @@ pub struct SmtpContext {
     /// Our authserv-id (RFC 8601 §2.5): `Authentication-Results:` claiming it are
     /// removed from MX mail even when `inbound_auth` is disabled.
     pub authserv_id: String,
+    /// Virus scanning with clamd (`[antivirus]`, Art. 17.6); `None`: not scanned.
+    pub antivirus: Option<congvu_antivirus::Scanner>,
 }

@@ -1,5 +1,6 @@
 //! Listeners and the per-connection driver: reads lines, runs the [`Session`],
-//! writes replies, switches to TLS, reads DATA, and honours timeouts and shutdown.
+//! writes replies, switches to TLS, reads DATA and BDAT chunks, and honours
+//! timeouts and shutdown.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,9 +18,9 @@ use tokio_rustls::server::TlsStream;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::SmtpContext;
-use crate::parse::{DataOutcome, DataReader, Line, LineBuffer, Strictness};
+use crate::parse::{DataReader, Line, LineBuffer, Strictness};
 use crate::reply::Reply;
-use crate::session::{Action, Session, SessionId, TlsInfo};
+use crate::session::{Action, Chunk, Session, SessionId, TlsInfo};
 
 /// Which port a listener serves; it decides TLS, AUTH and relaying.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,12 +341,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                     return Ok(Ending::StartTls);
                 }
-                Action::ReadData(reply, reader) => {
+                Action::ReadData(reply, mut reader) => {
                     self.reply(&reply);
-                    let Some(outcome) = self.read_data(reader, shutdown).await? else {
+                    if !self.read_mail_data(&mut reader, shutdown).await? {
                         return Ok(Ending::Closed);
-                    };
-                    pending = Some(session.data_received(outcome).await);
+                    }
+                    pending = Some(session.data_received(reader.finish()).await);
+                }
+                // RFC 3030 §2: the chunk follows its command line at once, usually
+                // in the same segment; its reply waits with the other pipelined ones.
+                Action::ReadChunk(mut chunk) => {
+                    if !self.read_mail_data(&mut chunk, shutdown).await? {
+                        return Ok(Ending::Closed);
+                    }
+                    pending = Some(session.chunk_received(chunk).await);
                 }
             }
         }
@@ -357,18 +366,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(Ending::Closed)
     }
 
-    /// Feeds the mail data to `reader` until the terminating dot. `None` when the
-    /// transaction was abandoned (client gone, timeout, shutdown grace over); the
-    /// 421 for the last two is already queued.
-    async fn read_data(
+    /// Feeds mail data to `data` until its end (the terminating dot, or the last
+    /// octet of a BDAT chunk): first the bytes already buffered after the command
+    /// line, then the socket's. False when the transaction was abandoned (client
+    /// gone, timeout, shutdown grace over); the 421 for the last two is already
+    /// queued.
+    async fn read_mail_data(
         &mut self,
-        mut reader: DataReader,
+        data: &mut impl MailData,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> io::Result<Option<DataOutcome>> {
-        let (used, done) = reader.feed(self.input.pending());
+    ) -> io::Result<bool> {
+        let (used, done) = data.feed(self.input.pending());
         self.input.consume(used);
         if done {
-            return Ok(Some(reader.finish()));
+            return Ok(true);
         }
         self.flush().await?;
         // Set when shutdown is signalled: the transaction may still finish until then.
@@ -382,16 +393,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 .await?
             {
                 Input::Bytes(n) => {
-                    let (used, done) = reader.feed(&self.chunk[..n]);
+                    let (used, done) = data.feed(&self.chunk[..n]);
                     if done {
-                        // Pipelined commands after the dot stay for the command loop.
+                        // Pipelined commands after the data stay for the command loop.
                         self.input.push(&self.chunk[used..n]);
-                        return Ok(Some(reader.finish()));
+                        return Ok(true);
                     }
                 }
                 Input::Eof => {
-                    debug!(received = reader.size(), "connection closed during DATA");
-                    return Ok(None);
+                    debug!(received = data.received(), "connection closed during mail data");
+                    return Ok(false);
                 }
                 Input::TimedOut => {
                     let reply = if grace_end.is_some_and(|end| Instant::now() >= end) {
@@ -399,12 +410,39 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     } else {
                         Reply::IDLE_TIMEOUT
                     };
-                    debug!(received = reader.size(), "DATA abandoned");
+                    debug!(received = data.received(), "mail data abandoned");
                     self.reply(&reply);
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Input::Shutdown => grace_end = Some(Instant::now() + self.ctx.config.shutdown_grace()),
             }
         }
+    }
+}
+
+/// Mail data the driver reads from the connection: DATA's stream or one BDAT chunk.
+trait MailData {
+    /// Consumes input up to the end of the data; returns how many bytes were used
+    /// and whether the end was reached.
+    fn feed(&mut self, input: &[u8]) -> (usize, bool);
+    /// Bytes received so far, for the log.
+    fn received(&self) -> u64;
+}
+
+impl MailData for DataReader {
+    fn feed(&mut self, input: &[u8]) -> (usize, bool) {
+        DataReader::feed(self, input)
+    }
+    fn received(&self) -> u64 {
+        self.size()
+    }
+}
+
+impl MailData for Chunk {
+    fn feed(&mut self, input: &[u8]) -> (usize, bool) {
+        Chunk::feed(self, input)
+    }
+    fn received(&self) -> u64 {
+        Chunk::received(self)
     }
 }

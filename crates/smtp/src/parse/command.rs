@@ -2,6 +2,7 @@
 
 use congvu_directory::Secret;
 
+use super::dsn::{self, DsnRet, Notify, Orcpt};
 use super::path::{self, ForwardPath, HeloName, ReversePath};
 use super::{Cursor, ParseError, Strictness, sasl};
 
@@ -15,11 +16,16 @@ pub enum Command {
         from: ReversePath,
         params: MailParams,
     },
-    /// No RCPT parameters are advertised (no DSN), so any is refused at parse time.
     Rcpt {
         to: ForwardPath,
+        params: RcptParams,
     },
     Data,
+    /// RFC 3030 §2: `size` octets of mail data follow the command line at once.
+    Bdat {
+        size: u64,
+        last: bool,
+    },
     Rset,
     Noop,
     Quit,
@@ -40,7 +46,8 @@ pub enum Mechanism {
     Login,
 }
 
-/// RFC 6152 `BODY=` values. `BINARYMIME` needs CHUNKING, which is not offered.
+/// RFC 6152 `BODY=` values. `BINARYMIME` (RFC 3030 §3) is not offered: binary
+/// content would escape the line-ending rule that BDAT chunks go through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Body {
     SevenBit,
@@ -55,14 +62,22 @@ pub struct MailParams {
     pub body: Option<Body>,
     /// RFC 6531 §3.4.
     pub smtputf8: bool,
+    /// RFC 3461 §4.3.
+    pub ret: Option<DsnRet>,
+    /// RFC 3461 §4.4: the sender's envelope identifier, xtext-decoded.
+    pub envid: Option<String>,
+}
+
+/// Validated RCPT parameters (RFC 3461 §4.1, §4.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RcptParams {
+    pub notify: Option<Notify>,
+    pub orcpt: Option<Orcpt>,
 }
 
 /// Verbs RFC 5321 and its extensions define that congvu does not offer (RFC 5321
-/// §4.2.4: 502). BDAT because CHUNKING is not advertised; EXPN so that lists cannot
-/// be harvested (§3.5.3).
-const NOT_IMPLEMENTED: [&[u8]; 8] = [
-    b"BDAT", b"EXPN", b"TURN", b"ETRN", b"ATRN", b"SEND", b"SOML", b"SAML",
-];
+/// §4.2.4: 502). EXPN so that lists cannot be harvested (§3.5.3).
+const NOT_IMPLEMENTED: [&[u8]; 7] = [b"EXPN", b"TURN", b"ETRN", b"ATRN", b"SEND", b"SOML", b"SAML"];
 
 /// Parses one command line, CRLF removed. Verbs are case-insensitive everywhere
 /// (RFC 5321 §2.4); see [`Strictness`] for what else varies.
@@ -81,6 +96,7 @@ pub fn parse_command(line: &[u8], strictness: Strictness) -> Result<Command, Par
         b"MAIL" => mail(&mut cursor, strictness),
         b"RCPT" => rcpt(&mut cursor, strictness),
         b"DATA" => no_arguments(&cursor, Command::Data),
+        b"BDAT" => bdat(&mut cursor, strictness),
         b"RSET" => no_arguments(&cursor, Command::Rset),
         b"QUIT" => no_arguments(&cursor, Command::Quit),
         // RFC 3207 §4: "STARTTLS" with no parameters.
@@ -122,12 +138,9 @@ fn mail(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, Pars
     keyword(cursor, strictness, b"from:")?;
     let from = path::reverse_path(cursor, strictness).map_err(ParseError::Sender)?;
     let mut params = MailParams::default();
-    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let mut seen = Vec::new();
     while let Some(Param { keyword, value }) = parameter(cursor, strictness)? {
-        // RFC 5321 §4.1.2: a parameter may not be given twice.
-        if seen.contains(&keyword) {
-            return Err(ParseError::Syntax("duplicate parameter"));
-        }
+        first_time(&mut seen, &keyword)?;
         match (keyword.as_slice(), value) {
             (b"SIZE", Some(v)) => params.size = Some(size_value(v)?),
             (b"BODY", Some(v)) if v.eq_ignore_ascii_case(b"7BIT") => params.body = Some(Body::SevenBit),
@@ -135,14 +148,25 @@ fn mail(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, Pars
                 params.body = Some(Body::EightBitMime)
             }
             (b"SMTPUTF8", None) => params.smtputf8 = true,
+            (b"RET", Some(v)) => params.ret = Some(dsn::ret(v)?),
+            (b"ENVID", Some(v)) => params.envid = Some(dsn::envid(v)?),
             // RFC 4954 §5: the AUTH parameter of a trusted submitter; congvu knows the
             // submitter from its own AUTH, so the value is accepted and ignored.
             (b"AUTH", Some(_)) if strictness == Strictness::Lenient => {}
             _ => return Err(ParseError::UnknownParameter),
         }
-        seen.push(keyword);
     }
     Ok(Command::Mail { from, params })
+}
+
+/// RFC 5321 §4.1.2: a parameter may not be given twice. `seen` holds the keywords
+/// of the line so far (upper-cased).
+fn first_time(seen: &mut Vec<Vec<u8>>, keyword: &[u8]) -> Result<(), ParseError> {
+    if seen.iter().any(|k| k == keyword) {
+        return Err(ParseError::Syntax("duplicate parameter"));
+    }
+    seen.push(keyword.to_vec());
+    Ok(())
 }
 
 /// `"RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
@@ -150,10 +174,44 @@ fn mail(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, Pars
 fn rcpt(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, ParseError> {
     keyword(cursor, strictness, b"to:")?;
     let to = path::forward_path(cursor, strictness).map_err(ParseError::Recipient)?;
-    match parameter(cursor, strictness)? {
-        None => Ok(Command::Rcpt { to }),
-        Some(_) => Err(ParseError::UnknownParameter),
+    let mut params = RcptParams::default();
+    let mut seen = Vec::new();
+    while let Some(Param { keyword, value }) = parameter(cursor, strictness)? {
+        first_time(&mut seen, &keyword)?;
+        match (keyword.as_slice(), value) {
+            (b"NOTIFY", Some(v)) => params.notify = Some(dsn::notify(v)?),
+            (b"ORCPT", Some(v)) => params.orcpt = Some(dsn::orcpt(v)?),
+            _ => return Err(ParseError::UnknownParameter),
+        }
     }
+    Ok(Command::Rcpt { to, params })
+}
+
+/// `"BDAT" SP chunk-size [SP end-marker]`, `chunk-size = 1*DIGIT`, `end-marker =
+/// "LAST"` (RFC 3030 §2). A size that does not fit a `u64` is no size: the chunk
+/// cannot be skipped ([`ParseError::ChunkSize`] carries `None`).
+fn bdat(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, ParseError> {
+    if !cursor.separator(strictness) {
+        return Err(ParseError::ChunkSize(None));
+    }
+    let token = cursor.take_while(|b| b != b' ');
+    let size = token.iter().try_fold(0u64, |n, &d| {
+        let digit = char::from(d).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    });
+    let size = match size {
+        Some(size) if !token.is_empty() => size,
+        _ => return Err(ParseError::ChunkSize(None)),
+    };
+    let last = if cursor.is_empty() {
+        false
+    } else if cursor.separator(strictness) && cursor.eat_ignore_case(b"last") && cursor.is_empty() {
+        true
+    } else {
+        // The size is known, so the octets can still be read past (RFC 3030 §2).
+        return Err(ParseError::ChunkSize(Some(size)));
+    };
+    Ok(Command::Bdat { size, last })
 }
 
 /// The ` FROM:` / ` TO:` after the verb. Lenient: spaces around it (Outlook and
@@ -256,6 +314,7 @@ fn auth(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, Pars
 mod tests {
     use super::*;
     use crate::parse::PathError;
+    use crate::reply::Reply;
     use Strictness::{Lenient, Strict};
 
     fn ok(line: &str, strictness: Strictness) -> Command {
@@ -357,7 +416,8 @@ mod tests {
             MailParams {
                 size: Some(1000),
                 body: Some(Body::EightBitMime),
-                smtputf8: true
+                smtputf8: true,
+                ..MailParams::default()
             }
         );
         let (_, p) = mail_from("MAIL FROM:<a@x.vn> body=7bit size=0", Strict);
@@ -366,7 +426,7 @@ mod tests {
             MailParams {
                 size: Some(0),
                 body: Some(Body::SevenBit),
-                smtputf8: false
+                ..MailParams::default()
             }
         );
         let (_, p) = mail_from("MAIL FROM:<a@x.vn> SIZE=99999999999999999999", Strict);
@@ -390,7 +450,7 @@ mod tests {
             ("MAIL FROM:<a@x.vn> SIZE", ParseError::UnknownParameter),
             ("MAIL FROM:<a@x.vn> BODY=BINARYMIME", ParseError::UnknownParameter),
             ("MAIL FROM:<a@x.vn> SMTPUTF8=yes", ParseError::UnknownParameter),
-            ("MAIL FROM:<a@x.vn> RET=HDRS", ParseError::UnknownParameter),
+            ("MAIL FROM:<a@x.vn> BY=120;R", ParseError::UnknownParameter),
             ("MAIL FROM:<a@x.vn> AUTH=<>", ParseError::UnknownParameter),
             (
                 "MAIL FROM:<a@x.vn> SIZE=1 SIZE=2",
@@ -411,7 +471,8 @@ mod tests {
         assert_eq!(
             ok("RCPT TO:<Postmaster>", Strict),
             Command::Rcpt {
-                to: ForwardPath::Postmaster
+                to: ForwardPath::Postmaster,
+                params: RcptParams::default()
             }
         );
         assert!(matches!(ok("rcpt to: <a@x.vn> ", Lenient), Command::Rcpt { .. }));
@@ -422,11 +483,7 @@ mod tests {
                 ParseError::Recipient(PathError::Brackets),
             ),
             ("RCPT TO:<>", Lenient, ParseError::Recipient(PathError::LocalPart)),
-            (
-                "RCPT TO:<a@x.vn> NOTIFY=NEVER",
-                Strict,
-                ParseError::UnknownParameter,
-            ),
+            ("RCPT TO:<a@x.vn> SIZE=10", Strict, ParseError::UnknownParameter),
             (
                 "RCPT TO:<a@x.vn>x",
                 Strict,
@@ -441,6 +498,103 @@ mod tests {
         for (line, strictness, error) in errors {
             assert_eq!(parse_command(line.as_bytes(), strictness), Err(error), "{line}");
         }
+    }
+
+    #[test]
+    fn dsn_parameters_on_mail_and_rcpt() {
+        let (_, p) = mail_from("MAIL FROM:<a@x.vn> RET=HDRS ENVID=QQ314159+2Bx", Strict);
+        assert_eq!(p.ret, Some(DsnRet::Headers));
+        assert_eq!(p.envid.as_deref(), Some("QQ314159+x"));
+        let (_, p) = mail_from("MAIL FROM:<> ret=full", Strict);
+        assert_eq!(p.ret, Some(DsnRet::Full));
+
+        let rcpt = |line: &str| match ok(line, Strict) {
+            Command::Rcpt { params, .. } => params,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            rcpt("RCPT TO:<a@x.vn> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a+2Bb@c"),
+            RcptParams {
+                notify: Some(Notify {
+                    success: true,
+                    failure: false,
+                    delay: true
+                }),
+                orcpt: Some(Orcpt {
+                    addr_type: "rfc822".to_owned(),
+                    value: "a+b@c".to_owned()
+                }),
+            }
+        );
+        assert_eq!(rcpt("RCPT TO:<a@x.vn> notify=never").notify, Some(Notify::NEVER));
+        assert_eq!(rcpt("RCPT TO:<a@x.vn>"), RcptParams::default());
+
+        let errors: [(&str, ParseError); 10] = [
+            ("MAIL FROM:<a@x.vn> RET=ALL", ParseError::Syntax("bad RET value")),
+            ("MAIL FROM:<a@x.vn> RET", ParseError::UnknownParameter),
+            (
+                "MAIL FROM:<a@x.vn> ENVID=a+0D+0Ab",
+                ParseError::Syntax("bad ENVID value"),
+            ),
+            (
+                "MAIL FROM:<a@x.vn> RET=FULL RET=HDRS",
+                ParseError::Syntax("duplicate parameter"),
+            ),
+            (
+                "RCPT TO:<a@x.vn> NOTIFY=NEVER,DELAY",
+                ParseError::Syntax("bad NOTIFY value"),
+            ),
+            ("RCPT TO:<a@x.vn> NOTIFY", ParseError::UnknownParameter),
+            (
+                "RCPT TO:<a@x.vn> ORCPT=a@b",
+                ParseError::Syntax("bad ORCPT value"),
+            ),
+            (
+                "RCPT TO:<a@x.vn> ORCPT=rfc822;a+zz",
+                ParseError::Syntax("bad ORCPT value"),
+            ),
+            (
+                "RCPT TO:<a@x.vn> NOTIFY=DELAY notify=FAILURE",
+                ParseError::Syntax("duplicate parameter"),
+            ),
+            ("RCPT TO:<a@x.vn> RET=FULL", ParseError::UnknownParameter),
+        ];
+        for (line, error) in errors {
+            assert_eq!(parse_command(line.as_bytes(), Strict), Err(error), "{line}");
+            assert_eq!(parse_command(line.as_bytes(), Lenient), Err(error), "{line}");
+        }
+        let long_envid = format!("MAIL FROM:<a@x.vn> ENVID={}", "x".repeat(101));
+        assert_eq!(
+            parse_command(long_envid.as_bytes(), Strict),
+            Err(ParseError::Syntax("ENVID too long"))
+        );
+    }
+
+    #[test]
+    fn bdat_command() {
+        let bdat = |size, last| Command::Bdat { size, last };
+        assert_eq!(ok("BDAT 100 LAST", Strict), bdat(100, true));
+        assert_eq!(ok("bdat 0 last", Strict), bdat(0, true));
+        assert_eq!(ok("BDAT 65536", Strict), bdat(65536, false));
+        assert_eq!(ok("BDAT 007", Strict), bdat(7, false));
+        assert_eq!(ok("BDAT  12  LAST  ", Lenient), bdat(12, true));
+        assert_eq!(ok("BDAT 18446744073709551615", Strict), bdat(u64::MAX, false));
+        let errors: [(&str, Strictness, ParseError); 10] = [
+            ("BDAT", Strict, ParseError::ChunkSize(None)),
+            ("BDAT ", Strict, ParseError::ChunkSize(None)),
+            ("BDAT x LAST", Strict, ParseError::ChunkSize(None)),
+            ("BDAT 12x", Strict, ParseError::ChunkSize(None)),
+            ("BDAT -1", Strict, ParseError::ChunkSize(None)),
+            ("BDAT 18446744073709551616", Strict, ParseError::ChunkSize(None)),
+            ("BDAT  12", Strict, ParseError::ChunkSize(None)),
+            ("BDAT 12 FIRST", Strict, ParseError::ChunkSize(Some(12))),
+            ("BDAT 12 LAST x", Lenient, ParseError::ChunkSize(Some(12))),
+            ("BDAT 12  LAST", Strict, ParseError::ChunkSize(Some(12))),
+        ];
+        for (line, strictness, error) in errors {
+            assert_eq!(parse_command(line.as_bytes(), strictness), Err(error), "{line}");
+        }
+        assert_eq!(ParseError::ChunkSize(Some(1)).reply(), Reply::SYNTAX_ERROR);
     }
 
     #[test]
@@ -482,7 +636,7 @@ mod tests {
     #[test]
     fn unknown_unimplemented_and_garbage() {
         let cases: [(&[u8], ParseError); 9] = [
-            (b"BDAT 100 LAST", ParseError::NotImplemented),
+            (b"TURN", ParseError::NotImplemented),
             (b"EXPN staff", ParseError::NotImplemented),
             (b"ETRN x.vn", ParseError::NotImplemented),
             (b"FOO", ParseError::UnknownCommand),

@@ -4,19 +4,25 @@
 //! - [`parse_command`]: one command line (CRLF already removed) → [`Command`].
 //! - [`LineBuffer`]: splits the input stream into bounded command lines.
 //! - [`DataReader`]: the DATA phase — end detection and dot-unstuffing.
+//! - [`ChunkReader`]: one BDAT chunk (RFC 3030) — exactly its size in octets.
 //! - [`CanonicalSink`]: the one line-ending rule (bare CR/LF → CRLF) for DATA and BDAT.
+//! - DSN parameters (RFC 3461): [`DsnRet`], [`Notify`], [`Orcpt`] and xtext.
 //! - [`sasl`]: AUTH PLAIN/LOGIN responses (RFC 4954, RFC 4616).
 
 mod canonical;
+mod chunk;
 mod command;
 mod data;
+mod dsn;
 mod line;
 mod path;
 pub mod sasl;
 
 pub use canonical::{CanonicalSink, DataOutcome};
-pub use command::{Body, Command, MailParams, Mechanism, parse_command};
+pub use chunk::ChunkReader;
+pub use command::{Body, Command, MailParams, Mechanism, RcptParams, parse_command};
 pub use data::DataReader;
+pub use dsn::{DsnRet, Notify, Orcpt};
 pub use line::{Line, LineBuffer};
 pub use path::{ForwardPath, HeloName, Mailbox, PathError, ReversePath};
 
@@ -52,6 +58,10 @@ pub enum ParseError {
     UnsupportedMechanism,
     #[error("invalid base64")]
     Base64,
+    /// A BDAT command that is not `BDAT <size> [LAST]`. With the size known, its
+    /// octets can still be read and dropped; without, the framing is lost.
+    #[error("bad BDAT command")]
+    ChunkSize(Option<u64>),
 }
 
 impl ParseError {
@@ -61,7 +71,7 @@ impl ParseError {
             // that is not implemented.
             ParseError::UnknownCommand => Reply::UNKNOWN_COMMAND,
             ParseError::NotImplemented => Reply::NOT_IMPLEMENTED,
-            ParseError::Syntax(_) => Reply::SYNTAX_ERROR,
+            ParseError::Syntax(_) | ParseError::ChunkSize(_) => Reply::SYNTAX_ERROR,
             // RFC 3463 §3.2: X.1.7 bad sender's mailbox syntax, X.1.3 bad destination.
             ParseError::Sender(_) => Reply::BAD_SENDER_SYNTAX,
             ParseError::Recipient(_) => Reply::BAD_RECIPIENT_SYNTAX,

@@ -5,9 +5,10 @@ use crate::parse::HeloName;
 use crate::reply::Reply;
 
 impl Session {
-    /// Lists the extensions. STARTTLS only while the connection is plain (RFC 3207
-    /// §4.2); AUTH only on submission and only over TLS, so that no client is ever
-    /// invited to send a password in clear (RFC 8314 §3, RFC 4954 §4).
+    /// Lists the extensions. CHUNKING (RFC 3030) and DSN (RFC 3461) on every port;
+    /// STARTTLS only while the connection is plain (RFC 3207 §4.2); AUTH only on
+    /// submission and only over TLS, so that no client is ever invited to send a
+    /// password in clear (RFC 8314 §3, RFC 4954 §4).
     pub(super) fn ehlo(&mut self, name: HeloName) -> Action {
         self.greet(name, true);
         let config = &self.ctx.config;
@@ -18,6 +19,8 @@ impl Session {
             "8BITMIME".to_owned(),
             "SMTPUTF8".to_owned(),
             "ENHANCEDSTATUSCODES".to_owned(),
+            "CHUNKING".to_owned(),
+            "DSN".to_owned(),
         ];
         if self.tls.is_none() {
             lines.push("STARTTLS".to_owned());

@@ -19,6 +19,7 @@ impl Session {
                     params,
                     local: Vec::new(),
                     remote: Vec::new(),
+                    remote_dsn: Vec::new(),
                     accepted: 0,
                     attempted: 0,
                 });

@@ -2,9 +2,12 @@
 //!
 //! [`Session::handle_line`] takes one command line and returns an [`Action`] for the
 //! connection driver (`server.rs`): write a reply, close, start TLS, or read mail
-//! data. Each verb lives in its own file as an `impl Session` block.
+//! data (DATA, or one BDAT chunk). Each verb lives in its own file as an
+//! `impl Session` block.
 
+mod antivirus;
 mod auth;
+mod bdat;
 mod data;
 mod ehlo;
 mod from_header;
@@ -31,11 +34,15 @@ use congvu_store::AccountId;
 use tracing::debug;
 
 use crate::SmtpContext;
-use crate::parse::{Command, DataOutcome, DataReader, HeloName, MailParams, ReversePath, parse_command};
+use crate::parse::{
+    CanonicalSink, Command, DataOutcome, DataReader, HeloName, MailParams, ParseError, RcptParams,
+    ReversePath, parse_command,
+};
 use crate::reply::Reply;
 use crate::server::ListenerKind;
 
 pub(crate) use auth::SaslStep;
+pub(crate) use bdat::Chunk;
 
 /// What the connection driver must do after a line.
 #[derive(Debug)]
@@ -48,6 +55,9 @@ pub(crate) enum Action {
     /// Send the reply (354), then feed the mail data to the reader and hand the
     /// outcome to [`Session::data_received`].
     ReadData(Reply, DataReader),
+    /// Send nothing yet: read the BDAT chunk's octets into it (they follow the
+    /// command at once, RFC 3030 §2), then hand it to [`Session::chunk_received`].
+    ReadChunk(Chunk),
 }
 
 /// Random per connection, so that log lines and `Received:` ids of different
@@ -92,8 +102,13 @@ enum State {
     Auth(SaslStep),
     /// MAIL accepted; RCPTs are being collected.
     Mail(Envelope),
-    /// 354 sent; the driver is reading the mail data.
+    /// The driver is reading mail data: after 354, or a BDAT chunk (whose data so far
+    /// travels with the driver's [`Chunk`]).
     Data(Envelope),
+    /// BDAT chunks received, none marked LAST: the canonical data so far (at most
+    /// `max_message_bytes` of it) waits for the next chunk. DATA and RCPT are out of
+    /// sequence here (RFC 3030 §3).
+    Chunking(Envelope, CanonicalSink),
 }
 
 /// One mail transaction's envelope.
@@ -107,6 +122,9 @@ struct Envelope {
     local: Vec<LocalRecipient>,
     /// Remote recipients (submission only), deduplicated case-insensitively.
     remote: Vec<String>,
+    /// The DSN parameters of each remote recipient: `remote_dsn[i]` belongs to
+    /// `remote[i]` (the first RCPT of a duplicated address decides).
+    remote_dsn: Vec<RcptParams>,
     /// RCPT commands accepted, duplicates included: the limit counts these.
     accepted: usize,
     /// RCPT commands seen: DATA distinguishes "no RCPT" from "none valid".
@@ -175,6 +193,7 @@ impl Session {
         } else {
             match parse_command(line, self.kind.strictness()) {
                 Ok(command) => self.dispatch(command).await,
+                Err(ParseError::ChunkSize(size)) => self.bad_bdat(size),
                 Err(error) => {
                     debug!(%error, "command refused");
                     Action::Reply(error.reply())
@@ -197,7 +216,11 @@ impl Session {
     async fn dispatch(&mut self, command: Command) -> Action {
         let transactional = matches!(
             command,
-            Command::Mail { .. } | Command::Rcpt { .. } | Command::Data | Command::Quit
+            Command::Mail { .. }
+                | Command::Rcpt { .. }
+                | Command::Data
+                | Command::Bdat { .. }
+                | Command::Quit
         );
         if !transactional && self.count_command() {
             return Action::Close(Reply::TOO_MANY_COMMANDS);
@@ -206,8 +229,10 @@ impl Session {
             Command::Ehlo(name) => self.ehlo(name),
             Command::Helo(name) => self.helo(name),
             Command::Mail { from, params } => self.mail(from, params),
-            Command::Rcpt { to } => self.rcpt(to),
+            Command::Rcpt { to, params } => self.rcpt(to, params),
+            Command::Data if matches!(self.state, State::Chunking(..)) => self.data_after_bdat(),
             Command::Data => self.data(),
+            Command::Bdat { size, last } => self.bdat(size, last),
             Command::Rset => self.rset(),
             Command::Noop => self.noop(),
             Command::Quit => self.quit(),
@@ -247,6 +272,29 @@ impl Session {
         self.helo = None;
         self.auth = None;
         self.state = State::Connected;
+    }
+
+    /// Takes the open transaction's envelope out of the state to read its mail data
+    /// (DATA, or a first BDAT chunk). RFC 5321 §3.3: `554` when every RCPT was
+    /// refused, `503` when none was sent or there is no transaction; the state is
+    /// then unchanged.
+    fn envelope_for_data(&mut self) -> Result<Envelope, Reply> {
+        match std::mem::replace(&mut self.state, State::Greeted) {
+            State::Mail(envelope) if envelope.recipient_count() > 0 => Ok(envelope),
+            State::Mail(envelope) => {
+                let reply = if envelope.attempted > 0 {
+                    Reply::NO_VALID_RECIPIENTS
+                } else {
+                    Reply::NEED_RCPT
+                };
+                self.state = State::Mail(envelope);
+                Err(reply)
+            }
+            other => {
+                self.state = other;
+                Err(Reply::NEED_MAIL)
+            }
+        }
     }
 
     /// The state to return to when a transaction ends.

@@ -1,24 +1,31 @@
 //! RCPT TO (RFC 5321 §4.1.1.3): adds a recipient to the open transaction.
 //!
 //! Local recipients must exist, be enabled and have room; remote recipients are
-//! accepted only from an authenticated submitter (no open relay).
+//! accepted only from an authenticated submitter (no open relay). The DSN
+//! parameters (RFC 3461: NOTIFY, ORCPT) are kept with the recipient they came with.
 
 use tracing::{debug, error, warn};
 
 use super::{Action, Envelope, LocalRecipient, Session, State};
-use crate::parse::ForwardPath;
+use crate::parse::{ForwardPath, RcptParams};
 use crate::reply::Reply;
 
 impl Session {
-    pub(super) fn rcpt(&mut self, to: ForwardPath) -> Action {
+    pub(super) fn rcpt(&mut self, to: ForwardPath, params: RcptParams) -> Action {
         let mut envelope = match std::mem::replace(&mut self.state, State::Greeted) {
             State::Mail(envelope) => envelope,
+            // RFC 3030 §3: the recipients are fixed once the data has started; the
+            // transaction is aborted (see `bdat.rs`).
+            State::Chunking(..) => {
+                self.state = self.idle_state();
+                return Action::Reply(Reply::BAD_SEQUENCE);
+            }
             other => {
                 self.state = other;
                 return Action::Reply(Reply::NEED_MAIL);
             }
         };
-        let reply = self.add_recipient(&mut envelope, &to);
+        let reply = self.add_recipient(&mut envelope, &to, params);
         if !reply.is_positive() {
             debug!(to = ?to, code = reply.code, "RCPT refused");
         }
@@ -26,8 +33,12 @@ impl Session {
         Action::Reply(reply)
     }
 
-    fn add_recipient(&self, envelope: &mut Envelope, to: &ForwardPath) -> Reply {
+    fn add_recipient(&self, envelope: &mut Envelope, to: &ForwardPath, dsn: RcptParams) -> Reply {
         envelope.attempted += 1;
+        // Parameters are ESMTP extensions, negotiated by EHLO only.
+        if dsn != RcptParams::default() && !self.helo.as_ref().is_some_and(|g| g.extended) {
+            return Reply::UNKNOWN_PARAMETER;
+        }
         // RFC 5321 §4.5.3.1.10: 452 for too many recipients, the client sends the
         // rest in another transaction.
         if envelope.accepted >= self.ctx.config.max_recipients {
@@ -49,6 +60,7 @@ impl Session {
                     let address = mailbox.to_string();
                     if !envelope.remote.iter().any(|r| r.eq_ignore_ascii_case(&address)) {
                         envelope.remote.push(address);
+                        envelope.remote_dsn.push(dsn);
                     }
                     envelope.accepted += 1;
                     return Reply::RECIPIENT_OK;
