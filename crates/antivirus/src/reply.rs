@@ -19,7 +19,7 @@ pub const MAX_REPLY_BYTES: usize = 1024;
 /// Longest signature name kept (ClamAV's own names are under 100 characters).
 pub const MAX_SIGNATURE_CHARS: usize = 128;
 /// Longest clamd error text kept.
-const MAX_ERROR_CHARS: usize = 200;
+pub const MAX_ERROR_CHARS: usize = 200;
 
 const STREAM_PREFIX: &str = "stream: ";
 const SIZE_LIMIT_EXCEEDED: &str = "INSTREAM size limit exceeded.";
