@@ -34,7 +34,8 @@
 //!    verdict; the caller only prepends the field.
 //! 2. No input panics, and work is bounded by the input and fixed limits: a detached
 //!    signature part of at most 256 KiB, at most 16 certificates and 4 signers per
-//!    signature, DER nesting and SET sizes walked before decoding (`der_shape`).
+//!    signature, DER nesting and SET sizes walked before decoding (`der_shape`, which
+//!    also re-encodes the BER that streaming agents write as DER).
 //! 3. `pass` is given only with configured anchors and a `From:` the certificate
 //!    names; without anchors the best result is `neutral`.
 //! 4. No I/O after [`Verifier::new`], which reads `ca_file` once.

@@ -290,8 +290,8 @@ fn read_anchors(path: &Path) -> Result<Vec<TrustAnchor<'static>>, Error> {
 /// The SignedData of a CMS object (RFC 5652 §3, §5.1); `None` for another content
 /// type (enveloped data is not a signature).
 fn decode_signed_data(cms: &[u8]) -> Result<Option<SignedData>, Reason> {
-    der_shape::check(cms)?;
-    let info = ContentInfo::from_der(cms).map_err(|_| Reason::Malformed)?;
+    let cms = der_shape::to_der(cms)?;
+    let info = ContentInfo::from_der(&cms).map_err(|_| Reason::Malformed)?;
     if info.content_type != rfc5911::ID_SIGNED_DATA {
         return Ok(None);
     }

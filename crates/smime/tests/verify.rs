@@ -87,6 +87,21 @@ fn rsa_sha512_and_no_signed_attributes_pass() {
 }
 
 #[test]
+fn streamed_ber_signatures_pass() {
+    // `-stream` writes BER with indefinite lengths and the encapsulated content in
+    // pieces, as NSS (Thunderbird) does.
+    let pki = Pki::get();
+    for (tool, extra) in [
+        ("cms", &["-stream"][..]),
+        ("cms", &["-stream", "-nodetach"]),
+        ("smime", &["-stream", "-nodetach"]),
+    ] {
+        let signed = pki.sign(tool, "official", OFFICIAL, extra);
+        assert_outcome(&verify(&signed), Reason::Verified);
+    }
+}
+
+#[test]
 fn one_altered_byte_in_the_signed_part_fails() {
     let signed = Pki::get().sign("smime", "official", OFFICIAL, &[]);
     assert_outcome(
