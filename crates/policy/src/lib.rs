@@ -53,6 +53,8 @@ pub mod transfer;
 pub mod verdict;
 
 #[cfg(test)]
+mod structure_tests;
+#[cfg(test)]
 mod tests;
 
 pub use address::{Address, AddressError, Domain, LocalPart};

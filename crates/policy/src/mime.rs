@@ -190,6 +190,16 @@ fn split_parts(body: &[u8], boundary: &[u8]) -> Option<Vec<Range<usize>>> {
     let mut open: Option<usize> = None;
     let mut any = false;
     for at in found {
+        let after = at + delimiter.len() - 1;
+        let rest = body.get(after..).unwrap_or_default();
+        // Only the whole boundary is a delimiter: `--L1` does not end at `--L10`
+        // (RFC 2046 §5.1.1: then `--`, or optional white space and the line break).
+        let line_end = rest.iter().position(|b| !matches!(b, b' ' | b'\t'));
+        let whole =
+            rest.starts_with(b"--") || line_end.is_none_or(|n| matches!(rest.get(n), Some(b'\r' | b'\n')));
+        if !whole {
+            continue;
+        }
         any = true;
         if let Some(start) = open.take() {
             let mut end = at.saturating_sub(1);
@@ -198,8 +208,7 @@ fn split_parts(body: &[u8], boundary: &[u8]) -> Option<Vec<Range<usize>>> {
             }
             parts.push(start..end.max(start));
         }
-        let after = at + delimiter.len() - 1;
-        if body[after..].starts_with(b"--") {
+        if rest.starts_with(b"--") {
             return Some(parts);
         }
         open = Some(memchr::memchr(b'\n', &body[after..]).map_or(body.len(), |n| after + n + 1));
@@ -774,6 +783,11 @@ mod tests {
         // Adjacent delimiters: an empty part.
         assert_eq!(parts(b"--B\r\n--B\r\nx\r\n--B--"), Some(vec![&b""[..], b"x"]));
         assert_eq!(parts(b"no delimiter --B here"), None);
+        // A longer boundary that starts with this one is not a delimiter.
+        assert_eq!(
+            parts(b"--B\r\nx\r\n--B1\r\ny\r\n--B--"),
+            Some(vec![&b"x\r\n--B1\r\ny"[..]])
+        );
     }
 
     fn walked(raw: &[u8]) -> Walked<'_> {
