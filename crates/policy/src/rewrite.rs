@@ -41,7 +41,7 @@ pub fn encode_header_value(text: &str) -> String {
 }
 
 /// Base64 body in 76-character lines (RFC 2045 §6.8), without a final line break.
-fn base64_lines(data: &[u8]) -> String {
+pub(crate) fn base64_lines(data: &[u8]) -> String {
     let encoded = STANDARD.encode(data);
     let lines: Vec<&str> = encoded
         .as_bytes()

@@ -2,24 +2,12 @@
 //! default configuration, and every hostile shape named in the issue is refused by the
 //! right rule, on submission and from the Internet.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-
 use crate::cms;
 use crate::embedded;
 use crate::formats::samples;
+use crate::rewrite::base64_lines as b64;
 use crate::tnef;
 use crate::{Evaluation, MessageInput, Origin, PolicyConfig, ReasonCode, Verdict, evaluate};
-
-fn b64(data: &[u8]) -> String {
-    let encoded = STANDARD.encode(data);
-    let lines: Vec<&str> = encoded
-        .as_bytes()
-        .chunks(76)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    lines.join("\r\n")
-}
 
 /// A message with a Vietnamese subject whose body is `body` under `content_type`.
 fn message(content_type: &str, body: &str) -> Vec<u8> {
@@ -50,7 +38,11 @@ fn file(content_type: &str, name: &str) -> String {
 }
 
 fn run(raw: &[u8], origin: Origin) -> Evaluation {
-    evaluate(&MessageInput { raw, origin }, &PolicyConfig::default())
+    run_with(raw, origin, &PolicyConfig::default())
+}
+
+fn run_with(raw: &[u8], origin: Origin, config: &PolicyConfig) -> Evaluation {
+    evaluate(&MessageInput { raw, origin }, config)
 }
 
 fn refused(evaluation: &Evaluation) -> Option<ReasonCode> {
@@ -357,13 +349,7 @@ fn hostile_shapes_are_refused_from_every_origin() {
     let raw = text_body(embedded::samples::uuencode("setup.exe", &pe));
     let mut config = PolicyConfig::default();
     config.dangerous_content.action = crate::Action::Tag;
-    let evaluation = evaluate(
-        &MessageInput {
-            raw: &raw,
-            origin: Origin::Submission,
-        },
-        &config,
-    );
+    let evaluation = run_with(&raw, Origin::Submission, &config);
     assert_eq!(evaluation.extracted.len(), 1);
     assert_eq!(evaluation.extracted[0].data, pe);
 }
@@ -422,13 +408,7 @@ fn encrypted_smime_has_its_own_rule() {
     assert_eq!(tags, [ReasonCode::EncryptedContent]);
     let mut config = PolicyConfig::default();
     config.encrypted.action = crate::Action::Off;
-    let evaluation = evaluate(
-        &MessageInput {
-            raw: &raw,
-            origin: Origin::Submission,
-        },
-        &config,
-    );
+    let evaluation = run_with(&raw, Origin::Submission, &config);
     assert!(evaluation.verdict.is_accept());
 }
 
