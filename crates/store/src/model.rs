@@ -304,6 +304,106 @@ pub struct Outbound<'a> {
     pub recipients: &'a [String],
     /// The authenticated account that submitted it, if any.
     pub submitted_by: Option<AccountId>,
+    /// What the sender asked of delivery reports (RFC 3461); `&DsnRequest::default()`
+    /// when the client gave no DSN parameter.
+    pub dsn: &'a DsnRequest,
+}
+
+/// The DSN parameters of a message (RFC 3461 §4), kept with its queue entry so that
+/// the relay passes them on and its reports honour them.
+///
+/// `envid` and each `orcpt` address hold the **xtext-decoded** values (§4: the
+/// values travel xtext-encoded in SMTP): printable US-ASCII, written as they are
+/// into report fields (`Original-Envelope-Id`, `Original-Recipient`, RFC 3464) and
+/// encoded again when relayed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DsnRequest {
+    /// `RET=` (§4.3); `None`: not given, the reporting server chooses.
+    pub ret: Option<DsnRet>,
+    /// `ENVID=` (§4.4), decoded.
+    pub envid: Option<String>,
+    /// `NOTIFY=` and `ORCPT=` of the recipients that gave one (§4.1, §4.2), by
+    /// address as in the queue entry's `recipients`; a recipient not listed gave
+    /// neither.
+    pub recipients: Vec<RecipientDsn>,
+}
+
+impl DsnRequest {
+    /// The parameters `address` was given with, if any.
+    pub fn recipient(&self, address: &str) -> Option<&RecipientDsn> {
+        self.recipients.iter().find(|r| r.address == address)
+    }
+
+    /// The events `address` is to be told about: its `NOTIFY`, or the RFC 3461
+    /// §4.1 default (failure and delay) when it gave none.
+    pub fn notify(&self, address: &str) -> Notify {
+        self.recipient(address)
+            .and_then(|r| r.notify)
+            .unwrap_or(Notify::DEFAULT)
+    }
+
+    /// The original recipient `address` was given with (`ORCPT`), if any.
+    pub fn orcpt(&self, address: &str) -> Option<&OriginalRecipient> {
+        self.recipient(address).and_then(|r| r.orcpt.as_ref())
+    }
+}
+
+/// `RET=` (RFC 3461 §4.3): what a failure report returns of the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DsnRet {
+    /// `FULL`: the whole message.
+    Full,
+    /// `HDRS`: its header section only.
+    Headers,
+}
+
+/// One recipient's DSN parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecipientDsn {
+    /// The recipient, spelled as in the queue entry's `recipients`.
+    pub address: String,
+    /// `NOTIFY=`; `None`: not given (§4.1 default: failure and delay).
+    pub notify: Option<Notify>,
+    /// `ORCPT=`, decoded.
+    pub orcpt: Option<OriginalRecipient>,
+}
+
+/// `NOTIFY=` (RFC 3461 §4.1): the events a report is wanted for; all false is
+/// `NEVER`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Notify {
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+}
+
+impl Notify {
+    /// `NOTIFY=NEVER`.
+    pub const NEVER: Notify = Notify {
+        success: false,
+        failure: false,
+        delay: false,
+    };
+    /// What a recipient without `NOTIFY` gets (RFC 3461 §4.1): failure and delay.
+    pub const DEFAULT: Notify = Notify {
+        success: false,
+        failure: true,
+        delay: true,
+    };
+}
+
+/// `ORCPT=addr-type;xtext` (RFC 3461 §4.2), decoded: the recipient as the original
+/// sender wrote it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OriginalRecipient {
+    /// The address type as given (an atom, usually `rfc822`).
+    pub addr_type: String,
+    /// The address, xtext-decoded (printable US-ASCII).
+    pub address: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,6 +422,10 @@ pub struct QueueEntry {
     /// Whether the sender was told the message is delayed (one notice per message).
     #[serde(default)]
     pub delay_notified: bool,
+    /// The DSN parameters (RFC 3461); entries queued before DSN support load with
+    /// none, and are reported on as before (failure and delay, headers only).
+    #[serde(default)]
+    pub dsn: DsnRequest,
 }
 
 /// The outcome of a delivery attempt that leaves recipients to try again.
@@ -332,7 +436,8 @@ pub struct QueueUpdate<'a> {
     pub attempts: u32,
     pub last_error: Option<&'a str>,
     /// The recipients still to deliver (a subset of the entry's): the others were
-    /// accepted or bounced. Never empty — a finished entry is removed instead.
+    /// accepted or bounced. Never empty — a finished entry is removed instead. The
+    /// entry's DSN parameters of the others are dropped with them.
     pub recipients: &'a [String],
     pub delay_notified: bool,
 }

@@ -796,6 +796,17 @@ impl MailStore for SledStore {
         if message.recipients.is_empty() {
             return Err(StoreError::Invalid("queued message has no recipient".into()));
         }
+        if let Some(stranger) = message
+            .dsn
+            .recipients
+            .iter()
+            .find(|r| !message.recipients.contains(&r.address))
+        {
+            return Err(StoreError::Invalid(format!(
+                "DSN parameters for {}, who is not a recipient of the message",
+                stranger.address
+            )));
+        }
         let pins = self.put_blob(&contents)?;
         let now = now();
         let id = self.retrying(|| {
@@ -813,6 +824,7 @@ impl MailStore for SledStore {
                     attempts: 0,
                     last_error: None,
                     delay_notified: false,
+                    dsn: message.dsn.clone(),
                 })?;
                 tx.add_refs(&contents.id(), 1)?;
                 Ok(id)
@@ -858,6 +870,10 @@ impl MailStore for SledStore {
                 entry.attempts = update.attempts;
                 entry.last_error = update.last_error.map(str::to_owned);
                 entry.recipients = update.recipients.to_vec();
+                entry
+                    .dsn
+                    .recipients
+                    .retain(|r| update.recipients.contains(&r.address));
                 entry.delay_notified = update.delay_notified;
                 tx.put_queue(&entry)
             })

@@ -1,6 +1,6 @@
 use super::*;
-use crate::AccessKind;
 use crate::blob::BlobFile;
+use crate::{AccessKind, DsnRequest, DsnRet, Notify, OriginalRecipient, RecipientDsn};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -891,6 +891,7 @@ fn enqueue_keeps_a_blob_reference() {
         sender: "tuanna.sttt@thanhhoa.gov.vn",
         recipients: &recipients,
         submitted_by: Some(from),
+        dsn: &DsnRequest::default(),
     };
     let first = store.enqueue(&outbound).unwrap();
     let second = store.enqueue(&outbound).unwrap();
@@ -918,8 +919,123 @@ fn enqueue_for(store: &SledStore, bytes: &[u8], recipients: &[String]) -> QueueI
             sender: "tuanna.sttt@thanhhoa.gov.vn",
             recipients,
             submitted_by: None,
+            dsn: &DsnRequest::default(),
         })
         .unwrap()
+}
+
+fn notify_success() -> Notify {
+    Notify {
+        success: true,
+        ..Notify::NEVER
+    }
+}
+
+/// The DSN parameters of a message for `a@x.vn` (NOTIFY=SUCCESS, ORCPT) and `b@y.vn`
+/// (NOTIFY=NEVER).
+fn dsn_request() -> DsnRequest {
+    DsnRequest {
+        ret: Some(DsnRet::Full),
+        envid: Some("QQ314159".into()),
+        recipients: vec![
+            RecipientDsn {
+                address: "a@x.vn".into(),
+                notify: Some(notify_success()),
+                orcpt: Some(OriginalRecipient {
+                    addr_type: "rfc822".into(),
+                    address: "A@x.vn".into(),
+                }),
+            },
+            RecipientDsn {
+                address: "b@y.vn".into(),
+                notify: Some(Notify::NEVER),
+                orcpt: None,
+            },
+        ],
+    }
+}
+
+#[test]
+fn dsn_parameters_are_queued_and_follow_the_remaining_recipients() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipients = ["a@x.vn".to_string(), "b@y.vn".to_string(), "c@z.vn".to_string()];
+    let dsn = dsn_request();
+    let id = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let outbound = Outbound {
+            bytes: b"with dsn",
+            sender: "tuanna.sttt@thanhhoa.gov.vn",
+            recipients: &recipients,
+            submitted_by: None,
+            dsn: &dsn,
+        };
+        let id = store.enqueue(&outbound).unwrap();
+        assert_eq!(store.queue_entry(id).unwrap().unwrap().dsn, dsn);
+        // Parameters for someone who is not a recipient are a caller's mistake.
+        let stranger = DsnRequest {
+            recipients: vec![RecipientDsn {
+                address: "d@w.vn".into(),
+                ..RecipientDsn::default()
+            }],
+            ..DsnRequest::default()
+        };
+        assert!(matches!(
+            store.enqueue(&Outbound {
+                dsn: &stranger,
+                ..outbound
+            }),
+            Err(StoreError::Invalid(_))
+        ));
+        // a@x.vn delivered: its parameters go, b@y.vn's stay.
+        let update = QueueUpdate {
+            next_attempt: 42,
+            attempts: 1,
+            last_error: None,
+            recipients: &recipients[1..],
+            delay_notified: false,
+        };
+        store.queue_update(id, &update).unwrap();
+        id
+    };
+    let store = reopen(dir.path());
+    let entry = store.queue_entry(id).unwrap().unwrap();
+    assert_eq!(
+        (entry.dsn.ret, entry.dsn.envid.as_deref()),
+        (Some(DsnRet::Full), Some("QQ314159"))
+    );
+    assert_eq!(entry.dsn.recipients, dsn.recipients[1..]);
+    assert_eq!(entry.dsn.notify("b@y.vn"), Notify::NEVER);
+    assert_eq!(
+        entry.dsn.notify("c@z.vn"),
+        Notify::DEFAULT,
+        "no NOTIFY: failure and delay"
+    );
+    assert_eq!(
+        entry.dsn.notify("a@x.vn"),
+        Notify::DEFAULT,
+        "gone with its recipient"
+    );
+    assert!(entry.dsn.orcpt("a@x.vn").is_none());
+}
+
+#[test]
+fn a_queue_entry_written_before_dsn_support_loads_without_dsn_parameters() {
+    let (_dir, store) = open();
+    // The record as the previous version wrote it: no `dsn`, no `delay_notified`.
+    let old = br#"{"id":5,"blob":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],
+        "size":3,"sender":"tuanna.sttt@thanhhoa.gov.vn","recipients":["a@x.vn"],
+        "submitted_by":null,"queued_at":1700000000,"next_attempt":1700000000,
+        "attempts":2,"last_error":"451 4.3.0 later"}"#;
+    store.trees.queue.insert(5u64.to_be_bytes(), &old[..]).unwrap();
+    let entry = store.queue_entry(QueueId(5)).unwrap().unwrap();
+    assert_eq!(
+        (entry.recipients.as_slice(), entry.attempts),
+        (&["a@x.vn".to_string()][..], 2)
+    );
+    assert_eq!(entry.dsn, DsnRequest::default());
+    assert_eq!(entry.dsn.notify("a@x.vn"), Notify::DEFAULT);
+    assert!(!entry.delay_notified);
+    assert_eq!(store.queue().unwrap(), [entry]);
 }
 
 #[test]
@@ -1091,10 +1207,7 @@ fn junk_delivery_files_by_special_use_and_falls_back_to_the_inbox() {
         .unwrap();
     let junk = mailbox(&store, renamed, "Thư rác");
     assert_eq!(junk.special_use, Some(SpecialUse::Junk));
-    let expected = [
-        (renamed, junk.id),
-        (without, inbox(&store, without).id),
-    ];
+    let expected = [(renamed, junk.id), (without, inbox(&store, without).id)];
     for (outcome, (account, mailbox)) in outcomes.iter().zip(expected) {
         assert!(
             matches!(outcome, DeliveryOutcome::Delivered { account: a, mailbox: m, .. } if *a == account && *m == mailbox),
