@@ -142,14 +142,17 @@ pub trait MailStore: Send + Sync + 'static {
     fn move_messages(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied>;
 
     // ---- outbound queue -------------------------------------------------------
-    /// Durably queues a message for remote recipients.
+    /// Durably queues a message for remote recipients, with its DSN parameters
+    /// (RFC 3461). `Invalid` when there is no recipient, or when the DSN parameters
+    /// name an address that is not one.
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId>;
     /// Every queue entry, in ascending id (queueing) order.
     fn queue(&self) -> Result<Vec<QueueEntry>>;
     fn queue_entry(&self, id: QueueId) -> Result<Option<QueueEntry>>;
     /// Records a delivery attempt that left recipients to retry. `NotFound` when the
     /// entry is gone (deleted by an operator meanwhile); `Invalid` when `recipients`
-    /// is empty or names someone the entry does not hold.
+    /// is empty or names someone the entry does not hold. The DSN parameters of the
+    /// recipients that leave the entry are dropped.
     fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()>;
     /// Removes an entry (every recipient delivered or bounced, or an operator's
     /// delete) and drops its body reference. `NotFound` when it is already gone.
