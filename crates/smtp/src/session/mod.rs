@@ -9,6 +9,7 @@ mod antivirus;
 mod auth;
 mod bdat;
 mod data;
+mod dsn;
 mod ehlo;
 mod from_header;
 mod help;

@@ -1,0 +1,124 @@
+//! The DSN parameters of a transaction (RFC 3461: RET and ENVID of MAIL, NOTIFY and
+//! ORCPT of each RCPT), from the parser's types into the store's, so that the queue
+//! entry carries them to the relay and its reports: `DsnRequest::from(&envelope)`.
+//!
+//! Only remote recipients are listed: the queue entry names them, and a recipient
+//! without NOTIFY or ORCPT is left out (the store reads that as "neither given").
+//! Local recipients' NOTIFY/ORCPT are accepted at RCPT but not kept: no report is
+//! made of a local delivery.
+
+use congvu_store::{DsnRequest, OriginalRecipient, RecipientDsn};
+
+use super::Envelope;
+use crate::parse::{DsnRet, Notify, Orcpt, RcptParams};
+
+impl From<&Envelope> for DsnRequest {
+    fn from(envelope: &Envelope) -> DsnRequest {
+        DsnRequest {
+            ret: envelope.params.ret.map(|ret| match ret {
+                DsnRet::Full => congvu_store::DsnRet::Full,
+                DsnRet::Headers => congvu_store::DsnRet::Headers,
+            }),
+            envid: envelope.params.envid.clone(),
+            recipients: envelope
+                .remote
+                .iter()
+                .zip(&envelope.remote_dsn)
+                .filter(|(_, params)| **params != RcptParams::default())
+                .map(|(address, params)| RecipientDsn {
+                    address: address.clone(),
+                    notify: params.notify.map(store_notify),
+                    orcpt: params.orcpt.as_ref().map(original_recipient),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn store_notify(notify: Notify) -> congvu_store::Notify {
+    congvu_store::Notify {
+        success: notify.success,
+        failure: notify.failure,
+        delay: notify.delay,
+    }
+}
+
+fn original_recipient(orcpt: &Orcpt) -> OriginalRecipient {
+    OriginalRecipient {
+        addr_type: orcpt.addr_type.clone(),
+        address: orcpt.value.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{MailParams, ReversePath};
+
+    fn envelope(params: MailParams, remote: &[(&str, RcptParams)]) -> Envelope {
+        Envelope {
+            id: "t.0".to_owned(),
+            from: ReversePath::Null,
+            params,
+            local: Vec::new(),
+            remote: remote.iter().map(|(a, _)| (*a).to_owned()).collect(),
+            remote_dsn: remote.iter().map(|(_, p)| p.clone()).collect(),
+            accepted: remote.len(),
+            attempted: remote.len(),
+        }
+    }
+
+    #[test]
+    fn no_parameter_gives_the_empty_request() {
+        let plain = envelope(MailParams::default(), &[("a@example.net", RcptParams::default())]);
+        assert_eq!(DsnRequest::from(&plain), DsnRequest::default());
+    }
+
+    #[test]
+    fn every_parameter_reaches_the_request() {
+        let params = MailParams {
+            ret: Some(DsnRet::Headers),
+            envid: Some("QQ+1".to_owned()),
+            ..MailParams::default()
+        };
+        let never = RcptParams {
+            notify: Some(Notify::NEVER),
+            orcpt: None,
+        };
+        let traced = RcptParams {
+            notify: Some(Notify {
+                success: true,
+                failure: true,
+                delay: false,
+            }),
+            orcpt: Some(Orcpt {
+                addr_type: "rfc822".to_owned(),
+                value: "a+b@c".to_owned(),
+            }),
+        };
+        let with_dsn = envelope(
+            params,
+            &[
+                ("plain@example.net", RcptParams::default()),
+                ("never@example.net", never),
+                ("traced@example.net", traced),
+            ],
+        );
+        let request = DsnRequest::from(&with_dsn);
+        assert_eq!(request.ret, Some(congvu_store::DsnRet::Headers));
+        assert_eq!(request.envid.as_deref(), Some("QQ+1"));
+        assert_eq!(request.recipients.len(), 2);
+        assert!(request.recipient("plain@example.net").is_none());
+        assert_eq!(request.notify("plain@example.net"), congvu_store::Notify::DEFAULT);
+        assert_eq!(request.notify("never@example.net"), congvu_store::Notify::NEVER);
+        assert!(request.notify("traced@example.net").success);
+        assert!(!request.notify("traced@example.net").delay);
+        assert_eq!(
+            request.orcpt("traced@example.net"),
+            Some(&OriginalRecipient {
+                addr_type: "rfc822".to_owned(),
+                address: "a+b@c".to_owned(),
+            })
+        );
+    }
+}
