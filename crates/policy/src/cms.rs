@@ -8,7 +8,7 @@
 //! indefinite lengths, constructed OCTET STRINGs as Outlook writes them) walks
 //! `ContentInfo → SignedData → encapContentInfo → eContent`; the signature itself is not
 //! verified here (that is the S/MIME stage's work). Invariants: nesting of
-//! indefinite-length values is bounded ([`MAX_DEPTH`]), every length is checked against
+//! indefinite-length values is bounded (16 levels), every length is checked against
 //! the bytes left, and the content found is never larger than the input.
 
 const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];

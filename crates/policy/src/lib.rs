@@ -13,24 +13,39 @@
 //! with a [`Finding`] carrying a stable [`ReasonCode`], the SMTP reply code and RFC 3463
 //! enhanced code, and a text in Vietnamese then English that tells the official what
 //! to fix), the rules passed (for the `X-Congvu-Policy` header), the findings only
-//! tagged, and the message re-encoded when it was written in a legacy encoding.
+//! tagged, the message re-encoded when it was written in a legacy encoding, and the
+//! files the walk decoded that an antivirus reading MIME would not see
+//! ([`ExtractedFile`]: TNEF contents, uuencode/BinHex/yEnc blocks).
 //!
 //! ```text
-//!  raw bytes ─► mime::walk ─► dangerous ─► attachment cap ─► formats
-//!                               ─► classified ─► subject ─► legacy encoding
+//!  raw bytes ─► mime::walk (roles, one budget, limits) ─► dangerous ─► attachment cap
+//!     ─► formats ─► encrypted ─► classified ─► subject ─► legacy encoding
 //!  each rule: off (skipped) │ passed │ tag (finding, continue) │ reject (stop: Refuse)
 //! ```
 //!
-//! Invariants: no input panics (the pipeline is fuzzed, `fuzz/`); every allocation
-//! is bounded by the input or a configured limit (zip budgets); the message is never
-//! changed except by an explicit legacy conversion, which is announced in a header.
+//! Invariants:
+//! 1. No input panics (the pipeline and the decoders are fuzzed, `fuzz/`).
+//! 2. Every allocation is bounded by the input or a configured limit: one inspection
+//!    budget per message ([`formats::Budget`]) for decoding and inflating, structure
+//!    limits ([`LimitsRule`]).
+//! 3. Documents (attachments, named parts, the files inside zips, TNEF, forwarded and
+//!    signed content, encoded blocks in bodies) meet the allowed formats; the other parts
+//!    of a mail ([`mime::Role`]) are checked for what they claim to be; every part is
+//!    checked for code, from every origin, and what cannot be inspected (sealed
+//!    archives, limits exceeded) is refused like code.
+//! 4. The message is never changed except by an explicit legacy conversion, which is
+//!    announced in a header, and never when it is signed (S/MIME).
+//!
 //! Quota (Art. 9.1) is not here: it needs the store, and SMTP/IMAP enforce it.
 //!
 //! Modules: [`verdict`] (rules, reason codes, findings), [`config`] (the `[policy]`
-//! section, origins), [`mime`] (walking a message: boundaries, header blocks by mail-parser), [`transfer`] (base64 and
-//! quoted-printable: decoded sizes and heads), [`formats`] (content sniffing and
-//! zips), [`subject`] and [`syllable`] (Art. 7), [`legacy`] (TCVN3/VNI/VIQR),
-//! [`classified`] (Art. 8.1 stamps), [`rewrite`] (conversion splicing), [`metrics`].
+//! section, origins), [`mime`] (walking a message: roles, boundaries, header blocks by
+//! mail-parser), [`transfer`] (base64 and quoted-printable: decoded sizes and heads),
+//! [`formats`] (content sniffing, names as saved, zips, the budget), [`tnef`]
+//! (`winmail.dat`), [`embedded`] (uuencode, BinHex, yEnc), [`cms`] (pkcs7-mime),
+//! [`reading`] (text as a reader sees it), [`subject`] and [`syllable`] (Art. 7),
+//! [`legacy`] (TCVN3/VNI/VIQR), [`classified`] (Art. 8.1 stamps), [`rewrite`]
+//! (conversion splicing), [`metrics`].
 
 pub mod address;
 pub mod classified;

@@ -6,7 +6,7 @@
 //! `attAttachRenddata`; its name is `attAttachTitle` (8-bit) or, when present, the MAPI
 //! property `PR_ATTACH_LONG_FILENAME` inside `attAttachment`; its bytes are
 //! `attAttachData` (§2.1.3.3). A message attached inside (attach method 5) is a nested
-//! TNEF stream in `PR_ATTACH_DATA_OBJ`: read the same way, to [`MAX_DEPTH`].
+//! TNEF stream in `PR_ATTACH_DATA_OBJ`: read the same way, 3 levels deep.
 //!
 //! Hand-written: of the Rust crates for TNEF, `tnef` 0.1.1 is a basic reader without
 //! releases for years and `ytnef` binds a C library; this reader is small, bounded and
