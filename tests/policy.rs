@@ -177,7 +177,7 @@ fn nine_megabyte_pdf_passes_with_the_policy_header() {
     let text = String::from_utf8_lossy(&messages[0]);
     assert!(
         text.contains(
-            "X-Congvu-Policy: origin=submission; pass=dangerous-content,attachment-cap,formats,classified,\
+            "X-Congvu-Policy: origin=submission; pass=dangerous-content,attachment-cap,formats,encrypted,classified,\
              subject,legacy-encoding\r\n"
         ),
         "{}",

@@ -167,6 +167,7 @@ fn offline(config: &Config, call: &Call) -> Result<(u16, Vec<u8>), CliError> {
         store: opened.store.clone(),
         policy_metrics: Arc::default(),
         inbound_auth_metrics: Arc::default(),
+        antivirus_metrics: Arc::default(),
         token: Secret::new(token.clone()),
     }));
     let body = match &call.body {

@@ -38,6 +38,10 @@ pub struct Config {
     pub inbound_auth: congvu_mailauth::InboundAuthConfig,
     /// `[directory]`: deletion retention, late filing (Art. 15.3), API sessions.
     pub directory: crate::directory_cli::DirectorySection,
+    /// `[smime]`: the anchors S/MIME signatures are verified against (Art. 11.3).
+    pub smime: congvu_smime::SmimeConfig,
+    /// `[antivirus]`: virus scanning with clamd (Art. 17.6).
+    pub antivirus: congvu_antivirus::AntivirusConfig,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -154,7 +158,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 16] = [
     "server",
     "domain",
     "listeners",
@@ -169,6 +173,8 @@ const SECTIONS: [&str; 14] = [
     "policy",
     "inbound_auth",
     "directory",
+    "smime",
+    "antivirus",
 ];
 
 /// Reads one section; missing optional sections take their default.
@@ -321,6 +327,21 @@ impl Config {
             Some(crate::directory_cli::DirectorySection::default()),
             &mut errors,
         );
+        let smime = section(
+            &table,
+            "smime",
+            Some(congvu_smime::SmimeConfig::default()),
+            &mut errors,
+        );
+        let antivirus = section(
+            &table,
+            "antivirus",
+            Some(congvu_antivirus::AntivirusConfig::default()),
+            &mut errors,
+        );
+        for problem in antivirus.iter().flat_map(|c| c.problems()) {
+            errors.push(format!("[antivirus] {problem}"));
+        }
         if let Some(directory) = &directory
             && directory.session_hours == 0
         {
@@ -375,6 +396,8 @@ impl Config {
                 policy: policy.unwrap_or_default(),
                 inbound_auth: inbound_auth.unwrap_or_default(),
                 directory: directory.unwrap_or_default(),
+                smime: smime.unwrap_or_default(),
+                antivirus: antivirus.unwrap_or_default(),
             }),
             _ => Err(fail(errors)),
         }

@@ -63,6 +63,8 @@ pub enum ServeError {
     Relay(String),
     #[error("[inbound_auth]: {0}")]
     InboundAuth(#[from] congvu_mailauth::VerifierError),
+    #[error("[smime]: {0}")]
+    Smime(#[from] congvu_smime::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -176,6 +178,17 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let inbound_auth_metrics = inbound_auth
         .as_ref()
         .map_or_else(Arc::default, congvu_mailauth::Verifier::metrics);
+    let antivirus = congvu_antivirus::Scanner::from_config(&config.antivirus);
+    if let Some(scanner) = &antivirus {
+        // Not fatal: clamd may start after us; each message then gets `on_error`.
+        match scanner.ping().await {
+            Ok(()) => tracing::info!(clamd = %scanner.address(), "virus scanning with clamd"),
+            Err(error) => tracing::warn!(clamd = %scanner.address(), %error, "clamd does not answer PING"),
+        }
+    }
+    let antivirus_metrics = antivirus
+        .as_ref()
+        .map_or_else(Arc::default, congvu_antivirus::Scanner::metrics);
     let smtp_ctx = Arc::new(congvu_smtp::SmtpContext {
         config: congvu_smtp::SmtpConfig {
             hostname: config.server.hostname.clone(),
@@ -190,6 +203,8 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             .inbound_auth
             .authserv_id_or(&config.server.hostname)
             .to_owned(),
+        smime: Some(Arc::new(congvu_smime::Verifier::new(&config.smime)?)),
+        antivirus,
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [
@@ -243,6 +258,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             store: store.clone(),
             policy_metrics: policy_metrics.clone(),
             inbound_auth_metrics: inbound_auth_metrics.clone(),
+            antivirus_metrics: antivirus_metrics.clone(),
             token,
         }));
         let mut stop = stop_rx.clone();

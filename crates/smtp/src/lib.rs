@@ -98,8 +98,10 @@ pub struct SmtpContext {
     /// Sender authentication on the MX port (`[inbound_auth]`); `None`: disabled.
     pub inbound_auth: Option<congvu_mailauth::Verifier>,
     /// Our authserv-id (RFC 8601 §2.5): `Authentication-Results:` claiming it are
-    /// removed from MX mail even when `inbound_auth` is disabled.
+    /// removed from every message even when `inbound_auth` is disabled.
     pub authserv_id: String,
+    /// S/MIME signature verification (`[smime]`, Art. 11.3); `None`: not checked.
+    pub smime: Option<Arc<congvu_smime::Verifier>>,
     /// Virus scanning with clamd (`[antivirus]`, Art. 17.6); `None`: not scanned.
     pub antivirus: Option<congvu_antivirus::Scanner>,
 }

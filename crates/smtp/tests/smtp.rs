@@ -57,7 +57,7 @@ async fn mx_delivers_to_a_local_user_with_trace_headers_and_the_body_unchanged()
     assert!(
         trace.starts_with(
             "Return-Path: <sender@example.org>\r\nX-Congvu-Policy: origin=internet; pass=dangerous-content,\
-             attachment-cap,formats,classified,subject,legacy-encoding\r\nReceived: from relay.example.org \
+             attachment-cap,formats,encrypted,classified,subject,legacy-encoding\r\nReceived: from relay.example.org \
              ([127.0.0.1])\r\n"
         ),
         "{trace}"
@@ -163,7 +163,7 @@ async fn starttls_then_auth_plain_delivers_locally_and_queues_remote() {
     let local = String::from_utf8(inbox[0].clone()).unwrap();
     assert!(local.starts_with(&format!(
         "Return-Path: <{me}>\r\nX-Congvu-Policy: origin=submission; pass=dangerous-content,attachment-cap,\
-         formats,classified,subject,legacy-encoding\r\nReceived: from pc ([127.0.0.1])\r\n\t(using TLSv1.3"
+         formats,encrypted,classified,subject,legacy-encoding\r\nReceived: from pc ([127.0.0.1])\r\n\t(using TLSv1.3"
     )), "{local}");
     assert!(local.contains(" with ESMTPSA id "), "{local}");
     assert!(

@@ -1,6 +1,6 @@
 //! `GET /api/v1/metrics`: counters since start — policy verdicts per reason code
 //! (refused and tagged), accepted and converted messages; sender authentication
-//! decisions on the MX port.
+//! decisions on the MX port; virus scans (clamd).
 
 use std::sync::Arc;
 
@@ -14,11 +14,13 @@ use super::AdminState;
 pub struct Metrics {
     pub policy: MetricsSnapshot,
     pub inbound_auth: congvu_mailauth::MetricsSnapshot,
+    pub antivirus: congvu_antivirus::MetricsSnapshot,
 }
 
 pub async fn get_metrics(State(state): State<Arc<AdminState>>) -> Json<Metrics> {
     Json(Metrics {
         policy: state.policy_metrics.snapshot(),
         inbound_auth: state.inbound_auth_metrics.snapshot(),
+        antivirus: state.antivirus_metrics.snapshot(),
     })
 }

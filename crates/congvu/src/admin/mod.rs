@@ -55,6 +55,8 @@ pub struct AdminState {
     pub policy_metrics: Arc<congvu_policy::Metrics>,
     /// Sender authentication verdicts on the MX port (zero when off, or offline).
     pub inbound_auth_metrics: Arc<congvu_mailauth::Metrics>,
+    /// Virus scans (zero without clamd, or offline).
+    pub antivirus_metrics: Arc<congvu_antivirus::Metrics>,
     pub token: Secret<String>,
 }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Local;
-use congvu_store::{Delivery, DeliveryFolder, DeliveryOutcome, Outbound, QueueId};
+use congvu_store::{Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, Outbound, QueueId};
 use tracing::{error, info, warn};
 
 use super::message::Message;
@@ -38,6 +38,8 @@ struct Timings {
     sender_auth: u64,
     originators: u64,
     policy: u64,
+    smime: u64,
+    antivirus: u64,
 }
 
 fn lap(started: Instant) -> u64 {
@@ -149,6 +151,8 @@ impl Session {
             sender_auth_us = timings.sender_auth,
             originators_us = timings.originators,
             policy_us = timings.policy,
+            smime_us = timings.smime,
+            antivirus_us = timings.antivirus,
             body_copies = message.copies(),
             added_bytes = message.added().len(),
             passed = result.is_ok(),
@@ -164,14 +168,16 @@ impl Session {
         timings: &mut Timings,
     ) -> Result<(), (&'static str, Reply)> {
         let started = Instant::now();
-        self.authenticate_sender(envelope, message).await.map_err(|reply| {
-            let outcome = if reply.is_permanent_failure() {
-                "refused_by_sender_auth"
-            } else {
-                "deferred_by_sender_auth"
-            };
-            (outcome, reply)
-        })?;
+        self.authenticate_sender(envelope, message)
+            .await
+            .map_err(|reply| {
+                let outcome = if reply.is_permanent_failure() {
+                    "refused_by_sender_auth"
+                } else {
+                    "deferred_by_sender_auth"
+                };
+                (outcome, reply)
+            })?;
         timings.sender_auth = lap(started);
         let started = Instant::now();
         self.check_originators(envelope, message)
@@ -179,10 +185,26 @@ impl Session {
             .map_err(|reply| ("refused_by_from_header", reply))?;
         timings.originators = lap(started);
         let started = Instant::now();
-        self.apply_policy(envelope, message)
+        let extracted = self
+            .apply_policy(envelope, message)
             .await
             .map_err(|reply| ("refused_by_policy", reply))?;
         timings.policy = lap(started);
+        let started = Instant::now();
+        self.verify_smime(envelope, message).await;
+        timings.smime = lap(started);
+        let started = Instant::now();
+        self.scan_for_malware(envelope, message, &extracted)
+            .await
+            .map_err(|reply| {
+                let outcome = if reply.is_permanent_failure() {
+                    "refused_by_antivirus"
+                } else {
+                    "deferred_by_antivirus"
+                };
+                (outcome, reply)
+            })?;
+        timings.antivirus = lap(started);
         Ok(())
     }
 
@@ -212,6 +234,7 @@ impl Session {
         let return_path = return_path(&envelope.from);
         let added = [message.added(), &self.received(envelope, &now)].concat();
         let body = message.body();
+        let dsn = DsnRequest::default();
         let folder = if message.quarantine {
             DeliveryFolder::Junk
         } else {
@@ -227,6 +250,7 @@ impl Session {
                     sender: &sender,
                     recipients: &remote,
                     submitted_by,
+                    dsn: &dsn,
                 })?)
             };
             let outcomes = if targets.is_empty() {

@@ -22,6 +22,7 @@ mod quota_warning;
 mod rcpt;
 mod rset;
 mod sender_auth;
+mod smime;
 mod starttls;
 mod trace;
 mod vrfy;

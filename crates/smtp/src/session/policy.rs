@@ -13,6 +13,7 @@
 
 use std::sync::Arc;
 
+use congvu_policy::mime::ExtractedFile;
 use congvu_policy::{Evaluation, MessageInput, Origin, Verdict, evaluate};
 use tracing::{error, info};
 
@@ -30,8 +31,13 @@ impl Session {
     }
 
     /// Evaluates the received message; `Ok` adds the policy's header lines (and
-    /// applies an announced legacy-encoding conversion), `Err` is the reply refusing it.
-    pub(super) async fn apply_policy(&self, envelope: &Envelope, message: &mut Message) -> Result<(), Reply> {
+    /// applies an announced legacy-encoding conversion) and gives the files the walk
+    /// decoded for the antivirus, `Err` is the reply refusing it.
+    pub(super) async fn apply_policy(
+        &self,
+        envelope: &Envelope,
+        message: &mut Message,
+    ) -> Result<Vec<ExtractedFile>, Reply> {
         let ctx = Arc::clone(&self.ctx);
         let origin = self.origin();
         let body = message.body();
@@ -54,7 +60,7 @@ impl Session {
         if let Some(converted) = evaluation.converted {
             message.transform(converted.message);
         }
-        Ok(())
+        Ok(evaluation.extracted)
     }
 
     /// One line per verdict: reason code and Message-ID, never the body.

@@ -98,6 +98,8 @@ impl TestServer {
             directory: Arc::clone(&directory),
             inbound_auth: None,
             authserv_id: "mx.test".to_owned(),
+            smime: None,
+            antivirus: None,
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
