@@ -234,7 +234,7 @@ impl Session {
         let return_path = return_path(&envelope.from);
         let added = [message.added(), &self.received(envelope, &now)].concat();
         let body = message.body();
-        let dsn = DsnRequest::default();
+        let dsn = DsnRequest::from(envelope);
         let folder = if message.quarantine {
             DeliveryFolder::Junk
         } else {
