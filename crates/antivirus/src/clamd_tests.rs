@@ -215,7 +215,7 @@ async fn a_server_that_never_answers_times_out() {
         "{decision:?}"
     );
     assert!(
-        (Duration::from_secs(1)..Duration::from_millis(1500)).contains(&elapsed),
+        (Duration::from_secs(1)..Duration::from_secs(2)).contains(&elapsed),
         "{elapsed:?}"
     );
     silent.abort();
@@ -223,16 +223,21 @@ async fn a_server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn streams_over_the_limits_are_not_scanned() {
+    let big = vec![b'a'; 3 * 1024 * 1024];
     // Over clamd's StreamMaxLength: clamd's own answer, not a broken pipe.
-    let Some(clamd) = TestClamd::start_with(Listen::Unix, 1024 * 1024) else {
+    for listen in [Listen::Tcp, Listen::Unix] {
+        let Some(clamd) = TestClamd::start_with(listen, 1024 * 1024) else {
+            return;
+        };
+        let verdict = scanner(&clamd.config()).scan(&[&[&big]]).await;
+        assert!(
+            matches!(verdict, ScanVerdict::Failed(Error::SizeLimitExceeded)),
+            "{listen:?}: {verdict:?}"
+        );
+    }
+    let Some(clamd) = TestClamd::start(Listen::Unix) else {
         return;
     };
-    let big = vec![b'a'; 3 * 1024 * 1024];
-    let verdict = scanner(&clamd.config()).scan(&[&[&big]]).await;
-    assert!(
-        matches!(verdict, ScanVerdict::Failed(Error::SizeLimitExceeded)),
-        "{verdict:?}"
-    );
     // Over max_stream_bytes: not even sent; a later infected stream still counts.
     let small_limit = scanner(&AntivirusConfig {
         max_stream_bytes: 1000,
