@@ -5,7 +5,7 @@
 #![no_main]
 
 use congvu_antivirus::reply::{
-    MAX_ERROR_CHARS, MAX_SIGNATURE_CHARS, ScanReply, UnexpectedReply, is_pong, parse_scan_reply,
+    MAX_ERROR_CHARS, MAX_SIGNATURE_CHARS, ScanReply, UnexpectedReply, parse_pong, parse_scan_reply,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -27,7 +27,10 @@ fuzz_target!(|reply: &[u8]| {
         Ok(ScanReply::Clean) => assert!(reply.starts_with(b"stream: OK"), "only OK is clean"),
         Ok(ScanReply::SizeLimitExceeded) => {}
     }
-    if is_pong(reply) {
-        assert!(reply.starts_with(b"PONG") && reply.len() <= 5);
+    match parse_pong(reply) {
+        Ok(()) => assert!(reply.starts_with(b"PONG") && reply.len() <= 5),
+        Err(UnexpectedReply(text)) => {
+            assert!(text.len() <= MAX_ERROR_CHARS && printable(&text), "{text:?}");
+        }
     }
 });

@@ -30,5 +30,5 @@ pub mod test_clamd;
 pub use config::{AntivirusConfig, ClamdAddress, InvalidClamdAddress, OnError};
 pub use decision::{Decision, ReplyParts, defer_text, infected_text};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use reply::{ScanReply, SignatureName, UnexpectedReply, parse_scan_reply};
+pub use reply::{ScanReply, SignatureName, UnexpectedReply, parse_pong, parse_scan_reply};
 pub use scanner::{Error, ScanVerdict, Scanner, Stream};

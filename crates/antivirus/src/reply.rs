@@ -83,9 +83,17 @@ pub fn parse_scan_reply(reply: &[u8]) -> Result<ScanReply, UnexpectedReply> {
     }
 }
 
-/// Whether an answer to `zPING` is clamd's `PONG`.
-pub fn is_pong(reply: &[u8]) -> bool {
-    without_terminator(reply) == b"PONG"
+/// Reads the answer to `zPING`: clamd's `PONG`.
+pub fn parse_pong(reply: &[u8]) -> Result<(), UnexpectedReply> {
+    let line = without_terminator(reply);
+    if line == b"PONG" {
+        Ok(())
+    } else {
+        Err(UnexpectedReply(bounded(
+            &printable(line, MAX_REPLY_BYTES),
+            MAX_ERROR_CHARS,
+        )))
+    }
 }
 
 fn without_terminator(reply: &[u8]) -> &[u8] {
@@ -180,9 +188,12 @@ mod tests {
 
     #[test]
     fn pong() {
-        assert!(is_pong(b"PONG\0"));
-        assert!(is_pong(b"PONG\n"));
-        assert!(!is_pong(b"PONG PONG\0"));
-        assert!(!is_pong(b""));
+        assert_eq!(parse_pong(b"PONG\0"), Ok(()));
+        assert_eq!(parse_pong(b"PONG\n"), Ok(()));
+        assert_eq!(
+            parse_pong(b"PONG\r\nPONG\0"),
+            Err(UnexpectedReply("PONG??PONG".into()))
+        );
+        assert_eq!(parse_pong(b""), Err(UnexpectedReply(String::new())));
     }
 }

@@ -21,7 +21,9 @@ use tokio::net::{TcpStream, UnixStream};
 use crate::config::{AntivirusConfig, ClamdAddress, OnError};
 use crate::decision::Decision;
 use crate::metrics::Metrics;
-use crate::reply::{MAX_REPLY_BYTES, ScanReply, SignatureName, UnexpectedReply, is_pong, parse_scan_reply};
+use crate::reply::{
+    MAX_REPLY_BYTES, ScanReply, SignatureName, UnexpectedReply, parse_pong, parse_scan_reply,
+};
 
 /// One byte stream to scan, given as the slices it is made of in memory (for a
 /// message, its added header lines then the received bytes), without joining them.
@@ -113,11 +115,7 @@ impl Scanner {
         let reply = tokio::time::timeout(self.timeout, self.exchange(Request::Ping))
             .await
             .map_err(|_| Error::Timeout(self.timeout))??;
-        if is_pong(&reply) {
-            Ok(())
-        } else {
-            Err(UnexpectedReply(String::from_utf8_lossy(&reply).into_owned()).into())
-        }
+        Ok(parse_pong(&reply)?)
     }
 
     /// Scans a message and decides by `on_error`, counting the outcome in

@@ -173,7 +173,7 @@ impl TestClamd {
             ClamdAddress::Tcp(address) => TcpStream::connect(address).and_then(ping),
             ClamdAddress::Unix(path) => UnixStream::connect(path).and_then(ping),
         };
-        reply.is_ok_and(|reply| crate::reply::is_pong(&reply))
+        reply.is_ok_and(|reply| crate::reply::parse_pong(&reply).is_ok())
     }
 
     fn output(&self) -> String {
