@@ -5,7 +5,7 @@
 mod support;
 
 use congvu_smtp::SmtpConfig;
-use congvu_store::MailStore;
+use congvu_store::{DsnRet, MailStore, Notify};
 use support::{Client, DOMAIN, TestServer};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -326,6 +326,24 @@ async fn dsn_parameters_are_accepted_on_both_ports_and_refused_when_malformed() 
     )
     .await;
     send_chunk(&mut c, "Subject: Thử DSN\r\n\r\nx\r\n".as_bytes(), true, 250).await;
-    assert_eq!(server.store.queue().unwrap().len(), 1);
+    // The queue entry carries them to the relay, decoded.
+    let queue = server.store.queue().unwrap();
+    assert_eq!(queue.len(), 1);
+    let dsn = &queue[0].dsn;
+    assert_eq!(dsn.ret, Some(DsnRet::Full));
+    assert_eq!(dsn.envid.as_deref(), Some("abc"));
+    assert_eq!(
+        dsn.notify("someone@example.net"),
+        Notify {
+            success: false,
+            failure: true,
+            delay: true
+        }
+    );
+    assert_eq!(
+        dsn.orcpt("someone@example.net")
+            .map(|o| (o.addr_type.as_str(), o.address.as_str())),
+        Some(("rfc822", "Someone@example.net"))
+    );
     server.stop().await;
 }
