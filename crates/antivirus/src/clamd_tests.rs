@@ -3,73 +3,19 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use tokio::io::AsyncReadExt;
 
-use crate::test_clamd::{EICAR_SIGNATURE, Listen, TestClamd, eicar};
+use crate::test_clamd::{
+    EICAR_SIGNATURE, Listen, TestClamd, crc32, eicar, message_with_attachment, stored_zip,
+};
 use crate::{AntivirusConfig, ClamdAddress, Decision, Error, MetricsSnapshot, OnError, ScanVerdict, Scanner};
 
+const FROM: &str = "a@thanhhoa.gov.vn";
+const TO: &str = "b@thanhhoa.gov.vn";
 const PREFIX: &[u8] = b"Return-Path: <a@thanhhoa.gov.vn>\r\nReceived: from client\r\n";
 
 fn scanner(config: &AntivirusConfig) -> Scanner {
     Scanner::from_config(config).expect("a clamd address is configured")
-}
-
-/// A MIME message with one attachment, base64-encoded (clamd's ScanMail decodes it).
-fn message_with_attachment(name: &str, content: &[u8]) -> Vec<u8> {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(content);
-    format!(
-        "From: a@thanhhoa.gov.vn\r\nTo: b@thanhhoa.gov.vn\r\nSubject: Tài liệu\r\n\
-         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
-         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGửi anh tài liệu.\r\n\
-         --b1\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n\
-         Content-Disposition: attachment; filename=\"{name}\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b1--\r\n"
-    )
-    .into_bytes()
-}
-
-/// A zip archive holding one stored (uncompressed) file (APPNOTE.TXT §4.3).
-fn stored_zip(name: &str, content: &[u8]) -> Vec<u8> {
-    let crc = crc32(content).to_le_bytes();
-    let size = u32::try_from(content.len()).unwrap().to_le_bytes();
-    let name_length = u16::try_from(name.len()).unwrap().to_le_bytes();
-    let common = [
-        &[20, 0, 0, 0, 0, 0, 0, 0, 0, 0][..], // version, flags, stored, time, date
-        &crc,
-        &size,
-        &size,
-        &name_length,
-        &[0, 0],
-    ]
-    .concat();
-    let local = [&b"PK\x03\x04"[..], &common, name.as_bytes(), content].concat();
-    let central = [
-        &b"PK\x01\x02\x14\x00"[..],
-        &common,
-        &[0; 14], // comment length, disk, attributes (2 + 4), local header offset 0
-        name.as_bytes(),
-    ]
-    .concat();
-    let count = [1, 0];
-    let end = [
-        &b"PK\x05\x06\0\0\0\0"[..],
-        &count,
-        &count,
-        &u32::try_from(central.len()).unwrap().to_le_bytes(),
-        &u32::try_from(local.len()).unwrap().to_le_bytes(),
-        &[0, 0],
-    ]
-    .concat();
-    [local, central, end].concat()
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &byte| {
-        (0..8).fold(crc ^ u32::from(byte), |crc, _| {
-            (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg())
-        })
-    })
 }
 
 fn assert_infected(verdict: ScanVerdict) {
@@ -98,7 +44,7 @@ async fn eicar_refused_with_its_name_and_clean_mail_accepted() {
         assert_eq!((reply.code, reply.enhanced), (554, (5, 7, 1)), "{listen:?}");
         assert!(reply.text.vi.contains(EICAR_SIGNATURE), "{}", reply.text);
         assert!(reply.text.en.contains(EICAR_SIGNATURE), "{}", reply.text);
-        let clean = message_with_attachment("bao-cao.txt", "Báo cáo tháng".as_bytes());
+        let clean = message_with_attachment(FROM, TO, "bao-cao.txt", "Báo cáo tháng".as_bytes());
         assert!(matches!(
             scanner.check(&[&[PREFIX, &clean]]).await,
             Decision::Accept
@@ -126,15 +72,15 @@ async fn eicar_found_in_zip_in_base64_mime_and_across_slices() {
     // clamd opens the archive itself (ScanArchive).
     assert_infected(scanner.scan(&[&[&zip]]).await);
     // clamd decodes the MIME message and its base64 itself (ScanMail).
-    let mime = message_with_attachment("eicar.com", &eicar);
+    let mime = message_with_attachment(FROM, TO, "eicar.com", &eicar);
     assert_infected(scanner.scan(&[&[PREFIX, &mime]]).await);
-    let zipped_in_mime = message_with_attachment("tai-lieu.zip", &zip);
+    let zipped_in_mime = message_with_attachment(FROM, TO, "tai-lieu.zip", &zip);
     assert_infected(scanner.scan(&[&[PREFIX, &zipped_in_mime]]).await);
     // One stream made of several slices is scanned as their concatenation.
     let (head, tail) = eicar.split_at(30);
     assert_infected(scanner.scan(&[&[head, b"", tail]]).await);
     // The file is found as a later stream too (a decoded TNEF or uuencoded file).
-    let clean = message_with_attachment("bao-cao.txt", b"ok");
+    let clean = message_with_attachment(FROM, TO, "bao-cao.txt", b"ok");
     assert_infected(scanner.scan(&[&[PREFIX, &clean], &[&eicar]]).await);
     // The same bytes, not whole, are nothing.
     assert!(matches!(
@@ -153,7 +99,7 @@ async fn clamd_stopped_defers_or_accepts_by_on_error() {
         on_error: OnError::Accept,
         ..clamd.config()
     });
-    let message = message_with_attachment("bao-cao.txt", b"ok");
+    let message = message_with_attachment(FROM, TO, "bao-cao.txt", b"ok");
     let streams: &[&[&[u8]]] = &[&[PREFIX, &message]];
     assert!(matches!(tempfail.check(streams).await, Decision::Accept));
     clamd.stop();

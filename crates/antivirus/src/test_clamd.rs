@@ -205,3 +205,63 @@ impl Drop for TestClamd {
         self.stop();
     }
 }
+
+/// A MIME message from `from` to `to` with a Vietnamese subject and one attachment,
+/// base64-encoded (clamd's ScanMail decodes it).
+pub fn message_with_attachment(from: &str, to: &str, name: &str, content: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(content);
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Tài liệu\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGửi anh tài liệu.\r\n\
+         --b1\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b1--\r\n"
+    )
+    .into_bytes()
+}
+
+/// A zip archive holding one stored (uncompressed) file (APPNOTE.TXT §4.3).
+pub fn stored_zip(name: &str, content: &[u8]) -> Vec<u8> {
+    let crc = crc32(content).to_le_bytes();
+    let size = u32::try_from(content.len()).unwrap().to_le_bytes();
+    let name_length = u16::try_from(name.len()).unwrap().to_le_bytes();
+    let common = [
+        &[20, 0, 0, 0, 0, 0, 0, 0, 0, 0][..], // version, flags, stored, time, date
+        &crc,
+        &size,
+        &size,
+        &name_length,
+        &[0, 0],
+    ]
+    .concat();
+    let local = [&b"PK\x03\x04"[..], &common, name.as_bytes(), content].concat();
+    let central = [
+        &b"PK\x01\x02\x14\x00"[..],
+        &common,
+        &[0; 14], // comment length, disk, attributes (2 + 4), local header offset 0
+        name.as_bytes(),
+    ]
+    .concat();
+    let count = [1, 0];
+    let end = [
+        &b"PK\x05\x06\0\0\0\0"[..],
+        &count,
+        &count,
+        &u32::try_from(central.len()).unwrap().to_le_bytes(),
+        &u32::try_from(local.len()).unwrap().to_le_bytes(),
+        &[0, 0],
+    ]
+    .concat();
+    [local, central, end].concat()
+}
+
+/// CRC-32 (ISO 3309), as zip headers carry it.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |crc, &byte| {
+        (0..8).fold(crc ^ u32::from(byte), |crc, _| {
+            (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg())
+        })
+    })
+}
