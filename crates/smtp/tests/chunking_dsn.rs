@@ -202,6 +202,10 @@ async fn data_or_rcpt_after_bdat_is_out_of_sequence() {
     c.command_enhanced(&format!("RCPT TO:<{}>", server.agency.address), 503, "5.5.1")
         .await;
     send_chunk(&mut c, b"z\r\n", true, 503).await;
+    // STARTTLS between chunks would lose the transaction in the TLS reset.
+    mail_to_official(&mut c, &server).await;
+    send_chunk(&mut c, b"Subject: w\r\n\r\n", false, 250).await;
+    c.command_enhanced("STARTTLS", 503, "5.5.1").await;
     assert!(server.inbox(server.user.account).is_empty());
     assert!(server.inbox(server.agency.account).is_empty());
     server.stop().await;

@@ -54,22 +54,9 @@ struct Stored {
 
 impl Session {
     pub(super) fn data(&mut self) -> Action {
-        let envelope = match std::mem::replace(&mut self.state, State::Greeted) {
-            State::Mail(envelope) if envelope.recipient_count() > 0 => envelope,
-            // RFC 5321 §3.3: 554 when every RCPT was refused, 503 when none was sent.
-            State::Mail(envelope) => {
-                let reply = if envelope.attempted > 0 {
-                    Reply::NO_VALID_RECIPIENTS
-                } else {
-                    Reply::NEED_RCPT
-                };
-                self.state = State::Mail(envelope);
-                return Action::Reply(reply);
-            }
-            other => {
-                self.state = other;
-                return Action::Reply(Reply::NEED_MAIL);
-            }
+        let envelope = match self.envelope_for_data() {
+            Ok(envelope) => envelope,
+            Err(reply) => return Action::Reply(reply),
         };
         let reader = DataReader::new(self.ctx.config.max_message_bytes);
         self.state = State::Data(envelope);

@@ -11,7 +11,7 @@ impl Session {
             return Action::Reply(Reply::TLS_ALREADY_ACTIVE);
         }
         // The transaction would be lost in the reset that follows the handshake.
-        if matches!(self.state, State::Mail(_)) {
+        if matches!(self.state, State::Mail(_) | State::Chunking(..)) {
             return Action::Reply(Reply::BAD_SEQUENCE);
         }
         Action::StartTls(Reply::READY_FOR_TLS)
