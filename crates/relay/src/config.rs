@@ -47,6 +47,11 @@ pub struct QueueConfig {
     /// DANE (RFC 7672) for MX destinations: DNSSEC-authenticated TLSA records pin the
     /// MX host's certificate. Needs DNS that passes DNSSEC records through.
     pub dane: bool,
+    /// A failure report returns the whole message (`message/rfc822`) when the sender
+    /// asked `RET=FULL` (RFC 3461 §4.3) and the message is at most this size; a larger
+    /// one, or one without `RET`, gets its header section back. Reports of submitted
+    /// mail land in the official's INBOX and count against the quota (Art. 9).
+    pub dsn_return_full_max_bytes: u64,
 }
 
 impl Default for QueueConfig {
@@ -67,6 +72,7 @@ impl Default for QueueConfig {
             mta_sts: true,
             mta_sts_ca_file: PathBuf::from("/etc/ssl/certs/ca-certificates.crt"),
             dane: false,
+            dsn_return_full_max_bytes: 10 * 1024 * 1024,
         }
     }
 }

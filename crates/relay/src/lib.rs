@@ -23,6 +23,12 @@
 //! - **4xx and 5xx per recipient**: a recipient keeps its own fate; only the
 //!   deferred ones stay in the entry.
 //! - **No report about a report**: the null sender gets no bounce or delay notice.
+//! - **The sender's DSN wishes (RFC 3461) are kept**: a next hop that advertises
+//!   `DSN` gets `RET`/`ENVID` and each recipient's `NOTIFY`/`ORCPT`; reports from
+//!   here honour `NOTIFY` per recipient (`NEVER`: none; without it: failure and
+//!   delay), carry `Original-Envelope-Id` and `Original-Recipient`, and return the
+//!   whole message only for `RET=FULL` failures ([`dsn`]). `NOTIFY=SUCCESS` to a
+//!   next hop without DSN earns a `relayed` report after its `250`.
 //! - **No bare LF or CR on the wire**: line endings are normalised to CRLF before
 //!   signing and sending ([`client::data`]), so stored bytes cannot smuggle commands.
 //! - **Tests never ask real DNS**: name lookups go through [`Resolver`]; tests use
@@ -36,7 +42,9 @@
 //! next-hop choice, `resolve` MX/A/TXT/TLSA lookups, `mta_sts` (RFC 8461 policies:
 //! I/O-free parsing in `policy`, HTTPS fetch, cache) and `dane` (RFC 7672 TLSA
 //! matching, a rustls certificate verifier) — the TLS demands of Internet
-//! destinations —, `dkim` signing, `dsn` reports, `worker` the queue loop.
+//! destinations —, `dkim` signing, `dsn` reports (also the `delivered` report the
+//! SMTP side builds for local recipients, [`dsn::delivered_report`]), `worker` the
+//! queue loop.
 
 pub mod client;
 pub mod config;
@@ -50,4 +58,4 @@ pub mod worker;
 
 pub use config::{DkimConfig, QueueConfig, Route, TlsMode};
 pub use resolve::{DnsResolver, Resolver, StaticResolver};
-pub use worker::{Outcome, Relay, RelayError, RelaySettings, retry_now};
+pub use worker::{Outcome, Relay, RelayError, RelaySettings, retry_now, send_report};

@@ -7,7 +7,8 @@
 //!     │                                                     several messages in turn
 //!     │                                                              │ per entry, as soon as
 //!     │                                                              ▼ all its hops answered
-//!     └── sleep(scan_interval) ◄── 2xx: done · 5xx: bounce · 4xx: keep, retry after backoff
+//!     └── sleep(scan_interval) ◄── 2xx: done (NOTIFY=SUCCESS, hop without DSN: relayed report)
+//!                                  5xx: bounce (if NOTIFY allows) · 4xx: keep, retry after backoff
 //!                                  none left: remove (only now: after every remote 250)
 //! ```
 //! Crash safety: an entry leaves the store only after the last of its recipients was
@@ -19,7 +20,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use congvu_store::{
-    AccountId, Delivery, DeliveryFolder, DeliveryOutcome, MailStore, Outbound, QueueEntry, QueueId, QueueUpdate,
+    AccountId, Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, MailStore, Notify, Outbound,
+    QueueEntry, QueueId, QueueUpdate,
 };
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
@@ -29,7 +31,7 @@ use crate::client::{Connection, Envelope, SessionError, SessionParams, data, loc
 use crate::config::{QueueConfig, Route, TlsMode};
 use crate::dane::{self, Requirement};
 use crate::dkim::Dkim;
-use crate::dsn::{self, Action, RecipientStatus};
+use crate::dsn::{self, Action, RecipientStatus, Report, Returned};
 use crate::mta_sts::{HttpsFetcher, Mode, PolicyFetcher, Sts};
 use crate::resolve::{Destination, LookupError, Resolver, destination};
 use crate::route::{self, NextHop};
@@ -40,7 +42,11 @@ const MAX_ENTRIES_PER_SCAN: usize = 2000;
 /// The fate of one recipient in one attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// 2xx from a next hop that took the DSN parameters: reports are its job now.
     Delivered,
+    /// 2xx from a next hop without DSN (the reply): a recipient that asked
+    /// `NOTIFY=SUCCESS` earns its sender a `relayed` report (RFC 3461 §6.2.2).
+    Relayed(String),
     /// 4xx or no answer: try again later.
     Deferred(String),
     /// 5xx: bounce.
@@ -48,9 +54,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn from_reply(reply: &ServerReply) -> Outcome {
-        if reply.is_positive() {
+    fn from_reply(reply: &ServerReply, dsn_passed_on: bool) -> Outcome {
+        if reply.is_positive() && dsn_passed_on {
             Outcome::Delivered
+        } else if reply.is_positive() {
+            Outcome::Relayed(reply.summary())
         } else if reply.is_permanent() {
             Outcome::Failed(reply.summary())
         } else {
@@ -620,14 +628,17 @@ impl HopContext {
             let envelope = Envelope {
                 sender: &item.entry.sender,
                 recipients: &job.recipients,
+                dsn: &item.entry.dsn,
             };
             let outcomes: Vec<(String, Outcome)> = match session.send(&envelope, &item.message).await {
-                Ok(replies) => job
-                    .recipients
-                    .iter()
-                    .zip(&replies)
-                    .map(|(r, reply)| (r.clone(), Outcome::from_reply(reply)))
-                    .collect(),
+                Ok(replies) => {
+                    let dsn_passed_on = session.passes_dsn_on();
+                    job.recipients
+                        .iter()
+                        .zip(&replies)
+                        .map(|(r, reply)| (r.clone(), Outcome::from_reply(reply, dsn_passed_on)))
+                        .collect()
+                }
                 Err(error) => {
                     conn = None;
                     let outcome = deferred(&error);
@@ -668,25 +679,28 @@ impl FinishContext {
         let now = now();
         let age = now.saturating_sub(entry.queued_at);
         let expired = age >= i64::try_from(self.queue.give_up_after_secs).unwrap_or(i64::MAX);
+        let dsn = &entry.dsn;
         let mut failed = Vec::new();
         let mut deferred = Vec::new();
+        let mut relayed = Vec::new();
         for (recipient, outcome) in outcomes {
             match outcome {
                 Outcome::Delivered => {}
-                Outcome::Failed(diagnostic) => failed.push(RecipientStatus {
+                Outcome::Relayed(diagnostic) => relayed.push(RecipientStatus::of(dsn, recipient, diagnostic)),
+                Outcome::Failed(diagnostic) => failed.push(RecipientStatus::of(dsn, recipient, diagnostic)),
+                Outcome::Deferred(diagnostic) if expired => failed.push(RecipientStatus::of(
+                    dsn,
                     recipient,
-                    diagnostic,
-                }),
-                Outcome::Deferred(diagnostic) if expired => failed.push(RecipientStatus {
-                    recipient,
-                    diagnostic: format!("{diagnostic} (gave up after {} s in the queue)", age),
-                }),
-                Outcome::Deferred(diagnostic) => deferred.push(RecipientStatus {
-                    recipient,
-                    diagnostic,
-                }),
+                    format!("{diagnostic} (gave up after {age} s in the queue)"),
+                )),
+                Outcome::Deferred(diagnostic) => {
+                    deferred.push(RecipientStatus::of(dsn, recipient, diagnostic))
+                }
             }
         }
+        // RFC 3461 §4.1: each recipient's NOTIFY decides which reports mention it.
+        let failed = wanting(dsn, failed, |n| n.failure);
+        let relayed = wanting(dsn, relayed, |n| n.success);
         // RFC 3464 §2 / RFC 5321 §4.5.5: never report on a null-sender message.
         let reports = !entry.sender.is_empty();
         let store = self.store.clone();
@@ -698,10 +712,36 @@ impl FinishContext {
                 return Ok(());
             };
             let entry = &item.entry;
-            if reports && !failed.is_empty() {
-                let report = dsn::build(&hostname, entry, &item.message, Action::Failed, &failed, now);
-                send_report(store.as_ref(), entry, &report);
-            }
+            let report = |action: Action, recipients: &[RecipientStatus]| {
+                if !reports || recipients.is_empty() {
+                    return;
+                }
+                let returned = Returned::choose(
+                    entry.dsn.ret,
+                    action,
+                    item.message.len(),
+                    queue.dsn_return_full_max_bytes,
+                );
+                let built = dsn::build(&Report {
+                    hostname: &hostname,
+                    sender: &entry.sender,
+                    envid: entry.dsn.envid.as_deref(),
+                    arrived_at: entry.queued_at,
+                    action,
+                    recipients,
+                    original: &item.message,
+                    returned,
+                    now,
+                });
+                match send_report(store.as_ref(), entry.submitted_by, &entry.sender, &built) {
+                    Ok(()) => tracing::info!(queue_id = entry.id.0, action = ?action, "delivery report sent to the sender"),
+                    Err(error) => {
+                        tracing::warn!(queue_id = entry.id.0, error = %error, "cannot deliver a delivery report")
+                    }
+                }
+            };
+            report(Action::Failed, &failed);
+            report(Action::Relayed, &relayed);
             if deferred.is_empty() {
                 return match store.queue_remove(entry.id) {
                     Err(congvu_store::StoreError::NotFound(_)) => Ok(()),
@@ -711,8 +751,7 @@ impl FinishContext {
             let delay_due = age >= i64::try_from(queue.delay_notice_after_secs).unwrap_or(i64::MAX);
             let notify = reports && delay_due && !entry.delay_notified;
             if notify {
-                let report = dsn::build(&hostname, entry, &item.message, Action::Delayed, &deferred, now);
-                send_report(store.as_ref(), entry, &report);
+                report(Action::Delayed, &wanting(&entry.dsn, deferred.clone(), |n| n.delay));
             }
             let attempts = entry.attempts.saturating_add(1);
             let wait = i64::try_from(queue.backoff(attempts).as_secs()).unwrap_or(i64::MAX);
@@ -742,26 +781,39 @@ impl FinishContext {
     }
 }
 
-/// A report goes into the INBOX of the account that submitted the message; a
-/// message that came in from elsewhere gets its report queued to the sender with the
-/// null reverse path.
-fn send_report(store: &dyn MailStore, entry: &QueueEntry, report: &[u8]) {
-    let result = match entry.submitted_by {
+/// The recipients whose `NOTIFY` asks for the event `wanted` picks.
+fn wanting(
+    dsn: &DsnRequest,
+    statuses: Vec<RecipientStatus>,
+    wanted: fn(Notify) -> bool,
+) -> Vec<RecipientStatus> {
+    statuses
+        .into_iter()
+        .filter(|status| wanted(dsn.notify(&status.recipient)))
+        .collect()
+}
+
+/// Hands a delivery report (from [`dsn`]) to the original `sender`: into the INBOX
+/// of the account that submitted the message (`submitted_by`), or, for a message
+/// that came in from elsewhere, queued to the sender with the null reverse path
+/// (RFC 5321 §4.5.5). Writes to the store: call it from blocking code.
+pub fn send_report(
+    store: &dyn MailStore,
+    submitted_by: Option<AccountId>,
+    sender: &str,
+    report: &[u8],
+) -> congvu_store::Result<()> {
+    match submitted_by {
         Some(account) => deliver_local(store, account, report),
         None => store
             .enqueue(&Outbound {
                 bytes: report,
                 sender: "",
-                recipients: std::slice::from_ref(&entry.sender),
+                recipients: &[sender.to_owned()],
                 submitted_by: None,
+                dsn: &DsnRequest::default(),
             })
             .map(drop),
-    };
-    match result {
-        Ok(()) => tracing::info!(queue_id = entry.id.0, "delivery report sent to the sender"),
-        Err(error) => {
-            tracing::warn!(queue_id = entry.id.0, error = %error, "cannot deliver a delivery report")
-        }
     }
 }
 

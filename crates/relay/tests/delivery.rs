@@ -1,13 +1,18 @@
 //! The queue worker against a scripted SMTP server on 127.0.0.1: per-recipient
 //! 2xx/4xx/5xx handling, bounces, retries, connection reuse, MX lookup through a
-//! static resolver (never real DNS).
+//! static resolver (never real DNS), DSN parameters passed on and honoured
+//! (RFC 3461).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use congvu_relay::resolve::Mx;
 use congvu_relay::{QueueConfig, Relay, RelaySettings, Route, StaticResolver, TlsMode, retry_now};
-use congvu_store::{AccountId, AccountKind, MailStore, Outbound, QueueId, SledStore};
+use congvu_store::{
+    AccountId, AccountKind, DsnRequest, DsnRet, MailStore, Notify, OriginalRecipient, Outbound, QueueId,
+    RecipientDsn, SledStore,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -17,12 +22,15 @@ struct Seen {
     connections: usize,
     /// (sender, recipients accepted, data as received, dot-unstuffed).
     messages: Vec<(String, Vec<String>, Vec<u8>)>,
+    /// Every MAIL and RCPT command as received, without its CRLF.
+    commands: Vec<String>,
 }
 
 /// A reply to RCPT TO for an address (`250 ok` when `None`).
 type Script = fn(&str) -> Option<&'static str>;
 
-async fn fake_server(listener: TcpListener, script: Script, seen: Arc<Mutex<Seen>>) {
+/// Serves SMTP on `listener`, advertising DSN (RFC 3461) when `dsn` is set.
+async fn fake_server(listener: TcpListener, script: Script, dsn: bool, seen: Arc<Mutex<Seen>>) {
     loop {
         let Ok((socket, _)) = listener.accept().await else {
             return;
@@ -41,9 +49,14 @@ async fn fake_server(listener: TcpListener, script: Script, seen: Arc<Mutex<Seen
                     return;
                 }
                 let upper = line.to_ascii_uppercase();
+                if upper.starts_with("MAIL") || upper.starts_with("RCPT") {
+                    seen.lock().unwrap().commands.push(line.trim_end().to_string());
+                }
                 let reply: String = if upper.starts_with("EHLO") {
-                    "250-fake\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 1000000\r\n"
-                        .into()
+                    let dsn = if dsn { "250-DSN\r\n" } else { "" };
+                    format!(
+                        "250-fake\r\n250-PIPELINING\r\n{dsn}250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 1000000\r\n"
+                    )
                 } else if upper.starts_with("MAIL FROM:<") {
                     sender = line[11..line.find('>').unwrap()].to_string();
                     rcpts.clear();
@@ -90,10 +103,14 @@ async fn fake_server(listener: TcpListener, script: Script, seen: Arc<Mutex<Seen
 }
 
 async fn start(script: Script) -> (SocketAddr, Arc<Mutex<Seen>>) {
+    start_with(script, false).await
+}
+
+async fn start_with(script: Script, dsn: bool) -> (SocketAddr, Arc<Mutex<Seen>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
-    tokio::spawn(fake_server(listener, script, seen.clone()));
+    tokio::spawn(fake_server(listener, script, dsn, seen.clone()));
     (addr, seen)
 }
 
@@ -155,6 +172,10 @@ fn relay_with(
 }
 
 fn enqueue(setup: &Setup, recipients: &[&str], body: &[u8]) -> QueueId {
+    enqueue_dsn(setup, recipients, body, &DsnRequest::default())
+}
+
+fn enqueue_dsn(setup: &Setup, recipients: &[&str], body: &[u8], dsn: &DsnRequest) -> QueueId {
     let recipients: Vec<String> = recipients.iter().map(|r| r.to_string()).collect();
     setup
         .store
@@ -163,6 +184,7 @@ fn enqueue(setup: &Setup, recipients: &[&str], body: &[u8]) -> QueueId {
             sender: "tuanna.sttt@a.vn",
             recipients: &recipients,
             submitted_by: Some(setup.sender),
+            dsn,
         })
         .unwrap()
 }
@@ -265,7 +287,7 @@ async fn stopped_destination_is_retried_and_delivered_once_back() {
 
     let listener = TcpListener::bind(addr).await.unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
-    tokio::spawn(fake_server(listener, |_| None, seen.clone()));
+    tokio::spawn(fake_server(listener, |_| None, false, seen.clone()));
     retry_now(setup.store.as_ref(), id).unwrap();
     relay.scan().await;
     assert!(setup.store.queue().unwrap().is_empty());
@@ -317,6 +339,7 @@ async fn null_sender_gets_no_bounce_and_delay_notice_comes_once() {
             sender: "",
             recipients: &["nobody@b.vn".to_string()],
             submitted_by: None,
+            dsn: &DsnRequest::default(),
         })
         .unwrap();
     // Delay notices after 0 s, so the first deferral earns one.
@@ -339,4 +362,275 @@ async fn null_sender_gets_no_bounce_and_delay_notice_comes_once() {
     relay.scan().await;
     assert_eq!(inbox_texts(&setup).len(), 1, "one delay notice per message");
     assert!(setup.store.queue_entry(delayed).unwrap().unwrap().delay_notified);
+}
+
+const SUCCESS: Notify = Notify {
+    success: true,
+    failure: false,
+    delay: false,
+};
+
+fn wants(address: &str, notify: Option<Notify>, orcpt: Option<&str>) -> RecipientDsn {
+    RecipientDsn {
+        address: address.into(),
+        notify,
+        orcpt: orcpt.map(|address| OriginalRecipient {
+            addr_type: "rfc822".into(),
+            address: address.into(),
+        }),
+    }
+}
+
+/// Relays BODY to `a@b.vn` and `x@b.vn` with `dsn` (every recipient accepted);
+/// returns the MAIL and RCPT commands the server saw.
+async fn relay_to_a_and_x(
+    setup: &Setup,
+    addr: SocketAddr,
+    dsn: &DsnRequest,
+    seen: &Mutex<Seen>,
+) -> Vec<String> {
+    enqueue_dsn(setup, &["a@b.vn", "x@b.vn"], BODY, dsn);
+    relay(setup, Some(addr), StaticResolver::default(), 25)
+        .scan()
+        .await;
+    assert!(setup.store.queue().unwrap().is_empty());
+    seen.lock().unwrap().commands.clone()
+}
+
+#[tokio::test]
+async fn dsn_parameters_reach_a_next_hop_that_advertises_dsn() {
+    let (addr, seen) = start_with(|_| None, true).await;
+    let setup = setup();
+    let dsn = DsnRequest {
+        ret: Some(DsnRet::Full),
+        envid: Some("QQ 31+4".into()),
+        recipients: vec![wants(
+            "a@b.vn",
+            Some(Notify {
+                failure: true,
+                ..SUCCESS
+            }),
+            Some("Anh=A@b.vn"),
+        )],
+    };
+    let commands = relay_to_a_and_x(&setup, addr, &dsn, &seen).await;
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    assert!(
+        commands[0].starts_with("MAIL FROM:<tuanna.sttt@a.vn> SIZE=")
+            && commands[0].ends_with(" RET=FULL ENVID=QQ+2031+2B4"),
+        "{commands:?}"
+    );
+    assert_eq!(
+        commands[1..],
+        [
+            "RCPT TO:<a@b.vn> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Anh+3DA@b.vn",
+            "RCPT TO:<x@b.vn>"
+        ]
+    );
+    assert!(
+        inbox_texts(&setup).is_empty(),
+        "the next hop reports success from now on"
+    );
+}
+
+#[tokio::test]
+async fn without_dsn_at_the_next_hop_success_requests_get_a_relayed_report() {
+    let (addr, seen) = start(|_| None).await;
+    let setup = setup();
+    let dsn = DsnRequest {
+        ret: Some(DsnRet::Headers),
+        envid: Some("QQ314159".into()),
+        recipients: vec![wants("a@b.vn", Some(SUCCESS), Some("A@b.vn"))],
+    };
+    let commands = relay_to_a_and_x(&setup, addr, &dsn, &seen).await;
+    assert!(
+        commands.iter().all(|c| !c.contains("NOTIFY")
+            && !c.contains("RET=")
+            && !c.contains("ENVID")
+            && !c.contains("ORCPT")),
+        "no DSN parameter to a server that did not advertise DSN: {commands:?}"
+    );
+    let reports = inbox_texts(&setup);
+    assert_eq!(reports.len(), 1, "one relayed report");
+    let report = &reports[0];
+    assert!(
+        report.contains("Action: relayed") && report.contains("Status: 2.0.0"),
+        "{report}"
+    );
+    assert!(report.contains("Original-Envelope-Id: QQ314159"));
+    assert!(report.contains("Original-Recipient: rfc822;A@b.vn\r\nFinal-Recipient: rfc822; a@b.vn"));
+    assert!(
+        !report.contains("rfc822; x@b.vn") && !report.contains("<x@b.vn>"),
+        "x@b.vn asked for no success report"
+    );
+    assert!(report.contains("Diagnostic-Code: smtp; 250 2.0.0 queued"));
+}
+
+#[tokio::test]
+async fn notify_never_or_success_only_means_no_bounce() {
+    let (addr, _seen) = start(|_| Some("550 5.1.1 no such user")).await;
+    let setup = setup();
+    let dsn = DsnRequest {
+        recipients: vec![
+            wants("never@b.vn", Some(Notify::NEVER), None),
+            wants("success@b.vn", Some(SUCCESS), None),
+        ],
+        ..DsnRequest::default()
+    };
+    enqueue_dsn(&setup, &["never@b.vn", "success@b.vn"], BODY, &dsn);
+    enqueue_dsn(&setup, &["never@b.vn", "success@b.vn", "plain@b.vn"], BODY, &dsn);
+    relay(&setup, Some(addr), StaticResolver::default(), 25)
+        .scan()
+        .await;
+    assert!(setup.store.queue().unwrap().is_empty(), "all bounced");
+    let bounces = inbox_texts(&setup);
+    assert_eq!(bounces.len(), 1, "a bounce only for the second message");
+    let bounce = &bounces[0];
+    assert!(
+        bounce.contains("Final-Recipient: rfc822; plain@b.vn"),
+        "no NOTIFY: failures reported"
+    );
+    assert!(!bounce.contains("never@b.vn") && !bounce.contains("success@b.vn"));
+}
+
+#[tokio::test]
+async fn ret_full_returns_the_message_up_to_the_limit() {
+    let (addr, _seen) = start(|_| Some("550 5.1.1 no such user")).await;
+    let dsn = DsnRequest {
+        ret: Some(DsnRet::Full),
+        envid: Some("QQ314159".into()),
+        recipients: vec![wants("a@b.vn", None, Some("Anh@b.vn"))],
+    };
+    let setup = setup();
+    enqueue_dsn(&setup, &["a@b.vn"], BODY, &dsn);
+    relay(&setup, Some(addr), StaticResolver::default(), 25)
+        .scan()
+        .await;
+    let bounces = inbox_texts(&setup);
+    let bounce = &bounces[0];
+    assert!(bounce.contains("Content-Type: message/rfc822\r\n"), "{bounce}");
+    assert!(
+        bounce.contains("\r\n.leading dot\r\nbare LF line\r\n"),
+        "the body returned"
+    );
+    assert!(bounce.contains("Original-Envelope-Id: QQ314159\r\n"));
+    assert!(bounce.contains("Original-Recipient: rfc822;Anh@b.vn\r\nFinal-Recipient: rfc822; a@b.vn"));
+    let message = mail_parser::MessageParser::default()
+        .parse(bounce.as_bytes())
+        .unwrap();
+    let returned = message
+        .attachments()
+        .find_map(|p| p.message())
+        .expect("message/rfc822");
+    assert_eq!(returned.subject(), Some("hi"));
+
+    // Larger than dsn_return_full_max_bytes: the header section, and why.
+    let setup = self::setup();
+    enqueue_dsn(&setup, &["a@b.vn"], BODY, &dsn);
+    let queue = QueueConfig {
+        dsn_return_full_max_bytes: 10,
+        ..test_queue(25)
+    };
+    relay_with(&setup, Some(addr), StaticResolver::default(), queue)
+        .scan()
+        .await;
+    let bounce = inbox_texts(&setup).join("");
+    assert!(bounce.contains("Content-Type: text/rfc822-headers") && !bounce.contains("leading dot"));
+    assert!(bounce.contains("Subject: hi"));
+}
+
+/// While set, `later@b.vn` is deferred; then refused.
+static LATER_DEFERRED: AtomicBool = AtomicBool::new(true);
+
+#[tokio::test]
+async fn dsn_parameters_follow_recipients_across_retries() {
+    let (addr, _seen) = start(|rcpt| match rcpt {
+        "later@b.vn" if LATER_DEFERRED.load(Ordering::SeqCst) => Some("451 4.2.1 mailbox busy"),
+        "later@b.vn" => Some("550 5.1.1 gone"),
+        "quiet@b.vn" => Some("451 4.2.1 mailbox busy"),
+        _ => None,
+    })
+    .await;
+    let setup = setup();
+    let dsn = DsnRequest {
+        ret: None,
+        envid: Some("E-7".into()),
+        recipients: vec![
+            wants("ok@b.vn", Some(SUCCESS), None),
+            wants("later@b.vn", None, Some("Later@b.vn")),
+            // Failures only: no delay notice for it.
+            wants(
+                "quiet@b.vn",
+                Some(Notify {
+                    failure: true,
+                    ..Notify::NEVER
+                }),
+                None,
+            ),
+        ],
+    };
+    let id = enqueue_dsn(&setup, &["ok@b.vn", "later@b.vn", "quiet@b.vn"], BODY, &dsn);
+    let queue = QueueConfig {
+        delay_notice_after_secs: 0,
+        ..test_queue(25)
+    };
+    let relay = relay_with(&setup, Some(addr), StaticResolver::default(), queue);
+    relay.scan().await;
+
+    let entry = setup.store.queue_entry(id).unwrap().unwrap();
+    assert_eq!(entry.recipients, ["later@b.vn", "quiet@b.vn"]);
+    assert_eq!(
+        entry.dsn.recipients,
+        dsn.recipients[1..],
+        "ok@b.vn's parameters left with it"
+    );
+    assert_eq!(entry.dsn.envid.as_deref(), Some("E-7"));
+    let reports = inbox_texts(&setup);
+    assert_eq!(reports.len(), 2, "relayed for ok@b.vn, delayed for later@b.vn");
+    let relayed = reports.iter().find(|r| r.contains("Action: relayed")).unwrap();
+    assert!(relayed.contains("Final-Recipient: rfc822; ok@b.vn") && !relayed.contains("later@b.vn"));
+    let delayed = reports.iter().find(|r| r.contains("Action: delayed")).unwrap();
+    assert!(delayed.contains("Original-Recipient: rfc822;Later@b.vn\r\nFinal-Recipient: rfc822; later@b.vn"));
+    assert!(
+        !delayed.contains("quiet@b.vn"),
+        "quiet@b.vn asked for failures only"
+    );
+    assert!(delayed.contains("Original-Envelope-Id: E-7"));
+
+    LATER_DEFERRED.store(false, Ordering::SeqCst);
+    retry_now(setup.store.as_ref(), id).unwrap();
+    relay.scan().await;
+    let reports = inbox_texts(&setup);
+    assert_eq!(reports.len(), 3);
+    let bounce = reports.iter().find(|r| r.contains("Action: failed")).unwrap();
+    assert!(bounce.contains("Original-Recipient: rfc822;Later@b.vn\r\nFinal-Recipient: rfc822; later@b.vn"));
+    assert!(
+        bounce.contains("Content-Type: text/rfc822-headers"),
+        "no RET: headers"
+    );
+    let entry = setup.store.queue_entry(id).unwrap().unwrap();
+    assert_eq!(entry.recipients, ["quiet@b.vn"]);
+    assert_eq!(entry.dsn.recipients, dsn.recipients[2..]);
+}
+
+#[tokio::test]
+async fn a_message_without_dsn_parameters_is_relayed_and_bounced_as_before() {
+    // What an entry queued before DSN support loads as (see congvu-store's tests).
+    let (addr, seen) = start_with(|_| Some("550 5.1.1 no such user"), true).await;
+    let setup = setup();
+    enqueue(&setup, &["a@b.vn"], BODY);
+    relay(&setup, Some(addr), StaticResolver::default(), 25)
+        .scan()
+        .await;
+    let commands = seen.lock().unwrap().commands.clone();
+    assert!(
+        commands[0].starts_with("MAIL FROM:<tuanna.sttt@a.vn> SIZE="),
+        "{commands:?}"
+    );
+    assert!(!commands[0].contains("RET=") && !commands[0].contains("ENVID="));
+    assert_eq!(commands[1], "RCPT TO:<a@b.vn>");
+    let bounce = inbox_texts(&setup).join("");
+    assert!(bounce.contains("Action: failed") && bounce.contains("Content-Type: text/rfc822-headers"));
+    assert!(!bounce.contains("Original-Envelope-Id") && !bounce.contains("Original-Recipient"));
+    assert!(!bounce.contains("leading dot"));
 }

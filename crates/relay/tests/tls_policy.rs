@@ -13,7 +13,7 @@ use congvu_relay::dane::{Tlsa, TlsaAnswer};
 use congvu_relay::mta_sts::HttpsFetcher;
 use congvu_relay::resolve::Mx;
 use congvu_relay::{QueueConfig, Relay, RelaySettings, StaticResolver};
-use congvu_store::{AccountKind, MailStore, Outbound, SledStore};
+use congvu_store::{AccountKind, DsnRequest, MailStore, Outbound, SledStore};
 use rcgen::PublicKeyData;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
@@ -239,6 +239,7 @@ async fn attempt(
             sender: "tuanna@a.vn",
             recipients: &["vanthu@congty.vn".to_string()],
             submitted_by: Some(sender),
+            dsn: &DsnRequest::default(),
         })
         .unwrap();
     let queue = QueueConfig {

@@ -13,6 +13,9 @@ pub struct Capabilities {
     pub smtputf8: bool,
     /// AUTH PLAIN offered (RFC 4954).
     pub auth_plain: bool,
+    /// RFC 3461: the server takes `RET`/`ENVID` and `NOTIFY`/`ORCPT`, and reports
+    /// from then on itself.
+    pub dsn: bool,
 }
 
 impl Capabilities {
@@ -29,6 +32,7 @@ impl Capabilities {
                 "SIZE" => caps.size = Some(words.next().and_then(|n| n.parse().ok()).unwrap_or(0)),
                 "8BITMIME" => caps.eightbitmime = true,
                 "SMTPUTF8" => caps.smtputf8 = true,
+                "DSN" => caps.dsn = true,
                 "AUTH" => caps.auth_plain |= words.any(|m| m.eq_ignore_ascii_case("PLAIN")),
                 _ => {}
             }
@@ -58,6 +62,7 @@ mod tests {
                 "AUTH LOGIN plain",
                 "STARTTLS",
                 "SMTPUTF8",
+                "dsn",
                 "",
             ]
             .map(String::from)
@@ -72,7 +77,8 @@ mod tests {
                 size: Some(1000),
                 eightbitmime: true,
                 smtputf8: true,
-                auth_plain: true
+                auth_plain: true,
+                dsn: true
             }
         );
         assert!(caps.accepts_size(1000) && !caps.accepts_size(1001));
@@ -80,6 +86,6 @@ mod tests {
             code: 250,
             lines: vec!["x".into(), "SIZE".into()],
         });
-        assert!(bare.accepts_size(u64::MAX) && !bare.starttls);
+        assert!(bare.accepts_size(u64::MAX) && !bare.starttls && !bare.dsn);
     }
 }

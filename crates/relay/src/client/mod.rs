@@ -12,11 +12,15 @@
 //!   (PIPELINING: the three are sent in one write, replies read in order — RFC 2920)
 //!   Ready ─► QUIT when the hop has no more messages.
 //! ```
+//! When the server advertises `DSN` (RFC 3461), MAIL carries the message's `RET` and
+//! `ENVID` and each RCPT its recipient's `NOTIFY` and `ORCPT` ([`dsn_params`]); the
+//! server then reports on its own, and [`Connection::passes_dsn_on`] says so.
 //! One [`Connection`] carries several transactions to the same host. Each recipient
 //! ends with the reply that decided it: its RCPT reply when refused, else the reply to
 //! the end of data (RFC 5321 §3.3).
 
 pub mod data;
+pub mod dsn_params;
 pub mod ehlo;
 pub mod reply;
 pub mod tls;
@@ -26,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
+use congvu_store::DsnRequest;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -78,6 +83,8 @@ pub struct Envelope<'a> {
     /// Reverse path; empty for the null sender.
     pub sender: &'a str,
     pub recipients: &'a [String],
+    /// The sender's DSN parameters, passed on when the server advertises `DSN`.
+    pub dsn: &'a DsnRequest,
 }
 
 /// A decision made here rather than by the server, worded like a reply.
@@ -223,11 +230,21 @@ impl Connection {
         if utf8_envelope {
             mail.push_str(" SMTPUTF8");
         }
+        if self.caps.dsn {
+            mail.push_str(&dsn_params::mail_params(envelope.dsn));
+        }
         mail.push_str("\r\n");
         let rcpts: Vec<String> = envelope
             .recipients
             .iter()
-            .map(|r| format!("RCPT TO:<{r}>\r\n"))
+            .map(|r| {
+                let params = if self.caps.dsn {
+                    dsn_params::rcpt_params(envelope.dsn, r)
+                } else {
+                    String::new()
+                };
+                format!("RCPT TO:<{r}>{params}\r\n")
+            })
             .collect();
 
         let (mail_reply, rcpt_replies, data_reply) = if self.caps.pipelining {
@@ -292,6 +309,12 @@ impl Connection {
             .into_iter()
             .map(|r| if r.is_positive() { final_reply.clone() } else { r })
             .collect())
+    }
+
+    /// Whether the server advertised `DSN` (RFC 3461): the parameters were passed
+    /// on with each message, and success reports are now the server's to send.
+    pub fn passes_dsn_on(&self) -> bool {
+        self.caps.dsn
     }
 
     async fn reset(&mut self) -> Result<(), SessionError> {
