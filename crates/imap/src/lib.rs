@@ -113,11 +113,16 @@
 //! 2. A tagged OK for APPEND, STORE, EXPUNGE, COPY, MOVE and mailbox changes is sent
 //!    only after the store call returned, and store writes return only once durable.
 //!    They run on the blocking pool, never on the async workers.
-//! 3. Bounded input: a command's text is at most `max_command_line_bytes`, an APPEND
-//!    literal at most `max_literal_bytes`, other literals together at most the
-//!    line limit. An oversized synchronising literal is refused with a tagged
-//!    `NO [TOOBIG]` and never gets a `+`; an oversized non-synchronising one ends the
-//!    connection (RFC 7888 §4).
+//! 3. Bounded input, by state: after login a command's text is at most
+//!    `max_command_line_bytes`, an APPEND literal at most `max_literal_bytes`, other
+//!    literals together at most the line limit; before login text and literals are
+//!    each at most 8 KiB (`codec::framing::UNAUTHENTICATED_MAX`), APPEND included,
+//!    so a connection that never logs in holds at most that much input. An
+//!    oversized synchronising literal is refused with a tagged `NO [TOOBIG]` and
+//!    never gets a `+`; an oversized non-synchronising one is answered
+//!    `BAD [TOOBIG]` and `* BYE` and the connection is closed without reading the
+//!    data (RFC 7888 §4): reading and discarding up to the announced size would keep
+//!    a connection slot busy for as long as the sender cares to trickle.
 //! 4. Passwords and message contents are never logged; neither is a command line.
 //!    Each connection has a span (session, peer, listener, user) and ends with one
 //!    `imap session ended` line with stable fields.

@@ -15,9 +15,23 @@
 //!
 //! The framer is stateless: it is called again after every read, and rescans only
 //! line headers (literals are skipped in O(1)).
+//!
+//! Limits depend on the session's state, which the caller knows and the framer does
+//! not: before login ([`Limits::unauthenticated`]) a command may carry at most
+//! [`UNAUTHENTICATED_MAX`] bytes of text and as much again of literals, whatever the
+//! command (RFC 7888 §4 lets a server refuse literals it will not take; RFC 3501
+//! §7.5 lets it refuse to send `+`). Only LOGIN and AUTHENTICATE can succeed there
+//! and their arguments fit; an APPEND's message can wait until the client has
+//! logged in, so a connection that never logs in can make the server hold at most
+//! that much of its input.
+
+/// Bytes of command text, and bytes of literals, one command may carry before login:
+/// a LOGIN with a 1024-byte password, or an AUTHENTICATE PLAIN initial response
+/// (base64 of two names and the password), fits several times over.
+pub const UNAUTHENTICATED_MAX: usize = 8 * 1024;
 
 /// Limits on one command.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes of command text, literals excluded.
     pub max_line: usize,
@@ -26,6 +40,20 @@ pub struct Limits {
     /// Total literal bytes in any other command (mailbox names, search strings,
     /// passwords).
     pub max_other_literal: u64,
+}
+
+impl Limits {
+    /// These limits as they apply before login: no command, APPEND included, may
+    /// announce more than [`UNAUTHENTICATED_MAX`] literal bytes or send more text.
+    #[must_use]
+    pub fn unauthenticated(self) -> Limits {
+        let max = UNAUTHENTICATED_MAX as u64;
+        Limits {
+            max_line: self.max_line.min(UNAUTHENTICATED_MAX),
+            max_append_literal: self.max_append_literal.min(max),
+            max_other_literal: self.max_other_literal.min(max),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,6 +241,53 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
         }
+    }
+
+    #[test]
+    fn before_login_no_literal_over_8_kib_gets_a_continuation() {
+        let after = Limits {
+            max_line: 64 * 1024,
+            max_append_literal: 64 * 1024 * 1024,
+            max_other_literal: 64 * 1024,
+        };
+        let before = after.unauthenticated();
+        let append = b"a APPEND INBOX {67108864}\r\n";
+        assert_eq!(frame(append, &after), Frame::NeedsContinuation);
+        assert_eq!(
+            frame(append, &before),
+            Frame::LiteralTooBig {
+                tag: Some("a".into()),
+                line_end: append.len(),
+                non_synchronizing: false,
+            }
+        );
+        let pushed = b"a APPEND INBOX {67108864+}\r\nFrom: x\r\n";
+        assert_eq!(
+            frame(pushed, &before),
+            Frame::LiteralTooBig {
+                tag: Some("a".into()),
+                line_end: 28,
+                non_synchronizing: true,
+            }
+        );
+        // Two literals that each fit, but not together.
+        let mut login = b"a LOGIN {4096+}\r\n".to_vec();
+        login.extend(std::iter::repeat_n(b'u', 4096));
+        login.extend_from_slice(b" {4097}\r\n");
+        assert!(matches!(frame(&login, &before), Frame::LiteralTooBig { .. }));
+        // A LOGIN at the bound is still taken.
+        let mut login = b"a LOGIN user {8192}\r\n".to_vec();
+        assert_eq!(frame(&login, &before), Frame::NeedsContinuation);
+        login.extend(std::iter::repeat_n(b'p', 8192));
+        login.extend_from_slice(b"\r\n");
+        assert_eq!(frame(&login, &before), Frame::Command(login.len()));
+        // Command text is bounded the same way.
+        let mut text = b"a ID (".to_vec();
+        text.extend(std::iter::repeat_n(b'x', UNAUTHENTICATED_MAX));
+        assert!(matches!(frame(&text, &before), Frame::LineTooLong { .. }));
+        assert_eq!(frame(&text, &after), Frame::Incomplete);
+        // Limits already below the bound stay as configured.
+        assert_eq!(LIMITS.unauthenticated(), LIMITS);
     }
 
     #[test]

@@ -291,13 +291,13 @@ impl Session {
                         self.untagged(Status::Bye, None, "Literal too big");
                         Err(Disconnect("literal too big"))
                     } else {
-                        status_line(
-                            &mut self.conn.output,
-                            tag,
-                            Status::No,
-                            Some(&Code::TooBig),
-                            "Literal too big",
-                        );
+                        // RFC 3501 §7.5: no `+`, so the client never sends the data.
+                        let text = if self.user().is_some() {
+                            "Literal too big"
+                        } else {
+                            "Literal too big before login (at most 8 KiB)"
+                        };
+                        status_line(&mut self.conn.output, tag, Status::No, Some(&Code::TooBig), text);
                         self.count_bad(true)
                     }
                 }
@@ -320,12 +320,19 @@ impl Session {
         }
     }
 
+    /// The input limits of the session's state: before login a command (and an
+    /// AUTHENTICATE response) is bounded by `codec::framing::UNAUTHENTICATED_MAX`,
+    /// so a client that never logs in cannot make the session hold more.
     fn limits(&self) -> Limits {
         let config = &self.ctx.config;
-        Limits {
+        let limits = Limits {
             max_line: config.max_command_line_bytes,
             max_append_literal: config.max_literal_bytes,
             max_other_literal: config.max_command_line_bytes as u64,
+        };
+        match self.state {
+            State::NotAuthenticated | State::Logout => limits.unauthenticated(),
+            State::Authenticated(_) | State::Selected(..) => limits,
         }
     }
 
@@ -403,7 +410,7 @@ impl Session {
     /// AUTHENTICATE's response). Over-long partial lines end the session.
     pub fn take_line(&mut self) -> Result<Option<Vec<u8>>, Disconnect> {
         let Some(lf) = self.conn.input.iter().position(|b| *b == b'\n') else {
-            if self.conn.input.len() > self.ctx.config.max_command_line_bytes {
+            if self.conn.input.len() > self.limits().max_line {
                 self.untagged(Status::Bye, None, "Line too long");
                 return Err(Disconnect("line too long"));
             }
