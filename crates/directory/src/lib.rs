@@ -25,7 +25,16 @@
 //!    names NFC; every mailbox lives in the primary domain, the other local domains are
 //!    aliases of it. `postmaster@` every local domain resolves (RFC 5321 §4.5.1).
 //! 5. Passwords exist only as Argon2id PHC strings, in their own tree, and only inside
-//!    [`Secret`] in memory; session tokens only as SHA-256 hashes.
+//!    [`Secret`] in memory; session tokens only as SHA-256 hashes. Verified passwords
+//!    are remembered for a few minutes only as keyed BLAKE2b digests
+//!    (`credential_cache`, [`CredentialCacheSettings`]).
+//! 7. **A password change, a disabled or a deleted account revokes at once** what
+//!    the old credentials opened (`revocation`): the [`CredentialWatch`] of every
+//!    session they opened fires, and the cache forgets them. The hook is in the plan
+//!    commit and in `set_password`, so every path that disables or re-keys an
+//!    account passes it.
+//! 8. Argon2 memory is bounded: at most [`Directory::with_password_checks`] checks
+//!    run at once, each in a kept, reused buffer (`scratch`).
 //! 6. **Every change is planned, then committed in one transaction** with its audit
 //!    entries (see `plan.rs`): a request's lines apply all or none. Writes are
 //!    serialised by one lock (administrative writes are rare), so "is it free?" and
@@ -71,6 +80,7 @@ mod account;
 mod agency;
 mod alias;
 mod audit;
+mod credential_cache;
 mod delegation;
 mod delete;
 mod error;
@@ -80,6 +90,8 @@ mod password;
 mod plan;
 mod record;
 pub mod request;
+mod revocation;
+mod scratch;
 mod search;
 mod secret;
 mod session;
@@ -94,9 +106,11 @@ use congvu_store::MailStore;
 
 pub use account::now as unix_now;
 pub use audit::AuditEntry;
+pub use credential_cache::CredentialCacheSettings;
 pub use delegation::{Delegation, GrantTerms, Rights, UnknownRight};
 pub use error::{DirectoryError, Result};
 pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
+pub use revocation::CredentialWatch;
 pub use secret::Secret;
 pub use session::{Principal, SessionToken};
 pub use throttle::ThrottleLimits;
@@ -148,6 +162,18 @@ pub struct Directory {
     dummy_hash: String,
     /// Failed logins per client, across connections and protocols.
     throttle: throttle::LoginThrottle,
+    /// Argon2 working memory, lent to one check at a time (see `scratch`).
+    scratch: scratch::Scratch,
+    /// Passwords verified lately (see `credential_cache`).
+    credentials: credential_cache::CredentialCache,
+    /// Password changes, disabled and deleted accounts (see `revocation`).
+    revocations: Arc<revocation::Revocations>,
+}
+
+/// Argon2 checks that run at once by default: one per core, at most 4 (each keeps
+/// 19 MiB of working memory for the next check).
+pub fn default_password_checks() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from).min(4)
 }
 
 impl Directory {
@@ -163,7 +189,12 @@ impl Directory {
         let primary = primary_domain
             .parse()
             .map_err(|e| DirectoryError::Invalid(format!("primary domain {primary_domain:?}: {e}")))?;
+        let scratch = scratch::Scratch::new(default_password_checks());
         Ok(Directory {
+            dummy_hash: password::dummy_hash(&scratch)?,
+            scratch,
+            credentials: credential_cache::CredentialCache::new(CredentialCacheSettings::default()),
+            revocations: Arc::new(revocation::Revocations::new()),
             db: db.clone(),
             trees: Trees::open(db)?,
             store,
@@ -172,7 +203,6 @@ impl Directory {
             quotas: default_quota,
             settings: Settings::default(),
             write_lock: Mutex::new(()),
-            dummy_hash: password::dummy_hash()?,
             throttle: throttle::LoginThrottle::default(),
         })
     }
@@ -208,6 +238,24 @@ impl Directory {
         }
         self.settings = settings;
         Ok(self)
+    }
+
+    /// Replaces the verified-credential cache's settings (default: 5 minutes, 10,000
+    /// entries); what the old cache held is dropped.
+    #[must_use]
+    pub fn with_credential_cache(mut self, settings: CredentialCacheSettings) -> Directory {
+        self.credentials = credential_cache::CredentialCache::new(settings);
+        self
+    }
+
+    /// Sets how many Argon2 checks run at once (at least 1; default
+    /// [`default_password_checks`]). Each keeps its working memory (19 MiB with the
+    /// default parameters) for reuse, so this bounds that memory too; further
+    /// checks wait their turn.
+    #[must_use]
+    pub fn with_password_checks(mut self, at_once: usize) -> Directory {
+        self.scratch = scratch::Scratch::new(at_once);
+        self
     }
 
     /// The domain every mailbox lives in.
@@ -252,6 +300,8 @@ impl Directory {
     }
 }
 
+#[cfg(test)]
+mod credential_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

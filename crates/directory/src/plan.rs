@@ -10,7 +10,9 @@
 //! planned records, then commits every write at once and flushes.
 //!
 //! Plans are made and committed under the directory's write lock, so nothing changes
-//! between reading and committing.
+//! between reading and committing. Once a commit is durable, every account it
+//! disabled (disable, deletion) or whose password it wrote or removed (purge) is
+//! revoked (`revocation`): its IMAP sessions end and its cached passwords go.
 
 use std::collections::HashMap;
 
@@ -173,7 +175,10 @@ impl<'a> Plan<'a> {
             self.remove_accounts(&ids);
             return Err(error);
         }
-        self.dir.flush()
+        self.dir.flush()?;
+        // Durable now: sessions of accounts it disabled or re-keyed end.
+        self.dir.revoke_written(self.writes.iter());
+        Ok(())
     }
 
     /// Points the planned records at their new storage accounts and commits every

@@ -592,6 +592,39 @@ fn form02_converts_an_old_scheme_address() {
 }
 
 #[test]
+fn form03_deletion_revokes_the_sessions_of_the_mailbox() {
+    let f = fixture(Settings::default());
+    let (hoa, _) = f.dir.add_person("sttt", "Lê Thị Hoa", None, None).unwrap();
+    let password = Secret::new("mật khẩu đúng".to_owned());
+    f.dir.set_password(&hoa.address, &password).unwrap();
+    let (_, watch) = f
+        .dir
+        .authenticate_watched(LOOPBACK, &hoa.address, &password)
+        .unwrap()
+        .unwrap();
+    assert!(!watch.is_revoked());
+    run(
+        &f.dir,
+        request(
+            Form::Delete,
+            "sttt",
+            "2024-05-15",
+            vec![Line::DeleteOfficial {
+                address: hoa.address.clone(),
+                reason: DeletionReason::Retired,
+            }],
+        ),
+    );
+    assert!(watch.is_revoked());
+    assert!(
+        f.dir
+            .authenticate_from(LOOPBACK, &hoa.address, &password)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
 fn form03_delete_restore_purge() {
     let f = fixture(Settings::default());
     let (hoa, _) = f.dir.add_person("sttt", "Lê Thị Hoa", None, None).unwrap();
