@@ -155,26 +155,11 @@ fn a_throttled_client_gets_no_cache_lookup() {
     assert_eq!(dir.scratch.runs(), runs);
     // A cache hit from the owner's address is a success there: its count of
     // failures for the login is cleared, as after a verified password.
-    assert!(
-        dir.authenticate_from(office, &tuan.address, &secret("sai 1"))
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        dir.authenticate_from(office, &tuan.address, &secret(PASSWORD))
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        dir.authenticate_from(office, &tuan.address, &secret("sai 2"))
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        dir.authenticate_from(office, &tuan.address, &secret(PASSWORD))
-            .unwrap()
-            .is_some()
-    );
+    for wrong in ["sai 1", "sai 2"] {
+        let login = |password: &str| dir.authenticate_from(office, &tuan.address, &secret(password));
+        assert!(login(wrong).unwrap().is_none());
+        assert!(login(PASSWORD).unwrap().is_some());
+    }
 }
 
 #[test]

@@ -591,6 +591,19 @@ fn form02_converts_an_old_scheme_address() {
     assert_eq!(converted.aliases, ["anhtuan@thanhhoa.gov.vn"]);
 }
 
+/// Form 03 for an official of Sở TT&TT who retired.
+fn retirement(address: &str) -> NewRequest {
+    request(
+        Form::Delete,
+        "sttt",
+        "2024-05-15",
+        vec![Line::DeleteOfficial {
+            address: address.to_owned(),
+            reason: DeletionReason::Retired,
+        }],
+    )
+}
+
 #[test]
 fn form03_deletion_revokes_the_sessions_of_the_mailbox() {
     let f = fixture(Settings::default());
@@ -603,18 +616,7 @@ fn form03_deletion_revokes_the_sessions_of_the_mailbox() {
         .unwrap()
         .unwrap();
     assert!(!watch.is_revoked());
-    run(
-        &f.dir,
-        request(
-            Form::Delete,
-            "sttt",
-            "2024-05-15",
-            vec![Line::DeleteOfficial {
-                address: hoa.address.clone(),
-                reason: DeletionReason::Retired,
-            }],
-        ),
-    );
+    run(&f.dir, retirement(&hoa.address));
     assert!(watch.is_revoked());
     assert!(
         f.dir
@@ -631,17 +633,7 @@ fn form03_delete_restore_purge() {
     let password = Secret::new("mật khẩu đúng".to_owned());
     f.dir.set_password(&hoa.address, &password).unwrap();
     deliver(&f.store, hoa.account);
-    let delete = || {
-        request(
-            Form::Delete,
-            "sttt",
-            "2024-05-15",
-            vec![Line::DeleteOfficial {
-                address: hoa.address.clone(),
-                reason: DeletionReason::Retired,
-            }],
-        )
-    };
+    let delete = || retirement(&hoa.address);
     run(&f.dir, delete());
     let deleted = f.dir.lookup(&hoa.address).unwrap().unwrap();
     assert!(deleted.disabled);
