@@ -205,6 +205,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             .to_owned(),
         smime: Some(Arc::new(congvu_smime::Verifier::new(&config.smime)?)),
         antivirus,
+        admission: congvu_listener::Admission::new(config.smtp.limits()),
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [

@@ -364,8 +364,8 @@ mod tests {
         assert_eq!(config.legacy_action(Origin::Internet), LegacyAction::Tag);
     }
 
-    /// The section documented in docs/policy.md is the default, the example
-    /// configuration's section is valid, and typos are refused.
+    /// The section documented in docs/policy.md and the embedded configuration's are
+    /// the default, and typos are refused.
     #[test]
     fn documented_section_is_the_default_and_typos_fail() {
         let doc = include_str!("../../../docs/policy.md");
@@ -377,8 +377,10 @@ mod tests {
         let documented: toml::Table = format!("[policy]\n{block}").parse().unwrap();
         let section: PolicyConfig = documented["policy"].clone().try_into().unwrap();
         assert_eq!(section, PolicyConfig::default());
+        // The embedded default configuration enforces exactly the defaults too.
         let example: toml::Table = include_str!("../../../config/congvu.toml").parse().unwrap();
-        let _: PolicyConfig = example["policy"].clone().try_into().unwrap();
+        let embedded: PolicyConfig = example["policy"].clone().try_into().unwrap();
+        assert_eq!(embedded, PolicyConfig::default());
         let custom: PolicyConfig = toml::from_str(
             "agency_relays = [\"10.0.0.0/8\"]\n[formats]\nallowed = [\"pdf\", \"docx\", \"zip\"]\n\
              [legacy_encoding]\naction = \"reject\"",

@@ -40,6 +40,15 @@ pub struct SmtpConfig {
     /// After shutdown is signalled, how long a transaction already in DATA may take
     /// to finish before it is cut off with 421 (nothing of it is acknowledged).
     pub shutdown_grace_secs: u64,
+    /// SMTP sessions at once, the three listeners together (0: no limit); more get
+    /// `421 4.7.0` before anything else (`congvu-listener`).
+    pub max_connections: u32,
+    /// SMTP sessions at once from one client address, IPv6 counted per /64 (0: no
+    /// limit). An agency's officials behind one NAT address share it.
+    pub max_connections_per_ip: u32,
+    /// Time a client has to finish the TLS handshake (465 at once, 25/587 after
+    /// STARTTLS).
+    pub tls_handshake_timeout_secs: u64,
 }
 
 impl Default for SmtpConfig {
@@ -55,6 +64,9 @@ impl Default for SmtpConfig {
             idle_timeout_secs: 300,
             data_timeout_secs: 180,
             shutdown_grace_secs: 5,
+            max_connections: 1000,
+            max_connections_per_ip: 50,
+            tls_handshake_timeout_secs: 10,
         }
     }
 }
@@ -68,6 +80,16 @@ impl SmtpConfig {
     }
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.tls_handshake_timeout_secs)
+    }
+    /// The caps of the shared accept loop.
+    pub fn limits(&self) -> congvu_listener::Limits {
+        congvu_listener::Limits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+        }
     }
 }
 

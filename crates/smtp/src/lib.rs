@@ -104,4 +104,6 @@ pub struct SmtpContext {
     pub smime: Option<Arc<congvu_smime::Verifier>>,
     /// Virus scanning with clamd (`[antivirus]`, Art. 17.6); `None`: not scanned.
     pub antivirus: Option<congvu_antivirus::Scanner>,
+    /// Live sessions of the three listeners against `[smtp] max_connections*`.
+    pub admission: Arc<congvu_listener::Admission>,
 }

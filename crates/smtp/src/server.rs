@@ -7,15 +7,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use congvu_listener::{Listener, Refusal, signalled};
 use rustls::ProtocolVersion;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-use tracing::{Instrument, debug, error, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span};
 
 use crate::SmtpContext;
 use crate::parse::{DataReader, Line, LineBuffer, Strictness};
@@ -56,17 +56,30 @@ impl ListenerKind {
     }
 }
 
-/// Pause after a failed `accept` (EMFILE and the like) so that the loop does not
-/// spin while the condition lasts.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Bound on the TLS close_notify at the end of a session.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Accepts connections until `shutdown` becomes `true`, then waits for every
-/// session to end: idle ones answer `421 4.3.2` at once, one in DATA finishes its
-/// transaction first (at most `shutdown_grace_secs`). Errors of single connections
-/// are logged, never returned.
+/// What a client over a connection cap gets on a plain-text port (RFC 5321 §3.8:
+/// 421 at connection time; RFC 3463 X.7.0: a policy reason).
+fn refusal(why: Refusal) -> &'static [u8] {
+    match why {
+        Refusal::Full => {
+            "421 4.7.0 Máy chủ đang quá tải, vui lòng thử lại sau / too many connections, try again later\r\n"
+                .as_bytes()
+        }
+        Refusal::TooManyFromClient => {
+            "421 4.7.0 Quá nhiều kết nối từ địa chỉ của bạn / too many connections from your address\r\n"
+                .as_bytes()
+        }
+    }
+}
+
+/// Accepts connections until `shutdown` becomes `true` (the shared accept loop of
+/// `congvu-listener`: caps, session ids), then waits for every session to end: idle
+/// ones answer `421 4.3.2` at once, one in DATA finishes its transaction first (at
+/// most `shutdown_grace_secs`). Errors of single connections are logged, never
+/// returned.
 pub async fn serve(
     listener: TcpListener,
     kind: ListenerKind,
@@ -74,54 +87,33 @@ pub async fn serve(
     ctx: Arc<SmtpContext>,
     shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let mut sessions = JoinSet::new();
-    let mut stop = shutdown.clone();
-    loop {
-        tokio::select! {
-            biased;
-            () = signalled(&mut stop) => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let id = SessionId::random();
-                    let span = info_span!("smtp", session = %id, peer = %peer, listener = kind.name());
-                    let connection = Connection::start(stream, peer, id, kind, tls.clone(), Arc::clone(&ctx), shutdown.clone());
-                    sessions.spawn(connection.instrument(span));
-                }
-                // Aborted handshakes concern one client only.
-                Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset) => {
-                    debug!(error = %e, listener = kind.name(), "accept: connection aborted");
-                }
-                Err(e) => {
-                    warn!(error = %e, listener = kind.name(), "accept failed");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-            },
-            Some(joined) = sessions.join_next(), if !sessions.is_empty() => report(joined),
+    let listener = Listener {
+        socket: listener,
+        name: kind.name(),
+        admission: Arc::clone(&ctx.admission),
+        // On 465 the client speaks TLS first: a plain-text line would be garbage.
+        refusal: (kind != ListenerKind::Submissions).then_some(refusal as fn(Refusal) -> &'static [u8]),
+    };
+    let stop = shutdown.clone();
+    congvu_listener::serve(listener, stop, move |stream, peer, ticket| {
+        let id = ticket.id();
+        let span = info_span!("smtp", session = %id, peer = %peer, listener = kind.name());
+        let connection = Connection::start(
+            stream,
+            peer,
+            id,
+            kind,
+            tls.clone(),
+            Arc::clone(&ctx),
+            shutdown.clone(),
+        );
+        async move {
+            connection.await;
+            drop(ticket);
         }
-    }
-    drop(listener);
-    info!(
-        listener = kind.name(),
-        sessions = sessions.len(),
-        "smtp listener stopping"
-    );
-    while let Some(joined) = sessions.join_next().await {
-        report(joined);
-    }
-    Ok(())
-}
-
-fn report(joined: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = joined {
-        error!(error = %e, "smtp session task failed");
-    }
-}
-
-/// Resolves once shutdown has been signalled; never if the sender is gone without.
-async fn signalled(shutdown: &mut watch::Receiver<bool>) {
-    if shutdown.wait_for(|stop| *stop).await.is_err() {
-        std::future::pending::<()>().await;
-    }
+        .instrument(span)
+    })
+    .await
 }
 
 /// How a conversation on one transport ended.
@@ -191,7 +183,7 @@ impl Connection<TcpStream> {
     }
 }
 
-/// TLS handshake, bounded by the idle timeout and abandoned at shutdown.
+/// TLS handshake, bounded by `tls_handshake_timeout_secs` and abandoned at shutdown.
 async fn handshake(
     tls: &TlsAcceptor,
     stream: TcpStream,
@@ -199,7 +191,7 @@ async fn handshake(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Option<(TlsStream<TcpStream>, TlsInfo)> {
     let accepted = tokio::select! {
-        accepted = timeout(ctx.config.idle_timeout(), tls.accept(stream)) => accepted,
+        accepted = timeout(ctx.config.tls_handshake_timeout(), tls.accept(stream)) => accepted,
         () = signalled(shutdown) => return None,
     };
     match accepted {

@@ -330,10 +330,16 @@ async fn dsn_parameters_are_accepted_on_both_ports_and_refused_when_malformed() 
     )
     .await;
     send_chunk(&mut c, "Subject: Thử DSN\r\n\r\nx\r\n".as_bytes(), true, 250).await;
-    // The queue entry carries them to the relay, decoded.
+    // The MX message asked NOTIFY=SUCCESS: its delivered report is queued to
+    // a@example.org with the null sender (RFC 3461 §6.2.2, RFC 5321 §4.5.5).
     let queue = server.store.queue().unwrap();
-    assert_eq!(queue.len(), 1);
-    let dsn = &queue[0].dsn;
+    assert_eq!(queue.len(), 2);
+    assert_eq!(
+        (queue[0].sender.as_str(), queue[0].recipients.as_slice()),
+        ("", &["a@example.org".to_owned()][..])
+    );
+    // The submitted entry carries them to the relay, decoded.
+    let dsn = &queue[1].dsn;
     assert_eq!(dsn.ret, Some(DsnRet::Full));
     assert_eq!(dsn.envid.as_deref(), Some("abc"));
     assert_eq!(
@@ -349,5 +355,47 @@ async fn dsn_parameters_are_accepted_on_both_ports_and_refused_when_malformed() 
             .map(|o| (o.addr_type.as_str(), o.address.as_str())),
         Some(("rfc822", "Someone@example.net"))
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn local_recipients_that_ask_notify_success_are_reported_delivered() {
+    let server = TestServer::start().await;
+    let me = server.user.address.clone();
+    let agency = server.agency.address.clone();
+    let mut c = server.submit_session().await;
+    c.command(&format!("MAIL FROM:<{me}> ENVID=bao-cao+2B7"), 250)
+        .await;
+    c.command(
+        &format!("RCPT TO:<{agency}> NOTIFY=SUCCESS ORCPT=rfc822;vanthu+40sttt.vn"),
+        250,
+    )
+    .await;
+    c.command("DATA", 354).await;
+    c.send_raw("Subject: Báo cáo tuần\r\n\r\nx\r\n.\r\n".as_bytes())
+        .await;
+    c.expect(250).await;
+    // Without NOTIFY=SUCCESS: no report.
+    c.command(&format!("MAIL FROM:<{me}>"), 250).await;
+    c.command(&format!("RCPT TO:<{agency}>"), 250).await;
+    c.command("DATA", 354).await;
+    c.send_raw("Subject: Báo cáo tuần\r\n\r\ny\r\n.\r\n".as_bytes())
+        .await;
+    c.expect(250).await;
+    c.command("QUIT", 221).await;
+
+    assert_eq!(server.inbox(server.agency.account).len(), 2);
+    let reports = server.inbox(server.user.account);
+    assert_eq!(reports.len(), 1, "one report, to the submitter's INBOX");
+    let report = String::from_utf8_lossy(&reports[0]);
+    for expected in [
+        "Content-Type: multipart/report; report-type=delivery-status",
+        "Original-Envelope-Id: bao-cao+7",
+        "Original-Recipient: rfc822;vanthu@sttt.vn",
+        "Action: delivered",
+        "Subject: Báo cáo tuần",
+    ] {
+        assert!(report.contains(expected), "missing {expected:?} in:\n{report}");
+    }
     server.stop().await;
 }

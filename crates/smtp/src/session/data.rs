@@ -25,6 +25,7 @@ use chrono::Local;
 use congvu_store::{Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, Outbound, QueueId};
 use tracing::{error, info, warn};
 
+use super::dsn::local_request;
 use super::message::Message;
 use super::quota_warning::{Postmaster, warn_crossed};
 use super::trace::return_path;
@@ -222,6 +223,7 @@ impl Session {
         let added = [message.added(), &self.received(envelope, &now)].concat();
         let body = message.body();
         let dsn = DsnRequest::from(envelope);
+        let local_dsn = local_request(envelope);
         let folder = if message.quarantine {
             DeliveryFolder::Junk
         } else {
@@ -257,6 +259,16 @@ impl Session {
                 };
                 let size = parts.iter().map(|p| p.len() as u64).sum();
                 warn_crossed(&*store, &postmaster, &recipients, &outcomes, size, &now);
+                report_success(
+                    &*store,
+                    &hostname,
+                    &sender,
+                    submitted_by,
+                    &local_dsn,
+                    &recipients,
+                    &outcomes,
+                    &body,
+                );
                 outcomes
             };
             Ok(Stored { queue, outcomes })
@@ -300,5 +312,35 @@ impl Session {
             uids,
             "smtp transaction"
         );
+    }
+}
+
+/// RFC 3461 §6.2.2: local recipients that asked `NOTIFY=SUCCESS` and got their copy
+/// are reported `delivered` to the sender. The message is already stored: a report
+/// that cannot be sent is logged, never a reason to fail the transaction.
+#[allow(clippy::too_many_arguments)]
+fn report_success(
+    store: &dyn congvu_store::MailStore,
+    hostname: &str,
+    sender: &str,
+    submitted_by: Option<congvu_store::AccountId>,
+    dsn: &DsnRequest,
+    recipients: &[(congvu_store::AccountId, String)],
+    outcomes: &[DeliveryOutcome],
+    original: &[u8],
+) {
+    let delivered: Vec<String> = recipients
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, outcome)| matches!(outcome, DeliveryOutcome::Delivered { .. }))
+        .map(|((_, address), _)| address.clone())
+        .collect();
+    let now = chrono::Utc::now().timestamp();
+    let Some(report) = congvu_relay::dsn::delivered_report(hostname, sender, dsn, &delivered, original, now)
+    else {
+        return;
+    };
+    if let Err(e) = congvu_relay::send_report(store, submitted_by, sender, &report) {
+        warn!(error = %e, "the delivery report could not be sent");
     }
 }

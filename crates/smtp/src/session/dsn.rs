@@ -2,10 +2,10 @@
 //! ORCPT of each RCPT), from the parser's types into the store's, so that the queue
 //! entry carries them to the relay and its reports: `DsnRequest::from(&envelope)`.
 //!
-//! Only remote recipients are listed: the queue entry names them, and a recipient
-//! without NOTIFY or ORCPT is left out (the store reads that as "neither given").
-//! Local recipients' NOTIFY/ORCPT are accepted at RCPT but not kept: no report is
-//! made of a local delivery.
+//! `DsnRequest::from` lists the remote recipients: the queue entry names them, and a
+//! recipient without NOTIFY or ORCPT is left out (the store reads that as "neither
+//! given"). [`local_request`] lists the local ones, for the success report of a
+//! local delivery (RFC 3461 §6.2.2, `Action: delivered`).
 
 use congvu_store::{DsnRequest, OriginalRecipient, RecipientDsn};
 
@@ -14,24 +14,33 @@ use crate::parse::{DsnRet, Notify, Orcpt, RcptParams};
 
 impl From<&Envelope> for DsnRequest {
     fn from(envelope: &Envelope) -> DsnRequest {
-        DsnRequest {
-            ret: envelope.params.ret.map(|ret| match ret {
-                DsnRet::Full => congvu_store::DsnRet::Full,
-                DsnRet::Headers => congvu_store::DsnRet::Headers,
-            }),
-            envid: envelope.params.envid.clone(),
-            recipients: envelope
-                .remote
-                .iter()
-                .zip(&envelope.remote_dsn)
-                .filter(|(_, params)| **params != RcptParams::default())
-                .map(|(address, params)| RecipientDsn {
-                    address: address.clone(),
-                    notify: params.notify.map(store_notify),
-                    orcpt: params.orcpt.as_ref().map(original_recipient),
-                })
-                .collect(),
-        }
+        request(envelope, envelope.remote.iter().zip(&envelope.remote_dsn))
+    }
+}
+
+/// The DSN parameters of the local recipients, by the address they were given as.
+pub(super) fn local_request(envelope: &Envelope) -> DsnRequest {
+    request(envelope, envelope.local.iter().map(|r| (&r.address, &r.dsn)))
+}
+
+fn request<'a>(
+    envelope: &Envelope,
+    recipients: impl Iterator<Item = (&'a String, &'a RcptParams)>,
+) -> DsnRequest {
+    DsnRequest {
+        ret: envelope.params.ret.map(|ret| match ret {
+            DsnRet::Full => congvu_store::DsnRet::Full,
+            DsnRet::Headers => congvu_store::DsnRet::Headers,
+        }),
+        envid: envelope.params.envid.clone(),
+        recipients: recipients
+            .filter(|(_, params)| **params != RcptParams::default())
+            .map(|(address, params)| RecipientDsn {
+                address: address.clone(),
+                notify: params.notify.map(store_notify),
+                orcpt: params.orcpt.as_ref().map(original_recipient),
+            })
+            .collect(),
     }
 }
 

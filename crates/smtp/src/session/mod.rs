@@ -27,7 +27,6 @@ mod starttls;
 mod trace;
 mod vrfy;
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -62,22 +61,7 @@ pub(crate) enum Action {
     ReadChunk(Chunk),
 }
 
-/// Random per connection, so that log lines and `Received:` ids of different
-/// sessions and server runs do not collide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SessionId(u64);
-
-impl SessionId {
-    pub(crate) fn random() -> SessionId {
-        SessionId(rand::random::<u64>() & 0xffff_ffff_ffff)
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:012x}", self.0)
-    }
-}
+pub(crate) use congvu_listener::SessionId;
 
 /// The negotiated TLS parameters, for the `Received:` header.
 #[derive(Clone, Copy, Debug)]
@@ -138,6 +122,8 @@ struct LocalRecipient {
     /// As the client wrote it (for `Received: … for <…>`).
     address: String,
     account: AccountId,
+    /// Its DSN parameters (the first RCPT naming the account decides).
+    dsn: RcptParams,
 }
 
 impl Envelope {

@@ -73,7 +73,11 @@ impl Session {
             Err(reply) => return reply,
         };
         if !envelope.local.iter().any(|r| r.account == account) {
-            envelope.local.push(LocalRecipient { address, account });
+            envelope.local.push(LocalRecipient {
+                address,
+                account,
+                dsn,
+            });
         }
         envelope.accepted += 1;
         Reply::RECIPIENT_OK

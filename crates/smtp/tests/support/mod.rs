@@ -90,6 +90,7 @@ impl TestServer {
             .set_password(&user.address, &Secret::new(PASSWORD.to_owned()))
             .unwrap();
         let directory = Arc::new(directory);
+        let limits = config.limits();
         let ctx = Arc::new(SmtpContext {
             config,
             policy: congvu_policy::PolicyConfig::default(),
@@ -100,6 +101,7 @@ impl TestServer {
             authserv_id: "mx.test".to_owned(),
             smime: None,
             antivirus: None,
+            admission: congvu_listener::Admission::new(limits),
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
