@@ -305,3 +305,46 @@ fn a_login_name_with_crlf_cannot_forge_a_log_line() {
     assert!(log.contains("\\r\\nERROR FORGED-LINE"), "escaped in place: {log}");
     assert_still_serving(&server, &a, PASSWORD_A, &b);
 }
+
+/// Issue 11: 2,000 idle connections from one address were all greeted. With the
+/// per-address cap (20 here) the rest get `421 4.7.0` before any work, the server's
+/// memory stays bounded, and a legitimate official still sends once they are gone.
+#[test]
+fn smtp_connections_over_the_per_address_cap_get_421_before_any_work() {
+    let tempdir = tempfile::tempdir().unwrap();
+    let mut server = Server::configure(tempdir.path().to_owned(), Ports::free());
+    server.add_config("[smtp]\nmax_connections_per_ip = 20\n");
+    server.spawn();
+    let (_agency, a, b) = server.provision();
+    let before = server.rss_kib();
+    let mut held = Vec::new();
+    let (mut greeted, mut refused) = (0, 0);
+    for _ in 0..500 {
+        let mut raw = Raw::connect(server.ports.smtp);
+        let line = raw.line().expect("a first line");
+        if line.starts_with("220 ") {
+            greeted += 1;
+        } else {
+            assert!(line.starts_with("421 4.7.0 Quá nhiều kết nối"), "{line}");
+            assert!(raw.line().is_none(), "closed after the refusal");
+            refused += 1;
+        }
+        held.push(raw);
+    }
+    assert_eq!((greeted, refused), (20, 480));
+    let growth = server.rss_kib().saturating_sub(before);
+    println!("RSS {before} KiB before, +{growth} KiB with 20 sessions and 480 refusals");
+    assert!(growth < 16 * 1024, "RSS grew {growth} KiB");
+    drop(held);
+    // Places come back when the sessions end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut raw = Raw::connect(server.ports.smtp);
+        if raw.line().is_some_and(|l| l.starts_with("220 ")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the cap never freed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_still_serving(&server, &a, PASSWORD_A, &b);
+}

@@ -142,6 +142,25 @@ enabled = false
         }
     }
 
+    /// Appends `section` (TOML) to the configuration; call before `spawn`.
+    pub fn add_config(&self, section: &str) {
+        let mut config = std::fs::read_to_string(&self.config_path).expect("read config");
+        config += section;
+        std::fs::write(&self.config_path, config).expect("write config");
+    }
+
+    /// The server process's resident memory, in KiB (`VmRSS` of /proc/PID/status).
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("server running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .expect("VmRSS")
+    }
+
     /// The server's self-signed certificate, for clients that verify it.
     pub fn cafile(&self) -> String {
         self.dir
