@@ -81,7 +81,9 @@
 //!   │    Selected ───────────────────┘
 //!   │        │
 //!   └────────┴──► Logout: LOGOUT, shutdown (BYE at the next command boundary),
-//!                 autologout, too many BADs or failed logins, connection loss
+//!                 autologout, too many BADs or failed logins, connection loss,
+//!                 the login revoked (password changed, account disabled or
+//!                 deleted: BYE at once, in IDLE too)
 //!
 //!   IDLE is a sub-state of Authenticated or Selected: `+ idling` … `DONE`.
 //!   ENABLE (CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2) is valid only in

@@ -86,12 +86,12 @@ impl Default for Connections {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Threads that do nothing but password checks, one per core. Each Argon2 check
-/// takes 19 MiB of scratch memory. On the shared blocking pool those blocks were
-/// freed between long-lived session allocations (mailbox snapshots) in the same
-/// allocator arenas, which then could not give them back: measured at several MiB
-/// of resident memory per idle session. Here the scratch is reused check after
-/// check, and a login storm queues instead of taking 19 MiB per login at once.
+/// Threads that do nothing but password checks, one per core, so a login storm
+/// queues here instead of filling tokio's blocking pool. Argon2's 19 MiB of working
+/// memory is the directory's: lent from a bounded set of kept buffers
+/// (`Directory::with_password_checks`), never allocated per check, and a reconnect
+/// with a password verified lately skips Argon2 altogether (the directory's
+/// credential cache).
 pub(crate) struct PasswordPool {
     jobs: Mutex<std::sync::mpsc::Sender<Job>>,
 }

@@ -2,7 +2,8 @@
 //! so nothing committed in between is missed; a change to the selected mailbox (or
 //! a lagged subscription, which may hide one) triggers a sync that may announce
 //! EXISTS, EXPUNGE and FLAGS at once. `DONE` ends it; whatever the client pipelined
-//! after `DONE` stays in the input buffer and is executed next.
+//! after `DONE` stays in the input buffer and is executed next. A revoked login (a
+//! password change, a disabled or deleted account) ends it with `BYE` at once.
 
 use std::future::pending;
 
@@ -12,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::codec::response::Status;
 use crate::server::shutdown_signalled;
-use crate::session::{Disconnect, OpResult, Reply, Session};
+use crate::session::{Disconnect, OpResult, Reply, Session, credentials_revoked};
 
 async fn next_change(changes: &mut Option<Receiver<Change>>) -> Result<Change, RecvError> {
     match changes {
@@ -52,7 +53,7 @@ impl Session {
                 }
                 change = next_change(&mut changes) => match change {
                     Ok(change) if Some(change.mailbox) == mailbox => {
-                        self.recheck_selected()?;
+                        self.recheck_access()?;
                         self.sync_selected(true);
                     }
                     Ok(_) => {}
@@ -60,6 +61,7 @@ impl Session {
                     // The store is going away; keep waiting for DONE or shutdown.
                     Err(RecvError::Closed) => changes = None,
                 },
+                () = credentials_revoked(&mut self.credentials) => self.recheck_access()?,
                 () = shutdown_signalled(&mut self.shutdown) => {
                     self.untagged(Status::Bye, None, "Server shutting down");
                     return Err(Disconnect("shutdown"));

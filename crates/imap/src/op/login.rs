@@ -8,7 +8,9 @@
 //!
 //! A successful login is refused with `NO [LIMIT]` when the account already has
 //! its configured number of sessions, and is recorded as an access event (Art. 10)
-//! before it succeeds.
+//! before it succeeds. The session keeps the directory's watch over the credentials
+//! it logged in with: changing the password, or disabling or deleting the account,
+//! ends it (`Session::recheck_access`).
 
 use std::time::Duration;
 
@@ -42,10 +44,10 @@ impl Session {
             .ctx
             .connections
             .password_checks
-            .run(move || span.in_scope(|| directory.authenticate_from(client, &checked_login, &password)))
+            .run(move || span.in_scope(|| directory.authenticate_watched(client, &checked_login, &password)))
             .await;
         match result {
-            Some(Ok(Some(record))) => {
+            Some(Ok(Some((record, credentials)))) => {
                 let limit = self.ctx.config.max_connections_per_user;
                 let Some(slot) = self.ctx.connections.per_user.acquire(record.account, limit) else {
                     info!(user = %record.address, limit, "per-user connection limit reached");
@@ -62,6 +64,7 @@ impl Session {
                     return Ok(reply);
                 }
                 self.user_slot = Some(slot);
+                self.credentials = Some(credentials);
                 tracing::Span::current().record("user", record.address.as_str());
                 info!(user = %record.address, "authenticated");
                 self.login = Some(record.address.clone());

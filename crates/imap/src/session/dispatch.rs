@@ -96,8 +96,9 @@ impl Session {
         if let Some(reply) = self.state_error(&body) {
             return self.finish(&tag, reply);
         }
-        // A delegated mailbox is used only while the grant lasts (`session::shared`).
-        self.recheck_selected()?;
+        // The login's credentials and a delegated mailbox's grant are used only while
+        // they last (`Session::recheck_access`).
+        self.recheck_access()?;
         // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (their
         // UID forms may have them); RFC 5256 §3 adds SORT and THREAD, whose numbers
         // would shift under the client. Client quirk, "EXISTS while a UID FETCH

@@ -8,12 +8,13 @@ mod selected;
 mod shared;
 
 use std::borrow::Cow;
+use std::future::pending;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use congvu_directory::AccountRecord;
+use congvu_directory::{AccountRecord, CredentialWatch};
 use congvu_store::{AccountId, MailStore, StoreError};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -159,6 +160,9 @@ pub(crate) struct Session {
     pub peer: SocketAddr,
     /// This session's place in the per-user count, from login on.
     pub user_slot: Option<Slot<AccountId>>,
+    /// From login on: fires when the password the session logged in with is
+    /// changed, or its account disabled or deleted (`recheck_access`).
+    pub credentials: Option<CredentialWatch>,
     /// This session's place in the per-IP count, held for its whole life.
     _ip_slot: Slot<IpAddr>,
     /// The authenticated address, kept past LOGOUT for the session's log line.
@@ -222,6 +226,7 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
         enabled: Enabled::default(),
         peer,
         user_slot: None,
+        credentials: None,
         _ip_slot: ip_slot,
         login: None,
         closing: None,
@@ -402,6 +407,9 @@ impl Session {
                 }
                 () = shutdown_signalled(&mut self.shutdown) => return Ok(Input::Shutdown),
                 () = tokio::time::sleep(timeout) => return Ok(Input::Timeout),
+                // Between commands too: a revoked session ends at once, not when
+                // its client next speaks.
+                () = credentials_revoked(&mut self.credentials) => self.recheck_access()?,
             }
         }
     }
@@ -449,6 +457,24 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Whether the session may go on, asked before every command and whenever what
+    /// it rests on may have changed (a revocation; a change to the selected mailbox
+    /// in IDLE). Its login's credentials first: a password change, or its account
+    /// disabled or deleted, ends it with `BYE` (the directory's `CredentialWatch`).
+    /// Then the grant behind a selected agency mailbox (`shared::recheck_selected`).
+    pub fn recheck_access(&mut self) -> Result<(), Disconnect> {
+        if self.credentials.as_ref().is_some_and(CredentialWatch::is_revoked) {
+            // RFC 3501 §7.1.5: BYE, then the server closes the connection.
+            self.untagged(
+                Status::Bye,
+                None,
+                "Password changed or account disabled; log in again",
+            );
+            return Err(Disconnect("credentials revoked"));
+        }
+        self.recheck_selected()
     }
 
     pub fn untagged(&mut self, status: Status, code: Option<Code>, text: &str) {
@@ -548,6 +574,14 @@ impl Session {
         tokio::task::spawn_blocking(move || span.in_scope(|| f(store.as_ref())))
             .await
             .map_err(|err| StoreError::Io(io::Error::other(err.to_string())))?
+    }
+}
+
+/// Resolves when the session's login credentials are revoked; never before login.
+pub(crate) async fn credentials_revoked(credentials: &mut Option<CredentialWatch>) {
+    match credentials {
+        Some(watch) => watch.revoked().await,
+        None => pending().await,
     }
 }
 
