@@ -9,17 +9,25 @@
 //! put (crate invariant 1). Concurrent fsyncs of directories are folded into one
 //! journal commit by the file system, so concurrent puts share that cost.
 //!
+//! Directories are created `0700` and files `0600`: message bodies are readable by
+//! the server's user only.
+//!
 //! The blob store knows nothing of references; the sled store counts them and decides
 //! when a file may go (see `sled_store`).
 
 use crate::BlobId;
-use std::fs::{self, File};
+use crate::sled_store::create_private_dir;
+use std::fs::{self, DirBuilder, File};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Prefix of files being written; never a valid final name (those are 62 hex digits).
 const TEMP_PREFIX: &str = ".tmp-";
+
+/// Mode of a blob file (given at creation; the rename keeps it).
+const BLOB_FILE_MODE: u32 = 0o600;
 
 /// Blob files under one root directory.
 #[derive(Debug)]
@@ -70,11 +78,14 @@ impl BlobStore {
     /// Opens (creating if needed) the store under `root` with all 256 fan-out
     /// directories, and makes their creation durable.
     pub fn open(root: &Path) -> io::Result<BlobStore> {
-        fs::create_dir_all(root)?;
+        create_private_dir(root)?;
         let mut created = false;
         for byte in 0..=u8::MAX {
             let dir = root.join(hex::encode([byte]));
-            match fs::create_dir(&dir) {
+            match DirBuilder::new()
+                .mode(crate::sled_store::PRIVATE_DIR)
+                .create(&dir)
+            {
                 Ok(()) => created = true,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
@@ -178,7 +189,11 @@ fn parse_hex(hex: &str) -> Option<BlobId> {
 }
 
 fn write_synced(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
-    let mut file = File::options().write(true).create_new(true).open(path)?;
+    let mut file = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(BLOB_FILE_MODE)
+        .open(path)?;
     for part in parts {
         file.write_all(part)?;
     }

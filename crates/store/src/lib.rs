@@ -39,7 +39,7 @@ pub mod sled_store;
 
 pub use model::*;
 pub use notify::{Change, ChangeKind};
-pub use sled_store::SledStore;
+pub use sled_store::{LooseMode, SledStore, StoreOptions};
 
 /// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
 /// `OverQuota`, `Invalid`) are distinct from server faults (`Io`, `Db`, `Corrupt`) so

@@ -28,6 +28,14 @@
 //!   mailbox. Delete the children first.
 //! - COPY and MOVE may go to another account; MOVE within one account does not change
 //!   its usage and is never refused for quota.
+//! - The data directory and every directory the store creates in it are made
+//!   `0700`, blob files `0600`: mail is readable by the server's user only. sled
+//!   creates its files with the process umask; those present at open are made
+//!   `0600`, and any it makes later are unreachable inside the `0700` directory.
+//!   Directories that already exist keep their mode; [`SledStore::loose_modes`]
+//!   finds those the operator should tighten.
+//! - sled's page cache is sized by [`StoreOptions::cache_mb`] (`[store]`), not left
+//!   at sled's 1 GiB default: the cache fills with use and is never given back.
 //! - Every change to a message (append, flag change) takes its own MODSEQ; an expunge
 //!   takes one for all the messages it removes, and logs their UIDs under it in the
 //!   same transaction (the expunge log, for RFC 7162 VANISHED). The log of a mailbox
@@ -41,14 +49,18 @@ mod tx;
 use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::{
     AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind,
-    Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId,
-    MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, Result, SpecialUse, StoreError,
-    StoreOutcome, Uid,
+    Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore, Flags,
+    MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, Result,
+    SpecialUse, StoreError, StoreOutcome, Uid,
 };
 use committer::{Committer, Pins};
 use names::INBOX;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::Path;
+use std::fs::DirBuilder;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::broadcast;
 use tx::{Abort, NEXT_ACCOUNT, NEXT_QUEUE, Trees, decode, stale};
@@ -59,6 +71,61 @@ const CHANGE_CAPACITY: usize = 1024;
 /// How often an operation rescans when concurrent writes keep making its snapshot
 /// stale, before it gives up with a server error.
 const MAX_ATTEMPTS: usize = 64;
+
+/// `[store]` in the server configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreOptions {
+    /// sled's page cache, in MiB. sled's own default is 1 GiB, which a busy server
+    /// fills and keeps; the working set of the metadata is far smaller (15 MB of
+    /// data directory after 20,000 deliveries), so a small cache costs little
+    /// speed.
+    pub cache_mb: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions { cache_mb: 64 }
+    }
+}
+
+/// Mode of the directories the store creates (the data directory included).
+pub(crate) const PRIVATE_DIR: u32 = 0o700;
+
+/// Creates `dir` (and missing parents) as `0700`; an existing directory is left as
+/// it is.
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    DirBuilder::new().recursive(true).mode(PRIVATE_DIR).create(dir)
+}
+
+/// Gives what sled made in `meta` with the process umask (`db`, `conf`, snapshots,
+/// its `blobs` directory) mode `0600` (files) or `0700` (directories). What sled
+/// makes later is still unreachable inside the `0700` directory.
+fn make_private(meta: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(meta)? {
+        let entry = entry?;
+        let metadata = entry.metadata()?;
+        let private = if metadata.is_dir() {
+            PRIVATE_DIR
+        } else if metadata.is_file() {
+            0o600
+        } else {
+            continue;
+        };
+        if metadata.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(private))?;
+        }
+    }
+    Ok(())
+}
+
+/// A path in the data directory that users other than the server's may use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LooseMode {
+    pub path: PathBuf,
+    /// The permission bits (e.g. `0o755`).
+    pub mode: u32,
+}
 
 /// The store. Open one per data directory per process; share it with `Arc`.
 pub struct SledStore {
@@ -74,10 +141,24 @@ pub struct SledStore {
 }
 
 impl SledStore {
-    /// Opens (creating if needed) the store in `data_dir`.
+    /// Opens (creating if needed) the store in `data_dir` with the default
+    /// [`StoreOptions`].
     pub fn open(data_dir: &Path) -> Result<SledStore> {
-        std::fs::create_dir_all(data_dir)?;
-        let db = sled::Config::new().path(data_dir.join("meta")).open()?;
+        SledStore::open_with(data_dir, &StoreOptions::default())
+    }
+
+    /// Opens (creating if needed) the store in `data_dir`; new directories are
+    /// `0700`.
+    pub fn open_with(data_dir: &Path, options: &StoreOptions) -> Result<SledStore> {
+        create_private_dir(data_dir)?;
+        let meta = data_dir.join("meta");
+        // Before sled, which would create it with the umask's mode.
+        create_private_dir(&meta)?;
+        let db = sled::Config::new()
+            .path(&meta)
+            .cache_capacity(options.cache_mb.saturating_mul(1024 * 1024))
+            .open()?;
+        make_private(&meta)?;
         let trees = Trees::open(&db)?;
         let access = db.open_tree("store.access")?;
         let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
@@ -92,6 +173,34 @@ impl SledStore {
             changes,
             namespace: Mutex::new(()),
         })
+    }
+
+    /// The data directory, the store's directories and what sled keeps directly in
+    /// `meta` (not every blob file: there may be millions, and they are made
+    /// private inside private directories) that have any permission for group or
+    /// others. `serve` warns of
+    /// each at start.
+    pub fn loose_modes(data_dir: &Path) -> io::Result<Vec<LooseMode>> {
+        let meta = data_dir.join("meta");
+        let mut paths = vec![data_dir.to_path_buf(), meta.clone(), data_dir.join("blobs")];
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&meta)? {
+                paths.push(entry?.path());
+            }
+        }
+        let mut loose = Vec::new();
+        for path in paths {
+            let metadata = match std::fs::symlink_metadata(&path) {
+                Ok(metadata) => metadata,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let mode = metadata.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                loose.push(LooseMode { path, mode });
+            }
+        }
+        Ok(loose)
     }
 
     /// The sled database, for other components' own trees (the directory's are
@@ -581,9 +690,9 @@ impl MailStore for SledStore {
                     };
                     let inbox_id = match folder_id {
                         Some(id) => id,
-                        None => tx
-                            .mailbox_id(account, INBOX)?
-                            .ok_or_else(|| StoreError::Corrupt(format!("account {} has no INBOX", account.0)))?,
+                        None => tx.mailbox_id(account, INBOX)?.ok_or_else(|| {
+                            StoreError::Corrupt(format!("account {} has no INBOX", account.0))
+                        })?,
                     };
                     let mut inbox = tx.mailbox(inbox_id)?;
                     let uid = tx.add_message(&mut inbox, template.clone())?;
