@@ -7,10 +7,11 @@
 //! answers `250` only after the message is durable in the recipient's INBOX, the
 //! end-to-end time is the accept time plus one STATUS round trip.
 //!
-//! `imap-idle` and `imap-load`: see [`imap`].
+//! `imap-idle` and `imap-load`: see [`imap`]. `checks`: see [`checks`].
 //!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
+mod checks;
 mod imap;
 
 use std::net::SocketAddr;
@@ -64,6 +65,20 @@ enum Bench {
         /// The server's process id (its VmRSS is read from /proc).
         #[arg(long)]
         pid: u32,
+    },
+    /// Time per message of the end-of-DATA checks: policy, S/MIME, clamd.
+    Checks {
+        /// Message files (RFC 5322, CRLF line ends).
+        #[arg(required = true)]
+        messages: Vec<PathBuf>,
+        /// clamd: `127.0.0.1:3310` or `unix:/path`.
+        #[arg(long)]
+        clamd: congvu_antivirus::ClamdAddress,
+        /// S/MIME anchors (PEM), as `[smime] ca_file`.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
     },
     /// imaptest-style APPEND/FETCH/STORE/EXPUNGE mix on one INBOX.
     ImapLoad {
@@ -302,5 +317,19 @@ async fn main() -> Result<(), Error> {
             clients,
             seconds,
         } => imap::load(login.target()?, clients, seconds).await,
+        Bench::Checks {
+            messages,
+            clamd,
+            ca_file,
+            runs,
+        } => {
+            checks::run(checks::Checks {
+                messages,
+                clamd,
+                ca_file,
+                runs,
+            })
+            .await
+        }
     }
 }

@@ -807,7 +807,7 @@ pub fn send_report(
         Some(account) => deliver_local(store, account, report),
         None => store
             .enqueue(&Outbound {
-                bytes: report,
+                bytes: &[report],
                 sender: "",
                 recipients: &[sender.to_owned()],
                 submitted_by: None,

@@ -180,7 +180,7 @@ fn enqueue_dsn(setup: &Setup, recipients: &[&str], body: &[u8], dsn: &DsnRequest
     setup
         .store
         .enqueue(&Outbound {
-            bytes: body,
+            bytes: &[body],
             sender: "tuanna.sttt@a.vn",
             recipients: &recipients,
             submitted_by: Some(setup.sender),
@@ -335,7 +335,7 @@ async fn null_sender_gets_no_bounce_and_delay_notice_comes_once() {
     let bounce_of_bounce = setup
         .store
         .enqueue(&Outbound {
-            bytes: BODY,
+            bytes: &[BODY],
             sender: "",
             recipients: &["nobody@b.vn".to_string()],
             submitted_by: None,

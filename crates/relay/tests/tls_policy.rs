@@ -235,7 +235,7 @@ async fn attempt(
     let sender = store.create_account(AccountKind::Personal, 1 << 30).unwrap();
     store
         .enqueue(&Outbound {
-            bytes: b"From: <tuanna@a.vn>\r\nTo: <vanthu@congty.vn>\r\nSubject: x\r\n\r\nhi\r\n",
+            bytes: &[b"From: <tuanna@a.vn>\r\nTo: <vanthu@congty.vn>\r\nSubject: x\r\n\r\nhi\r\n"],
             sender: "tuanna@a.vn",
             recipients: &["vanthu@congty.vn".to_string()],
             submitted_by: Some(sender),

@@ -298,7 +298,9 @@ pub struct Copied {
 /// A message for remote recipients, as accepted by submission.
 #[derive(Clone, Debug)]
 pub struct Outbound<'a> {
-    pub bytes: &'a [u8],
+    /// The message as consecutive parts (the headers the server adds, then the
+    /// received bytes), written as one blob without being joined in memory.
+    pub bytes: &'a [&'a [u8]],
     /// Envelope sender (`MAIL FROM`), empty for the null sender.
     pub sender: &'a str,
     pub recipients: &'a [String],

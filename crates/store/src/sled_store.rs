@@ -901,7 +901,7 @@ impl MailStore for SledStore {
     }
 
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
-        let contents = message_contents(std::slice::from_ref(&message.bytes))?;
+        let contents = message_contents(message.bytes)?;
         if message.recipients.is_empty() {
             return Err(StoreError::Invalid("queued message has no recipient".into()));
         }

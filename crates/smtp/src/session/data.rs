@@ -233,9 +233,8 @@ impl Session {
             let queue = if remote.is_empty() {
                 None
             } else {
-                let queued = [added.as_slice(), &body].concat();
                 Some(store.enqueue(&Outbound {
-                    bytes: &queued,
+                    bytes: &[&added, &body],
                     sender: &sender,
                     recipients: &remote,
                     submitted_by,

@@ -887,7 +887,7 @@ fn enqueue_keeps_a_blob_reference() {
     let from = account(&store);
     let recipients = ["a@example.org".to_string(), "b@example.net".to_string()];
     let outbound = Outbound {
-        bytes: b"outbound",
+        bytes: &[b"out", b"bound"],
         sender: "tuanna.sttt@thanhhoa.gov.vn",
         recipients: &recipients,
         submitted_by: Some(from),
@@ -915,7 +915,7 @@ fn enqueue_keeps_a_blob_reference() {
 fn enqueue_for(store: &SledStore, bytes: &[u8], recipients: &[String]) -> QueueId {
     store
         .enqueue(&Outbound {
-            bytes,
+            bytes: &[bytes],
             sender: "tuanna.sttt@thanhhoa.gov.vn",
             recipients,
             submitted_by: None,
@@ -963,7 +963,7 @@ fn dsn_parameters_are_queued_and_follow_the_remaining_recipients() {
     let id = {
         let store = SledStore::open(dir.path()).unwrap();
         let outbound = Outbound {
-            bytes: b"with dsn",
+            bytes: &[b"with dsn"],
             sender: "tuanna.sttt@thanhhoa.gov.vn",
             recipients: &recipients,
             submitted_by: None,
