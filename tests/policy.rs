@@ -70,7 +70,7 @@ fn each_rule_refuses_with_its_reply_and_vietnamese_text() {
     let (_agency, a, b) = server.provision();
     let exe = write_file(&server.dir, "cong-van.pdf", &pe());
     let script = write_file(&server.dir, "ghi-chu.txt", b"#!/bin/sh\nrm -rf ~\n");
-    let docx = write_file(&server.dir, "bao-cao.docx", &docx());
+    let unknown = write_file(&server.dir, "du-lieu.dat", &[0, 1, 2, 3, 0xff, 0, 7, 9]);
     // (label, mailclient options, code, enhanced code, start of the Vietnamese text)
     let cases: [(&str, Vec<&str>, u16, &str, &str); 8] = [
         (
@@ -116,18 +116,18 @@ fn each_rule_refuses_with_its_reply_and_vietnamese_text() {
             "Tệp \"ghi-chu.txt\" là chương trình",
         ),
         (
-            "docx",
-            vec!["--attach", &docx],
+            "unknown binary",
+            vec!["--attach", &unknown],
             550,
             "5.7.1",
-            "Tệp \"bao-cao.docx\" có định dạng OOXML document (.docx), không thuộc các định dạng được phép",
+            "Tệp \"du-lieu.dat\" có định dạng unknown binary, không thuộc các định dạng được phép",
         ),
         (
             "10.5 MB pdf",
             vec!["--pdf-kib", "10752"],
             552,
             "5.3.4",
-            "Tổng dung lượng tệp đính kèm 10.5 MB vượt quá giới hạn 10.0 MB",
+            "Tổng dung lượng tệp đính kèm và phần nội dung phụ 10.5 MB vượt quá giới hạn 10.0 MB",
         ),
     ];
     for (label, options, code, enhanced, vietnamese) in cases {
@@ -172,8 +172,12 @@ fn nine_megabyte_pdf_passes_with_the_policy_header() {
         &["--pdf-kib", "9216", "--subject", "Thong bao lich hop"],
     );
     assert_eq!(result["ok"], true, "{result}");
+    // Office Open XML is among the default formats (issue 10: the Ministry's standards).
+    let docx = write_file(&server.dir, "bao-cao.docx", &docx());
+    let result = submit(&server, &a, PASSWORD_A, &a, &b, &["--attach", &docx]);
+    assert_eq!(result["ok"], true, "{result}");
     let messages = fetch_inbox(&server, &b, PASSWORD_B, &server.dir.join("inbox-b"));
-    assert_eq!(messages.len(), 1);
+    assert_eq!(messages.len(), 2);
     let text = String::from_utf8_lossy(&messages[0]);
     assert!(
         text.contains(
