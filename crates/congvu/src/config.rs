@@ -42,6 +42,8 @@ pub struct Config {
     pub smime: congvu_smime::SmimeConfig,
     /// `[antivirus]`: virus scanning with clamd (Art. 17.6).
     pub antivirus: congvu_antivirus::AntivirusConfig,
+    /// `[store]`: the metadata database's cache.
+    pub store: congvu_store::StoreOptions,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -158,7 +160,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-const SECTIONS: [&str; 16] = [
+const SECTIONS: [&str; 17] = [
     "server",
     "domain",
     "listeners",
@@ -175,6 +177,7 @@ const SECTIONS: [&str; 16] = [
     "directory",
     "smime",
     "antivirus",
+    "store",
 ];
 
 /// Reads one section; missing optional sections take their default.
@@ -339,6 +342,7 @@ impl Config {
             Some(congvu_antivirus::AntivirusConfig::default()),
             &mut errors,
         );
+        let store = section(&table, "store", Some(congvu_store::StoreOptions::default()), &mut errors);
         for problem in antivirus.iter().flat_map(|c| c.problems()) {
             errors.push(format!("[antivirus] {problem}"));
         }
@@ -398,6 +402,7 @@ impl Config {
                 directory: directory.unwrap_or_default(),
                 smime: smime.unwrap_or_default(),
                 antivirus: antivirus.unwrap_or_default(),
+                store: store.unwrap_or_default(),
             }),
             _ => Err(fail(errors)),
         }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use congvu_directory::import::{ImportReport, Status};
 use congvu_directory::request::Request;
-use congvu_directory::{AccountRecord, AuditEntry, Settings, ThrottleLimits};
+use congvu_directory::{AccountRecord, AuditEntry, CredentialCacheSettings, Settings, ThrottleLimits};
 
 use crate::admin::Purged;
 use crate::cli::{Call, CliError, decode, execute, execute_raw, segment};
@@ -38,6 +38,14 @@ pub struct DirectorySection {
     pub failed_logins_per_address: u32,
     /// The window those counts are kept over.
     pub failed_login_window_minutes: u32,
+    /// How long a verified password is taken again without Argon2 (the credential
+    /// cache); 0 turns the cache off.
+    pub credential_cache_secs: u64,
+    /// Verified credentials kept at most (about 100 bytes each); 0 turns it off.
+    pub credential_cache_entries: usize,
+    /// Password checks (Argon2, 19 MiB each) running at once; 0: one per core, at
+    /// most 4.
+    pub password_checks: usize,
 }
 
 impl Default for DirectorySection {
@@ -50,7 +58,26 @@ impl Default for DirectorySection {
             failed_logins_per_login: defaults.login_throttle.per_login,
             failed_logins_per_address: defaults.login_throttle.per_address,
             failed_login_window_minutes: (defaults.login_throttle.window.as_secs() / 60) as u32,
+            credential_cache_secs: CredentialCacheSettings::default().ttl.as_secs(),
+            credential_cache_entries: CredentialCacheSettings::default().entries,
+            password_checks: 0,
         }
+    }
+}
+
+/// The credential cache from the configuration.
+pub fn credential_cache(config: &Config) -> CredentialCacheSettings {
+    CredentialCacheSettings {
+        ttl: std::time::Duration::from_secs(config.directory.credential_cache_secs),
+        entries: config.directory.credential_cache_entries,
+    }
+}
+
+/// Password checks at once from the configuration.
+pub fn password_checks(config: &Config) -> usize {
+    match config.directory.password_checks {
+        0 => congvu_directory::default_password_checks(),
+        n => n,
     }
 }
 

@@ -108,23 +108,45 @@ pub struct Opened {
 pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
     let data_dir = &config.server.data_dir;
     let lock = DataDirLock::acquire(data_dir)?;
-    let store = Arc::new(SledStore::open(data_dir).map_err(|source| ServeError::Store {
-        path: data_dir.clone(),
-        source,
-    })?);
+    let store = Arc::new(
+        SledStore::open_with(data_dir, &config.store).map_err(|source| ServeError::Store {
+            path: data_dir.clone(),
+            source,
+        })?,
+    );
     let quotas = DefaultQuotas {
         agency_bytes: config.quota.agency.0,
         personal_bytes: config.quota.personal.0,
     };
     let directory = Arc::new(
         Directory::open(store.db(), store.clone(), &config.domain.primary, quotas)?
-            .with_settings(crate::directory_cli::settings(config))?,
+            .with_settings(crate::directory_cli::settings(config))?
+            .with_credential_cache(crate::directory_cli::credential_cache(config))
+            .with_password_checks(crate::directory_cli::password_checks(config)),
     );
     Ok(Opened {
         store,
         directory,
         _lock: lock,
     })
+}
+
+/// The data directory holds every official's mail: `serve` says so when another
+/// local user could read it (issue 11). Directories made by the store are 0700 and
+/// its files 0600; one loosened by hand is left as it is.
+fn warn_loose_modes(data_dir: &Path) {
+    match SledStore::loose_modes(data_dir) {
+        Ok(loose) => {
+            for entry in loose {
+                tracing::warn!(
+                    path = %entry.path.display(),
+                    mode = format!("{:o}", entry.mode),
+                    "readable by other local users: chmod 700 for directories, 600 for files"
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "cannot check the data directory's permissions"),
+    }
 }
 
 /// Reads the admin token, creating it (mode 0600) on first start.
@@ -159,6 +181,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         &data_dir,
         &config.server.hostname,
     )?);
+    warn_loose_modes(&data_dir);
     let store: Arc<dyn MailStore> = opened.store.clone();
     let directory = opened.directory.clone();
 
