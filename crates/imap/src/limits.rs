@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use congvu_store::AccountId;
@@ -69,7 +68,6 @@ impl<K: Eq + Hash + Copy> Drop for Slot<K> {
 
 /// The counters every listener of one server shares.
 pub(crate) struct Connections {
-    pub per_ip: Arc<Counter<IpAddr>>,
     pub per_user: Arc<Counter<AccountId>>,
     pub password_checks: PasswordPool,
 }
@@ -77,7 +75,6 @@ pub(crate) struct Connections {
 impl Default for Connections {
     fn default() -> Connections {
         Connections {
-            per_ip: Arc::default(),
             per_user: Arc::default(),
             password_checks: PasswordPool::start(),
         }

@@ -1,16 +1,14 @@
-//! The listener loop: accepts connections, runs one session task per connection,
-//! and on shutdown stops accepting and waits for every session to say BYE.
+//! The listeners: `[imap]` settings, and the shared accept loop of `congvu-listener`
+//! (connection caps before any work, session ids), which runs one session task per
+//! connection and on shutdown stops accepting and waits for every session to say BYE.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
+use congvu_listener::{Admission, Limits, Listener, Refusal};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tracing::{Instrument, error, info_span, warn};
+use tracing::{Instrument, info_span};
 
 use crate::limits::Connections;
 use crate::session;
@@ -30,8 +28,12 @@ pub struct ImapConfig {
     pub auth_failure_limit: u32,
     /// Consecutive BAD replies before the connection is closed.
     pub bad_command_limit: u32,
-    /// Simultaneous connections from one IP address, both ports together (0: no
-    /// limit). An agency behind one NAT address shares it: size it for them.
+    /// Simultaneous connections, both ports together (0: no limit); more get
+    /// `* BYE` on 143 before any work, and are closed on 993 (`congvu-listener`).
+    pub max_connections: u32,
+    /// Simultaneous connections from one IP address (IPv6: one /64), both ports
+    /// together (0: no limit). An agency behind one NAT address shares it: size it
+    /// for them.
     pub max_connections_per_ip: u32,
     /// Simultaneous logged-in sessions of one account (0: no limit). Thunderbird
     /// opens up to 5 per account, Outlook a few; several devices add up.
@@ -50,6 +52,7 @@ impl Default for ImapConfig {
             idle_timeout_secs: 30 * 60,
             auth_failure_limit: 5,
             bad_command_limit: 20,
+            max_connections: 20_000,
             max_connections_per_ip: 200,
             max_connections_per_user: 30,
             compress: true,
@@ -63,6 +66,8 @@ pub struct ImapContext {
     pub store: Arc<dyn congvu_store::MailStore>,
     pub directory: Arc<congvu_directory::Directory>,
     pub(crate) connections: Connections,
+    /// Live sessions of both listeners against the connection caps.
+    pub(crate) admission: Arc<Admission>,
 }
 
 impl ImapContext {
@@ -71,11 +76,16 @@ impl ImapContext {
         store: Arc<dyn congvu_store::MailStore>,
         directory: Arc<congvu_directory::Directory>,
     ) -> ImapContext {
+        let admission = Admission::new(Limits {
+            max_connections: config.max_connections,
+            max_connections_per_ip: config.max_connections_per_ip,
+        });
         ImapContext {
             config,
             store,
             directory,
             connections: Connections::default(),
+            admission,
         }
     }
 }
@@ -99,9 +109,6 @@ impl ListenerKind {
     }
 }
 
-/// Session ids are unique within the process, for correlating log lines.
-static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
-
 /// True once shutdown is asked for, or when whoever could ask is gone.
 pub(crate) fn shutdown_requested(shutdown: &watch::Receiver<bool>) -> bool {
     *shutdown.borrow() || shutdown.has_changed().is_err()
@@ -112,72 +119,56 @@ pub(crate) async fn shutdown_signalled(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-/// Serves `listener` until `shutdown` turns true, then waits until every session has
-/// ended (each says `* BYE` at its next command boundary) and returns.
+/// What a client over a connection cap gets on port 143: RFC 3501 §7.1.5 lets a
+/// server refuse a connection with BYE as its greeting.
+fn refusal(why: Refusal) -> &'static [u8] {
+    match why {
+        Refusal::Full => {
+            "* BYE Máy chủ đang quá tải, vui lòng thử lại sau / too many connections, try again later\r\n"
+                .as_bytes()
+        }
+        Refusal::TooManyFromClient => {
+            "* BYE Quá nhiều kết nối từ địa chỉ của bạn / too many connections from your address\r\n"
+                .as_bytes()
+        }
+    }
+}
+
+/// Serves `listener` (the shared accept loop of `congvu-listener`: caps before any
+/// work, session ids) until `shutdown` turns true, then waits until every session
+/// has ended (each says `* BYE` at its next command boundary) and returns.
 pub async fn serve(
     listener: TcpListener,
     kind: ListenerKind,
     tls: tokio_rustls::TlsAcceptor,
     ctx: Arc<ImapContext>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let mut sessions = JoinSet::new();
-    while !shutdown_requested(&shutdown) {
-        tokio::select! {
-            () = shutdown_signalled(&mut shutdown) => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    spawn_session(&mut sessions, stream, peer, kind, &tls, &ctx, &shutdown);
-                }
-                Err(err) => {
-                    // Out of descriptors or a connection reset before accept: keep
-                    // serving, after a pause so a persistent error cannot spin.
-                    warn!(listener = kind.as_str(), error = %err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            Some(done) = sessions.join_next(), if !sessions.is_empty() => report(done),
-        }
-    }
-    drop(listener);
-    while let Some(done) = sessions.join_next().await {
-        report(done);
-    }
-    Ok(())
-}
-
-fn spawn_session(
-    sessions: &mut JoinSet<()>,
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    kind: ListenerKind,
-    tls: &tokio_rustls::TlsAcceptor,
-    ctx: &Arc<ImapContext>,
-    shutdown: &watch::Receiver<bool>,
-) {
-    let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    let span = info_span!(
-        "imap",
-        session = id,
-        peer = %peer,
-        listener = kind.as_str(),
-        user = tracing::field::Empty
-    );
-    let setup = session::Setup {
-        id,
-        peer,
-        kind,
-        tls: tls.clone(),
-        ctx: ctx.clone(),
-        shutdown: shutdown.clone(),
+    let listener = Listener {
+        socket: listener,
+        name: kind.as_str(),
+        admission: Arc::clone(&ctx.admission),
+        // On 993 the client speaks TLS first: a plain-text line would be garbage.
+        refusal: (kind == ListenerKind::Imap).then_some(refusal as fn(Refusal) -> &'static [u8]),
     };
-    sessions.spawn(session::run(stream, setup).instrument(span));
-}
-
-fn report(done: Result<(), tokio::task::JoinError>) {
-    if let Err(err) = done
-        && err.is_panic()
-    {
-        error!(error = %err, "imap session panicked");
-    }
+    let stop = shutdown.clone();
+    congvu_listener::serve(listener, stop, move |stream, peer, ticket| {
+        let span = info_span!(
+            "imap",
+            session = %ticket.id(),
+            peer = %peer,
+            listener = kind.as_str(),
+            user = tracing::field::Empty
+        );
+        let setup = session::Setup {
+            ticket,
+            peer,
+            kind,
+            tls: tls.clone(),
+            ctx: Arc::clone(&ctx),
+            shutdown: shutdown.clone(),
+        };
+        session::run(stream, setup).instrument(span)
+    })
+    .await
 }

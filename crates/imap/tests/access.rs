@@ -35,7 +35,10 @@ async fn per_ip_and_per_user_limits() {
     let mut buf = [0u8; 256];
     let n = fourth.read(&mut buf).await.unwrap();
     greeting.push_str(&String::from_utf8_lossy(&buf[..n]));
-    assert_eq!(greeting, "* BYE Too many connections from your address\r\n");
+    assert_eq!(
+        greeting,
+        "* BYE Quá nhiều kết nối từ địa chỉ của bạn / too many connections from your address\r\n"
+    );
     // Leaving gives the places back.
     first.command("o", "LOGOUT").await;
     drop(first);

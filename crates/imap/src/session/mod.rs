@@ -10,11 +10,12 @@ mod shared;
 use std::borrow::Cow;
 use std::future::pending;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use congvu_directory::{AccountRecord, CredentialWatch};
+use congvu_listener::Ticket;
 use congvu_store::{AccountId, MailStore, StoreError};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -33,7 +34,8 @@ pub(crate) use shared::{SHARED, Target, is_reserved, no_such_mailbox};
 
 /// Everything a session is started with.
 pub(crate) struct Setup {
-    pub id: u64,
+    /// The connection's place under the caps, and its session id.
+    pub ticket: Ticket,
     pub peer: SocketAddr,
     pub kind: ListenerKind,
     pub tls: TlsAcceptor,
@@ -164,7 +166,7 @@ pub(crate) struct Session {
     /// changed, or its account disabled or deleted (`recheck_access`).
     pub credentials: Option<CredentialWatch>,
     /// This session's place in the per-IP count, held for its whole life.
-    _ip_slot: Slot<IpAddr>,
+    _ticket: Ticket,
     /// The authenticated address, kept past LOGOUT for the session's log line.
     pub login: Option<String>,
     /// Set by a command after which the connection closes (LOGOUT, too many
@@ -179,41 +181,23 @@ pub(crate) struct Session {
 pub(crate) async fn run(stream: TcpStream, setup: Setup) {
     let started = Instant::now();
     let Setup {
-        id,
+        ticket,
         peer,
         kind,
         tls,
         ctx,
         shutdown,
     } = setup;
-    let mut conn = match kind {
+    let id = ticket.id();
+    let conn = match kind {
         ListenerKind::Imap => Connection::plain(stream),
         ListenerKind::Imaps => match Connection::tls(stream, &tls).await {
             Ok(conn) => conn,
             Err(err) => {
-                info!(session = id, listener = kind.as_str(), error = %err, reason = "tls handshake failed", "imap session ended");
+                info!(session = %id, listener = kind.as_str(), error = %err, reason = "tls handshake failed", "imap session ended");
                 return;
             }
         },
-    };
-    let limit = ctx.config.max_connections_per_ip;
-    let Some(ip_slot) = ctx.connections.per_ip.acquire(peer.ip(), limit) else {
-        // RFC 3501 §7.1.5: a server may refuse a connection with BYE as its greeting.
-        status_line(
-            &mut conn.output,
-            None,
-            Status::Bye,
-            None,
-            "Too many connections from your address",
-        );
-        conn.close().await;
-        info!(
-            session = id,
-            listener = kind.as_str(),
-            reason = "per-ip connection limit",
-            "imap session ended"
-        );
-        return;
     };
     let mut session = Session {
         ctx,
@@ -227,7 +211,7 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
         peer,
         user_slot: None,
         credentials: None,
-        _ip_slot: ip_slot,
+        _ticket: ticket,
         login: None,
         closing: None,
         commands: 0,
@@ -237,7 +221,7 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
     let reason = session.serve().await;
     session.conn.close().await;
     info!(
-        session = id,
+        session = %id,
         listener = kind.as_str(),
         user = session.login.as_deref(),
         commands = session.commands,
