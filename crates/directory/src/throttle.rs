@@ -24,6 +24,7 @@
 //! full of live entries new keys are not tracked (and a warning is logged) rather
 //! than letting memory grow without end.
 
+use congvu_listener::client_group;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -82,7 +83,7 @@ impl LoginThrottle {
         login: &str,
         now: Instant,
     ) -> Result<(), Duration> {
-        let client = counted_address(client);
+        let client = client_group(client);
         let keys = [
             (Key::LoginAt(client, login.to_lowercase()), limits.per_login),
             (Key::Address(client), limits.per_address),
@@ -131,7 +132,7 @@ impl LoginThrottle {
     /// login's count from that address is cleared (not the address's other
     /// failures: a sprayer who knows one password must not reset their budget).
     pub(crate) fn succeeded(&self, client: IpAddr, login: &str) {
-        let client = counted_address(client);
+        let client = client_group(client);
         let mut windows = self
             .windows
             .lock()
@@ -140,21 +141,6 @@ impl LoginThrottle {
         if let Some(window) = windows.get_mut(&Key::Address(client)) {
             window.failures = window.failures.saturating_sub(1);
         }
-    }
-}
-
-/// IPv4 addresses as they are; IPv6 by their /64 (IPv4-mapped ones as IPv4).
-fn counted_address(client: IpAddr) -> IpAddr {
-    match client {
-        IpAddr::V4(_) => client,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut segments = v6.segments();
-                segments[4..].fill(0);
-                IpAddr::V6(segments.into())
-            }
-        },
     }
 }
 
@@ -242,6 +228,6 @@ mod tests {
         let other_site: IpAddr = "2001:db8:1:3::1".parse().unwrap();
         assert_eq!(throttle.attempt(&limits(), other_site, "z", now), Ok(()));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(counted_address(mapped), GUESSER);
+        assert_eq!(client_group(mapped), GUESSER);
     }
 }
