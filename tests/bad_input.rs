@@ -348,3 +348,39 @@ fn smtp_connections_over_the_per_address_cap_get_421_before_any_work() {
     }
     assert_still_serving(&server, &a, PASSWORD_A, &b);
 }
+
+/// Issue 11: the data directory holds every official's mail. A fresh start creates
+/// it 0700 with the metadata and message files 0600, and says nothing about loose
+/// modes; a directory loosened by hand is named in a warning at the next start.
+#[test]
+fn the_data_directory_is_private_and_a_loosened_one_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let sent = submit(&server, &a, PASSWORD_A, &a, &b, &[]);
+    assert_eq!(sent["ok"], true, "{sent}");
+    let data = server.dir.join("data");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("meta/db")), 0o600);
+    let blob_dirs: Vec<_> = std::fs::read_dir(data.join("blobs")).unwrap().flatten().collect();
+    let blob = blob_dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .next()
+        .expect("a stored message file");
+    assert_eq!(mode(&blob.path()), 0o600);
+    assert!(
+        !server.log().contains("readable by other local users"),
+        "{}",
+        server.log()
+    );
+    server.terminate();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    server.spawn();
+    assert!(
+        server.log().contains("readable by other local users"),
+        "{}",
+        server.log()
+    );
+}

@@ -11,6 +11,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,12 +77,18 @@ pub struct DataDirLock {
 
 impl DataDirLock {
     pub fn acquire(data_dir: &Path) -> Result<DataDirLock, ServeError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| ServeError::DataDir {
-            path: data_dir.to_owned(),
-            source,
-        })?;
+        // Every official's mail lives below: no other local user may enter (issue 11).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|source| ServeError::DataDir {
+                path: data_dir.to_owned(),
+                source,
+            })?;
         let path = data_dir.join(LOCK_FILE);
         let file = OpenOptions::new()
+            .mode(0o600)
             .create(true)
             .truncate(false)
             .write(true)
@@ -108,12 +115,13 @@ pub struct Opened {
 pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
     let data_dir = &config.server.data_dir;
     let lock = DataDirLock::acquire(data_dir)?;
-    let store = Arc::new(
-        SledStore::open_with(data_dir, &config.store).map_err(|source| ServeError::Store {
-            path: data_dir.clone(),
-            source,
-        })?,
-    );
+    let store =
+        Arc::new(
+            SledStore::open_with(data_dir, &config.store).map_err(|source| ServeError::Store {
+                path: data_dir.clone(),
+                source,
+            })?,
+        );
     let quotas = DefaultQuotas {
         agency_bytes: config.quota.agency.0,
         personal_bytes: config.quota.personal.0,

@@ -4,7 +4,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,7 +75,11 @@ fn ensure_self_signed(data_dir: &Path, hostname: &str) -> Result<(PathBuf, PathB
         let path = path.to_owned();
         move |source| TlsError::Write { path, source }
     };
-    fs::create_dir_all(&dir).map_err(write_error(&dir))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(write_error(&dir))?;
     let names = vec![hostname.to_owned(), "localhost".to_owned()];
     let certified = rcgen::generate_simple_self_signed(names)?;
     write_private(&key_path, certified.signing_key.serialize_pem().as_bytes())
