@@ -342,7 +342,12 @@ impl Config {
             Some(congvu_antivirus::AntivirusConfig::default()),
             &mut errors,
         );
-        let store = section(&table, "store", Some(congvu_store::StoreOptions::default()), &mut errors);
+        let store = section(
+            &table,
+            "store",
+            Some(congvu_store::StoreOptions::default()),
+            &mut errors,
+        );
         for problem in antivirus.iter().flat_map(|c| c.problems()) {
             errors.push(format!("[antivirus] {problem}"));
         }
