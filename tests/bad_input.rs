@@ -384,3 +384,43 @@ fn the_data_directory_is_private_and_a_loosened_one_is_reported() {
         server.log()
     );
 }
+
+/// Issue 11: 40 half-sent 8 MiB messages on port 25 held 337 MB in memory. Arriving
+/// mail data past 256 KiB now waits in unnamed spool files, so the server's memory
+/// stays bounded while they stall; the senders' data is dropped when they go, and
+/// mail flows afterwards.
+#[test]
+fn stalled_data_phases_are_spooled_to_disk_not_memory() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let before = server.rss_kib();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut stalled = Vec::new();
+    for _ in 0..40 {
+        let mut raw = Raw::connect(server.ports.smtp);
+        ehlo(&mut raw);
+        for command in [
+            "MAIL FROM:<vanthu@so-ngoai.example>".to_owned(),
+            format!("RCPT TO:<{b}>"),
+            "DATA".to_owned(),
+        ] {
+            raw.send(format!("{command}\r\n").as_bytes());
+            let reply = raw.smtp_reply();
+            assert!(
+                reply.starts_with('2') || reply.starts_with("354"),
+                "{command}: {reply}"
+            );
+        }
+        raw.send(b"Subject: x\r\n\r\n");
+        for _ in 0..128 {
+            raw.send(&chunk); // 8 MiB, no final dot
+        }
+        stalled.push(raw);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let growth = server.rss_kib().saturating_sub(before);
+    println!("RSS {before} KiB before, +{growth} KiB with 40 stalled 8 MiB DATA phases");
+    assert!(growth < 48 * 1024, "RSS grew {growth} KiB");
+    drop(stalled);
+    assert_still_serving(&server, &a, PASSWORD_A, &b);
+}

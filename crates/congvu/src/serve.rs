@@ -139,6 +139,20 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
     })
 }
 
+/// `data_dir/spool`, where arriving mail data waits in unnamed files (0700).
+fn spool_dir(data_dir: &Path) -> Result<PathBuf, ServeError> {
+    let dir = data_dir.join("spool");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|source| ServeError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+    Ok(dir)
+}
+
 /// The data directory holds every official's mail: `serve` says so when another
 /// local user could read it (issue 11). Directories made by the store are 0700 and
 /// its files 0600; one loosened by hand is left as it is.
@@ -223,6 +237,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let smtp_ctx = Arc::new(congvu_smtp::SmtpContext {
         config: congvu_smtp::SmtpConfig {
             hostname: config.server.hostname.clone(),
+            spool_dir: spool_dir(&data_dir)?,
             ..config.smtp.clone()
         },
         policy: config.policy.clone(),
@@ -237,6 +252,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         smime: Some(Arc::new(congvu_smime::Verifier::new(&config.smime)?)),
         antivirus,
         admission: congvu_listener::Admission::new(config.smtp.limits()),
+        memory_budget: congvu_smtp::MemoryBudget::new(config.smtp.spool_memory_mb.saturating_mul(1 << 20)),
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [

@@ -49,6 +49,16 @@ pub struct SmtpConfig {
     /// Time a client has to finish the TLS handshake (465 at once, 25/587 after
     /// STARTTLS).
     pub tls_handshake_timeout_secs: u64,
+    /// Mail data a transaction keeps in memory while it arrives; past it the data
+    /// goes to an unnamed file in `spool_dir` (a stalled DATA costs disk, not memory).
+    pub spool_threshold_bytes: usize,
+    /// Mail data all transactions together keep in memory, in MiB; past it every
+    /// new byte goes to files.
+    pub spool_memory_mb: u64,
+    /// Where arriving mail data is spooled. Not a key of `[smtp]`: the binary sets
+    /// it to `data_dir/spool` (0700).
+    #[serde(skip)]
+    pub spool_dir: std::path::PathBuf,
 }
 
 impl Default for SmtpConfig {
@@ -67,6 +77,9 @@ impl Default for SmtpConfig {
             max_connections: 1000,
             max_connections_per_ip: 50,
             tls_handshake_timeout_secs: 10,
+            spool_threshold_bytes: 256 * 1024,
+            spool_memory_mb: 64,
+            spool_dir: std::env::temp_dir(),
         }
     }
 }

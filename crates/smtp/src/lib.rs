@@ -65,8 +65,11 @@
 //! - **No relay**: a recipient outside the local domains needs an authenticated
 //!   submitter; AUTH exists only on submission, only over TLS.
 //! - **Nothing read before a TLS handshake survives it** (RFC 3207 §4.2).
-//! - **Bounded resources**: command lines, messages, recipients, errors, commands
-//!   without mail, idle time, failed logins — see [`SmtpConfig`].
+//! - **Bounded resources**: connections (global and per address, checked before
+//!   any work by `congvu-listener`), command lines, messages, recipients, errors,
+//!   commands without mail, idle time, failed logins — see [`SmtpConfig`]. Arriving
+//!   mail data past `spool_threshold_bytes` (or past the shared `spool_memory_mb`)
+//!   waits in an unnamed spool file, so a stalled DATA or BDAT costs disk, not memory.
 //! - **Bad input gets a reply, never a panic**; passwords and bodies are never logged.
 //!
 //! ## Layout
@@ -84,6 +87,7 @@ use std::sync::Arc;
 pub use config::SmtpConfig;
 pub use reply::Reply;
 pub use server::{ListenerKind, serve};
+pub use session::MemoryBudget;
 
 /// What every session needs: its limits, the regulation's policy, the store and the
 /// directory.
@@ -106,4 +110,6 @@ pub struct SmtpContext {
     pub antivirus: Option<congvu_antivirus::Scanner>,
     /// Live sessions of the three listeners against `[smtp] max_connections*`.
     pub admission: Arc<congvu_listener::Admission>,
+    /// Mail data held in memory by all transactions (`[smtp] spool_memory_mb`).
+    pub memory_budget: Arc<MemoryBudget>,
 }

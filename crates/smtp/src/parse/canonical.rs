@@ -11,16 +11,50 @@
 //! the old scripts and appliances that send bare LF. From here on, what is checked
 //! is what is stored, signed and relayed, byte for byte.
 //!
+//! Where the canonical bytes go is the caller's [`DataOutput`]: memory by default,
+//! the session's spool file past a threshold (`session/spool.rs`), so that this
+//! module does no I/O itself.
+//!
 //! Invariants:
 //! 1. The output holds CR only directly before LF and LF only directly after CR.
 //! 2. A CRLF of the input is copied unchanged; any chunking of the input gives the
 //!    same output.
-//! 3. Nothing past `limit` output bytes is held in memory; the size is still counted.
+//! 3. Nothing past `limit` output bytes is kept; the size is still counted.
+
+use std::fmt;
+use std::io;
+
+/// Where a transaction's mail data is kept while it arrives.
+pub trait DataOutput: fmt::Debug + Send + Sync {
+    /// Appends canonical bytes. A failure is kept and reported by `into_bytes`.
+    fn append(&mut self, bytes: &[u8]);
+    /// Drops everything kept (the message went over the limit).
+    fn discard(&mut self);
+    /// Bytes held in memory now (for tests of the limits).
+    fn held(&self) -> usize;
+    /// The whole message, once it has arrived.
+    fn into_bytes(self: Box<Self>) -> io::Result<Vec<u8>>;
+}
+
+impl DataOutput for Vec<u8> {
+    fn append(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn discard(&mut self) {
+        *self = Vec::new();
+    }
+    fn held(&self) -> usize {
+        self.capacity()
+    }
+    fn into_bytes(self: Box<Self>) -> io::Result<Vec<u8>> {
+        Ok(*self)
+    }
+}
 
 /// Collects mail data (DATA after dot removal, or BDAT chunks) into canonical form.
 #[derive(Debug)]
 pub struct CanonicalSink {
-    message: Vec<u8>,
+    message: Box<dyn DataOutput>,
     /// A CR was seen last; whether it is bare depends on the next byte.
     pending_cr: bool,
     /// Bytes of canonical output, including any discarded past the limit.
@@ -45,12 +79,21 @@ pub enum DataOutcome {
     /// More than the limit was sent; the data was read to its end and dropped
     /// (RFC 1870 §6.3: 552 after the terminating dot).
     TooBig { size: u64 },
+    /// The data could not be kept (the spool file failed): nothing may be
+    /// acknowledged.
+    Lost { size: u64, error: String },
 }
 
 impl CanonicalSink {
+    /// Kept in memory.
     pub fn new(limit: u64) -> CanonicalSink {
+        CanonicalSink::with_output(limit, Box::new(Vec::new()))
+    }
+
+    /// Kept in `output`.
+    pub fn with_output(limit: u64, output: Box<dyn DataOutput>) -> CanonicalSink {
         CanonicalSink {
-            message: Vec::new(),
+            message: output,
             pending_cr: false,
             size: 0,
             limit,
@@ -100,11 +143,11 @@ impl CanonicalSink {
             return;
         }
         if self.size > self.limit {
-            // Keep counting to the end, but hold nothing more in memory.
+            // Keep counting to the end, but keep nothing more.
             self.over_limit = true;
-            self.message = Vec::new();
+            self.message.discard();
         } else {
-            self.message.extend_from_slice(bytes);
+            self.message.append(bytes);
         }
     }
 
@@ -113,10 +156,9 @@ impl CanonicalSink {
         self.size + u64::from(self.pending_cr)
     }
 
-    /// Bytes held in memory (capacity), for tests of the limit.
-    #[cfg(test)]
-    pub(crate) fn held(&self) -> usize {
-        self.message.capacity()
+    /// Bytes held in memory, for tests of the limits.
+    pub fn held(&self) -> usize {
+        self.message.held()
     }
 
     pub fn finish(mut self) -> DataOutcome {
@@ -127,13 +169,18 @@ impl CanonicalSink {
             self.emit(b"\r\n");
         }
         if self.over_limit {
-            DataOutcome::TooBig { size: self.size }
-        } else {
-            DataOutcome::Message {
-                bytes: self.message,
+            return DataOutcome::TooBig { size: self.size };
+        }
+        match self.message.into_bytes() {
+            Ok(bytes) => DataOutcome::Message {
+                bytes,
                 size: self.size,
                 repaired: self.repaired,
-            }
+            },
+            Err(error) => DataOutcome::Lost {
+                size: self.size,
+                error: error.to_string(),
+            },
         }
     }
 }

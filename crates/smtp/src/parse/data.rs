@@ -8,7 +8,7 @@
 //! and a dot after one is not a transparency dot. Once canonical, such a dot starts a
 //! line of the stored message, and whatever relays it onwards dot-stuffs it.
 
-use super::canonical::{CanonicalSink, DataOutcome};
+use super::canonical::{CanonicalSink, DataOutcome, DataOutput};
 
 /// Incremental reader fed with whatever the socket delivers, in any chunking.
 #[derive(Debug)]
@@ -32,11 +32,16 @@ enum State {
 }
 
 impl DataReader {
-    /// At most `limit` bytes of (canonical) mail data are kept.
+    /// At most `limit` bytes of (canonical) mail data are kept, in memory.
     pub fn new(limit: u64) -> DataReader {
+        DataReader::with_output(limit, Box::new(Vec::new()))
+    }
+
+    /// At most `limit` bytes of (canonical) mail data are kept, in `output`.
+    pub fn with_output(limit: u64, output: Box<dyn DataOutput>) -> DataReader {
         DataReader {
             state: State::LineStart,
-            sink: CanonicalSink::new(limit),
+            sink: CanonicalSink::with_output(limit, output),
         }
     }
 

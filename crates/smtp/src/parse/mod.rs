@@ -18,7 +18,7 @@ mod line;
 mod path;
 pub mod sasl;
 
-pub use canonical::{CanonicalSink, DataOutcome};
+pub use canonical::{CanonicalSink, DataOutcome, DataOutput};
 pub use chunk::ChunkReader;
 pub use command::{Body, Command, MailParams, Mechanism, RcptParams, parse_command};
 pub use data::DataReader;

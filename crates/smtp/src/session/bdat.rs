@@ -84,7 +84,7 @@ impl Session {
             other => {
                 self.state = other;
                 match self.envelope_for_data() {
-                    Ok(envelope) => (envelope, CanonicalSink::new(limit)),
+                    Ok(envelope) => (envelope, CanonicalSink::with_output(limit, self.data_output())),
                     Err(reply) => return Action::ReadChunk(Chunk::refused(size, reply)),
                 }
             }

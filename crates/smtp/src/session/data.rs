@@ -28,9 +28,10 @@ use tracing::{error, info, warn};
 use super::dsn::local_request;
 use super::message::Message;
 use super::quota_warning::{Postmaster, warn_crossed};
+use super::spool::Spool;
 use super::trace::return_path;
 use super::{Action, Envelope, Session, State};
-use crate::parse::{DataOutcome, DataReader, ReversePath};
+use crate::parse::{DataOutcome, DataOutput, DataReader, ReversePath};
 use crate::reply::Reply;
 
 /// Microseconds each check took (0: not run).
@@ -59,7 +60,7 @@ impl Session {
             Ok(envelope) => envelope,
             Err(reply) => return Action::Reply(reply),
         };
-        let reader = DataReader::new(self.ctx.config.max_message_bytes);
+        let reader = DataReader::with_output(self.ctx.config.max_message_bytes, self.data_output());
         self.state = State::Data(envelope);
         Action::ReadData(Reply::START_DATA, reader)
     }
@@ -87,6 +88,11 @@ impl Session {
             DataOutcome::TooBig { size } => {
                 self.log_transaction(&envelope, size, "too_big", None, "");
                 return Action::Reply(Reply::MESSAGE_TOO_BIG);
+            }
+            DataOutcome::Lost { size, error } => {
+                error!(id = %envelope.id, %error, "mail data could not be spooled");
+                self.log_transaction(&envelope, size, "failed", None, "");
+                return Action::Reply(Reply::LOCAL_ERROR);
             }
         };
         if let Err((outcome, reply)) = self.check(&envelope, &mut message).await {
@@ -123,6 +129,16 @@ impl Session {
             250,
             (2, 0, 0),
             format!("OK queued as {}", envelope.id),
+        ))
+    }
+
+    /// Where this transaction's mail data waits while it arrives (`spool.rs`).
+    pub(super) fn data_output(&self) -> Box<dyn DataOutput> {
+        let config = &self.ctx.config;
+        Box::new(Spool::new(
+            config.spool_dir.clone(),
+            config.spool_threshold_bytes,
+            Arc::clone(&self.ctx.memory_budget),
         ))
     }
 

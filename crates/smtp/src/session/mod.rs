@@ -23,6 +23,7 @@ mod rcpt;
 mod rset;
 mod sender_auth;
 mod smime;
+mod spool;
 mod starttls;
 mod trace;
 mod vrfy;
@@ -44,6 +45,7 @@ use crate::server::ListenerKind;
 
 pub(crate) use auth::SaslStep;
 pub(crate) use bdat::Chunk;
+pub use spool::MemoryBudget;
 
 /// What the connection driver must do after a line.
 #[derive(Debug)]

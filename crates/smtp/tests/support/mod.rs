@@ -102,6 +102,7 @@ impl TestServer {
             smime: None,
             antivirus: None,
             admission: congvu_listener::Admission::new(limits),
+            memory_budget: congvu_smtp::MemoryBudget::new(64 << 20),
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
