@@ -24,6 +24,8 @@ pub struct ImapConfig {
     pub max_command_line_bytes: usize,
     /// Autologout timer, idle sessions included (RFC 3501 §5.4: at least 30 min).
     pub idle_timeout_secs: u64,
+    /// Time a client may stay idle before it has logged in.
+    pub login_timeout_secs: u64,
     /// Failed LOGIN/AUTHENTICATE attempts before the connection is closed.
     pub auth_failure_limit: u32,
     /// Consecutive BAD replies before the connection is closed.
@@ -50,6 +52,7 @@ impl Default for ImapConfig {
             max_literal_bytes: 64 * 1024 * 1024,
             max_command_line_bytes: 64 * 1024,
             idle_timeout_secs: 30 * 60,
+            login_timeout_secs: 60,
             auth_failure_limit: 5,
             bad_command_limit: 20,
             max_connections: 20_000,

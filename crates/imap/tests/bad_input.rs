@@ -123,3 +123,23 @@ async fn repeated_login_failures_end_the_connection() {
     assert!(c.closed().await);
     server.shutdown().await;
 }
+
+/// Issue 11: a client that connects and never logs in is closed after
+/// `login_timeout_secs`, while a logged-in session keeps the 30-minute autologout.
+#[tokio::test]
+async fn idle_before_login_is_closed_after_the_login_timeout() {
+    let config = ImapConfig {
+        login_timeout_secs: 1,
+        ..ImapConfig::default()
+    };
+    let server = Server::start_with(config).await;
+    let mut silent = server.tls().await;
+    let mut logged_in = server.login(0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let line = silent.line().await;
+    assert!(line.starts_with("* BYE"), "{line}");
+    assert!(silent.closed().await);
+    let lines = logged_in.command("a", "NOOP").await;
+    assert!(lines.last().unwrap().starts_with("a OK"), "{lines:?}");
+    server.shutdown().await;
+}

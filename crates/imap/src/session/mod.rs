@@ -325,8 +325,15 @@ impl Session {
         }
     }
 
+    /// RFC 3501 §5.4: the autologout timer of an authenticated session is at least
+    /// 30 minutes; before login a client that says nothing is closed much sooner, so
+    /// idle unauthenticated connections cannot pile up (issue 11).
     pub fn idle_timeout(&self) -> Duration {
-        Duration::from_secs(self.ctx.config.idle_timeout_secs)
+        let secs = match self.state {
+            State::NotAuthenticated => self.ctx.config.login_timeout_secs,
+            _ => self.ctx.config.idle_timeout_secs,
+        };
+        Duration::from_secs(secs)
     }
 
     /// The next command, or why there is none. Sends `+` when the client waits to
