@@ -249,3 +249,68 @@ pub async fn load(target: Target, clients: usize, seconds: u64) -> Result<(), Er
     }
     Ok(())
 }
+
+/// `login-storm`: `logins` IMAPS logins (TLS, LOGIN, LOGOUT: a reconnect storm)
+/// from `clients` concurrent clients; prints logins/s and the server's VmRSS before
+/// and after.
+pub async fn login_storm(target: Target, logins: usize, clients: usize, pid: u32) -> Result<(), Error> {
+    let target = Arc::new(target);
+    let before = rss_kib(pid)?;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (target, next) = (target.clone(), next.clone());
+        tasks.spawn(async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < logins {
+                let mut session = tls_session(target.imaps, &target.connector).await?;
+                let login = format!("LOGIN \"{}\" \"{}\"", target.user, target.password);
+                command(&mut session, "l", login.as_bytes()).await?;
+                command(&mut session, "o", b"LOGOUT").await?;
+            }
+            Ok::<_, Error>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let after = rss_kib(pid)?;
+    println!(
+        "{logins} logins from {clients} clients in {elapsed:.2} s: {:.0} logins/s; server VmRSS {before} KiB before, {after} KiB after ({:.1} MB)",
+        logins as f64 / elapsed,
+        after as f64 * 1024.0 / 1e6
+    );
+    Ok(())
+}
+
+/// `rss`: the server's VmRSS now.
+pub fn print_rss(pid: u32) -> Result<(), Error> {
+    let kib = rss_kib(pid)?;
+    println!("server VmRSS {kib} KiB ({:.1} MB)", kib as f64 * 1024.0 / 1e6);
+    Ok(())
+}
+
+/// `idle-connections`: `count` plain TCP connections to `addr` that read the greeting
+/// and then say nothing, held while the server's VmRSS is read; counts the ones the
+/// server refused (421 / BYE) or closed.
+pub async fn idle_connections(addr: SocketAddr, count: usize, pid: u32) -> Result<(), Error> {
+    let before = rss_kib(pid)?;
+    let mut held = Vec::with_capacity(count);
+    let (mut greeted, mut refused) = (0, 0);
+    for _ in 0..count {
+        let mut session = Lines::new(TcpStream::connect(loopback(addr)?).await?);
+        match session.read().await {
+            Ok(line) if line.starts_with("220") || line.starts_with("* OK") => greeted += 1,
+            _ => refused += 1,
+        }
+        held.push(session);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let after = rss_kib(pid)?;
+    println!(
+        "{count} idle connections to {addr}: {greeted} greeted, {refused} refused; server VmRSS {before} KiB before, {after} KiB with them ({:.1} MB)",
+        after as f64 * 1024.0 / 1e6
+    );
+    Ok(())
+}

@@ -7,7 +7,8 @@
 //! answers `250` only after the message is durable in the recipient's INBOX, the
 //! end-to-end time is the accept time plus one STATUS round trip.
 //!
-//! `imap-idle` and `imap-load`: see [`imap`]. `checks`: see [`checks`].
+//! `imap-idle`, `imap-load`, `login-storm`, `idle-connections` and `rss` (the
+//! server's memory probes): see [`imap`]. `checks`: see [`checks`].
 //!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
@@ -63,6 +64,33 @@ enum Bench {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
         /// The server's process id (its VmRSS is read from /proc).
+        #[arg(long)]
+        pid: u32,
+    },
+    /// A reconnect storm: IMAPS logins (TLS, LOGIN, LOGOUT), logins/s and the
+    /// server's memory.
+    LoginStorm {
+        #[command(flatten)]
+        login: ImapLogin,
+        #[arg(long, default_value_t = 1000)]
+        logins: usize,
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// The server's process id (its VmRSS is read from /proc).
+        #[arg(long)]
+        pid: u32,
+    },
+    /// The server's resident memory now (VmRSS).
+    Rss {
+        #[arg(long)]
+        pid: u32,
+    },
+    /// Idle plain connections held open against one port, and the server's memory.
+    IdleConnections {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
         #[arg(long)]
         pid: u32,
     },
@@ -317,6 +345,14 @@ async fn main() -> Result<(), Error> {
             clients,
             seconds,
         } => imap::load(login.target()?, clients, seconds).await,
+        Bench::LoginStorm {
+            login,
+            logins,
+            clients,
+            pid,
+        } => imap::login_storm(login.target()?, logins, clients, pid).await,
+        Bench::Rss { pid } => imap::print_rss(pid),
+        Bench::IdleConnections { addr, count, pid } => imap::idle_connections(addr, count, pid).await,
         Bench::Checks {
             messages,
             clamd,
