@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Sends prepared messages byte for byte with smtplib: `sendmail(from, [to], bytes)`,
+one connection per file, and prints one JSON object, file name → reply:
+
+    {"case.eml": {"code": 250 | 5xx | 4xx | null, "message": "...", "log": [...]}}
+
+    send_raw.py FILE... --port P [--security none|starttls|tls] [--cafile F]
+                [--user U --password P] --from ADDR --to ADDR
+                [--source 127.0.0.2] [--log SERVER_LOG]
+
+- `--source`: the client's own address (loopback has all of 127/8), so a test can
+  come from an "agency relay" network and from the Internet on the same server;
+- `--log`: the server's log file; the lines it gained while a file was sent (the
+  server logs its verdict before it replies) are returned with the reply, so a test
+  names the rule that refused each message without guessing which line is whose.
+
+smtplib leaves bytes as they are (only dot-stuffing, which the server undoes), so a
+bare CR or LF in a file reaches the server too. A refusal is data, not an error: only
+a broken script exits non-zero.
+"""
+import argparse
+import json
+import os
+import smtplib
+import ssl
+import sys
+
+
+def connect(args):
+    source = (args.source, 0) if args.source else None
+    context = None
+    if args.security != "none":
+        context = ssl.create_default_context(cafile=args.cafile)
+        context.check_hostname = False  # the test certificate names mail.thanhhoa.gov.vn; we dial an IP
+    if args.security == "tls":
+        client = smtplib.SMTP_SSL("127.0.0.1", args.port, context=context, timeout=120, source_address=source)
+    else:
+        client = smtplib.SMTP("127.0.0.1", args.port, timeout=120, source_address=source)
+    client.ehlo("client.corpus.test")
+    if args.security == "starttls":
+        client.starttls(context=context)
+        client.ehlo("client.corpus.test")
+    if args.user:
+        client.login(args.user, args.password)
+    return client
+
+
+def reply_of(error):
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, text = error.smtp_code, error.smtp_error
+    else:
+        return {"code": None, "message": "%s: %s" % (type(error).__name__, error)}
+    return {"code": code, "message": text.decode("utf-8", "replace")}
+
+
+def log_size(path):
+    return os.path.getsize(path) if path and os.path.exists(path) else 0
+
+
+def new_log_lines(path, offset):
+    if not path:
+        return []
+    with open(path, "rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", "replace").splitlines()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("files", nargs="+")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--security", choices=["none", "starttls", "tls"], default="none")
+    parser.add_argument("--cafile")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--from", dest="sender", required=True)
+    parser.add_argument("--to", required=True)
+    parser.add_argument("--source")
+    parser.add_argument("--log")
+    args = parser.parse_args()
+    results = {}
+    for path in args.files:
+        with open(path, "rb") as f:
+            data = f.read()
+        offset = log_size(args.log)
+        client = None
+        try:
+            client = connect(args)
+            client.sendmail(args.sender, [args.to], data)
+            reply = {"code": 250, "message": ""}
+        except (smtplib.SMTPException, OSError) as error:
+            reply = reply_of(error)
+        finally:
+            if client is not None:
+                try:
+                    client.quit()
+                except (smtplib.SMTPException, OSError):
+                    pass
+        reply["log"] = new_log_lines(args.log, offset)
+        results[os.path.basename(path)] = reply
+    json.dump(results, sys.stdout, ensure_ascii=False)
+    print()
+
+
+if __name__ == "__main__":
+    main()
