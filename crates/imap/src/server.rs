@@ -26,6 +26,9 @@ pub struct ImapConfig {
     pub idle_timeout_secs: u64,
     /// Time a client may stay idle before it has logged in.
     pub login_timeout_secs: u64,
+    /// Time a client has to finish the TLS handshake (993 at once, 143 after
+    /// STARTTLS).
+    pub tls_handshake_timeout_secs: u64,
     /// Failed LOGIN/AUTHENTICATE attempts before the connection is closed.
     pub auth_failure_limit: u32,
     /// Consecutive BAD replies before the connection is closed.
@@ -53,6 +56,7 @@ impl Default for ImapConfig {
             max_command_line_bytes: 64 * 1024,
             idle_timeout_secs: 30 * 60,
             login_timeout_secs: 60,
+            tls_handshake_timeout_secs: 10,
             auth_failure_limit: 5,
             bad_command_limit: 20,
             max_connections: 20_000,
@@ -71,6 +75,12 @@ pub struct ImapContext {
     pub(crate) connections: Connections,
     /// Live sessions of both listeners against the connection caps.
     pub(crate) admission: Arc<Admission>,
+}
+
+impl ImapConfig {
+    pub fn tls_handshake_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.tls_handshake_timeout_secs)
+    }
 }
 
 impl ImapContext {

@@ -143,3 +143,26 @@ async fn idle_before_login_is_closed_after_the_login_timeout() {
     assert!(lines.last().unwrap().starts_with("a OK"), "{lines:?}");
     server.shutdown().await;
 }
+
+/// Issue 11: a client that opens the TLS port and never finishes the handshake is
+/// cut off after `tls_handshake_timeout_secs`, not held for the idle timeout.
+#[tokio::test]
+async fn an_unfinished_tls_handshake_is_cut_off() {
+    use tokio::io::AsyncReadExt;
+    let config = ImapConfig {
+        tls_handshake_timeout_secs: 1,
+        ..ImapConfig::default()
+    };
+    let server = Server::start_with(config).await;
+    let mut stalled = tokio::net::TcpStream::connect(server.imaps).await.unwrap();
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stalled.read(&mut byte)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "still open after 5 s: {read:?}"
+    );
+    let mut other = server.tls().await;
+    let lines = other.command("a", "NOOP").await;
+    assert!(lines[0].starts_with("a OK"), "{lines:?}");
+    server.shutdown().await;
+}

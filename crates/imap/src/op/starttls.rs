@@ -15,7 +15,8 @@ impl Session {
         }
         self.finish(tag, Reply::ok("Begin TLS negotiation now"))?;
         self.conn.flush().await?;
-        if let Err(err) = self.conn.start_tls(&self.tls).await {
+        let timeout = self.ctx.config.tls_handshake_timeout();
+        if let Err(err) = self.conn.start_tls(&self.tls, timeout).await {
             info!(error = %err, "STARTTLS handshake failed");
             return Err(Disconnect("tls handshake failed"));
         }

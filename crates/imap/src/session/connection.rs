@@ -13,9 +13,6 @@ use tokio_rustls::server::TlsStream;
 
 use crate::codec::deflate::Deflate;
 
-/// How long a client may take to complete a TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Bytes asked of the socket per read while a command is arriving.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -56,9 +53,9 @@ impl Connection {
     }
 
     /// Implicit TLS: the handshake comes first.
-    pub async fn tls(stream: TcpStream, acceptor: &TlsAcceptor) -> io::Result<Connection> {
+    pub async fn tls(stream: TcpStream, acceptor: &TlsAcceptor, timeout: Duration) -> io::Result<Connection> {
         let mut conn = Connection::plain(stream);
-        conn.start_tls(acceptor).await?;
+        conn.start_tls(acceptor, timeout).await?;
         Ok(conn)
     }
 
@@ -181,12 +178,13 @@ impl Connection {
     /// Switches to TLS. Input received before the handshake is discarded: it was
     /// sent in the clear and must not be taken as protected (RFC 3501 §6.2.1,
     /// RFC 7817 §3 / the STARTTLS command-injection attack).
-    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
+    /// The TLS handshake, at most `timeout` long (`[imap] tls_handshake_timeout_secs`).
+    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor, timeout: Duration) -> io::Result<()> {
         self.input.clear();
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
             return Err(io::Error::other("TLS is already active"));
         };
-        let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+        let tls = tokio::time::timeout(timeout, acceptor.accept(tcp))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
         self.stream = Stream::Tls(Box::new(tls));

@@ -191,13 +191,15 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
     let id = ticket.id();
     let conn = match kind {
         ListenerKind::Imap => Connection::plain(stream),
-        ListenerKind::Imaps => match Connection::tls(stream, &tls).await {
-            Ok(conn) => conn,
-            Err(err) => {
-                info!(session = %id, listener = kind.as_str(), error = %err, reason = "tls handshake failed", "imap session ended");
-                return;
+        ListenerKind::Imaps => {
+            match Connection::tls(stream, &tls, ctx.config.tls_handshake_timeout()).await {
+                Ok(conn) => conn,
+                Err(err) => {
+                    info!(session = %id, listener = kind.as_str(), error = %err, reason = "tls handshake failed", "imap session ended");
+                    return;
+                }
             }
-        },
+        }
     };
     let mut session = Session {
         ctx,
