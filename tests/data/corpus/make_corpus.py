@@ -878,6 +878,19 @@ def hostile_cases(c):
     inner = entity_bytes(c.simple("fwd4-exe-inner", files=[("cong-van.pdf", exe(), "application", "pdf")]))
     H("forwarded-4-exe", "an executable named .pdf under 4 forwarded messages", forward(c, "forwarded-4-exe", inner, 4),
       D)
+    def wrapped_forward(case, content_type, cte, body):
+        return raw_message(c, case, b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"w1\"\r\n",
+                           b"--w1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + "Chuyển tiếp.\r\n".encode()
+                           + b"--w1\r\nContent-Type: " + content_type + b"\r\nContent-Transfer-Encoding: " + cte
+                           + b"\r\n\r\n" + body + b"--w1--\r\n", subject="TL: " + SUBJECT)
+    inner = entity_bytes(c.simple("fwd-b64-exe-inner", files=[("setup.exe", exe(), *octet)]))
+    # RFC 2046 §5.2.1 forbids base64 for message/rfc822; some clients write it anyway.
+    H("forwarded-base64-exe", "an executable in a forwarded message sent in base64 (message/rfc822)",
+      wrapped_forward("forwarded-base64-exe", b"message/rfc822", b"base64",
+                      base64.encodebytes(inner).replace(b"\n", b"\r\n")), D)
+    inner = entity_bytes(c.simple("fwd-global-exe-inner", files=[("cai-dat.exe", exe(), *octet)]))
+    H("forwarded-global-exe", "an executable in a forwarded message/global (RFC 6532)",
+      wrapped_forward("forwarded-global-exe", b"message/global", b"8bit", inner), D)
     H("uuencoded-exe", "a uuencoded executable in a text body",
       raw_message(c, "uuencoded-exe", b"", "Gửi tệp:\r\n".encode() + uuencode("setup.exe", exe())), D)
     H("uuencoded-b64-exe", "a begin-base64 (uuencode -m) executable named .pdf in a text body",
@@ -990,6 +1003,9 @@ def hostile_cases(c):
       c.simple("stamp-body-fullwidth", body="ＴＵＹỆＴ\u00ad ＭẬＴ\nKính gửi các đồng chí.\n"), C, conduct=True)
     H("stamp-in-name", "a stamp in an attachment name (word joiner inside)",
       c.simple("stamp-in-name", files=[("Kế hoạch M\u2060ẬT.pdf", pdf(), "application", "pdf")]), C, conduct=True)
+    H("stamp-in-zip-entry", "a stamp in the name of a file inside a zip",
+      c.simple("stamp-in-zip-entry", files=[("ho-so.zip", zip_of([("TỐI MẬT - Phương án.pdf", pdf())]), "application",
+                                             "zip")]), C, conduct=True)
     inner = entity_bytes(c.simple("fwd-stamp-inner", subject="TỐI MẬT: phương án"))
     H("stamp-forwarded", "a stamp in the subject of a forwarded message", forward(c, "stamp-forwarded", inner), C,
       conduct=True)
