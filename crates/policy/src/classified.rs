@@ -76,6 +76,77 @@ fn tokens(line: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// [`find_stamp`] over a text body; HTML is also read as a browser shows it (tags
+/// gone, character references decoded), so `T&#7888;I M&#7852;T` or
+/// `TUYỆT M</b><span>ẬT` is the stamp it displays.
+pub fn find_stamp_in_text(text: &str, html: bool) -> Option<Stamp> {
+    find_stamp(text).or_else(|| html.then(|| find_stamp(&displayed(text))).flatten())
+}
+
+/// HTML as displayed, for reading stamps: tags removed (a block tag breaks the
+/// line), numeric and the common named character references decoded.
+fn displayed(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let close = rest.find('>');
+                let end = close.map_or(rest.len(), |i| i + 1);
+                let tag = rest[1..close.unwrap_or(rest.len())]
+                    .trim_start_matches('/')
+                    .to_ascii_lowercase();
+                if ["p", "br", "div", "li", "tr", "h1", "h2", "h3", "td"]
+                    .iter()
+                    .any(|b| tag.split([' ', '/']).next() == Some(*b))
+                {
+                    out.push('\n');
+                }
+                rest = &rest[end..];
+            }
+            '&' => {
+                let end = rest.find(';').filter(|&i| i <= 10);
+                let decoded = end.and_then(|i| reference(&rest[1..i]));
+                match (end, decoded) {
+                    (Some(i), Some(ch)) => {
+                        out.push(ch);
+                        rest = &rest[i + 1..];
+                    }
+                    _ => {
+                        out.push('&');
+                        rest = &rest[1..];
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+/// The character of an HTML character reference's name (between `&` and `;`).
+fn reference(name: &str) -> Option<char> {
+    if let Some(number) = name.strip_prefix('#') {
+        let value = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        };
+        return char::from_u32(value);
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => return None,
+    })
+}
+
 /// Finds a classification stamp in free text (subject or a text part).
 pub fn find_stamp(text: &str) -> Option<Stamp> {
     let text = as_read(text);

@@ -6,7 +6,7 @@
 //! `tag` (or softened to it by the origin) never stop the pipeline; their findings
 //! go in the `X-Congvu-Policy` header.
 
-use crate::classified::{find_stamp, find_stamp_in_name};
+use crate::classified::{find_stamp, find_stamp_in_name, find_stamp_in_text};
 use crate::config::{Action, LegacyAction, Origin, PolicyConfig};
 use crate::formats::{Budget, Detected, Problem, check_file, code_problem, detect, looks_like_text};
 use crate::legacy::{self, Legacy};
@@ -192,6 +192,7 @@ fn check_all(
                     crate::formats::FileReport {
                         dangerous: code_problem(path, part.name.as_deref(), &part.data, scripts),
                         format: None,
+                        entry_names: Vec::new(),
                     }
                 } else {
                     check_file(
@@ -268,15 +269,29 @@ fn check_all(
                 walked
                     .texts
                     .iter()
-                    .find_map(|t| find_stamp(&t.text))
+                    .find_map(|t| find_stamp_in_text(&t.text, t.html))
                     .map(|s| (s, "nội dung thư", "the message text".to_owned()))
             })
             .or_else(|| {
-                walked.parts.iter().find_map(|a| {
-                    let name = a.name.as_deref()?;
-                    find_stamp_in_name(name)
-                        .map(|s| (s, "tên tệp đính kèm", format!("attachment name {name:?}")))
-                })
+                walked
+                    .quoted
+                    .iter()
+                    .find_map(|text| find_stamp_in_text(text, true))
+                    .map(|s| (s, "thư chuyển tiếp", "a forwarded message".to_owned()))
+            })
+            .or_else(|| {
+                let entries = reports
+                    .iter()
+                    .flat_map(|r| r.entry_names.iter().map(String::as_str));
+                walked
+                    .parts
+                    .iter()
+                    .filter_map(|a| a.name.as_deref())
+                    .chain(entries)
+                    .find_map(|name| {
+                        find_stamp_in_name(name)
+                            .map(|s| (s, "tên tệp đính kèm", format!("attachment name {name:?}")))
+                    })
             });
         let finding = stamp.map(|(stamp, where_vi, where_en)| {
             Finding::new(

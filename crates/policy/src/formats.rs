@@ -411,6 +411,15 @@ pub fn file_name(name: &str) -> String {
     base.trim_end_matches(['.', ' ', '\t']).trim_start().to_owned()
 }
 
+/// Whether a name, read as [`file_name`] reads it, is an executable's, a script's
+/// or a sealed archive's: the names a part carries are weighed with it when they
+/// disagree (see `mime::part_name`).
+pub fn is_code_name(name: &str) -> bool {
+    extension(&file_name(name)).is_some_and(|ext| {
+        DANGEROUS_EXTENSIONS.contains(&ext.as_str()) || SEALED_EXTENSIONS.contains(&ext.as_str())
+    })
+}
+
 /// The lower-case extension of a name made by [`file_name`].
 fn extension(name: &str) -> Option<String> {
     name.rsplit_once('.')
@@ -448,6 +457,9 @@ pub enum Problem {
 pub struct FileReport {
     pub dangerous: Option<Problem>,
     pub format: Option<Problem>,
+    /// The names of the documents inside a zip (`a.zip/b.pdf`), for the rules that
+    /// read names (classification stamps).
+    pub entry_names: Vec<String>,
 }
 
 /// Inspection work left for one message, shared by every part, archive and level.
@@ -619,6 +631,9 @@ fn check_inner(
             Err(why) => return refuse(report, why),
         };
         let inner_name = file_name(&entry.name);
+        if entries_are_documents {
+            report.entry_names.push(inner_path.clone());
+        }
         check_inner(
             &inner_path,
             Some(&inner_name),
@@ -658,6 +673,12 @@ fn format_problem(path: &str, ext: Option<&str>, detected: Detected, rule: &Form
         // No name, or no extension: the content alone decides.
         None => None,
         Some((_, Some(claimed))) if claimed == format => None,
+        // A name in a format we do not know (`.html`, `.mp4`): that format is what
+        // the file claims to be, and it is not allowed — not a naming mistake.
+        Some((_, None)) => Some(Problem::NotAllowed {
+            path: path.to_owned(),
+            detected,
+        }),
         Some((ext, _)) => Some(Problem::Mismatch {
             path: path.to_owned(),
             claimed: format!(".{ext}"),

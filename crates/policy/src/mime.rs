@@ -52,7 +52,7 @@ use memchr::{memchr_iter, memmem};
 use crate::cms::{self, Pkcs7};
 use crate::config::LimitsRule;
 use crate::embedded;
-use crate::formats::{Budget, SNIFF_LEN, file_name, sniff_len};
+use crate::formats::{Budget, SNIFF_LEN, file_name, is_code_name, sniff_len};
 use crate::tnef;
 use crate::transfer::{self, TransferEncoding};
 
@@ -137,6 +137,9 @@ pub struct Walked<'a> {
     /// The `Subject` field, whole line, for a conversion to replace.
     pub subject_field: Option<Range<usize>>,
     pub texts: Vec<TextPart>,
+    /// The subjects and text bodies of forwarded messages (checked for stamps; never
+    /// rewritten).
+    pub quoted: Vec<String>,
     pub parts: Vec<Part<'a>>,
     /// The limit that stopped the walk, if one did.
     pub too_complex: Option<&'static str>,
@@ -342,6 +345,7 @@ struct Place {
 struct State<'l> {
     limits: &'l LimitsRule,
     texts: Vec<TextPart>,
+    quoted: Vec<String>,
     cids: Vec<String>,
     too_complex: Option<&'static str>,
     encrypted: bool,
@@ -374,6 +378,11 @@ impl<'r> Walker<'r, '_, '_> {
         let entity = self.raw.get(range.clone()).unwrap_or_default();
         let split = body_start(entity);
         let parsed = HEADERS.parse_headers(&entity[..split]);
+        if place.nesting > 0
+            && let Some(subject) = parsed.as_ref().and_then(|m| m.subject())
+        {
+            self.state.quoted.push(subject.to_owned());
+        }
         let part = parsed.as_ref().and_then(|m| m.parts.first());
         let body = range.start + split..range.end;
         let received = self.raw.get(body.clone()).unwrap_or_default();
@@ -422,7 +431,7 @@ impl<'r> Walker<'r, '_, '_> {
         if self.state.leaves > self.state.limits.max_parts {
             return self.stop("too many parts");
         }
-        let name = part.and_then(|p| p.attachment_name()).map(str::to_owned);
+        let name = part.and_then(part_name);
         let attachment = part
             .and_then(|p| p.content_disposition())
             .is_some_and(|d| d.is_attachment());
@@ -476,6 +485,8 @@ impl<'r> Walker<'r, '_, '_> {
                         encoding_fields,
                         body,
                     });
+                } else {
+                    self.state.quoted.push(decoded.text);
                 }
             }
             Role::Pkcs7 => self.pkcs7(name, encoding, received, place),
@@ -701,6 +712,7 @@ pub fn walk<'a>(raw: &'a [u8], limits: &LimitsRule, budget: &mut Budget) -> Opti
     let mut state = State {
         limits,
         texts: Vec::new(),
+        quoted: Vec::new(),
         cids: Vec::new(),
         too_complex: None,
         encrypted: false,
@@ -738,12 +750,37 @@ pub fn walk<'a>(raw: &'a [u8], limits: &LimitsRule, budget: &mut Budget) -> Opti
             .find(|h| h.name == HeaderName::Subject)
             .map(|h| h.offset_field as usize..h.offset_end as usize),
         texts: state.texts,
+        quoted: state.quoted,
         parts,
         too_complex: state.too_complex,
         encrypted: state.encrypted,
         signed: state.signed,
         extracted: state.extracted,
     })
+}
+
+/// The name a part is judged by. A part may carry several — `filename=` twice in
+/// `Content-Disposition`, or a Content-Type `name=` that differs from it — and mail
+/// clients disagree on which one they show and save under. When they disagree the
+/// most dangerous reading wins: an executable's or script's name if any of them is
+/// one, else the one mail-parser reads first (`filename`, then `name`).
+fn part_name(part: &MessagePart<'_>) -> Option<String> {
+    let given = |header: Option<&mail_parser::ContentType<'_>>, key: &str| -> Vec<String> {
+        header
+            .and_then(|h| h.attributes())
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| a.name.eq_ignore_ascii_case(key))
+            .map(|a| a.value.to_string())
+            .collect()
+    };
+    let mut names = given(part.content_disposition(), "filename");
+    names.extend(given(part.content_type(), "name"));
+    names
+        .iter()
+        .find(|name| is_code_name(name))
+        .or(names.first())
+        .cloned()
 }
 
 #[cfg(test)]

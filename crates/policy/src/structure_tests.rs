@@ -471,3 +471,85 @@ fn two_hundred_zip_bombs_cost_one_budget() {
     // Debug builds are ~10× slower than release; either way far from 18 s.
     assert!(cpu_ms.is_nan() || cpu_ms < 5000.0, "{cpu_ms} ms");
 }
+
+/// A part carrying two names: whichever one a client shows, a script's name refuses
+/// it (found by the second corpus: `filename` twice, or `name` ≠ `filename`).
+#[test]
+fn a_part_with_disagreeing_names_is_judged_by_the_dangerous_one() {
+    let script = "TXNnQm94IDEK"; // "MsgBox 1\n"
+    let cases = [
+        "Content-Type: text/plain\r\nContent-Disposition: attachment; filename=\"ghi-chu.txt\"; filename=\"run.vbs\"\r\n\
+         Content-Transfer-Encoding: base64",
+        "Content-Type: text/plain; name=\"run.vbs\"\r\nContent-Disposition: attachment; filename=\"ghi-chu.txt\"\r\n\
+         Content-Transfer-Encoding: base64",
+        "Content-Type: text/plain; name=\"ghi-chu.txt\"\r\nContent-Disposition: attachment; filename=\"run.vbs\"\r\n\
+         Content-Transfer-Encoding: base64",
+    ];
+    for headers in cases {
+        let raw = mixed(&[(headers, script.to_owned())]);
+        for origin in [Origin::Submission, Origin::Internet] {
+            assert_eq!(
+                refused(&run(&raw, origin)),
+                Some(ReasonCode::DangerousContent),
+                "{headers}"
+            );
+        }
+    }
+    let agreeing = mixed(&[(&file("text/plain", "ghi-chu.txt"), "R2hpIGNow7ouCg==".to_owned())]);
+    assert_eq!(refused(&run(&agreeing, Origin::Submission)), None);
+}
+
+/// Stamps the second corpus found missed: in a forwarded message's subject and
+/// text, in HTML character references and across tags, and in a zip entry's name.
+#[test]
+fn stamps_in_forwards_html_and_zip_entry_names_are_found() {
+    let forwarded = |headers: &str, body: &str| {
+        mixed(&[(
+            "Content-Type: message/rfc822",
+            format!(
+                "From: x@so.vn\r\nSubject: {headers}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+            ),
+        )])
+    };
+    let html = |body: &str| message("text/html; charset=utf-8", body);
+    let zip =
+        crate::formats::samples::zip(&[("TỐI MẬT - Phương án.pdf", &crate::formats::samples::pdf(), false)]);
+    use base64::Engine;
+    let zipped = mixed(&[(
+        &file("application/zip", "ho-so.zip"),
+        base64::engine::general_purpose::STANDARD.encode(&zip),
+    )]);
+    let cases = [
+        ("forwarded subject", forwarded("TUYỆT MẬT: kế hoạch", "Nội dung.")),
+        ("forwarded body", forwarded("Kế hoạch", "Độ mật: Tối mật\r\n")),
+        (
+            "html references",
+            html("<p>&#84;&#7888;&#73; &#77;&#7852;&#84;</p>"),
+        ),
+        ("html split", html("<p><b>TUYỆT M</b><span>ẬT</span></p>")),
+        ("zip entry name", zipped),
+    ];
+    for (label, raw) in cases {
+        assert_eq!(
+            refused(&run(&raw, Origin::Submission)),
+            Some(ReasonCode::Classified),
+            "{label}"
+        );
+    }
+    // Ordinary HTML is not a stamp: "mật khẩu" (password), entities, tags.
+    let ordinary = html("<p>Đổi <b>mật</b> khẩu &amp; đăng nhập lại</p><div>Thân ái</div>");
+    assert_eq!(refused(&run(&ordinary, Origin::Submission)), None);
+}
+
+/// A name in a format the policy does not know (`.html`) claims that format, which
+/// is not allowed; it is not a naming mistake to be fixed by renaming.
+#[test]
+fn an_unknown_format_by_name_is_not_allowed_rather_than_misnamed() {
+    use base64::Engine;
+    let page = base64::engine::general_purpose::STANDARD.encode("<html><body>Tin tức</body></html>");
+    let raw = mixed(&[(&file("text/html", "trang-tin.html"), page)]);
+    assert_eq!(
+        refused(&run(&raw, Origin::Submission)),
+        Some(ReasonCode::FormatNotAllowed)
+    );
+}
