@@ -49,6 +49,9 @@ pub struct SmtpConfig {
     /// Time a client has to finish the TLS handshake (465 at once, 25/587 after
     /// STARTTLS).
     pub tls_handshake_timeout_secs: u64,
+    /// Longest a transaction may take from MAIL to its end of data: a sender that
+    /// drips its data a byte per block timeout cannot hold a session forever.
+    pub max_transaction_secs: u64,
     /// Mail data a transaction keeps in memory while it arrives; past it the data
     /// goes to an unnamed file in `spool_dir` (a stalled DATA costs disk, not memory).
     pub spool_threshold_bytes: usize,
@@ -77,6 +80,7 @@ impl Default for SmtpConfig {
             max_connections: 1000,
             max_connections_per_ip: 50,
             tls_handshake_timeout_secs: 10,
+            max_transaction_secs: 1800,
             spool_threshold_bytes: 256 * 1024,
             spool_memory_mb: 64,
             spool_dir: std::env::temp_dir(),
@@ -93,6 +97,9 @@ impl SmtpConfig {
     }
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+    pub fn max_transaction(&self) -> Duration {
+        Duration::from_secs(self.max_transaction_secs)
     }
     pub fn tls_handshake_timeout(&self) -> Duration {
         Duration::from_secs(self.tls_handshake_timeout_secs)

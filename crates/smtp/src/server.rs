@@ -335,7 +335,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 }
                 Action::ReadData(reply, mut reader) => {
                     self.reply(&reply);
-                    if !self.read_mail_data(&mut reader, shutdown).await? {
+                    let deadline = session.transaction_deadline();
+                    if !self.read_mail_data(&mut reader, deadline, shutdown).await? {
                         return Ok(Ending::Closed);
                     }
                     pending = Some(session.data_received(reader.finish()).await);
@@ -343,7 +344,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 // RFC 3030 §2: the chunk follows its command line at once, usually
                 // in the same segment; its reply waits with the other pipelined ones.
                 Action::ReadChunk(mut chunk) => {
-                    if !self.read_mail_data(&mut chunk, shutdown).await? {
+                    let deadline = session.transaction_deadline();
+                    if !self.read_mail_data(&mut chunk, deadline, shutdown).await? {
                         return Ok(Ending::Closed);
                     }
                     pending = Some(session.chunk_received(chunk).await);
@@ -366,8 +368,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     async fn read_mail_data(
         &mut self,
         data: &mut impl MailData,
+        transaction_deadline: Option<std::time::Instant>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> io::Result<bool> {
+        let transaction_deadline = transaction_deadline.map(Instant::from_std);
         let (used, done) = data.feed(self.input.pending());
         self.input.consume(used);
         if done {
@@ -379,7 +383,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         loop {
             // RFC 5321 §4.5.3.2.5: a timeout per block of data.
             let block_deadline = Instant::now() + self.ctx.config.data_timeout();
-            let deadline = grace_end.map_or(block_deadline, |end| end.min(block_deadline));
+            let deadline = [grace_end, transaction_deadline]
+                .into_iter()
+                .flatten()
+                .fold(block_deadline, Instant::min);
             match self
                 .wait_for_input(deadline, shutdown, grace_end.is_none())
                 .await?

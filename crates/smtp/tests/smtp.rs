@@ -470,6 +470,35 @@ async fn idle_timeout_closes_with_421() {
     server.stop().await;
 }
 
+/// Issue 11: a sender that drips its data (each block inside the data timeout) is
+/// cut off when the transaction has lasted `max_transaction_secs`; nothing is stored.
+#[tokio::test]
+async fn a_dripping_transaction_is_cut_off_at_its_time_limit() {
+    let server = TestServer::with_config(SmtpConfig {
+        max_transaction_secs: 1,
+        ..SmtpConfig::default()
+    })
+    .await;
+    let mut c = server.connect(server.mx).await;
+    c.command("EHLO relay.example.org", 250).await;
+    c.command("MAIL FROM:<a@example.org>", 250).await;
+    c.command(&format!("RCPT TO:<{}>", server.user.address), 250)
+        .await;
+    c.command("DATA", 354).await;
+    let started = std::time::Instant::now();
+    c.send_raw(b"Subject: drip\r\n\r\n").await;
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        c.send_raw(b"x").await;
+    }
+    let reply = c.expect(421).await;
+    assert!(reply.lines[0].starts_with("4.4.2 "), "{reply:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    c.expect_closed().await;
+    assert!(server.inbox(server.user.account).is_empty());
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn shutdown_closes_idle_sessions_and_lets_data_finish() {
     let server = TestServer::start().await;

@@ -74,6 +74,7 @@ mod tests {
             remote_dsn: remote.iter().map(|(_, p)| p.clone()).collect(),
             accepted: remote.len(),
             attempted: remote.len(),
+            started: std::time::Instant::now(),
         }
     }
 

@@ -22,6 +22,7 @@ impl Session {
                     remote_dsn: Vec::new(),
                     accepted: 0,
                     attempted: 0,
+                    started: std::time::Instant::now(),
                 });
                 Action::Reply(Reply::SENDER_OK)
             }

@@ -117,6 +117,9 @@ struct Envelope {
     accepted: usize,
     /// RCPT commands seen: DATA distinguishes "no RCPT" from "none valid".
     attempted: usize,
+    /// When MAIL was accepted: the whole transaction must end within
+    /// `max_transaction_secs` of it.
+    started: std::time::Instant,
 }
 
 #[derive(Debug)]
@@ -284,6 +287,17 @@ impl Session {
                 self.state = other;
                 Err(Reply::NEED_MAIL)
             }
+        }
+    }
+
+    /// When the open transaction must be over (`[smtp] max_transaction_secs` after
+    /// its MAIL); `None` outside one.
+    pub(crate) fn transaction_deadline(&self) -> Option<std::time::Instant> {
+        match &self.state {
+            State::Mail(envelope) | State::Data(envelope) | State::Chunking(envelope, _) => {
+                Some(envelope.started + self.ctx.config.max_transaction())
+            }
+            _ => None,
         }
     }
 
