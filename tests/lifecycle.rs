@@ -140,3 +140,19 @@ fn readme_serve_command_starts_all_six_listeners_on_the_embedded_default() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+/// `congvu check` (issue 12): the store's consistency check through the running
+/// server's admin API, and on the stopped server's data directory.
+#[test]
+fn congvu_check_reports_a_consistent_store_running_and_stopped() {
+    let mut server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let sent = submit(&server, &a, PASSWORD_A, &a, &b, &[]);
+    assert_eq!(sent["ok"], true, "{sent}");
+    let running = server.cli_ok(&["check"], None);
+    assert!(running.contains("Nhất quán / consistent"), "{running}");
+    assert!(running.contains(" 1 thư / messages"), "{running}");
+    server.terminate();
+    let stopped = server.cli_ok(&["check"], None);
+    assert!(stopped.contains("Nhất quán / consistent"), "{stopped}");
+}

@@ -44,6 +44,8 @@ pub enum CliError {
     Serve(#[from] serve::ServeError),
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
+    #[error("kho thư không nhất quán: {0} lỗi / the store is inconsistent: {0} problem(s)")]
+    Inconsistent(usize),
 }
 
 /// One admin API call.
@@ -350,4 +352,35 @@ fn human(bytes: u64) -> String {
         }
     }
     format!("{bytes}B")
+}
+
+/// `congvu check`: the store's consistency check, through the admin API (the running
+/// server's, or in process on a stopped server's data directory).
+pub fn check(config: &Config) -> Result<(), CliError> {
+    let report: serde_json::Value = execute(config, Call::get("/api/v1/check"))?;
+    let count = |key: &str| report[key].as_u64().unwrap_or(0);
+    println!(
+        "Đã kiểm tra / checked: {} tài khoản / accounts, {} hộp thư / mailboxes, {} thư / messages, \
+         {} thư chờ gửi / queued, {} tệp / blobs ({} tệp thừa / orphans)",
+        count("accounts"),
+        count("mailboxes"),
+        count("messages"),
+        count("queue_entries"),
+        count("blobs"),
+        count("orphan_blobs")
+    );
+    let problems = report["problems"].as_array().cloned().unwrap_or_default();
+    for problem in &problems {
+        println!(
+            "  {}: {}",
+            problem["kind"].as_str().unwrap_or("?"),
+            problem["detail"].as_str().unwrap_or("")
+        );
+    }
+    if problems.is_empty() {
+        println!("Nhất quán / consistent");
+        Ok(())
+    } else {
+        Err(CliError::Inconsistent(problems.len()))
+    }
 }

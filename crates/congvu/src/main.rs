@@ -64,6 +64,9 @@ enum Command {
     /// DKIM signing keys.
     #[command(subcommand)]
     Dkim(DkimCommand),
+    /// Check the store's consistency (blob references and files, UIDs and MODSEQs,
+    /// quota usage); exits 1 when anything does not hold.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -221,6 +224,7 @@ fn main() -> ExitCode {
         Command::Dkim(DkimCommand::Generate { domain, selector }) => {
             cli_queue::dkim_generate(&config, &domain, &selector).map_err(Into::into)
         }
+        Command::Check => cli::check(&config).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,7 +39,7 @@ pub mod sled_store;
 
 pub use model::*;
 pub use notify::{Change, ChangeKind};
-pub use sled_store::{LooseMode, SledStore, StoreOptions};
+pub use sled_store::{CheckReport, Inconsistency, LooseMode, SledStore, StoreOptions};
 
 /// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
 /// `OverQuota`, `Invalid`) are distinct from server faults (`Io`, `Db`, `Corrupt`) so
@@ -168,4 +168,9 @@ pub trait MailStore: Send + Sync + 'static {
     /// Every change committed from now on (new messages, flag changes, expunges,
     /// mailbox list changes). Slow receivers see `Lagged` and must resynchronise.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change>;
+
+    // ---- consistency ------------------------------------------------------------
+    /// Reads back every invariant above and reports what does not hold
+    /// ([`CheckReport`]); meant for a quiet store (`congvu check`).
+    fn check(&self) -> Result<CheckReport>;
 }

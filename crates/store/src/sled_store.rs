@@ -42,6 +42,7 @@
 //!   is kept as long as the mailbox: one small record per expunging command.
 
 mod access;
+mod check;
 mod committer;
 mod names;
 mod tx;
@@ -53,6 +54,7 @@ use crate::{
     MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, Result,
     SpecialUse, StoreError, StoreOutcome, Uid,
 };
+pub use check::{CheckReport, Inconsistency};
 use committer::{Committer, Pins};
 use names::INBOX;
 use serde::{Deserialize, Serialize};
@@ -1018,6 +1020,10 @@ impl MailStore for SledStore {
 
     fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>> {
         access::range(&self.access, account, from, until)
+    }
+
+    fn check(&self) -> Result<CheckReport> {
+        SledStore::check(self)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Change> {

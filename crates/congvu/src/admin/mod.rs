@@ -75,6 +75,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/v1/accounts/{address}/quota", put(handlers::set_quota))
         .route("/api/v1/queue", get(handlers::list_queue))
         .route("/api/v1/metrics", get(metrics::get_metrics))
+        .route("/api/v1/check", get(handlers::check_store))
         .merge(queue::routes())
         .route_layer(middleware::from_fn(auth::administrators_only))
         .merge(directory::routes())

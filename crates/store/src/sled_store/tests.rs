@@ -1219,3 +1219,53 @@ fn junk_delivery_files_by_special_use_and_falls_back_to_the_inbox() {
     let stored = store.messages(junk.id).unwrap();
     assert_eq!(store.read_blob(&stored[0].blob).unwrap(), parts.concat());
 }
+
+/// The store's own consistency check finds nothing after every kind of write, and
+/// finds each kind of damage it is meant to find (issue 12).
+#[test]
+fn the_consistency_check_passes_after_every_write_and_names_each_damage() {
+    let (dir, store) = open();
+    let (a, b) = (account(&store), account(&store));
+    deliver(&store, &[a, b], b"Subject: one\r\n\r\nx\r\n");
+    deliver(&store, &[a], b"Subject: two\r\n\r\ny\r\n");
+    let sent = mailbox(&store, a, "Sent");
+    append(&store, sent.id, b"Subject: sent\r\n\r\nz\r\n", Flags::SEEN).unwrap();
+    let inbox_a = inbox(&store, a);
+    store.copy(inbox_a.id, &[uid(1)], sent.id).unwrap();
+    store
+        .move_messages(inbox_a.id, &[uid(2)], inbox(&store, b).id)
+        .unwrap();
+    store_flags(&store, inbox_a.id, &[uid(1)], FlagOp::Add, Flags::DELETED);
+    store.expunge(inbox_a.id, None).unwrap();
+    enqueue_for(
+        &store,
+        b"Subject: out\r\n\r\nq\r\n",
+        &["x@example.org".to_owned()],
+    );
+    store.delete_mailbox(a, "Sent").unwrap();
+    let report = store.check().unwrap();
+    assert!(report.is_consistent(), "{report:?}");
+    assert_eq!((report.accounts, report.queue_entries), (2, 1));
+    assert!(report.messages >= 2 && report.blobs >= 2, "{report:?}");
+
+    // Damage: a reference count off by one, an account's usage, a missing file.
+    let blob = store.messages(inbox(&store, b).id).unwrap()[0].blob;
+    store.trees.refs.insert(blob.0, &9u64.to_be_bytes()).unwrap();
+    let mut owner: AccountStorage = decode(
+        &store.trees.accounts.get(b.0.to_be_bytes()).unwrap().unwrap(),
+        "a",
+    )
+    .unwrap();
+    owner.used_bytes += 1;
+    store
+        .trees
+        .accounts
+        .insert(b.0.to_be_bytes(), super::tx::encode(&owner).unwrap())
+        .unwrap();
+    std::fs::remove_file(store.blobs.path(&blob)).unwrap();
+    let kinds: Vec<&str> = store.check().unwrap().problems.iter().map(|p| p.kind).collect();
+    for kind in ["blob_ref_count", "quota_usage", "missing_blob"] {
+        assert!(kinds.contains(&kind), "{kind} not found in {kinds:?}");
+    }
+    drop(dir);
+}

@@ -1,0 +1,197 @@
+//! The store's consistency check (issue 12): every invariant the metadata keeps
+//! about itself and about the blob files, read back and compared. It reads the
+//! trees as they are, outside transactions: run it on a stopped server (or a quiet
+//! one), where nothing changes under it.
+//!
+//! What it verifies:
+//! 1. Every message belongs to an existing mailbox, its UID is below the mailbox's
+//!    UIDNEXT and its MODSEQ at most the mailbox's HIGHESTMODSEQ (crate invariants
+//!    2 and 3).
+//! 2. Each mailbox's message count and size, and each account's used bytes, equal
+//!    the sums of its messages (quota accounting).
+//! 3. Each blob's reference count equals the messages and queue entries naming it,
+//!    and every referenced blob's file exists (crate invariant 4).
+//! 4. Every mailbox belongs to an existing account.
+//!
+//! Blob files that nothing references are reported as orphans (a crash between a
+//! put and its transaction leaves them); `SledStore::collect_orphans` removes them.
+
+use std::collections::HashMap;
+
+use super::SledStore;
+use super::tx::{decode, decode_u64};
+use crate::blob::BlobFile;
+use crate::{AccountId, AccountStorage, BlobId, MailboxId, MailboxInfo, MessageMeta, QueueEntry, Result};
+
+/// One inconsistency: a stable kind and what was found.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Inconsistency {
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+/// What [`SledStore::check`] read and found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckReport {
+    pub accounts: u64,
+    pub mailboxes: u64,
+    pub messages: u64,
+    pub queue_entries: u64,
+    pub blobs: u64,
+    /// Unreferenced blob files (harmless; `collect_orphans` deletes them).
+    pub orphan_blobs: u64,
+    pub problems: Vec<Inconsistency>,
+}
+
+impl CheckReport {
+    pub fn is_consistent(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, kind: &'static str, detail: String) {
+        self.problems.push(Inconsistency { kind, detail });
+    }
+}
+
+impl SledStore {
+    /// Checks the store's invariants (see the module docs); `Err` only when the
+    /// database or the blob directory cannot be read.
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let mut accounts: HashMap<AccountId, AccountStorage> = HashMap::new();
+        for entry in self.trees.accounts.iter() {
+            let (_, value) = entry?;
+            let account: AccountStorage = decode(&value, "account")?;
+            accounts.insert(account.id, account);
+        }
+        let mut mailboxes: HashMap<MailboxId, MailboxInfo> = HashMap::new();
+        for entry in self.trees.mailboxes.iter() {
+            let (_, value) = entry?;
+            let mailbox: MailboxInfo = decode(&value, "mailbox")?;
+            if !accounts.contains_key(&mailbox.account) {
+                report.problem(
+                    "mailbox_without_account",
+                    format!(
+                        "mailbox {} ({}) of missing account {}",
+                        mailbox.id.0, mailbox.name, mailbox.account.0
+                    ),
+                );
+            }
+            mailboxes.insert(mailbox.id, mailbox);
+        }
+        let mut refs: HashMap<BlobId, u64> = HashMap::new();
+        let mut per_mailbox: HashMap<MailboxId, (u32, u64)> = HashMap::new();
+        for entry in self.trees.messages.iter() {
+            let (key, value) = entry?;
+            report.messages += 1;
+            let meta: MessageMeta = decode(&value, "message")?;
+            let mailbox_id = MailboxId(decode_u64(key.get(..8).unwrap_or_default(), "message key")?);
+            *refs.entry(meta.blob).or_default() += 1;
+            let Some(mailbox) = mailboxes.get(&mailbox_id) else {
+                report.problem(
+                    "message_without_mailbox",
+                    format!("UID {} of missing mailbox {}", meta.uid, mailbox_id.0),
+                );
+                continue;
+            };
+            if meta.uid.get() >= mailbox.uidnext {
+                report.problem(
+                    "uid_not_below_uidnext",
+                    format!(
+                        "mailbox {} UID {} ≥ UIDNEXT {}",
+                        mailbox_id.0, meta.uid, mailbox.uidnext
+                    ),
+                );
+            }
+            if meta.modseq > mailbox.highestmodseq {
+                report.problem(
+                    "modseq_above_highest",
+                    format!(
+                        "mailbox {} UID {} MODSEQ {} > {}",
+                        mailbox_id.0, meta.uid, meta.modseq, mailbox.highestmodseq
+                    ),
+                );
+            }
+            let counted = per_mailbox.entry(mailbox_id).or_default();
+            counted.0 += 1;
+            counted.1 += meta.size;
+        }
+        let mut used: HashMap<AccountId, u64> = HashMap::new();
+        for (id, mailbox) in &mailboxes {
+            let (count, size) = per_mailbox.get(id).copied().unwrap_or_default();
+            if (count, size) != (mailbox.messages, mailbox.size) {
+                report.problem(
+                    "mailbox_totals",
+                    format!(
+                        "mailbox {} ({}) says {} messages / {} bytes, holds {count} / {size}",
+                        id.0, mailbox.name, mailbox.messages, mailbox.size
+                    ),
+                );
+            }
+            *used.entry(mailbox.account).or_default() += size;
+        }
+        for account in accounts.values() {
+            let sum = used.get(&account.id).copied().unwrap_or_default();
+            if sum != account.used_bytes {
+                report.problem(
+                    "quota_usage",
+                    format!(
+                        "account {} uses {} bytes by its record, {sum} by its messages",
+                        account.id.0, account.used_bytes
+                    ),
+                );
+            }
+        }
+        for entry in self.trees.queue.iter() {
+            let (_, value) = entry?;
+            report.queue_entries += 1;
+            let queued: QueueEntry = decode(&value, "queue entry")?;
+            *refs.entry(queued.blob).or_default() += 1;
+        }
+        for entry in self.trees.refs.iter() {
+            let (key, value) = entry?;
+            let Ok(digest) = <[u8; 32]>::try_from(key.as_ref()) else {
+                report.problem("bad_blob_key", format!("{} bytes", key.len()));
+                continue;
+            };
+            let blob = BlobId(digest);
+            let stored = decode_u64(&value, "blob reference count")?;
+            let counted = refs.remove(&blob).unwrap_or(0);
+            if stored != counted {
+                report.problem(
+                    "blob_ref_count",
+                    format!(
+                        "blob {} counts {stored} references, {counted} exist",
+                        blob.to_hex()
+                    ),
+                );
+            }
+            if !self.blobs.path(&blob).exists() {
+                report.problem(
+                    "missing_blob",
+                    format!("blob {} is referenced but has no file", blob.to_hex()),
+                );
+            }
+            report.blobs += 1;
+        }
+        for (blob, counted) in refs {
+            report.problem(
+                "blob_ref_count",
+                format!(
+                    "blob {} has no reference count, {counted} references exist",
+                    blob.to_hex()
+                ),
+            );
+        }
+        for file in self.blobs.list()? {
+            if let BlobFile::Stored(blob) = file
+                && !self.trees.refs.contains_key(blob.0)?
+            {
+                report.orphan_blobs += 1;
+            }
+        }
+        report.accounts = accounts.len() as u64;
+        report.mailboxes = mailboxes.len() as u64;
+        Ok(report)
+    }
+}
