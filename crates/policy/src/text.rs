@@ -17,6 +17,12 @@ impl Bilingual {
             en: en.into(),
         }
     }
+
+    /// `vi / en` as the text of a protocol reply: one line, no CR or LF
+    /// (RFC 5321 §4.2), whatever the parts hold.
+    pub fn reply_line(&self) -> String {
+        self.to_string().replace(['\r', '\n'], " ")
+    }
 }
 
 impl fmt::Display for Bilingual {

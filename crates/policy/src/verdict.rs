@@ -146,9 +146,7 @@ impl Finding {
     /// The SMTP reply code, enhanced code and one-line text (Vietnamese, then English).
     pub fn reply(&self) -> (u16, (u8, u16, u16), String) {
         let (code, enhanced) = self.reason.smtp();
-        // Reply text must stay on one line and free of CR/LF (RFC 5321 §4.2).
-        let text = self.text.to_string().replace(['\r', '\n'], " ");
-        (code, enhanced, text)
+        (code, enhanced, self.text.reply_line())
     }
 }
 

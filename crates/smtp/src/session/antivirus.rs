@@ -51,11 +51,7 @@ impl Session {
         }
         match decision.reply() {
             None => Ok(()),
-            Some(parts) => Err(Reply::new(
-                parts.code,
-                parts.enhanced,
-                parts.text.to_string().replace(['\r', '\n'], " "),
-            )),
+            Some(parts) => Err(Reply::new(parts.code, parts.enhanced, parts.text.reply_line())),
         }
     }
 }
