@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use congvu_listener::{Admission, Limits, Listener, Refusal};
+use congvu_listener::{Admission, Limits, Listener};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -132,21 +132,6 @@ pub(crate) async fn shutdown_signalled(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-/// What a client over a connection cap gets on port 143: RFC 3501 §7.1.5 lets a
-/// server refuse a connection with BYE as its greeting.
-fn refusal(why: Refusal) -> &'static [u8] {
-    match why {
-        Refusal::Full => {
-            "* BYE Máy chủ đang quá tải, vui lòng thử lại sau / too many connections, try again later\r\n"
-                .as_bytes()
-        }
-        Refusal::TooManyFromClient => {
-            "* BYE Quá nhiều kết nối từ địa chỉ của bạn / too many connections from your address\r\n"
-                .as_bytes()
-        }
-    }
-}
-
 /// Serves `listener` (the shared accept loop of `congvu-listener`: caps before any
 /// work, session ids) until `shutdown` turns true, then waits until every session
 /// has ended (each says `* BYE` at its next command boundary) and returns.
@@ -161,8 +146,9 @@ pub async fn serve(
         socket: listener,
         name: kind.as_str(),
         admission: Arc::clone(&ctx.admission),
-        // On 993 the client speaks TLS first: a plain-text line would be garbage.
-        refusal: (kind == ListenerKind::Imap).then_some(refusal as fn(Refusal) -> &'static [u8]),
+        // RFC 3501 §7.1.5: a server may refuse a connection with BYE as its
+        // greeting. On 993 the client speaks TLS first: plain text would be garbage.
+        refusal: (kind == ListenerKind::Imap).then_some("* BYE"),
     };
     let stop = shutdown.clone();
     congvu_listener::serve(listener, stop, move |stream, peer, ticket| {

@@ -83,6 +83,18 @@ impl Refusal {
             Refusal::TooManyFromClient => "client_over_limit",
         }
     }
+
+    /// What the client is told, Vietnamese then English.
+    pub fn text(self) -> &'static str {
+        match self {
+            Refusal::Full => {
+                "Máy chủ đang quá tải, vui lòng thử lại sau / too many connections, try again later"
+            }
+            Refusal::TooManyFromClient => {
+                "Quá nhiều kết nối từ địa chỉ của bạn / too many connections from your address"
+            }
+        }
+    }
 }
 
 /// The client group a connection counts against: an IPv4 address (IPv4-mapped IPv6
@@ -185,9 +197,10 @@ pub struct Listener {
     /// For logs: `mx`, `submission`, `imaps`, …
     pub name: &'static str,
     pub admission: Arc<Admission>,
-    /// The line a refused client gets on a plain-text port (CRLF-terminated);
-    /// `None` on implicit-TLS ports, where it is closed without a word.
-    pub refusal: Option<fn(Refusal) -> &'static [u8]>,
+    /// What starts the line a refused client gets on a plain-text port (`421 4.7.0`,
+    /// `* BYE`), before [`Refusal::text`]; `None` on implicit-TLS ports, where it is
+    /// closed without a word.
+    pub refusal: Option<&'static str>,
 }
 
 /// Accepts connections until `shutdown` becomes `true`, runs `session(stream, peer,
@@ -220,8 +233,8 @@ where
                     }
                     Err(why) => {
                         info!(listener = name, peer = %peer, reason = why.as_str(), "connection refused over a cap");
-                        if let Some(line) = refusal {
-                            sessions.spawn(refuse(stream, line(why)));
+                        if let Some(prefix) = refusal {
+                            sessions.spawn(refuse(stream, format!("{prefix} {}\r\n", why.text())));
                         }
                     }
                 },
@@ -246,9 +259,9 @@ where
 }
 
 /// Writes the refusal and closes (invariant 2).
-async fn refuse(mut stream: TcpStream, line: &'static [u8]) {
+async fn refuse(mut stream: TcpStream, line: String) {
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
-        stream.write_all(line).await?;
+        stream.write_all(line.as_bytes()).await?;
         stream.shutdown().await
     })
     .await;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use congvu_listener::{Listener, Refusal, signalled};
+use congvu_listener::{Listener, signalled};
 use rustls::ProtocolVersion;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -60,21 +60,6 @@ impl ListenerKind {
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 const READ_CHUNK: usize = 16 * 1024;
 
-/// What a client over a connection cap gets on a plain-text port (RFC 5321 §3.8:
-/// 421 at connection time; RFC 3463 X.7.0: a policy reason).
-fn refusal(why: Refusal) -> &'static [u8] {
-    match why {
-        Refusal::Full => {
-            "421 4.7.0 Máy chủ đang quá tải, vui lòng thử lại sau / too many connections, try again later\r\n"
-                .as_bytes()
-        }
-        Refusal::TooManyFromClient => {
-            "421 4.7.0 Quá nhiều kết nối từ địa chỉ của bạn / too many connections from your address\r\n"
-                .as_bytes()
-        }
-    }
-}
-
 /// Accepts connections until `shutdown` becomes `true` (the shared accept loop of
 /// `congvu-listener`: caps, session ids), then waits for every session to end: idle
 /// ones answer `421 4.3.2` at once, one in DATA finishes its transaction first (at
@@ -91,8 +76,9 @@ pub async fn serve(
         socket: listener,
         name: kind.name(),
         admission: Arc::clone(&ctx.admission),
-        // On 465 the client speaks TLS first: a plain-text line would be garbage.
-        refusal: (kind != ListenerKind::Submissions).then_some(refusal as fn(Refusal) -> &'static [u8]),
+        // RFC 5321 §3.8: 421 at connection time; RFC 3463 X.7.0, a policy reason. On
+        // 465 the client speaks TLS first: a plain-text line would be garbage.
+        refusal: (kind != ListenerKind::Submissions).then_some("421 4.7.0"),
     };
     let stop = shutdown.clone();
     congvu_listener::serve(listener, stop, move |stream, peer, ticket| {
