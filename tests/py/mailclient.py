@@ -75,10 +75,15 @@ def build_message(args):
 
 
 def smtp_connect(args):
+    # Optional: a loopback source address (another "agency" than 127.0.0.1) and a
+    # longer timeout for very large messages.
+    source = (args.source, 0) if getattr(args, "source", None) else None
+    timeout = getattr(args, "timeout", 60)
     if args.security == "tls":
-        client = smtplib.SMTP_SSL(HOST, args.port, context=tls_context(args.cafile), timeout=60)
+        client = smtplib.SMTP_SSL(HOST, args.port, context=tls_context(args.cafile), timeout=timeout,
+                                  source_address=source)
     else:
-        client = smtplib.SMTP(HOST, args.port, timeout=60)
+        client = smtplib.SMTP(HOST, args.port, timeout=timeout, source_address=source)
     client.ehlo("client.test")
     if args.security == "starttls":
         client.starttls(context=tls_context(args.cafile))
