@@ -60,9 +60,8 @@ pub(super) struct Spool {
     dir: PathBuf,
     threshold: usize,
     budget: Arc<MemoryBudget>,
-    /// In memory, with the budget it reserved.
+    /// In memory; its length is what it holds of the budget.
     memory: Vec<u8>,
-    reserved: u64,
     file: Option<File>,
     error: Option<io::Error>,
 }
@@ -74,15 +73,13 @@ impl Spool {
             threshold,
             budget,
             memory: Vec::new(),
-            reserved: 0,
             file: None,
             error: None,
         }
     }
 
     fn release_memory(&mut self) {
-        self.budget.release(self.reserved);
-        self.reserved = 0;
+        self.budget.release(self.memory.len() as u64);
         self.memory = Vec::new();
     }
 
@@ -98,9 +95,7 @@ impl Spool {
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.file.is_none() {
             let wanted = self.memory.len() + bytes.len();
-            let grow = (wanted as u64).saturating_sub(self.reserved);
-            if wanted <= self.threshold && (grow == 0 || self.budget.reserve(grow)) {
-                self.reserved += grow;
+            if wanted <= self.threshold && self.budget.reserve(bytes.len() as u64) {
                 self.memory.extend_from_slice(bytes);
                 return Ok(());
             }
@@ -137,9 +132,8 @@ impl DataOutput for Spool {
         }
         match self.file.take() {
             None => {
-                let bytes = std::mem::take(&mut self.memory);
-                self.release_memory();
-                Ok(bytes)
+                self.budget.release(self.memory.len() as u64);
+                Ok(std::mem::take(&mut self.memory))
             }
             Some(mut file) => {
                 let len = file.seek(SeekFrom::End(0))?;
@@ -154,7 +148,7 @@ impl DataOutput for Spool {
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        self.budget.release(self.reserved);
+        self.budget.release(self.memory.len() as u64);
     }
 }
 
