@@ -592,3 +592,48 @@ fn cli_provisions_with_collisions_and_quotas() {
         "{output:?}"
     );
 }
+
+/// DSN (RFC 3461) from a real client: smtplib asks NOTIFY=SUCCESS with an ENVID
+/// and an ORCPT for a local recipient, and the sender finds the "delivered" report
+/// in their INBOX; a malformed NOTIFY is refused with 501.
+#[test]
+fn smtplib_asks_a_success_report_and_gets_it() {
+    let server = Server::start();
+    let (_agency, a, b) = server.provision();
+    let sent = submit(
+        &server,
+        &a,
+        PASSWORD_A,
+        &a,
+        &b,
+        &[
+            "--mail-option",
+            "ENVID=bao-cao+2B12",
+            "--rcpt-option",
+            "NOTIFY=SUCCESS",
+            "--rcpt-option",
+            &format!("ORCPT=rfc822;{b}"),
+        ],
+    );
+    assert_eq!(sent["ok"], true, "{sent}");
+    let reports = fetch_inbox(&server, &a, PASSWORD_A, &server.dir.join("inbox-a"));
+    assert_eq!(reports.len(), 1, "one report to the sender");
+    let report = String::from_utf8_lossy(&reports[0]);
+    for expected in [
+        "report-type=delivery-status",
+        "Original-Envelope-Id: bao-cao+12",
+        &format!("Original-Recipient: rfc822;{b}"),
+        "Action: delivered",
+    ] {
+        assert!(report.contains(expected), "missing {expected:?} in:\n{report}");
+    }
+    let bad = submit(
+        &server,
+        &a,
+        PASSWORD_A,
+        &a,
+        &b,
+        &["--rcpt-option", "NOTIFY=NEVER,SUCCESS"],
+    );
+    assert_eq!(bad["code"], 501, "{bad}");
+}

@@ -115,7 +115,8 @@ def cmd_send(args):
             out.write(data)
     try:
         client = smtp_connect(args)
-        refused = client.sendmail(args.sender, args.to, data)
+        refused = client.sendmail(args.sender, args.to, data,
+                                  mail_options=args.mail_option or [], rcpt_options=args.rcpt_option or [])
         client.quit()
     except (smtplib.SMTPException, OSError) as error:
         return refusal(error)
@@ -236,6 +237,8 @@ def main():
             p.add_argument("--eml")
             p.add_argument("--attach", action="append", help="attach this file (repeatable)")
             p.add_argument("--raw", help="send this prepared message instead of building one")
+            p.add_argument("--mail-option", action="append", help="MAIL FROM parameter, e.g. RET=HDRS (repeatable)")
+            p.add_argument("--rcpt-option", action="append", help="RCPT TO parameter, e.g. NOTIFY=SUCCESS (repeatable)")
         if name in ("fetch", "ids"):
             p.add_argument("--mailbox", default="INBOX")
             p.add_argument("--out")
