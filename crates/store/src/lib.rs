@@ -35,10 +35,12 @@
 pub mod blob;
 pub mod model;
 pub mod notify;
+pub mod progress;
 pub mod sled_store;
 
 pub use model::*;
 pub use notify::{Change, ChangeKind};
+pub use progress::{Progress, ProgressView};
 pub use sled_store::{CheckReport, Inconsistency, LooseMode, SledStore, StoreOptions};
 
 /// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
