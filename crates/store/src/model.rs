@@ -257,6 +257,19 @@ pub struct Append<'a> {
     pub keywords: &'a [String],
     pub internal_date: i64,
     pub internal_date_offset: i32,
+    /// Whether the account's quota may refuse the message.
+    pub quota: QuotaRule,
+}
+
+/// How an append meets the account's quota.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QuotaRule {
+    /// Refused with `OverQuota` when it does not fit (IMAP APPEND, RFC 9208).
+    #[default]
+    Enforce,
+    /// Stored and counted in the usage even past the quota: an operator's import
+    /// with `--ignore-quota`, which the caller logs.
+    Ignore,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -51,8 +51,8 @@ use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::{
     AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind,
     Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore, Flags,
-    MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, Result,
-    SpecialUse, StoreError, StoreOutcome, Uid,
+    MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, QuotaRule,
+    Result, SpecialUse, StoreError, StoreOutcome, Uid,
 };
 pub use check::{CheckReport, Inconsistency};
 use committer::{Committer, Pins};
@@ -747,7 +747,9 @@ impl MailStore for SledStore {
             self.trees.transact(|tx| {
                 let mut info = tx.mailbox(mailbox)?;
                 let mut owner = tx.account(info.account)?;
-                check_quota(&owner, template.size)?;
+                if append.quota == QuotaRule::Enforce {
+                    check_quota(&owner, template.size)?;
+                }
                 let uid = tx.add_message(&mut info, template.clone())?;
                 tx.put_mailbox(&info)?;
                 owner.used_bytes += template.size;

@@ -15,7 +15,7 @@
 //! `\Seen`, `t` for `\Deleted`, `w` for the others) are dropped, not refused.
 
 use congvu_directory::Rights;
-use congvu_store::{Append, Flags};
+use congvu_store::{Append, Flags, QuotaRule};
 
 use crate::codec::datetime::DateTime;
 use crate::codec::response::Code;
@@ -74,6 +74,7 @@ impl Session {
                     keywords: &flags.keywords,
                     internal_date: date.unix,
                     internal_date_offset: date.offset_secs,
+                    quota: QuotaRule::Enforce,
                 };
                 store.append(info.id, &append).map(Some)
             })

@@ -66,6 +66,7 @@ fn append(store: &SledStore, mailbox: MailboxId, bytes: &[u8], flags: Flags) -> 
             keywords: &[],
             internal_date: 1_700_000_000,
             internal_date_offset: 0,
+            quota: QuotaRule::Enforce,
         },
     )
 }
@@ -658,6 +659,18 @@ fn quota_refuses_append_and_copy_and_skips_full_targets_on_delivery() {
     assert_eq!(nobody, [DeliveryOutcome::OverQuota { account: small }]);
     assert!(!stored_blobs(&store).contains(&BlobId::of(b"far too large for ten bytes")));
 
+    // An import told to ignore the quota stores the message and counts it past the limit.
+    let ignored = Append {
+        bytes: b"12345",
+        flags: Flags::empty(),
+        keywords: &[],
+        internal_date: 1_700_000_000,
+        internal_date_offset: 0,
+        quota: QuotaRule::Ignore,
+    };
+    store.append(small_inbox, &ignored).unwrap();
+    assert_eq!(store.account(small).unwrap().unwrap().used_bytes, 11);
+    assert!(store.check().unwrap().is_consistent());
     store.set_quota(small, 100).unwrap();
     append(&store, small_inbox, b"12345", Flags::empty()).unwrap();
     assert_eq!(store.account(small).unwrap().unwrap().quota_bytes, 100);
