@@ -133,6 +133,49 @@ impl BlobStore {
         sync_dir(&dir)
     }
 
+    /// Copies blob `id` from `source` (another blob store: a backup's, or the data
+    /// directory's) unless it is already here, and checks on the way that the bytes
+    /// hash to the name, so a damaged file is never copied as if it were good.
+    /// Returns the bytes copied, `None` when the blob was already here. The file is
+    /// fsynced; its directory entry is made durable by [`BlobStore::sync_dirs`],
+    /// once for a whole batch of copies.
+    pub fn copy_from(&self, source: &BlobStore, id: &BlobId) -> io::Result<Option<u64>> {
+        let path = self.path(id);
+        if path.exists() {
+            return Ok(None);
+        }
+        let bytes = source.read(id)?;
+        if BlobId::of(&bytes) != *id {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("blob {} does not hash to its name", id.to_hex()),
+            ));
+        }
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+        let temp = dir.join(format!("{TEMP_PREFIX}{}-{}-{n}", id.to_hex(), std::process::id()));
+        if let Err(e) = write_synced(&temp, &[&bytes]).and_then(|()| fs::rename(&temp, &path)) {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        Ok(Some(bytes.len() as u64))
+    }
+
+    /// Makes every fan-out directory's entries durable (after [`BlobStore::copy_from`]).
+    pub fn sync_dirs(&self) -> io::Result<()> {
+        for byte in 0..=u8::MAX {
+            sync_dir(&self.root.join(hex::encode([byte])))?;
+        }
+        sync_dir(&self.root)
+    }
+
+    /// Reads the blob again and tells whether its bytes still hash to its name, and
+    /// its size.
+    pub fn verify(&self, id: &BlobId) -> io::Result<(bool, u64)> {
+        let bytes = self.read(id)?;
+        Ok((BlobId::of(&bytes) == *id, bytes.len() as u64))
+    }
+
     /// The blob's bytes.
     pub fn read(&self, id: &BlobId) -> io::Result<Vec<u8>> {
         fs::read(self.path(id))

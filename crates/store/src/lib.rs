@@ -33,6 +33,7 @@
 //! be called from `tokio::task::spawn_blocking` (or a plain thread) by async callers.
 
 pub mod blob;
+pub mod dump;
 pub mod model;
 pub mod notify;
 pub mod progress;

@@ -42,6 +42,7 @@
 //!   is kept as long as the mailbox: one small record per expunging command.
 
 mod access;
+pub mod backup;
 mod check;
 mod committer;
 mod names;
@@ -121,6 +122,20 @@ fn make_private(meta: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Opens (creating if needed) the sled database in `data_dir/meta`, private.
+fn open_database(data_dir: &Path, options: &StoreOptions) -> Result<sled::Db> {
+    create_private_dir(data_dir)?;
+    let meta = data_dir.join("meta");
+    // Before sled, which would create it with the umask's mode.
+    create_private_dir(&meta)?;
+    let db = sled::Config::new()
+        .path(&meta)
+        .cache_capacity(options.cache_mb.saturating_mul(1024 * 1024))
+        .open()?;
+    make_private(&meta)?;
+    Ok(db)
+}
+
 /// A path in the data directory that users other than the server's may use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LooseMode {
@@ -152,18 +167,15 @@ impl SledStore {
     /// Opens (creating if needed) the store in `data_dir`; new directories are
     /// `0700`.
     pub fn open_with(data_dir: &Path, options: &StoreOptions) -> Result<SledStore> {
-        create_private_dir(data_dir)?;
-        let meta = data_dir.join("meta");
-        // Before sled, which would create it with the umask's mode.
-        create_private_dir(&meta)?;
-        let db = sled::Config::new()
-            .path(&meta)
-            .cache_capacity(options.cache_mb.saturating_mul(1024 * 1024))
-            .open()?;
-        make_private(&meta)?;
+        let db = open_database(data_dir, options)?;
+        let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
+        SledStore::from_parts(db, blobs)
+    }
+
+    /// The store over an open database and blob store.
+    fn from_parts(db: sled::Db, blobs: Arc<BlobStore>) -> Result<SledStore> {
         let trees = Trees::open(&db)?;
         let access = db.open_tree("store.access")?;
-        let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
         let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
         let (changes, _) = broadcast::channel(CHANGE_CAPACITY);
         Ok(SledStore {

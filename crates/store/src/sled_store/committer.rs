@@ -52,6 +52,8 @@ struct State {
     /// Removal candidates for the end of the next flush.
     removals: HashSet<BlobId>,
     pins: HashMap<BlobId, usize>,
+    /// Live [`RemovalHold`]s: while any is held no blob file is deleted.
+    holds: usize,
     shutdown: bool,
 }
 
@@ -69,6 +71,19 @@ struct Batch {
 pub(super) struct Pins<'a> {
     committer: &'a Committer,
     blobs: Vec<BlobId>,
+}
+
+/// See [`Committer::hold_removals`].
+#[must_use]
+pub(crate) struct RemovalHold<'a> {
+    committer: &'a Committer,
+}
+
+impl Drop for RemovalHold<'_> {
+    fn drop(&mut self) {
+        let mut state = self.committer.shared.lock();
+        state.holds -= 1;
+    }
 }
 
 impl Drop for Pins<'_> {
@@ -125,6 +140,13 @@ impl Committer {
             committer: self,
             blobs,
         }
+    }
+
+    /// Keeps every blob file in place until the hold is dropped (a backup copying the
+    /// blobs its metadata names); removal candidates wait for the next flush after.
+    pub fn hold_removals(&self) -> RemovalHold<'_> {
+        self.shared.lock().holds += 1;
+        RemovalHold { committer: self }
     }
 
     /// Pins nothing: for writes that neither add a first reference nor drop a last.
@@ -272,7 +294,7 @@ impl Worker {
             if state.removals.contains(&blob) {
                 continue;
             }
-            if state.pins.contains_key(&blob) {
+            if state.pins.contains_key(&blob) || state.holds > 0 {
                 state.removals.insert(blob);
                 continue;
             }

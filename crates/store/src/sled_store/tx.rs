@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use std::sync::{PoisonError, RwLock};
 
 pub(super) const NEXT_ACCOUNT: &[u8] = b"next_account";
 pub(super) const NEXT_MAILBOX: &[u8] = b"next_mailbox";
@@ -108,6 +109,10 @@ pub(super) struct Trees {
     /// The expunge log: which UIDs each expunging modseq removed (RFC 7162 §3.2.10
     /// VANISHED needs them after the messages are gone).
     pub expunged: sled::Tree,
+    /// Every transaction holds it shared; [`Trees::quiesced`] holds it exclusively, so
+    /// a reader of several trees (backup, check, repair) sees the effect of every
+    /// committed transaction and of none half-done.
+    gate: RwLock<()>,
 }
 
 impl Trees {
@@ -121,13 +126,23 @@ impl Trees {
             refs: db.open_tree("store.blob_refs")?,
             queue: db.open_tree("store.queue")?,
             expunged: db.open_tree("store.expunged")?,
+            gate: RwLock::new(()),
         })
+    }
+
+    /// Runs `f` while no store transaction runs. Transactions are short (point reads,
+    /// no I/O) and a waiting one holds no lock of its own, so `f` waits for at most
+    /// those in flight; writers wait for `f`.
+    pub fn quiesced<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _exclusive = self.gate.write().unwrap_or_else(PoisonError::into_inner);
+        f()
     }
 
     /// Runs `body` as one serialisable transaction over every tree. sled runs
     /// transactions one at a time (a process-wide lock), so the body must only touch
     /// sled: never a file, never a wait.
     pub fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, Abort> {
+        let _shared = self.gate.read().unwrap_or_else(PoisonError::into_inner);
         (
             &self.meta,
             &self.accounts,
