@@ -42,7 +42,8 @@ pub mod sled_store;
 pub use model::*;
 pub use notify::{Change, ChangeKind};
 pub use progress::{Progress, ProgressView};
-pub use sled_store::{CheckReport, Inconsistency, LooseMode, SledStore, StoreOptions};
+pub use sled_store::backup::Manifest as BackupManifest;
+pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};
 
 /// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
 /// `OverQuota`, `Invalid`) are distinct from server faults (`Io`, `Db`, `Corrupt`) so
@@ -174,6 +175,24 @@ pub trait MailStore: Send + Sync + 'static {
 
     // ---- consistency ------------------------------------------------------------
     /// Reads back every invariant above and reports what does not hold
-    /// ([`CheckReport`]); meant for a quiet store (`congvu check`).
+    /// ([`CheckReport`]); safe on a live store (writers wait for the scan).
     fn check(&self) -> Result<CheckReport>;
+    /// Fixes what [`MailStore::check`] finds that can be fixed without losing mail
+    /// and reports the rest (`congvu check --repair`).
+    fn repair(&self) -> Result<RepairReport>;
+    /// Every storage account (the directory cross-checks its records against them).
+    fn account_ids(&self) -> Result<Vec<AccountId>>;
+
+    // ---- backup -----------------------------------------------------------------
+    /// Writes a snapshot of everything (store, directory, queue, logs) and the
+    /// bodies it names into the backup directory `dir` while the store is in use
+    /// (see [`sled_store::backup`]). `quiesce` runs its argument while the other
+    /// writers of the same database whose writes span several transactions (the
+    /// directory) are held.
+    fn backup(
+        &self,
+        dir: &std::path::Path,
+        quiesce: &dyn Fn(&mut dyn FnMut()),
+        progress: &Progress,
+    ) -> Result<BackupManifest>;
 }

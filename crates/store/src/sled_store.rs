@@ -50,12 +50,12 @@ mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::{
-    AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BlobId, Change, ChangeKind,
-    Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore, Flags,
-    MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, QueueEntry, QueueId, QueueUpdate, QuotaRule,
-    Result, SpecialUse, StoreError, StoreOutcome, Uid,
+    AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest, BlobId, Change,
+    ChangeKind, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore,
+    Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, Progress, QueueEntry, QueueId,
+    QueueUpdate, QuotaRule, Result, SpecialUse, StoreError, StoreOutcome, Uid,
 };
-pub use check::{CheckReport, Inconsistency};
+pub use check::{CheckReport, Inconsistency, RepairReport};
 use committer::{Committer, Pins};
 use names::INBOX;
 use serde::{Deserialize, Serialize};
@@ -1038,6 +1038,27 @@ impl MailStore for SledStore {
 
     fn check(&self) -> Result<CheckReport> {
         SledStore::check(self)
+    }
+
+    fn repair(&self) -> Result<RepairReport> {
+        SledStore::repair(self)
+    }
+
+    fn account_ids(&self) -> Result<Vec<AccountId>> {
+        self.trees
+            .accounts
+            .iter()
+            .map(|entry| Ok(AccountId(tx::decode_u64(&entry?.0, "account key")?)))
+            .collect()
+    }
+
+    fn backup(
+        &self,
+        dir: &Path,
+        quiesce: &dyn Fn(&mut dyn FnMut()),
+        progress: &Progress,
+    ) -> Result<BackupManifest> {
+        SledStore::backup(self, dir, quiesce, progress)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Change> {

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use super::SledStore;
-use super::tx::{decode, decode_u64};
+use super::tx::{decode, decode_u64, encode};
 use crate::blob::BlobFile;
 use crate::{AccountId, AccountStorage, BlobId, MailboxId, MailboxInfo, MessageMeta, QueueEntry, Result};
 
@@ -54,11 +54,89 @@ impl CheckReport {
     }
 }
 
+/// What the records should say, as counted from the messages and queue entries.
+#[derive(Default)]
+struct Tally {
+    accounts: HashMap<AccountId, AccountStorage>,
+    mailboxes: HashMap<MailboxId, MailboxInfo>,
+    /// Per mailbox: messages and bytes.
+    per_mailbox: HashMap<MailboxId, (u32, u64)>,
+    /// Per mailbox: the highest UID and MODSEQ of its messages.
+    highest: HashMap<MailboxId, (u32, u64)>,
+    used: HashMap<AccountId, u64>,
+    /// Blobs whose stored reference count is wrong, with the right one.
+    refs: Vec<(BlobId, u64)>,
+}
+
+/// What [`SledStore::repair`] did and what is left.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RepairReport {
+    /// The problems found before the repair.
+    pub found: Vec<Inconsistency>,
+    /// Unreferenced blob files deleted.
+    pub orphans_removed: u64,
+    /// The check after the repair: what could not be fixed without losing mail.
+    pub after: CheckReport,
+}
+
 impl SledStore {
+    /// Fixes what the check finds that can be fixed without losing mail: mailbox
+    /// totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
+    /// stays and clients need not resync), HIGHESTMODSEQ (raised), blob reference
+    /// counts (set to the references that exist), and orphan blob files (deleted).
+    /// A message whose body is missing, a message without a mailbox and a mailbox
+    /// without an account are left and reported: removing them would hide a loss.
+    pub fn repair(&self) -> Result<RepairReport> {
+        let found = self.trees.quiesced(|| -> Result<Vec<Inconsistency>> {
+            let (report, tally) = self.check_trees()?;
+            if report.problems.is_empty() {
+                return Ok(report.problems);
+            }
+            for (id, mailbox) in &tally.mailboxes {
+                let (messages, size) = tally.per_mailbox.get(id).copied().unwrap_or_default();
+                let (uid, modseq) = tally.highest.get(id).copied().unwrap_or_default();
+                let mut fixed = mailbox.clone();
+                fixed.messages = messages;
+                fixed.size = size;
+                fixed.uidnext = fixed.uidnext.max(uid.saturating_add(1));
+                fixed.highestmodseq = fixed.highestmodseq.max(modseq);
+                if fixed != *mailbox {
+                    self.trees.mailboxes.insert(id.0.to_be_bytes(), encode(&fixed)?)?;
+                }
+            }
+            for (id, account) in &tally.accounts {
+                let used = tally.used.get(id).copied().unwrap_or_default();
+                if used != account.used_bytes {
+                    let mut fixed = account.clone();
+                    fixed.used_bytes = used;
+                    self.trees.accounts.insert(id.0.to_be_bytes(), encode(&fixed)?)?;
+                }
+            }
+            for (blob, count) in &tally.refs {
+                if *count == 0 {
+                    self.trees.refs.remove(blob.0)?;
+                } else {
+                    self.trees.refs.insert(blob.0, &count.to_be_bytes())?;
+                }
+            }
+            Ok(report.problems)
+        })?;
+        self.db.flush()?;
+        let orphans_removed = self.collect_orphans()? as u64;
+        if !found.is_empty() {
+            tracing::warn!(problems = found.len(), orphans_removed, "store repaired");
+        }
+        Ok(RepairReport {
+            found,
+            orphans_removed,
+            after: self.check()?,
+        })
+    }
+
     /// Checks the store's invariants (see the module docs); `Err` only when the
     /// database or the blob directory cannot be read.
     pub fn check(&self) -> Result<CheckReport> {
-        let mut report = self.trees.quiesced(|| self.check_trees())?;
+        let (mut report, _) = self.trees.quiesced(|| self.check_trees())?;
         // Outside the gate: a put whose transaction has not committed yet shows as
         // an orphan, which is harmless either way.
         for file in self.blobs.list()? {
@@ -71,7 +149,9 @@ impl SledStore {
         Ok(report)
     }
 
-    fn check_trees(&self) -> Result<CheckReport> {
+    /// The scan behind [`SledStore::check`]: the report, and what the records should
+    /// say (for [`SledStore::repair`]). Run it quiesced.
+    fn check_trees(&self) -> Result<(CheckReport, Tally)> {
         let mut report = CheckReport::default();
         let mut accounts: HashMap<AccountId, AccountStorage> = HashMap::new();
         for entry in self.trees.accounts.iter() {
@@ -94,6 +174,7 @@ impl SledStore {
             }
             mailboxes.insert(mailbox.id, mailbox);
         }
+        let mut tally = Tally::default();
         let mut refs: HashMap<BlobId, u64> = HashMap::new();
         let mut per_mailbox: HashMap<MailboxId, (u32, u64)> = HashMap::new();
         for entry in self.trees.messages.iter() {
@@ -130,6 +211,9 @@ impl SledStore {
             let counted = per_mailbox.entry(mailbox_id).or_default();
             counted.0 += 1;
             counted.1 += meta.size;
+            let highest = tally.highest.entry(mailbox_id).or_default();
+            highest.0 = highest.0.max(meta.uid.get());
+            highest.1 = highest.1.max(meta.modseq);
         }
         let mut used: HashMap<AccountId, u64> = HashMap::new();
         for (id, mailbox) in &mailboxes {
@@ -173,6 +257,7 @@ impl SledStore {
             let stored = decode_u64(&value, "blob reference count")?;
             let counted = refs.remove(&blob).unwrap_or(0);
             if stored != counted {
+                tally.refs.push((blob, counted));
                 report.problem(
                     "blob_ref_count",
                     format!(
@@ -190,6 +275,7 @@ impl SledStore {
             report.blobs += 1;
         }
         for (blob, counted) in refs {
+            tally.refs.push((blob, counted));
             report.problem(
                 "blob_ref_count",
                 format!(
@@ -200,6 +286,10 @@ impl SledStore {
         }
         report.accounts = accounts.len() as u64;
         report.mailboxes = mailboxes.len() as u64;
-        Ok(report)
+        tally.per_mailbox = per_mailbox;
+        tally.used = used;
+        tally.accounts = accounts;
+        tally.mailboxes = mailboxes;
+        Ok((report, tally))
     }
 }

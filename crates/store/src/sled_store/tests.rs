@@ -6,10 +6,33 @@ use std::time::Instant;
 
 const MB: u64 = 1 << 20;
 
-fn open() -> (tempfile::TempDir, SledStore) {
+fn open() -> (tempfile::TempDir, Checked) {
     let dir = tempfile::tempdir().unwrap();
     let store = reopen(dir.path());
-    (dir, store)
+    (dir, Checked(store))
+}
+
+/// A store that runs the consistency check when the test is done with it: every
+/// test that passes leaves a consistent store, or fails.
+struct Checked(SledStore);
+
+impl std::ops::Deref for Checked {
+    type Target = SledStore;
+    fn deref(&self) -> &SledStore {
+        &self.0
+    }
+}
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let report = self.0.check().expect("consistency check");
+            assert!(
+                report.is_consistent(),
+                "the test left an inconsistent store: {report:?}"
+            );
+        }
+    }
 }
 
 /// Opens the store again after the previous handle was dropped. sled releases its
@@ -1033,7 +1056,9 @@ fn dsn_parameters_are_queued_and_follow_the_remaining_recipients() {
 
 #[test]
 fn a_queue_entry_written_before_dsn_support_loads_without_dsn_parameters() {
-    let (_dir, store) = open();
+    // Unchecked: the old record names a blob the fixture never stored.
+    let dir = tempfile::tempdir().unwrap();
+    let store = reopen(dir.path());
     // The record as the previous version wrote it: no `dsn`, no `delay_notified`.
     let old = br#"{"id":5,"blob":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],
         "size":3,"sender":"tuanna.sttt@thanhhoa.gov.vn","recipients":["a@x.vn"],
@@ -1237,7 +1262,9 @@ fn junk_delivery_files_by_special_use_and_falls_back_to_the_inbox() {
 /// finds each kind of damage it is meant to find (issue 12).
 #[test]
 fn the_consistency_check_passes_after_every_write_and_names_each_damage() {
-    let (dir, store) = open();
+    // Unchecked at the end: the test damages the store on purpose.
+    let dir = tempfile::tempdir().unwrap();
+    let store = reopen(dir.path());
     let (a, b) = (account(&store), account(&store));
     deliver(&store, &[a, b], b"Subject: one\r\n\r\nx\r\n");
     deliver(&store, &[a], b"Subject: two\r\n\r\ny\r\n");
@@ -1280,5 +1307,47 @@ fn the_consistency_check_passes_after_every_write_and_names_each_damage() {
     for kind in ["blob_ref_count", "quota_usage", "missing_blob"] {
         assert!(kinds.contains(&kind), "{kind} not found in {kinds:?}");
     }
+
+    // Repair fixes the count and the usage; the lost body stays reported.
+    let repaired = store.repair().unwrap();
+    assert_eq!(repaired.found.len(), kinds.len());
+    let left: Vec<&str> = repaired.after.problems.iter().map(|p| p.kind).collect();
+    assert_eq!(left, ["missing_blob"], "{repaired:?}");
+    drop(dir);
+}
+
+#[test]
+fn repair_raises_uidnext_and_highestmodseq_and_removes_orphans() {
+    let (dir, store) = open();
+    let a = account(&store);
+    deliver(&store, &[a], b"Subject: a\r\n\r\na\r\n");
+    deliver(&store, &[a], b"Subject: b\r\n\r\nb\r\n");
+    let mut mailbox = inbox(&store, a);
+    let uidvalidity = mailbox.uidvalidity;
+    mailbox.uidnext = 2;
+    mailbox.highestmodseq = 1;
+    mailbox.messages = 7;
+    store
+        .trees
+        .mailboxes
+        .insert(mailbox.id.0.to_be_bytes(), super::tx::encode(&mailbox).unwrap())
+        .unwrap();
+    store
+        .blobs
+        .put(&Contents::new(&[b"nobody refers to me"]))
+        .unwrap();
+    assert_eq!(store.check().unwrap().orphan_blobs, 1);
+
+    let repaired = store.repair().unwrap();
+    assert!(repaired.after.is_consistent(), "{repaired:?}");
+    assert_eq!(repaired.orphans_removed, 1);
+    let mailbox = inbox(&store, a);
+    assert_eq!(
+        (mailbox.uidnext, mailbox.messages, mailbox.uidvalidity),
+        (3, 2, uidvalidity)
+    );
+    // A second repair finds nothing.
+    assert!(store.repair().unwrap().found.is_empty());
+    drop(store);
     drop(dir);
 }
