@@ -80,6 +80,7 @@ mod account;
 mod agency;
 mod alias;
 mod audit;
+mod consistency;
 mod credential_cache;
 mod delegation;
 mod delete;

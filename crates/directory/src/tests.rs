@@ -17,6 +17,25 @@ struct Fixture {
     _data: TempDir,
 }
 
+/// Every test that passes leaves the store and the directory consistent.
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let report = self.store.check().expect("store check");
+        assert!(
+            report.is_consistent(),
+            "the test left an inconsistent store: {report:?}"
+        );
+        let problems = self.dir.check_accounts().expect("directory check");
+        assert!(
+            problems.is_empty(),
+            "the test left directory problems: {problems:?}"
+        );
+    }
+}
+
 fn fixture() -> Fixture {
     let data = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(data.path()).unwrap());
@@ -522,4 +541,29 @@ fn open_refuses_a_bad_primary_domain() {
         DefaultQuotas::default(),
     );
     assert!(matches!(err, Err(DirectoryError::Invalid(_))));
+}
+
+#[test]
+fn the_cross_check_finds_orphan_and_missing_storage_and_repair_deletes_only_empty_orphans() {
+    // Not a `Fixture`: the test ends with a directory account whose storage is gone.
+    let data = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(data.path()).unwrap());
+    let dir = open(&store);
+    dir.add_agency("sttt", "Sở Thông tin và Truyền thông", None)
+        .unwrap();
+    let (address, _) = person(&dir, "sttt", "Nguyễn Văn An");
+    let kinds = || -> Vec<&'static str> { dir.check_accounts().unwrap().iter().map(|p| p.kind).collect() };
+    assert!(kinds().is_empty());
+    // A crash between the store's account and the directory's commit leaves this.
+    let orphan = store.create_account(AccountKind::Personal, 1 << 20).unwrap();
+    assert_eq!(kinds(), ["storage_account_without_directory_account"]);
+    assert_eq!(dir.repair_accounts().unwrap(), 1);
+    assert!(store.account(orphan).unwrap().is_none());
+    assert!(kinds().is_empty());
+
+    // A directory account whose storage is gone is reported, never invented.
+    let record = dir.lookup(&address).unwrap().unwrap();
+    store.delete_account(record.account).unwrap();
+    assert_eq!(kinds(), ["directory_account_without_storage"]);
+    assert_eq!(dir.repair_accounts().unwrap(), 0);
 }
