@@ -177,6 +177,49 @@ def cmd_ids(args):
     return {"status": status, "messages": found}
 
 
+def cmd_state(args):
+    """What an IMAP client sees of every mailbox: STATUS, and each message's UID,
+    flags, internal date, size, Message-ID and the SHA-256 of its bytes."""
+    import hashlib
+    import re
+    client = imap_connect(args)
+    typ, listing = client.list()
+    state = {}
+    for line in listing:
+        name = line.decode().rsplit(' "/" ', 1)[-1].strip().strip('"')
+        status = mailbox_status(client, '"%s"' % name)
+        client.select('"%s"' % name, readonly=True)
+        messages = []
+        if status["messages"]:
+            typ, data = client.uid("FETCH", "1:*", "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
+            for item in data:
+                if not isinstance(item, tuple):
+                    continue
+                head = item[0].decode()
+                body = item[1]
+                found = re.search(rb"^Message-ID:\s*(\S+)", body, re.I | re.M)
+                messages.append({
+                    "uid": int(re.search(r"UID (\d+)", head).group(1)),
+                    "flags": sorted(re.search(r"FLAGS \(([^)]*)\)", head).group(1).split()),
+                    "internaldate": re.search(r'INTERNALDATE "([^"]+)"', head).group(1),
+                    "size": len(body),
+                    "message_id": found.group(1).decode() if found else "",
+                    "sha256": hashlib.sha256(body).hexdigest(),
+                })
+        state[name] = {"status": status, "messages": sorted(messages, key=lambda m: m["uid"])}
+    client.logout()
+    return state
+
+
+def cmd_flag(args):
+    """UID STORE +FLAGS on --uids of --mailbox."""
+    client = imap_connect(args)
+    client.select(args.mailbox)
+    typ, data = client.uid("STORE", args.uids, "+FLAGS", "(%s)" % args.flags)
+    client.logout()
+    return {"ok": typ == "OK"}
+
+
 def cmd_flood(args):
     """Concurrent submitters, each a new connection per message; every id that got
     250 is appended to --acked before the next message starts."""
@@ -219,7 +262,7 @@ def cmd_flood(args):
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("send", "fetch", "ids", "flood"):
+    for name in ("send", "fetch", "ids", "flood", "state", "flag"):
         p = sub.add_parser(name)
         p.add_argument("--port", type=int, required=True)
         p.add_argument("--security", choices=["none", "starttls", "tls"], default="starttls")
@@ -239,16 +282,19 @@ def main():
             p.add_argument("--raw", help="send this prepared message instead of building one")
             p.add_argument("--mail-option", action="append", help="MAIL FROM parameter, e.g. RET=HDRS (repeatable)")
             p.add_argument("--rcpt-option", action="append", help="RCPT TO parameter, e.g. NOTIFY=SUCCESS (repeatable)")
-        if name in ("fetch", "ids"):
+        if name in ("fetch", "ids", "flag"):
             p.add_argument("--mailbox", default="INBOX")
             p.add_argument("--out")
+        if name == "flag":
+            p.add_argument("--uids", required=True)
+            p.add_argument("--flags", required=True)
         if name == "flood":
             p.add_argument("--clients", type=int, default=10)
             p.add_argument("--count", type=int, default=1000)
             p.add_argument("--seconds", type=float, default=30)
             p.add_argument("--acked", required=True)
     args = parser.parse_args()
-    result = {"send": cmd_send, "fetch": cmd_fetch, "ids": cmd_ids, "flood": cmd_flood}[args.command](args)
+    result = {"send": cmd_send, "fetch": cmd_fetch, "ids": cmd_ids, "flood": cmd_flood, "state": cmd_state, "flag": cmd_flag}[args.command](args)
     json.dump(result, sys.stdout, ensure_ascii=False)
     print()
 

@@ -17,9 +17,11 @@ use tower::ServiceExt;
 
 use congvu_directory::{AgencyRecord, Secret};
 
+use crate::admin::jobs::JobView;
 use crate::admin::{self, AdminState};
 use crate::admin::{AccountView, AddedAccount};
 use crate::config::Config;
+use crate::progress_bar;
 use crate::serve;
 use crate::size::ByteSize;
 
@@ -46,6 +48,9 @@ pub enum CliError {
     Protocol(String),
     #[error("kho thư không nhất quán: {0} lỗi / the store is inconsistent: {0} problem(s)")]
     Inconsistent(usize),
+    /// A job (backup, import…) ended in an error.
+    #[error("{0}")]
+    Job(String),
 }
 
 /// One admin API call.
@@ -88,20 +93,30 @@ pub fn execute<T: DeserializeOwned>(config: &Config, call: Call) -> Result<T, Cl
 /// [`execute`] for answers that are not JSON (exports, printable forms): the status
 /// and the body as sent.
 pub fn execute_raw(config: &Config, call: Call) -> Result<(u16, Vec<u8>), CliError> {
-    Ok(match config.listeners.admin {
-        Some(addr) => match over_http(config, &addr.to_string(), &call) {
-            Ok(answer) => answer,
-            Err(Transport::Unreachable(detail)) => offline(config, &call).map_err(|error| match error {
-                CliError::Serve(serve::ServeError::Locked(_)) => CliError::Unreachable {
-                    addr: addr.to_string(),
-                    detail,
-                },
-                other => other,
-            })?,
-            Err(Transport::Failed(error)) => return Err(error),
-        },
-        None => offline(config, &call)?,
-    })
+    Endpoint::connect(config)?.call(&call)
+}
+
+/// Starts a job (a long operation, `admin::jobs`) and follows it to its end with a
+/// progress bar on a terminal; returns its result.
+pub fn run_job(config: &Config, call: Call, label: &str) -> Result<Value, CliError> {
+    let endpoint = Endpoint::connect(config)?;
+    let (status, body) = endpoint.call(&call)?;
+    let mut job: JobView = decode(status, &body)?;
+    let bar = progress_bar::Bar::new(label);
+    loop {
+        bar.show(&job.progress);
+        if job.done {
+            break;
+        }
+        std::thread::sleep(progress_bar::REFRESH);
+        let (status, body) = endpoint.call(&Call::get(format!("/api/v1/jobs/{}", job.id)))?;
+        job = decode(status, &body)?;
+    }
+    bar.finish();
+    match job.error {
+        Some(error) => Err(CliError::Job(error)),
+        None => Ok(job.result.unwrap_or(Value::Null)),
+    }
 }
 
 pub fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, CliError> {
@@ -118,91 +133,141 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, CliErr
     })
 }
 
-enum Transport {
-    /// Nothing listens: the server is (probably) stopped.
-    Unreachable(String),
-    Failed(CliError),
+/// Where the CLI's calls go: the running server's admin API, or, with the server
+/// stopped, the same router in this process on the data directory (kept open for
+/// every call of one command, so a job started by one call runs while the next
+/// calls follow it).
+enum Endpoint {
+    Http {
+        agent: ureq::Agent,
+        addr: String,
+        authorization: String,
+    },
+    InProcess {
+        router: axum::Router,
+        authorization: String,
+        runtime: tokio::runtime::Runtime,
+        opened: serve::Opened,
+    },
 }
 
-fn over_http(config: &Config, addr: &str, call: &Call) -> Result<(u16, Vec<u8>), Transport> {
-    let token_path = config.server.data_dir.join(serve::TOKEN_FILE);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(60)))
-        .build()
-        .into();
-    let url = format!("http://{addr}{}", call.path);
-    // Probe first so a stopped server is told apart before the token is needed.
-    if let Err(error) = std::net::TcpStream::connect(addr) {
-        return Err(Transport::Unreachable(error.to_string()));
-    }
-    let token = std::fs::read_to_string(&token_path).map_err(|source| {
-        Transport::Failed(CliError::Token {
+impl Endpoint {
+    fn connect(config: &Config) -> Result<Endpoint, CliError> {
+        let Some(addr) = config.listeners.admin else {
+            return Endpoint::in_process(config);
+        };
+        // Probe first so a stopped server is told apart before the token is needed.
+        if let Err(error) = std::net::TcpStream::connect(addr) {
+            return Endpoint::in_process(config).map_err(|e| match e {
+                CliError::Serve(serve::ServeError::Locked(_)) => CliError::Unreachable {
+                    addr: addr.to_string(),
+                    detail: error.to_string(),
+                },
+                other => other,
+            });
+        }
+        let token_path = config.server.data_dir.join(serve::TOKEN_FILE);
+        let token = std::fs::read_to_string(&token_path).map_err(|source| CliError::Token {
             path: token_path.display().to_string(),
             source,
+        })?;
+        Ok(Endpoint::Http {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(std::time::Duration::from_secs(60)))
+                .build()
+                .into(),
+            addr: addr.to_string(),
+            authorization: format!("Bearer {}", token.trim()),
         })
-    })?;
-    let authorization = format!("Bearer {}", token.trim());
-    let body = call.body.as_ref().map(Value::to_string).unwrap_or_default();
-    let request = Request::builder()
-        .method(call.method.clone())
-        .uri(&url)
-        .header("authorization", authorization)
-        .header("content-type", "application/json")
-        .body(body)
-        .map_err(|e| Transport::Failed(CliError::Usage(e.to_string())))?;
-    let response = agent.run(request);
-    let mut response = response.map_err(|e| Transport::Failed(CliError::Protocol(e.to_string())))?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .read_to_vec()
-        .map_err(|e| Transport::Failed(CliError::Protocol(e.to_string())))?;
-    Ok((status, body))
-}
+    }
 
-fn offline(config: &Config, call: &Call) -> Result<(u16, Vec<u8>), CliError> {
-    let opened = serve::open_data_dir(config)?;
-    let token = hex::encode(rand::random::<[u8; 32]>());
-    let router = admin::router(Arc::new(AdminState {
-        directory: opened.directory.clone(),
-        store: opened.store.clone(),
-        policy_metrics: Arc::default(),
-        inbound_auth_metrics: Arc::default(),
-        antivirus_metrics: Arc::default(),
-        token: Secret::new(token.clone()),
-    }));
-    let body = match &call.body {
-        Some(value) => Body::from(value.to_string()),
-        None => Body::empty(),
-    };
-    let request = Request::builder()
-        .method(call.method.clone())
-        .uri(&call.path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(serve::ServeError::Io)?;
-    let (status, bytes) = runtime.block_on(async move {
-        let response = router
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|never| match never {});
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20).await;
-        (status, bytes)
-    });
-    let bytes = bytes.map_err(|e| CliError::Protocol(e.to_string()))?;
-    opened
-        .store
-        .db()
-        .flush()
-        .map_err(|e| serve::ServeError::Io(e.into()))?;
-    Ok((status, bytes.to_vec()))
+    fn in_process(config: &Config) -> Result<Endpoint, CliError> {
+        let opened = serve::open_data_dir(config)?;
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let router = admin::router(Arc::new(AdminState {
+            directory: opened.directory.clone(),
+            store: opened.store.clone(),
+            policy_metrics: Arc::default(),
+            inbound_auth_metrics: Arc::default(),
+            antivirus_metrics: Arc::default(),
+            token: Secret::new(token.clone()),
+            backups: Arc::new(crate::backup::Backups::new(config.backup.clone())),
+            jobs: Arc::default(),
+        }));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(serve::ServeError::Io)?;
+        Ok(Endpoint::InProcess {
+            router,
+            authorization: format!("Bearer {token}"),
+            runtime,
+            opened,
+        })
+    }
+
+    fn call(&self, call: &Call) -> Result<(u16, Vec<u8>), CliError> {
+        match self {
+            Endpoint::Http {
+                agent,
+                addr,
+                authorization,
+            } => {
+                let request = Request::builder()
+                    .method(call.method.clone())
+                    .uri(format!("http://{addr}{}", call.path))
+                    .header("authorization", authorization)
+                    .header("content-type", "application/json")
+                    .body(call.body.as_ref().map(Value::to_string).unwrap_or_default())
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                let mut response = agent
+                    .run(request)
+                    .map_err(|e| CliError::Protocol(e.to_string()))?;
+                let status = response.status().as_u16();
+                let body = response
+                    .body_mut()
+                    .read_to_vec()
+                    .map_err(|e| CliError::Protocol(e.to_string()))?;
+                Ok((status, body))
+            }
+            Endpoint::InProcess {
+                router,
+                authorization,
+                runtime,
+                opened,
+            } => {
+                let body = match &call.body {
+                    Some(value) => Body::from(value.to_string()),
+                    None => Body::empty(),
+                };
+                let request = Request::builder()
+                    .method(call.method.clone())
+                    .uri(&call.path)
+                    .header("authorization", authorization)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                let router = router.clone();
+                let (status, bytes) = runtime.block_on(async move {
+                    let response = router
+                        .oneshot(request)
+                        .await
+                        .unwrap_or_else(|never| match never {});
+                    let status = response.status().as_u16();
+                    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20).await;
+                    (status, bytes)
+                });
+                let bytes = bytes.map_err(|e| CliError::Protocol(e.to_string()))?;
+                opened
+                    .store
+                    .db()
+                    .flush()
+                    .map_err(|e| serve::ServeError::Io(e.into()))?;
+                Ok((status, bytes.to_vec()))
+            }
+        }
+    }
 }
 
 /// Percent-encodes a path segment (addresses contain `@`, which is fine, but a
@@ -352,35 +417,4 @@ fn human(bytes: u64) -> String {
         }
     }
     format!("{bytes}B")
-}
-
-/// `congvu check`: the store's consistency check, through the admin API (the running
-/// server's, or in process on a stopped server's data directory).
-pub fn check(config: &Config) -> Result<(), CliError> {
-    let report: serde_json::Value = execute(config, Call::get("/api/v1/check"))?;
-    let count = |key: &str| report[key].as_u64().unwrap_or(0);
-    println!(
-        "Đã kiểm tra / checked: {} tài khoản / accounts, {} hộp thư / mailboxes, {} thư / messages, \
-         {} thư chờ gửi / queued, {} tệp / blobs ({} tệp thừa / orphans)",
-        count("accounts"),
-        count("mailboxes"),
-        count("messages"),
-        count("queue_entries"),
-        count("blobs"),
-        count("orphan_blobs")
-    );
-    let problems = report["problems"].as_array().cloned().unwrap_or_default();
-    for problem in &problems {
-        println!(
-            "  {}: {}",
-            problem["kind"].as_str().unwrap_or("?"),
-            problem["detail"].as_str().unwrap_or("")
-        );
-    }
-    if problems.is_empty() {
-        println!("Nhất quán / consistent");
-        Ok(())
-    } else {
-        Err(CliError::Inconsistent(problems.len()))
-    }
 }

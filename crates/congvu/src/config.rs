@@ -44,6 +44,19 @@ pub struct Config {
     pub antivirus: congvu_antivirus::AntivirusConfig,
     /// `[store]`: the metadata database's cache.
     pub store: congvu_store::StoreOptions,
+    /// `[backup]`: the daily backup's directory, time and number kept (Art. 12.3).
+    pub backup: crate::backup::BackupConfig,
+    /// `[retention]`: where a mailbox's archive is written before it is purged.
+    pub retention: Retention,
+}
+
+/// `[retention]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Directory of the archives written before a purge (Art. 6.3, 13); none means
+    /// `data_dir/archive`.
+    pub archive_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -160,7 +173,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-const SECTIONS: [&str; 17] = [
+const SECTIONS: [&str; 19] = [
     "server",
     "domain",
     "listeners",
@@ -178,6 +191,8 @@ const SECTIONS: [&str; 17] = [
     "smime",
     "antivirus",
     "store",
+    "backup",
+    "retention",
 ];
 
 /// Reads one section; missing optional sections take their default.
@@ -348,6 +363,16 @@ impl Config {
             Some(congvu_store::StoreOptions::default()),
             &mut errors,
         );
+        let backup = section(
+            &table,
+            "backup",
+            Some(crate::backup::BackupConfig::default()),
+            &mut errors,
+        );
+        if let Some(Err(problem)) = backup.as_ref().map(crate::backup::BackupConfig::minute_of_day) {
+            errors.push(problem);
+        }
+        let retention = section(&table, "retention", Some(Retention::default()), &mut errors);
         for problem in antivirus.iter().flat_map(|c| c.problems()) {
             errors.push(format!("[antivirus] {problem}"));
         }
@@ -408,6 +433,8 @@ impl Config {
                 smime: smime.unwrap_or_default(),
                 antivirus: antivirus.unwrap_or_default(),
                 store: store.unwrap_or_default(),
+                backup: backup.unwrap_or_default(),
+                retention: retention.unwrap_or_default(),
             }),
             _ => Err(fail(errors)),
         }

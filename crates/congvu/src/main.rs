@@ -7,12 +7,15 @@
 
 mod admin;
 mod autoconfig;
+mod backup;
 mod cli;
+mod cli_backup;
 mod cli_queue;
 mod config;
 mod directory_cli;
 mod log_writer;
 mod markup;
+mod progress_bar;
 mod relay;
 mod retention;
 mod serve;
@@ -65,8 +68,36 @@ enum Command {
     #[command(subcommand)]
     Dkim(DkimCommand),
     /// Check the store's consistency (blob references and files, UIDs and MODSEQs,
-    /// quota usage); exits 1 when anything does not hold.
-    Check,
+    /// quota usage, directory accounts against storage); exits 1 when anything does
+    /// not hold.
+    Check {
+        /// First fix what can be fixed without losing mail (totals, usage, UIDNEXT,
+        /// reference counts, orphan files, empty orphan storage accounts).
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Online backups: create, verify, list, restore (docs/operations.md).
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Snapshot everything into DIR (default `[backup] dir`) while the server runs;
+    /// only bodies not yet there are copied.
+    Create { dir: Option<PathBuf> },
+    /// Re-hash every body and check every snapshot of DIR.
+    Verify { dir: Option<PathBuf> },
+    /// The snapshots in DIR.
+    List { dir: Option<PathBuf> },
+    /// Restore a snapshot (the newest by default) into a new, empty data directory.
+    Restore {
+        dir: PathBuf,
+        #[arg(long, value_name = "NEW_DATA_DIR")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        snapshot: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,7 +255,18 @@ fn main() -> ExitCode {
         Command::Dkim(DkimCommand::Generate { domain, selector }) => {
             cli_queue::dkim_generate(&config, &domain, &selector).map_err(Into::into)
         }
-        Command::Check => cli::check(&config).map_err(Into::into),
+        Command::Check { repair } => cli_backup::check(&config, repair).map_err(Into::into),
+        Command::Backup(command) => match command {
+            BackupCommand::Create { dir } => cli_backup::create(&config, dir.as_deref()),
+            BackupCommand::Verify { dir } => cli_backup::verify(&config, dir.as_deref()),
+            BackupCommand::List { dir } => cli_backup::list(&config, dir.as_deref()),
+            BackupCommand::Restore {
+                dir,
+                data_dir,
+                snapshot,
+            } => cli_backup::restore(&config, &dir, &data_dir, snapshot.as_deref()),
+        }
+        .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

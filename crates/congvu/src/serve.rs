@@ -206,6 +206,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     warn_loose_modes(&data_dir);
     let store: Arc<dyn MailStore> = opened.store.clone();
     let directory = opened.directory.clone();
+    let backups = Arc::new(crate::backup::Backups::new(config.backup.clone()));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -308,6 +309,8 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             inbound_auth_metrics: inbound_auth_metrics.clone(),
             antivirus_metrics: antivirus_metrics.clone(),
             token,
+            backups: backups.clone(),
+            jobs: Arc::default(),
         }));
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
@@ -345,6 +348,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
 
     // Not in `tasks` either: purging is housekeeping, not a listener.
     tokio::spawn(crate::retention::run(directory.clone(), stop_rx.clone()));
+    tokio::spawn(crate::backup::schedule(
+        backups.clone(),
+        store.clone(),
+        directory.clone(),
+        stop_rx.clone(),
+    ));
     // Not in `tasks`: the worker ending (queue disabled) is no reason to stop.
     let relay = crate::relay::start(&config, store.clone(), stop_rx.clone())?;
 

@@ -215,8 +215,3 @@ pub async fn set_quota(
 pub async fn list_queue(State(state): State<Arc<AdminState>>) -> ApiResult<Vec<QueueEntry>> {
     blocking(&state, |s| Ok(Json(s.store.queue()?))).await
 }
-
-/// `GET /api/v1/check`: the store's consistency check (`congvu check`).
-pub async fn check_store(State(state): State<Arc<AdminState>>) -> ApiResult<congvu_store::CheckReport> {
-    blocking(&state, |s| Ok(Json(s.store.check()?))).await
-}

@@ -22,12 +22,15 @@
 //! The routes above are the administrators'. Sessions and roles are in [`auth`]
 //! (`POST /api/v1/login` → a session token for an official's own account), the
 //! directory's search, export, import, aliases and delegations in [`directory`], the
-//! forms 01/02/03 workflow in [`requests`]; `docs/admin-api.md` lists them all.
+//! forms 01/02/03 workflow in [`requests`], backups and the consistency check in
+//! [`backup`], long operations in [`jobs`]; `docs/admin-api.md` lists them all.
 
 mod auth;
+mod backup;
 mod directory;
 mod form;
 mod handlers;
+pub mod jobs;
 mod metrics;
 mod queue;
 mod requests;
@@ -58,6 +61,10 @@ pub struct AdminState {
     /// Virus scans (zero without clamd, or offline).
     pub antivirus_metrics: Arc<congvu_antivirus::Metrics>,
     pub token: Secret<String>,
+    /// Backups: configuration, the running one, the last results.
+    pub backups: Arc<crate::backup::Backups>,
+    /// Long operations started through the API.
+    pub jobs: Arc<jobs::Jobs>,
 }
 
 pub fn router(state: Arc<AdminState>) -> Router {
@@ -75,7 +82,8 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/v1/accounts/{address}/quota", put(handlers::set_quota))
         .route("/api/v1/queue", get(handlers::list_queue))
         .route("/api/v1/metrics", get(metrics::get_metrics))
-        .route("/api/v1/check", get(handlers::check_store))
+        .route("/api/v1/jobs/{id}", get(jobs::get_job))
+        .merge(backup::routes())
         .merge(queue::routes())
         .route_layer(middleware::from_fn(auth::administrators_only))
         .merge(directory::routes())
