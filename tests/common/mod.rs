@@ -74,6 +74,8 @@ pub struct Server {
     pub dir: PathBuf,
     pub config_path: PathBuf,
     pub ports: Ports,
+    /// Set by a test that damages its data directory on purpose.
+    pub skip_check: bool,
     _tempdir: Option<tempfile::TempDir>,
 }
 
@@ -138,6 +140,7 @@ enabled = false
             dir,
             config_path,
             ports,
+            skip_check: false,
             _tempdir: None,
         }
     }
@@ -318,11 +321,25 @@ enabled = false
     }
 }
 
+/// Every integration test ends with the consistency check of its data directory
+/// (the store's invariants and the directory ↔ storage cross-check): through the
+/// running server's admin API, or on the data directory of a stopped one. A test that
+/// passes but leaves an inconsistency fails here.
 impl Drop for Server {
     fn drop(&mut self) {
+        let check = (!std::thread::panicking() && self.dir.join("data").exists() && !self.skip_check)
+            .then(|| self.cli(&["check"], None));
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some(output) = check {
+            assert!(
+                output.status.success(),
+                "the test left an inconsistent data directory:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
     }
 }
