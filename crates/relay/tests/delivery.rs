@@ -120,6 +120,21 @@ struct Setup {
     sender: AccountId,
 }
 
+/// Every test ends with the consistency check of its store and directory: a test
+/// that passes but leaves an inconsistency fails here.
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let report = self.store.check().expect("consistency check");
+        assert!(
+            report.is_consistent(),
+            "the test left an inconsistent store: {report:?}"
+        );
+    }
+}
+
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path()).unwrap());

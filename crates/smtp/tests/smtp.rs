@@ -501,7 +501,7 @@ async fn a_dripping_transaction_is_cut_off_at_its_time_limit() {
 
 #[tokio::test]
 async fn shutdown_closes_idle_sessions_and_lets_data_finish() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::start().await;
     let mut idle = server.connect(server.mx).await;
     idle.command("EHLO relay.example.org", 250).await;
     let mut busy = server.connect(server.mx).await;
@@ -524,7 +524,7 @@ async fn shutdown_closes_idle_sessions_and_lets_data_finish() {
     assert!(reply.lines[0].starts_with("4.3.2 "));
     busy.expect_closed().await;
     assert_eq!(server.inbox(server.user.account).len(), 1);
-    for listener in server.listeners {
+    for listener in std::mem::take(&mut server.listeners) {
         tokio::time::timeout(Duration::from_secs(10), listener)
             .await
             .unwrap()

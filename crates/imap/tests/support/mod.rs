@@ -31,6 +31,26 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+/// Every test ends with the consistency check of its store and directory: a test
+/// that passes but leaves an inconsistency fails here.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let report = self.store.check().expect("consistency check");
+        assert!(
+            report.is_consistent(),
+            "the test left an inconsistent store: {report:?}"
+        );
+        let problems = self.directory.check_accounts().expect("directory check");
+        assert!(
+            problems.is_empty(),
+            "the test left directory problems: {problems:?}"
+        );
+    }
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }

@@ -63,6 +63,26 @@ fn tls_pair() -> (TlsAcceptor, TlsConnector) {
     )
 }
 
+/// Every test ends with the consistency check of its store and directory: a test
+/// that passes but leaves an inconsistency fails here.
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let report = self.store.check().expect("consistency check");
+        assert!(
+            report.is_consistent(),
+            "the test left an inconsistent store: {report:?}"
+        );
+        let problems = self.directory.check_accounts().expect("directory check");
+        assert!(
+            problems.is_empty(),
+            "the test left directory problems: {problems:?}"
+        );
+    }
+}
+
 impl TestServer {
     pub async fn start() -> TestServer {
         TestServer::with_config(SmtpConfig::default()).await
@@ -202,9 +222,9 @@ impl TestServer {
             .collect()
     }
 
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.shutdown.send_replace(true);
-        for listener in self.listeners {
+        for listener in std::mem::take(&mut self.listeners) {
             tokio::time::timeout(Duration::from_secs(10), listener)
                 .await
                 .expect("serve returns after shutdown")
