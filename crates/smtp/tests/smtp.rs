@@ -657,3 +657,52 @@ async fn from_and_sender_headers_must_be_the_users_to_send_as() {
     c.command("QUIT", 221).await;
     server.stop().await;
 }
+
+/// Art. 16.1 (issue 12): what a clerk sends as the agency is filed, server-side, in
+/// the agency mailbox's Sent, seen, naming the clerk; mail the clerk sends as
+/// themself is not.
+#[tokio::test]
+async fn mail_sent_as_the_agency_is_filed_in_the_agencys_sent_mailbox() {
+    let server = TestServer::start().await;
+    let me = user_address(&server);
+    let agency = server.agency.address.clone();
+    server
+        .directory
+        .grant_delegation("sttt", &me, Some("QĐ 12"), "admin")
+        .unwrap();
+    let mut c = server.submit_session().await;
+    let mut send = async |from: &str, subject: &str| {
+        c.command(&format!("MAIL FROM:<{from}>"), 250).await;
+        c.command(&format!("RCPT TO:<{me}>"), 250).await;
+        c.command("RCPT TO:<vanthu@congty.vn>", 250).await;
+        c.command("DATA", 354).await;
+        c.send_raw(format!("From: {from}\r\nSubject: {subject}\r\n\r\nx\r\n.\r\n").as_bytes())
+            .await;
+        c.expect(250).await;
+    };
+    send(&agency, "Công văn số 12").await;
+    send(&me, "Thư riêng").await;
+    let sent = server
+        .store
+        .mailbox_by_name(server.agency.account, "Sent")
+        .unwrap()
+        .unwrap();
+    let filed = server.store.messages(sent.id).unwrap();
+    assert_eq!(filed.len(), 1, "only the mail sent as the agency");
+    assert_eq!(filed[0].flags, congvu_store::Flags::SEEN);
+    let bytes = server.store.read_blob(&filed[0].blob).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(
+        text,
+        format!("X-Congvu-Sent-By: <{me}>\r\nFrom: {agency}\r\nSubject: Công văn số 12\r\n\r\nx\r\n")
+    );
+    // The clerk's own Sent is the clerk's client's business.
+    let own_sent = server
+        .store
+        .mailbox_by_name(server.user.account, "Sent")
+        .unwrap()
+        .unwrap();
+    assert!(server.store.messages(own_sent.id).unwrap().is_empty());
+    c.command("QUIT", 221).await;
+    server.stop().await;
+}

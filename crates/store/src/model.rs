@@ -236,6 +236,10 @@ pub enum DeliveryFolder {
     /// The account's `\Junk` mailbox (RFC 6154), found by its special use whatever
     /// its name; the INBOX when the account has none.
     Junk,
+    /// The account's `\Sent` mailbox, the copy marked `\Seen`: the server-side sent
+    /// copy of mail a clerk sent as the agency (Art. 16.1). The INBOX when the
+    /// account has none.
+    Sent,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -265,12 +265,12 @@ impl SledStore {
         )))
     }
 
-    /// The name of the account's `\Junk` mailbox, if it has one.
-    fn junk_name(&self, account: AccountId) -> Result<Option<String>> {
+    /// The name of the account's mailbox with this special use, if it has one.
+    fn special_use_name(&self, account: AccountId, special_use: SpecialUse) -> Result<Option<String>> {
         Ok(self
             .list_mailboxes(account)?
             .into_iter()
-            .find(|m| m.special_use == Some(SpecialUse::Junk))
+            .find(|m| m.special_use == Some(special_use))
             .map(|m| m.name))
     }
 
@@ -672,21 +672,29 @@ impl MailStore for SledStore {
             return Ok(Vec::new());
         }
         // Transactions only read points: the folder's name is found beforehand.
-        let folders: Vec<Option<String>> = match delivery.folder {
-            DeliveryFolder::Inbox => vec![None; accounts.len()],
-            DeliveryFolder::Junk => accounts
+        let special_use = match delivery.folder {
+            DeliveryFolder::Inbox => None,
+            DeliveryFolder::Junk => Some(SpecialUse::Junk),
+            DeliveryFolder::Sent => Some(SpecialUse::Sent),
+        };
+        let folders: Vec<Option<String>> = match special_use {
+            None => vec![None; accounts.len()],
+            Some(special_use) => accounts
                 .iter()
-                .map(|&account| self.junk_name(account))
+                .map(|&account| self.special_use_name(account, special_use))
                 .collect::<Result<_>>()?,
         };
         let blob = contents.id();
         let pins = self.put_blob(&contents)?;
-        let template = new_message(
+        let mut template = new_message(
             blob,
             contents.len(),
             delivery.internal_date,
             delivery.internal_date_offset,
         );
+        if delivery.folder == DeliveryFolder::Sent {
+            template.flags = Flags::SEEN;
+        }
         let (outcomes, changes, unreferenced) = self.retrying(|| {
             self.trees.transact(|tx| {
                 let mut outcomes = Vec::with_capacity(accounts.len());
@@ -697,7 +705,7 @@ impl MailStore for SledStore {
                         outcomes.push(DeliveryOutcome::OverQuota { account });
                         continue;
                     }
-                    // A Junk mailbox deleted since it was looked up: the INBOX.
+                    // A Junk or Sent mailbox deleted since it was looked up: the INBOX.
                     let folder_id = match folder {
                         Some(name) => tx.mailbox_id(account, name)?,
                         None => None,

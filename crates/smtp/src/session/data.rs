@@ -245,6 +245,13 @@ impl Session {
         } else {
             DeliveryFolder::Inbox
         };
+        // Art. 16.1: the agency's own copy of what a clerk sent in its name, with
+        // the clerk's address, since the Received header does not name a person.
+        let sent_copy = envelope
+            .sent_as_agency
+            .zip(self.auth.as_ref())
+            .map(|(agency, clerk)| (agency, format!("X-Congvu-Sent-By: <{}>\r\n", clerk.address)));
+        let envelope_id = envelope.id.clone();
         let task = tokio::task::spawn_blocking(move || -> congvu_store::Result<Stored> {
             let queue = if remote.is_empty() {
                 None
@@ -286,6 +293,9 @@ impl Session {
                 );
                 outcomes
             };
+            if let Some((agency, sent_by)) = &sent_copy {
+                file_sent_copy(&*store, *agency, sent_by, &body, &now, &envelope_id);
+            }
             Ok(Stored { queue, outcomes })
         });
         match task.await {
@@ -327,6 +337,38 @@ impl Session {
             uids,
             "smtp transaction"
         );
+    }
+}
+
+/// Files the sent copy in the agency's `\Sent`. The mail itself is already queued
+/// and delivered, so a copy that cannot be filed (agency mailbox over quota, a
+/// store fault) is logged rather than failing a transaction whose other effects
+/// are durable: the client would send it again.
+fn file_sent_copy(
+    store: &dyn congvu_store::MailStore,
+    agency: congvu_store::AccountId,
+    sent_by: &str,
+    body: &[u8],
+    now: &chrono::DateTime<Local>,
+    id: &str,
+) {
+    let filed = store.deliver(&Delivery {
+        bytes: &[sent_by.as_bytes(), body],
+        internal_date: now.timestamp(),
+        internal_date_offset: now.offset().local_minus_utc(),
+        targets: &[agency],
+        folder: DeliveryFolder::Sent,
+    });
+    match filed.as_deref() {
+        Ok([DeliveryOutcome::OverQuota { .. }]) => {
+            warn!(
+                id,
+                agency = agency.0,
+                "agency mailbox over quota: the sent copy was not filed"
+            );
+        }
+        Ok(_) => {}
+        Err(error) => error!(id, agency = agency.0, %error, "the agency's sent copy was not filed"),
     }
 }
 

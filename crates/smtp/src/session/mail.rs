@@ -2,6 +2,8 @@
 
 use tracing::{debug, error, info};
 
+use congvu_store::AccountId;
+
 use super::{Action, Envelope, Session, State};
 use crate::parse::{MailParams, ReversePath};
 use crate::reply::Reply;
@@ -9,7 +11,7 @@ use crate::reply::Reply;
 impl Session {
     pub(super) fn mail(&mut self, from: ReversePath, params: MailParams) -> Action {
         match self.check_mail(&from, &params) {
-            Ok(()) => {
+            Ok(sent_as_agency) => {
                 let id = format!("{}.{}", self.id, self.transactions);
                 self.transactions += 1;
                 self.commands_without_mail = 0;
@@ -23,6 +25,7 @@ impl Session {
                     accepted: 0,
                     attempted: 0,
                     started: std::time::Instant::now(),
+                    sent_as_agency,
                 });
                 Action::Reply(Reply::SENDER_OK)
             }
@@ -33,7 +36,8 @@ impl Session {
         }
     }
 
-    fn check_mail(&self, from: &ReversePath, params: &MailParams) -> Result<(), Reply> {
+    /// `Ok(Some(agency))` when a clerk sends as a delegated agency address.
+    fn check_mail(&self, from: &ReversePath, params: &MailParams) -> Result<Option<AccountId>, Reply> {
         // RFC 5321 §4.1.4: a session with transactions starts with EHLO/HELO.
         let Some(greeting) = &self.helo else {
             return Err(Reply::HELO_FIRST);
@@ -73,12 +77,17 @@ impl Session {
             (ReversePath::Mailbox(mailbox), Some(account)) => {
                 let sender = mailbox.to_string();
                 match self.ctx.directory.may_submit_as(account, &sender) {
+                    Ok(true) if self.ctx.directory.may_send_as(account, &sender) => Ok(None),
                     Ok(true) => {
-                        if !self.ctx.directory.may_send_as(account, &sender) {
-                            // The Received header does not name the person: the log does.
-                            info!(user = %account.address, from = %sender, "sending as a delegated agency");
+                        // The Received header does not name the person: the log does.
+                        info!(user = %account.address, from = %sender, "sending as a delegated agency");
+                        match self.ctx.directory.lookup(&sender) {
+                            Ok(agency) => Ok(agency.map(|record| record.account)),
+                            Err(err) => {
+                                error!(error = %err, "directory failure looking up the agency");
+                                Err(Reply::LOCAL_ERROR)
+                            }
                         }
-                        Ok(())
                     }
                     Ok(false) => Err(Reply::SENDER_NOT_OWNED),
                     Err(err) => {
@@ -87,7 +96,7 @@ impl Session {
                     }
                 }
             }
-            _ => Ok(()),
+            _ => Ok(None),
         }
     }
 }

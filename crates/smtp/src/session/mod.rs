@@ -120,6 +120,10 @@ struct Envelope {
     /// When MAIL was accepted: the whole transaction must end within
     /// `max_transaction_secs` of it.
     started: std::time::Instant,
+    /// The agency mailbox a clerk sends as (Art. 16.1): its `\Sent` mailbox gets a
+    /// copy server-side, so the agency's record of what it issued does not depend
+    /// on the clerk's client.
+    sent_as_agency: Option<AccountId>,
 }
 
 #[derive(Debug)]

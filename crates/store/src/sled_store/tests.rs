@@ -1258,6 +1258,27 @@ fn junk_delivery_files_by_special_use_and_falls_back_to_the_inbox() {
     assert_eq!(store.read_blob(&stored[0].blob).unwrap(), parts.concat());
 }
 
+#[test]
+fn a_sent_copy_is_filed_seen_in_the_sent_mailbox_whatever_its_name() {
+    let (_dir, store) = open();
+    let agency = store.create_account(AccountKind::Agency, 500 * MB).unwrap();
+    store.rename_mailbox(agency, "Sent", "Thư đã gửi").unwrap();
+    let outcomes = store
+        .deliver(&Delivery {
+            bytes: &["Subject: công văn\r\n\r\nx\r\n".as_bytes()],
+            internal_date: 1_700_000_000,
+            internal_date_offset: 25200,
+            targets: &[agency],
+            folder: DeliveryFolder::Sent,
+        })
+        .unwrap();
+    let sent = mailbox(&store, agency, "Thư đã gửi");
+    assert!(matches!(outcomes[0], DeliveryOutcome::Delivered { mailbox, .. } if mailbox == sent.id));
+    let stored = store.messages(sent.id).unwrap();
+    assert_eq!(stored[0].flags, Flags::SEEN);
+    assert!(store.messages(inbox(&store, agency).id).unwrap().is_empty());
+}
+
 /// The store's own consistency check finds nothing after every kind of write, and
 /// finds each kind of damage it is meant to find (issue 12).
 #[test]
