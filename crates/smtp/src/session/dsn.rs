@@ -75,6 +75,7 @@ mod tests {
             accepted: remote.len(),
             attempted: remote.len(),
             started: std::time::Instant::now(),
+            sent_as_agency: None,
         }
     }
 
