@@ -49,7 +49,17 @@ impl Directory {
     /// Purges every deleted mailbox whose retention ended before `now` (Unix seconds):
     /// its mail is removed and its address no longer delivers, but stays issued.
     /// Returns the purged addresses. Safe to run again after a crash midway.
+    ///
+    /// Art. 6.3, 13: the mailbox's archive is written first ([`Archiver`]) and
+    /// recorded in the audit log; a mailbox whose archive could not be written is
+    /// not purged (logged, and tried again on the next run), and with no archiver
+    /// set nothing is purged at all.
     pub fn purge_expired(&self, now: i64, actor: &str) -> Result<Vec<String>> {
+        let Some(archiver) = self.archiver.clone() else {
+            return Err(DirectoryError::Invalid(
+                "chưa cấu hình nơi lưu trữ: không xóa hộp thư nào / no archiver: nothing is purged".into(),
+            ));
+        };
         let _write = self.write_lock();
         let due: Vec<AccountRecord> = self
             .trees
@@ -59,7 +69,23 @@ impl Directory {
             .collect();
         let mut purged = Vec::new();
         for record in due {
-            // Content first: a crash here leaves a deleted record that the next run
+            // A storage account already gone was archived by the run that deleted
+            // it (a crash before the directory forgot the record).
+            if self.store.account(record.account)?.is_some() {
+                match archiver.archive(&record) {
+                    Ok(place) => {
+                        let mut plan = Plan::new(self, actor, now);
+                        plan.audit("archive", &record.address, &place);
+                        plan.commit()?;
+                        tracing::info!(address = %record.address, archive = %place, "mailbox archived before purge");
+                    }
+                    Err(error) => {
+                        tracing::error!(address = %record.address, %error, "archive failed: the mailbox is not purged");
+                        continue;
+                    }
+                }
+            }
+            // Content next: a crash here leaves a deleted record that the next run
             // purges again.
             purge_content(self.store.as_ref(), &record)?;
             let mut plan = Plan::new(self, actor, now);

@@ -157,6 +157,8 @@ pub struct Directory {
     extra_domains: Vec<Domain>,
     quotas: DefaultQuotas,
     settings: Settings,
+    /// Writes a mailbox's archive before its purge; none: nothing is purged.
+    archiver: Option<Arc<dyn Archiver>>,
     /// Serialises the writes that issue addresses (invariant 5).
     write_lock: Mutex<()>,
     /// See `password::dummy_hash`.
@@ -173,6 +175,14 @@ pub struct Directory {
 
 /// Argon2 checks that run at once by default: one per core, at most 4 (each keeps
 /// 19 MiB of working memory for the next check).
+/// Writes the archive of a mailbox about to be purged (Art. 6.3, 13): every folder
+/// with its flags, somewhere an operator keeps.
+pub trait Archiver: Send + Sync {
+    /// Archives the mailbox's content; returns where it was written (recorded in
+    /// the audit log), or why it could not be.
+    fn archive(&self, record: &AccountRecord) -> std::result::Result<String, String>;
+}
+
 pub fn default_password_checks() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from).min(4)
 }
@@ -203,6 +213,7 @@ impl Directory {
             extra_domains: Vec::new(),
             quotas: default_quota,
             settings: Settings::default(),
+            archiver: None,
             write_lock: Mutex::new(()),
             throttle: throttle::LoginThrottle::default(),
         })
@@ -239,6 +250,13 @@ impl Directory {
         }
         self.settings = settings;
         Ok(self)
+    }
+
+    /// Sets what writes a mailbox's archive before its purge (Art. 6.3, 13).
+    #[must_use]
+    pub fn with_archiver(mut self, archiver: Arc<dyn Archiver>) -> Directory {
+        self.archiver = Some(archiver);
+        self
     }
 
     /// Replaces the verified-credential cache's settings (default: 5 minutes, 10,000

@@ -26,18 +26,53 @@ const DAY: i64 = 86_400;
 struct Fixture {
     store: Arc<SledStore>,
     dir: Directory,
+    archiver: Arc<TestArchiver>,
     _data: TempDir,
+}
+
+/// Records which mailboxes were archived and how many messages each held; fails
+/// while `fail` is set.
+struct TestArchiver {
+    store: Arc<SledStore>,
+    fail: std::sync::atomic::AtomicBool,
+    archived: std::sync::Mutex<Vec<(String, u32)>>,
+}
+
+impl crate::Archiver for TestArchiver {
+    fn archive(&self, record: &crate::AccountRecord) -> std::result::Result<String, String> {
+        if self.fail.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("disk full".into());
+        }
+        let messages = self
+            .store
+            .list_mailboxes(record.account)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|m| m.messages)
+            .sum();
+        self.archived
+            .lock()
+            .unwrap()
+            .push((record.address.clone(), messages));
+        Ok(format!("/archive/{}", record.address))
+    }
 }
 
 fn fixture(settings: Settings) -> Fixture {
     let data = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(data.path()).unwrap());
+    let archiver = Arc::new(TestArchiver {
+        store: store.clone(),
+        fail: Default::default(),
+        archived: Default::default(),
+    });
     let dir = Directory::open(store.db(), store.clone(), DOMAIN, DefaultQuotas::default())
         .unwrap()
         .with_local_domains(["thanhhoa.vn"])
         .unwrap()
         .with_settings(settings)
-        .unwrap();
+        .unwrap()
+        .with_archiver(archiver.clone());
     dir.add_agency("vpubnd", "Văn phòng UBND tỉnh", None).unwrap();
     dir.add_agency("sttt", "Sở Thông tin và Truyền thông", None)
         .unwrap();
@@ -45,6 +80,7 @@ fn fixture(settings: Settings) -> Fixture {
     Fixture {
         store,
         dir,
+        archiver,
         _data: data,
     }
 }
@@ -654,10 +690,31 @@ fn form03_delete_restore_purge() {
     assert!(f.dir.authenticate(&hoa.address, &password).unwrap().is_some());
     run(&f.dir, delete());
 
-    // Not yet due: nothing purged. Due: content gone, address unknown, never reissued.
+    // Not yet due: nothing purged. Due but the archive cannot be written: nothing
+    // purged either. Due and archived: content gone, address unknown, never reissued.
     assert!(f.dir.purge_expired(NOW + DAY, "admin").unwrap().is_empty());
+    f.archiver.fail.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(f.dir.purge_expired(NOW + 91 * DAY, "admin").unwrap().is_empty());
+    assert!(
+        f.store.account(hoa.account).unwrap().is_some(),
+        "kept without an archive"
+    );
+    f.archiver.fail.store(false, std::sync::atomic::Ordering::Relaxed);
     let purged = f.dir.purge_expired(NOW + 91 * DAY, "admin").unwrap();
     assert_eq!(purged, std::slice::from_ref(&hoa.address));
+    assert_eq!(
+        f.archiver.archived.lock().unwrap().as_slice(),
+        [(hoa.address.clone(), 1)]
+    );
+    let log = f.dir.audit_log(None, Some(&hoa.address), 100).unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    let archive = actions
+        .iter()
+        .position(|a| *a == "archive")
+        .expect("archive audited");
+    let purge = actions.iter().position(|a| *a == "purge").expect("purge audited");
+    assert!(log[archive].at <= log[purge].at, "{actions:?}");
+    assert_eq!(log[archive].detail, format!("/archive/{}", hoa.address));
     assert!(f.dir.lookup(&hoa.address).unwrap().is_none());
     assert_eq!(
         f.store.account(hoa.account).unwrap(),
