@@ -262,3 +262,32 @@ fn a_wrong_password_or_an_untrusted_certificate_is_refused() {
     let error = ImapSource::connect(config).unwrap_err();
     assert!(matches!(error, congvu_migrate::MigrateError::Tls(_)), "{error}");
 }
+
+/// The admin API runs imports as jobs on tokio's blocking threads: the source's own
+/// runtime must start, serve and stop there.
+#[test]
+fn the_imap_source_runs_on_a_blocking_thread_of_a_server_runtime() {
+    let Some(dovecot) = TestDovecot::start(&["user1"]) else {
+        return;
+    };
+    dovecot.append("user1", &fixture()[..1]);
+    let config = dovecot.source_config("user1", Security::ImplicitTls);
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let folders = server
+        .block_on(async {
+            tokio::task::spawn_blocking(move || {
+                let mut source = ImapSource::connect(config)?;
+                let folders = congvu_migrate::Source::folders(&mut source)?;
+                source.logout()?;
+                Ok::<_, congvu_migrate::MigrateError>(folders)
+            })
+            .await
+        })
+        .unwrap()
+        .unwrap();
+    assert!(folders.iter().any(|f| f.name == "INBOX"), "{folders:?}");
+}
