@@ -8,7 +8,8 @@
 //!   file names (`:2,FRS`), keywords through each folder's `dovecot-keywords` (the
 //!   first 26 of a folder: a Maildir name has no room for more; the others are
 //!   counted in [`ExportReport::keywords_not_written`]), mtime = internal date, the
-//!   bytes as stored (CRLF).
+//!   bytes as stored (CRLF). Levels are joined with `.`, Maildir++'s delimiter, so
+//!   a name with a `.` inside a level (`v1.2`) comes back as two levels.
 //!
 //! Invariants:
 //! 1. The stored messages are only read; the export writes copies.

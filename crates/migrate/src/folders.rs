@@ -7,9 +7,7 @@
 //! 2. Without an attribute, the usual English and Vietnamese names of those folders
 //!    (compared case-insensitively, in Unicode NFC, so a name typed on a Mac in NFD
 //!    still matches) go to the same mailboxes; `INBOX` in any case is our INBOX.
-//! 3. A leading `INBOX.` (Courier and some Dovecot set-ups keep every folder under
-//!    INBOX) is dropped before the comparison and from the name.
-//! 4. Other folders keep their name, the source's delimiter becoming our `/`; a `/`
+//! 3. Other folders keep their name, the source's delimiter becoming our `/`; a `/`
 //!    inside one level of a source that does not use it as delimiter becomes `-`,
 //!    so it does not invent a level.
 
@@ -58,10 +56,6 @@ pub enum Target {
 
 /// Maps a source folder (UTF-8 name, the source's delimiter, its attribute) to ours.
 pub fn map_folder(name: &str, delimiter: Option<char>, special_use: Option<SpecialUse>) -> Target {
-    let name = match delimiter {
-        Some(delimiter) => strip_inbox_prefix(name, delimiter),
-        None => name,
-    };
     match special_use {
         Some(SpecialUse::All | SpecialUse::Flagged) => return Target::Skip,
         Some(special) => return Target::Special(special),
@@ -89,17 +83,6 @@ pub fn map_folder(name: &str, delimiter: Option<char>, special_use: Option<Speci
             .collect::<Vec<_>>()
             .join(&separator),
     )
-}
-
-fn strip_inbox_prefix(name: &str, delimiter: char) -> &str {
-    let mut prefix = String::from("INBOX");
-    prefix.push(delimiter);
-    match name.get(..prefix.len()) {
-        Some(head) if head.eq_ignore_ascii_case(&prefix) && name.len() > prefix.len() => {
-            name.get(prefix.len()..).unwrap_or(name)
-        }
-        _ => name,
-    }
 }
 
 /// Our default name for a special-use mailbox (`Sent`, …).
@@ -201,13 +184,10 @@ mod tests {
     #[test]
     fn other_names_keep_their_levels() {
         assert_eq!(map_folder("inbox", Some('.'), None), Target::Inbox);
+        // INBOX's children stay there (a Courier-style prefix is the IMAP source's to drop).
         assert_eq!(
-            map_folder("INBOX.Sent", Some('.'), None),
-            Target::Special(SpecialUse::Sent)
-        );
-        assert_eq!(
-            map_folder("INBOX.Work.Projects", Some('.'), None),
-            Target::Named("Work/Projects".into())
+            map_folder("INBOX.Sub", Some('.'), None),
+            Target::Named("INBOX/Sub".into())
         );
         assert_eq!(
             map_folder("Work.Projects", Some('.'), None),

@@ -262,6 +262,28 @@ fn selectable(attributes: &[NameAttribute<'_>]) -> bool {
     })
 }
 
+/// Courier (and Dovecot with `prefix = INBOX.`) keep every folder under INBOX, a
+/// personal namespace prefix (RFC 2342): when every folder but INBOX is below it, the
+/// prefix is dropped from the names (`INBOX.Sent` is the Sent folder, not a child of
+/// INBOX). The wire names stay as they are.
+fn drop_inbox_prefix(folders: &mut [SourceFolder]) {
+    let prefix_length = |folder: &SourceFolder| {
+        let delimiter = folder.delimiter?;
+        let prefix = format!("INBOX{delimiter}");
+        let head = folder.name.get(..prefix.len())?;
+        (head.eq_ignore_ascii_case(&prefix) && folder.name.len() > prefix.len()).then_some(prefix.len())
+    };
+    let others = || folders.iter().filter(|f| !f.name.eq_ignore_ascii_case("INBOX"));
+    if others().next().is_none() || !others().all(|f| prefix_length(f).is_some()) {
+        return;
+    }
+    for folder in folders.iter_mut() {
+        if let Some(length) = prefix_length(folder) {
+            folder.name = folder.name.get(length..).unwrap_or_default().to_owned();
+        }
+    }
+}
+
 /// A message's flags and keywords as FETCH FLAGS gave them (`\Recent` dropped).
 fn flags_of(fetch: &Fetch) -> (Flags, Vec<String>) {
     let mut flags = Flags::empty();
@@ -331,6 +353,7 @@ impl Source for ImapSource {
                     locator: Locator::Wire(wire),
                 });
             }
+            drop_inbox_prefix(&mut folders);
             // INBOX first, then the server's order.
             folders.sort_by_key(|folder| !folder.name.eq_ignore_ascii_case("INBOX"));
             Ok(folders)
@@ -444,6 +467,31 @@ mod tests {
         assert!(!selectable(&[NameAttribute::NoSelect]));
         assert!(!selectable(&[NameAttribute::Extension("\\NonExistent".into())]));
         assert!(selectable(&[NameAttribute::Extension("\\HasChildren".into())]));
+    }
+
+    #[test]
+    fn a_courier_prefix_is_dropped_only_when_every_folder_has_it() {
+        let folder = |name: &str| SourceFolder {
+            name: name.to_owned(),
+            delimiter: Some('.'),
+            special_use: None,
+            locator: Locator::Wire(name.to_owned()),
+        };
+        let names = |folders: Vec<SourceFolder>| folders.into_iter().map(|f| f.name).collect::<Vec<_>>();
+        let mut courier = vec![
+            folder("INBOX"),
+            folder("INBOX.Sent"),
+            folder("INBOX.Work.Projects"),
+        ];
+        drop_inbox_prefix(&mut courier);
+        assert_eq!(names(courier.clone()), ["INBOX", "Sent", "Work.Projects"]);
+        assert_eq!(courier[1].locator, Locator::Wire("INBOX.Sent".into()));
+        let mut dovecot = vec![folder("INBOX"), folder("INBOX.Sub"), folder("Sent")];
+        drop_inbox_prefix(&mut dovecot);
+        assert_eq!(names(dovecot), ["INBOX", "INBOX.Sub", "Sent"]);
+        let mut only_inbox = vec![folder("INBOX")];
+        drop_inbox_prefix(&mut only_inbox);
+        assert_eq!(names(only_inbox), ["INBOX"]);
     }
 
     #[test]
