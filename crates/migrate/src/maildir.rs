@@ -13,7 +13,8 @@
 //! endings (Dovecot saves LF): they are imported with CRLF, as Dovecot serves them.
 //!
 //! Files are read in mtime order (then by name), which is arrival order for mail a
-//! server delivered.
+//! server delivered. A file that disappears between the listing and its reading (a
+//! server still running renamed it) is skipped with a warning; a second run takes it.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -148,7 +149,16 @@ impl Source for MaildirSource {
         files.sort();
         sink.sized(files.len() as u64, files.iter().map(|(_, _, len)| len).sum());
         for (mtime, path, _) in files {
-            let raw = fs::read(&path).map_err(io_error(&path))?;
+            let raw = match fs::read(&path) {
+                Ok(raw) => raw,
+                // A server still running on the Maildir renamed it (new flags, or new/
+                // to cur/): the next run finds it under its new name.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    tracing::warn!(file = %path.display(), "message file gone while importing");
+                    continue;
+                }
+                Err(error) => return Err(io_error(&path)(error)),
+            };
             let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
             let (flags, letters) = parse_info(&file_name);
             sink.message(SourceMessage {
@@ -274,6 +284,47 @@ mod tests {
         assert_eq!(decode_folder_name(&directory[1..]), "Thư đã gửi");
         assert_eq!(folder_directory("Work/Projects"), ".Work.Projects");
         assert_eq!(decode_folder_name("not &valid"), "not &valid");
+    }
+
+    /// Renames a file away when the first message arrives, as a running server would.
+    struct Renaming {
+        from: PathBuf,
+        messages: usize,
+    }
+
+    impl MessageSink for Renaming {
+        fn sized(&mut self, _: u64, _: u64) {}
+        fn message(&mut self, _: SourceMessage) -> Result<()> {
+            if self.messages == 0 {
+                fs::rename(&self.from, self.from.with_extension("moved:2,S")).unwrap();
+            }
+            self.messages += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_file_renamed_while_reading_is_left_for_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("cur/1.M1.host:2,"),
+            b"Subject: a\n\n",
+            1_700_000_000,
+        );
+        write(
+            &dir.path().join("cur/2.M2.host:2,"),
+            b"Subject: b\n\n",
+            1_700_000_001,
+        );
+        let mut source = MaildirSource::open(dir.path()).unwrap();
+        let inbox = &source.folders().unwrap()[0];
+        let mut sink = Renaming {
+            from: dir.path().join("cur/2.M2.host:2,"),
+            messages: 0,
+        };
+        source.read(inbox, &mut sink).unwrap();
+        assert_eq!(sink.messages, 1);
+        assert_eq!(read_all(&mut source, inbox).messages.len(), 2);
     }
 
     #[test]
