@@ -13,8 +13,9 @@
 //! Invariants:
 //! 1. A dump without its end marker, or whose record count disagrees with the
 //!    marker, is refused: a truncated file never restores as a smaller store.
-//! 2. The reader allocates at most [`MAX_KEY`] / [`MAX_VALUE`] per record whatever
-//!    the lengths in the file say, so a damaged dump is an error, never an abort.
+//! 2. The reader allocates at most [`MAX_KEY`] / [`MAX_VALUE`] per record, and no
+//!    more than the file actually holds, whatever the lengths in it say: a damaged
+//!    dump is an error, never an abort.
 //! 3. The dump has no checksum of its own; the backup's manifest records its SHA-256.
 
 use std::io::{self, Read, Write};
@@ -130,9 +131,15 @@ fn read_bytes(input: &mut impl Read, into: &mut Vec<u8>, max: usize) -> io::Resu
     if len > max {
         return Err(invalid(&format!("field of {len} bytes exceeds {max}")));
     }
+    // Grown as bytes arrive, not to the length the file claims: a damaged length
+    // costs what the file holds, not `max`.
     into.clear();
-    into.resize(len, 0);
-    input.read_exact(into).map_err(truncated)
+    input.by_ref().take(len as u64).read_to_end(into)?;
+    if into.len() == len {
+        Ok(())
+    } else {
+        Err(invalid("truncated (no end marker)"))
+    }
 }
 
 fn invalid(why: &str) -> io::Error {

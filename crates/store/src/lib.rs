@@ -42,7 +42,7 @@ pub mod sled_store;
 pub use model::*;
 pub use notify::{Change, ChangeKind};
 pub use progress::{Progress, ProgressView};
-pub use sled_store::backup::Manifest as BackupManifest;
+pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};
 pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};
 
 /// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
@@ -184,15 +184,8 @@ pub trait MailStore: Send + Sync + 'static {
     fn account_ids(&self) -> Result<Vec<AccountId>>;
 
     // ---- backup -----------------------------------------------------------------
-    /// Writes a snapshot of everything (store, directory, queue, logs) and the
-    /// bodies it names into the backup directory `dir` while the store is in use
-    /// (see [`sled_store::backup`]). `quiesce` runs its argument while the other
-    /// writers of the same database whose writes span several transactions (the
-    /// directory) are held.
-    fn backup(
-        &self,
-        dir: &std::path::Path,
-        quiesce: &dyn Fn(&mut dyn FnMut()),
-        progress: &Progress,
-    ) -> Result<BackupManifest>;
+    /// Writes a snapshot of everything (store, directory, queue, logs), the bodies
+    /// it names and the directories the spec carries into the backup directory
+    /// while the store is in use (see [`sled_store::backup`]).
+    fn backup(&self, spec: &BackupSpec<'_>, progress: &Progress) -> Result<BackupManifest>;
 }

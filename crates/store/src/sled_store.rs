@@ -50,10 +50,10 @@ mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::{
-    AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest, BlobId, Change,
-    ChangeKind, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp, FlagStore,
-    Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, Progress, QueueEntry, QueueId,
-    QueueUpdate, QuotaRule, Result, SpecialUse, StoreError, StoreOutcome, Uid,
+    AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest, BackupSpec,
+    BlobId, Change, ChangeKind, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp,
+    FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, Progress, QueueEntry,
+    QueueId, QueueUpdate, QuotaRule, Result, SpecialUse, StoreError, StoreOutcome, Uid,
 };
 pub use check::{CheckReport, Inconsistency, RepairReport};
 use committer::{Committer, Pins};
@@ -1060,13 +1060,8 @@ impl MailStore for SledStore {
             .collect()
     }
 
-    fn backup(
-        &self,
-        dir: &Path,
-        quiesce: &dyn Fn(&mut dyn FnMut()),
-        progress: &Progress,
-    ) -> Result<BackupManifest> {
-        SledStore::backup(self, dir, quiesce, progress)
+    fn backup(&self, spec: &BackupSpec<'_>, progress: &Progress) -> Result<BackupManifest> {
+        SledStore::backup(self, spec, progress)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Change> {

@@ -3,10 +3,19 @@ use crate::{
     AccountId, AccountKind, Append, DeliveryFolder, FlagOp, FlagStore, Flags, MailStore, MailboxInfo,
     MessageMeta, QuotaRule,
 };
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 fn no_other_writers(f: &mut dyn FnMut()) {
     f()
+}
+
+fn spec(dir: &Path) -> BackupSpec<'_> {
+    BackupSpec {
+        dir,
+        quiesce: &no_other_writers,
+        carry: &[],
+    }
 }
 
 fn deliver(store: &SledStore, account: AccountId, body: &[u8]) {
@@ -104,17 +113,13 @@ fn a_restored_snapshot_gives_the_same_uids_flags_modseqs_and_bodies() {
     let before = view(&store, account);
 
     let backups = tempfile::tempdir().unwrap();
-    let first = store
-        .backup(backups.path(), &no_other_writers, &Progress::default())
-        .unwrap();
+    let first = store.backup(&spec(backups.path()), &Progress::default()).unwrap();
     assert_eq!((first.messages, first.blobs, first.copied_blobs), (6, 6, 6));
 
     // After the first backup: one message expunged, one delivered.
     expunge(&store, inbox.id, &[crate::Uid::new(1).unwrap()]);
     deliver(&store, account, b"Subject: later\r\n\r\nlater\r\n");
-    let second = store
-        .backup(backups.path(), &no_other_writers, &Progress::default())
-        .unwrap();
+    let second = store.backup(&spec(backups.path()), &Progress::default()).unwrap();
     assert_eq!(second.messages, 6);
     assert_eq!(
         second.copied_blobs, 1,
@@ -171,9 +176,7 @@ fn a_damaged_body_or_dump_fails_verification() {
     let account = store.create_account(AccountKind::Agency, 500 << 20).unwrap();
     deliver(&store, account, b"Subject: a\r\n\r\na\r\n");
     let backups = tempfile::tempdir().unwrap();
-    let manifest = store
-        .backup(backups.path(), &no_other_writers, &Progress::default())
-        .unwrap();
+    let manifest = store.backup(&spec(backups.path()), &Progress::default()).unwrap();
     let blob = store
         .messages(store.mailbox_by_name(account, "INBOX").unwrap().unwrap().id)
         .unwrap()[0]
@@ -256,9 +259,7 @@ fn backups_taken_under_load_are_consistent_cuts() {
     for _ in 0..3 {
         std::thread::sleep(std::time::Duration::from_millis(150));
         let acknowledged = store.messages(inbox.id).unwrap().last().map(|m| m.uid);
-        let manifest = store
-            .backup(backups.path(), &no_other_writers, &Progress::default())
-            .unwrap();
+        let manifest = store.backup(&spec(backups.path()), &Progress::default()).unwrap();
         names.push((manifest.name, acknowledged));
     }
     stop.store(true, Ordering::Relaxed);
@@ -290,4 +291,44 @@ fn backups_taken_under_load_are_consistent_cuts() {
         }
     }
     assert!(store.check().unwrap().is_consistent());
+}
+
+#[test]
+fn carried_directories_come_back_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let store = SledStore::open(data.path()).unwrap();
+    let keys = data.path().join("dkim");
+    std::fs::create_dir_all(keys.join("thanhhoa.gov.vn")).unwrap();
+    std::fs::write(keys.join("thanhhoa.gov.vn").join("s1.pem"), b"PRIVATE KEY").unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let missing = data.path().join("no-such-dir");
+    let manifest = store
+        .backup(
+            &BackupSpec {
+                dir: backups.path(),
+                quiesce: &no_other_writers,
+                carry: &[("dkim", &keys), ("tls", &missing)],
+            },
+            &Progress::default(),
+        )
+        .unwrap();
+    assert_eq!(manifest.carried, ["dkim"]);
+    let target = tempfile::tempdir().unwrap();
+    let path = target.path().join("data");
+    restore(
+        backups.path(),
+        None,
+        &path,
+        &StoreOptions::default(),
+        &Progress::default(),
+    )
+    .unwrap();
+    let key = path.join("dkim").join("thanhhoa.gov.vn").join("s1.pem");
+    assert_eq!(std::fs::read(&key).unwrap(), b"PRIVATE KEY");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!path.join("tls").exists());
 }
