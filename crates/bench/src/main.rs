@@ -8,10 +8,12 @@
 //! end-to-end time is the accept time plus one STATUS round trip.
 //!
 //! `imap-idle`, `imap-load`, `login-storm`, `idle-connections` and `rss` (the
-//! server's memory probes): see [`imap`]. `checks`: see [`checks`].
+//! server's memory probes): see [`imap`]. `checks`: see [`checks`]. `backup`
+//! (on a store of its own, no server): see [`backup`].
 //!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
+mod backup;
 mod checks;
 mod imap;
 
@@ -107,6 +109,17 @@ enum Bench {
         ca_file: Option<PathBuf>,
         #[arg(long, default_value_t = 50)]
         runs: usize,
+    },
+    /// Online backup of a store of `--messages`: full, incremental, verify, restore.
+    Backup {
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        /// New and expunged messages between the full and the incremental backup.
+        #[arg(long, default_value_t = 1_000)]
+        delta: usize,
+        /// Where the store, the backup and the restore are made (removed after).
+        #[arg(long, default_value = "target/bench-backup")]
+        work: PathBuf,
     },
     /// imaptest-style APPEND/FETCH/STORE/EXPUNGE mix on one INBOX.
     ImapLoad {
@@ -353,6 +366,11 @@ async fn main() -> Result<(), Error> {
         } => imap::login_storm(login.target()?, logins, clients, pid).await,
         Bench::Rss { pid } => imap::print_rss(pid),
         Bench::IdleConnections { addr, count, pid } => imap::idle_connections(addr, count, pid).await,
+        Bench::Backup {
+            messages,
+            delta,
+            work,
+        } => tokio::task::spawn_blocking(move || backup::run(messages, delta, &work)).await?,
         Bench::Checks {
             messages,
             clamd,
