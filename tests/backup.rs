@@ -13,24 +13,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-fn imap(server: &Server, verb: &str, user: &str, password: &str, extra: &[&str]) -> Value {
-    let mut args = strings(&[
-        verb,
-        "--port",
-        &server.ports.imaps.to_string(),
-        "--security",
-        "tls",
-        "--cafile",
-        &server.cafile(),
-        "--user",
-        user,
-        "--password",
-        password,
-    ]);
-    args.extend(strings(extra));
-    mailclient(server, &args)
-}
-
 fn manifests(dir: &Path) -> Vec<Value> {
     let mut names: Vec<_> = std::fs::read_dir(dir.join("snapshots"))
         .unwrap()
@@ -82,7 +64,7 @@ fn a_backup_under_load_restores_every_acknowledged_message_with_its_uid_and_flag
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let flagged = imap(
+    let flagged = imap_client(
         &server,
         "flag",
         &b,
@@ -106,7 +88,7 @@ fn a_backup_under_load_restores_every_acknowledged_message_with_its_uid_and_flag
     }
     let _ = Command::new("kill").arg(flood.id().to_string()).status();
     let _ = flood.wait_with_output();
-    let original = imap(&server, "state", &b, PASSWORD_B, &[]);
+    let original = imap_client(&server, "state", &b, PASSWORD_B, &[]);
 
     // A second backup copies only the bodies that arrived since the first.
     server.cli_ok(&["backup", "create", backups.to_str().unwrap()], None);
@@ -145,7 +127,7 @@ fn a_backup_under_load_restores_every_acknowledged_message_with_its_uid_and_flag
     restored.spawn();
     let check = restored.cli_ok(&["check"], None);
     assert!(check.contains("Nhất quán / consistent"), "{check}");
-    let copy = imap(&restored, "state", &b, PASSWORD_B, &[]);
+    let copy = imap_client(&restored, "state", &b, PASSWORD_B, &[]);
 
     let inbox = |state: &Value| state["INBOX"].clone();
     let original_inbox = inbox(&original);

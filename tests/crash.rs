@@ -12,22 +12,7 @@ use common::*;
 use serde_json::Value;
 
 fn ids(server: &Server, user: &str, password: &str) -> Value {
-    mailclient(
-        server,
-        &strings(&[
-            "ids",
-            "--port",
-            &server.ports.imaps.to_string(),
-            "--security",
-            "tls",
-            "--cafile",
-            &server.cafile(),
-            "--user",
-            user,
-            "--password",
-            password,
-        ]),
-    )
+    imap_client(server, "ids", user, password, &[])
 }
 
 #[test]

@@ -554,29 +554,38 @@ pub fn fetch_inbox(server: &Server, user: &str, password: &str, out: &Path) -> V
     fetch_mailbox(server, user, password, "INBOX", out)
 }
 
+/// mailclient.py's IMAP `verb` (`fetch`, `ids`, `state`, `flag`, `append`) as
+/// `user` over IMAPS, trusting the server's certificate; `extra` are the verb's own
+/// options.
+pub fn imap_client(server: &Server, verb: &str, user: &str, password: &str, extra: &[&str]) -> Value {
+    let mut args = strings(&[
+        verb,
+        "--port",
+        &server.ports.imaps.to_string(),
+        "--security",
+        "tls",
+        "--cafile",
+        &server.cafile(),
+        "--user",
+        user,
+        "--password",
+        password,
+    ]);
+    args.extend(strings(extra));
+    mailclient(server, &args)
+}
+
 /// `user`'s `mailbox` read with imaplib over IMAPS into the directory `out`: each
 /// message's bytes, in UID order.
 pub fn fetch_mailbox(server: &Server, user: &str, password: &str, mailbox: &str, out: &Path) -> Vec<Vec<u8>> {
     std::fs::create_dir_all(out).unwrap();
-    let listing = mailclient(
+    let out_dir = out.display().to_string();
+    let listing = imap_client(
         server,
-        &strings(&[
-            "fetch",
-            "--port",
-            &server.ports.imaps.to_string(),
-            "--security",
-            "tls",
-            "--cafile",
-            &server.cafile(),
-            "--user",
-            user,
-            "--password",
-            password,
-            "--mailbox",
-            mailbox,
-            "--out",
-            &out.display().to_string(),
-        ]),
+        "fetch",
+        user,
+        password,
+        &["--mailbox", mailbox, "--out", &out_dir],
     );
     listing["messages"]
         .as_array()
@@ -601,6 +610,32 @@ pub fn admin_get(server: &Server, path: &str) -> Value {
     assert!(
         output.status.success(),
         "GET {path}: {output:?}\n{}",
+        server.log()
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON from the admin API")
+}
+
+/// `POST path` with a JSON body on the admin API as the super-administrator;
+/// asserts a 2xx answer.
+pub fn admin_post(server: &Server, path: &str, body: &Value) -> Value {
+    let output = run(
+        "curl",
+        &[
+            "-sf",
+            "-X",
+            "POST",
+            "-H",
+            &format!("Authorization: Bearer {}", server.admin_token()),
+            "-H",
+            "content-type: application/json",
+            "--data",
+            &body.to_string(),
+            &format!("http://127.0.0.1:{}{path}", server.ports.admin),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "POST {path} {body}: {output:?}\n{}",
         server.log()
     );
     serde_json::from_slice(&output.stdout).expect("JSON from the admin API")

@@ -186,9 +186,13 @@ def cmd_state(args):
     typ, listing = client.list()
     state = {}
     for line in listing:
-        name = line.decode().rsplit(' "/" ', 1)[-1].strip().strip('"')
-        status = mailbox_status(client, '"%s"' % name)
-        client.select('"%s"' % name, readonly=True)
+        found = re.match(r'\((?P<attrs>[^)]*)\) (?:NIL|"(?:[^"\\]|\\.)") (?P<name>.*)$', line.decode())
+        if "\\Noselect" in found.group("attrs") or "\\NonExistent" in found.group("attrs"):
+            continue
+        wire = found.group("name").strip().strip('"')
+        name = mutf7_decode(wire)
+        status = mailbox_status(client, '"%s"' % wire)
+        client.select('"%s"' % wire, readonly=True)
         messages = []
         if status["messages"]:
             typ, data = client.uid("FETCH", "1:*", "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
@@ -218,6 +222,55 @@ def cmd_flag(args):
     typ, data = client.uid("STORE", args.uids, "+FLAGS", "(%s)" % args.flags)
     client.logout()
     return {"ok": typ == "OK"}
+
+
+def mutf7_encode(name):
+    """RFC 3501 §5.1.3 modified UTF-7: what imaplib does not do for us."""
+    import base64
+    out, pending = [], []
+
+    def flush():
+        if pending:
+            data = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return "".join(out)
+
+
+def mutf7_decode(name):
+    import base64
+    import re
+
+    def part(match):
+        text = match.group(1)
+        if not text:
+            return "&"
+        text = text.replace(",", "/")
+        return base64.b64decode(text + "=" * (-len(text) % 4)).decode("utf-16-be")
+
+    return re.sub(r"&([^-]*)-", part, name)
+
+
+def cmd_append(args):
+    """APPEND --file to --mailbox (created when missing) with --flags and --date."""
+    client = imap_connect(args)
+    mailbox = '"%s"' % mutf7_encode(args.mailbox)
+    client.create(mailbox)
+    with open(args.file, "rb") as message:
+        data = message.read()
+    flags = "(%s)" % args.flags if args.flags else None
+    date = imaplib.Time2Internaldate(args.date) if args.date else None
+    typ, response = client.append(mailbox, flags, date, data)
+    client.logout()
+    return {"ok": typ == "OK", "response": [r.decode() for r in response if isinstance(r, bytes)]}
 
 
 def cmd_flood(args):
@@ -262,7 +315,7 @@ def cmd_flood(args):
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("send", "fetch", "ids", "flood", "state", "flag"):
+    for name in ("send", "fetch", "ids", "flood", "state", "flag", "append"):
         p = sub.add_parser(name)
         p.add_argument("--port", type=int, required=True)
         p.add_argument("--security", choices=["none", "starttls", "tls"], default="starttls")
@@ -282,19 +335,23 @@ def main():
             p.add_argument("--raw", help="send this prepared message instead of building one")
             p.add_argument("--mail-option", action="append", help="MAIL FROM parameter, e.g. RET=HDRS (repeatable)")
             p.add_argument("--rcpt-option", action="append", help="RCPT TO parameter, e.g. NOTIFY=SUCCESS (repeatable)")
-        if name in ("fetch", "ids", "flag"):
+        if name in ("fetch", "ids", "flag", "append"):
             p.add_argument("--mailbox", default="INBOX")
             p.add_argument("--out")
         if name == "flag":
             p.add_argument("--uids", required=True)
             p.add_argument("--flags", required=True)
+        if name == "append":
+            p.add_argument("--file", required=True)
+            p.add_argument("--flags", default="")
+            p.add_argument("--date", type=float, help="internal date, Unix seconds")
         if name == "flood":
             p.add_argument("--clients", type=int, default=10)
             p.add_argument("--count", type=int, default=1000)
             p.add_argument("--seconds", type=float, default=30)
             p.add_argument("--acked", required=True)
     args = parser.parse_args()
-    result = {"send": cmd_send, "fetch": cmd_fetch, "ids": cmd_ids, "flood": cmd_flood, "state": cmd_state, "flag": cmd_flag}[args.command](args)
+    result = {"send": cmd_send, "fetch": cmd_fetch, "ids": cmd_ids, "flood": cmd_flood, "state": cmd_state, "flag": cmd_flag, "append": cmd_append}[args.command](args)
     json.dump(result, sys.stdout, ensure_ascii=False)
     print()
 

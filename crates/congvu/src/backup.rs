@@ -6,7 +6,10 @@
 //!    (409), never queued behind it.
 //! 2. After each backup into the configured directory the snapshots beyond `keep`
 //!    are pruned with the bodies only they named (`congvu_store::sled_store::backup`).
-//! 3. The schedule fires at `at`, Vietnamese time (UTC+7, no daylight saving), so a
+//! 3. The data directory's `dkim/` and `tls/` (signing keys, the generated
+//!    certificate) travel with each snapshot, so a restored server signs with the
+//!    keys DNS publishes.
+//! 4. The schedule fires at `at`, Vietnamese time (UTC+7, no daylight saving), so a
 //!    server whose clock is in UTC still backs up at 02:00 in Thanh Hóa.
 
 use std::path::{Path, PathBuf};
@@ -15,7 +18,7 @@ use std::time::Duration;
 
 use congvu_directory::Directory;
 use congvu_store::sled_store::backup::{PruneReport, prune};
-use congvu_store::{BackupManifest, MailStore, Progress};
+use congvu_store::{BackupManifest, BackupSpec, MailStore, Progress};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -78,17 +81,22 @@ pub struct BackupStatus {
     pub last_success: Option<BackupResult>,
 }
 
+/// Directories of the data directory carried along with each snapshot.
+const CARRIED: [&str; 2] = ["dkim", "tls"];
+
 /// The server's backups: configuration, the one-at-a-time guard, the last results.
 pub struct Backups {
     config: BackupConfig,
+    data_dir: PathBuf,
     running: Mutex<()>,
     last: Mutex<(Option<BackupResult>, Option<BackupResult>)>,
 }
 
 impl Backups {
-    pub fn new(config: BackupConfig) -> Backups {
+    pub fn new(config: BackupConfig, data_dir: &Path) -> Backups {
         Backups {
             config,
+            data_dir: data_dir.to_path_buf(),
             running: Mutex::new(()),
             last: Mutex::new((None, None)),
         }
@@ -111,8 +119,21 @@ impl Backups {
             .ok_or(BackupRefused::NoDirectory)?;
         let _running = self.running.try_lock().map_err(|_| BackupRefused::Busy)?;
         let started_at = chrono::Utc::now().timestamp();
+        let carried: Vec<(&str, PathBuf)> = CARRIED
+            .iter()
+            .map(|name| (*name, self.data_dir.join(name)))
+            .collect();
+        let carry: Vec<(&str, &Path)> = carried
+            .iter()
+            .map(|(name, path)| (*name, path.as_path()))
+            .collect();
+        let spec = BackupSpec {
+            dir: &dir,
+            quiesce: &|f| directory.while_quiet(f),
+            carry: &carry,
+        };
         let outcome = store
-            .backup(&dir, &|f| directory.while_quiet(f), progress)
+            .backup(&spec, progress)
             .and_then(|manifest| Ok((manifest, prune(&dir, self.config.keep.max(1))?)));
         let result = BackupResult {
             dir: dir.clone(),

@@ -192,7 +192,10 @@ impl Endpoint {
             inbound_auth_metrics: Arc::default(),
             antivirus_metrics: Arc::default(),
             token: Secret::new(token.clone()),
-            backups: Arc::new(crate::backup::Backups::new(config.backup.clone())),
+            backups: Arc::new(crate::backup::Backups::new(
+                config.backup.clone(),
+                &config.server.data_dir,
+            )),
             jobs: Arc::default(),
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()

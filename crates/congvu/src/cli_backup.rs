@@ -1,9 +1,10 @@
 //! `congvu backup …` and `congvu check [--repair]`.
 //!
-//! Backup and verification are jobs of the admin API (the running server's, or the
-//! router in-process on a stopped server's data directory). Listing reads the
-//! backup directory. Restore writes a new data directory and so never goes through
-//! a server: it is refused into a directory that holds anything.
+//! A backup is a job of the admin API (the running server's, or the router
+//! in-process on a stopped server's data directory): only the server may read its
+//! database. Verification, listing and restore work on the backup's files alone, so
+//! they run here, with or without a server (an off-site copy has none); restore
+//! writes a new data directory and is refused into one that holds anything.
 
 use std::path::{Path, PathBuf};
 
@@ -51,45 +52,47 @@ pub fn create(config: &Config, dir: Option<&Path>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Runs here, on the backup's files, whether or not a server runs: a copy kept
+/// off-site is verified on a machine that has no server (the admin API's
+/// `POST /api/v1/backups/verify` runs the same function).
 pub fn verify(config: &Config, dir: Option<&Path>) -> Result<(), CliError> {
-    let report = run_job(
-        config,
-        Call::post("/api/v1/backups/verify", json!({"dir": dir})),
-        "kiểm tra / verify",
-    )?;
+    let dir = backup_dir(config, dir)?;
+    let progress = Progress::default();
+    let report = progress_bar::follow("kiểm tra / verify", &progress, || {
+        backup::verify(&dir, &progress)
+    })
+    .map_err(|e| CliError::Usage(format!("không kiểm tra được / cannot verify: {e}")))?;
     println!(
         "{} tệp nội dung / bodies re-hashed ({})",
-        report["blobs"].as_u64().unwrap_or(0),
-        ByteSize(report["blob_bytes"].as_u64().unwrap_or(0))
+        report.blobs,
+        ByteSize(report.blob_bytes)
     );
-    for damaged in report["damaged_blobs"].as_array().into_iter().flatten() {
-        println!("  hỏng / damaged: {}", damaged.as_str().unwrap_or("?"));
+    for damaged in &report.damaged_blobs {
+        println!("  hỏng / damaged: {damaged}");
     }
-    let mut problems = report["damaged_blobs"].as_array().map_or(0, Vec::len);
-    for snapshot in report["snapshots"].as_array().into_iter().flatten() {
-        let name = snapshot["name"].as_str().unwrap_or("?");
-        if let Some(error) = snapshot["error"].as_str() {
-            println!("  {name}: {error}");
-            problems += 1;
-            continue;
+    let mut problems = report.damaged_blobs.len();
+    for snapshot in &report.snapshots {
+        match (&snapshot.error, &snapshot.check) {
+            (Some(error), _) => {
+                println!("  {}: {error}", snapshot.name);
+                problems += 1;
+            }
+            (None, Some(check)) => {
+                println!(
+                    "  {}: {} thư / messages, {} lỗi / problems",
+                    snapshot.name,
+                    check.messages,
+                    check.problems.len()
+                );
+                for problem in &check.problems {
+                    println!("    {}: {}", problem.kind, problem.detail);
+                }
+                problems += check.problems.len();
+            }
+            (None, None) => {}
         }
-        let check = &snapshot["check"];
-        let found = check["problems"].as_array().map_or(0, Vec::len);
-        println!(
-            "  {name}: {} thư / messages, {} lỗi / problems",
-            check["messages"].as_u64().unwrap_or(0),
-            found
-        );
-        for problem in check["problems"].as_array().into_iter().flatten() {
-            println!(
-                "    {}: {}",
-                problem["kind"].as_str().unwrap_or("?"),
-                problem["detail"].as_str().unwrap_or("")
-            );
-        }
-        problems += found;
     }
-    if report["sound"].as_bool() == Some(true) {
+    if report.is_sound() {
         println!("Bản sao lưu nguyên vẹn / the backup is sound");
         Ok(())
     } else {

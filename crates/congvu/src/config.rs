@@ -476,6 +476,8 @@ mod tests {
         assert_eq!(config.imap, congvu_imap::ImapConfig::default());
         assert_eq!(config.queue, congvu_relay::QueueConfig::default());
         assert_eq!(config.inbound_auth, congvu_mailauth::InboundAuthConfig::default());
+        assert_eq!(config.backup, crate::backup::BackupConfig::default());
+        assert_eq!(config.retention, Retention::default());
     }
 
     #[test]
@@ -484,6 +486,7 @@ mod tests {
         let config = Config::parse(text, "deploy").expect("deploy example parses");
         assert_eq!(config.listeners.smtp.map(|a| a.port()), Some(25));
         assert_eq!(config.listeners.imaps.map(|a| a.port()), Some(993));
+        assert!(config.backup.dir.is_some(), "production backs up daily");
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! See `docs/architecture.md` for the message path and the crates' jobs.
 
 mod admin;
+mod archive;
 mod autoconfig;
 mod backup;
 mod cli;
 mod cli_backup;
+mod cli_migrate;
 mod cli_queue;
 mod config;
 mod directory_cli;
@@ -79,6 +81,77 @@ enum Command {
     /// Online backups: create, verify, list, restore (docs/operations.md).
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// Bring mail in from an agency's old server (Art. 2.7): folders mapped, flags
+    /// and dates kept, no policy, quota applied; running it again copies nothing
+    /// twice.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write a mailbox out with its flags (mbox or Maildir).
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Dovecot/Courier Maildir++ tree (flags from file names, dates from the files).
+    Maildir {
+        path: PathBuf,
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        #[arg(long)]
+        ignore_quota: bool,
+    },
+    /// One mbox file (into --folder, INBOX by default), or a directory of .mbox files
+    /// as `export` and the purge archives write them.
+    Mbox {
+        path: PathBuf,
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        #[arg(long)]
+        folder: Option<String>,
+        #[arg(long)]
+        ignore_quota: bool,
+    },
+    /// Every folder of a live IMAP server: one account (--user, --password-file,
+    /// --to), or a whole agency (--accounts FILE.csv: source user, password file,
+    /// target address).
+    Imap {
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        port: u16,
+        /// TLS from the first byte (usually port 993).
+        #[arg(long, conflicts_with = "starttls", required_unless_present = "starttls")]
+        tls: bool,
+        /// STARTTLS before login (usually port 143).
+        #[arg(long)]
+        starttls: bool,
+        /// PEM trust roots for the server's certificate (default: the system's).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        #[arg(long, required_unless_present = "accounts", requires_all = ["password_file", "to"])]
+        user: Option<String>,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+        #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["user", "password_file", "to"])]
+        accounts: Option<PathBuf>,
+        #[arg(long)]
+        ignore_quota: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every folder of ADDRESS with its flags into PATH.
+    Mailbox {
+        address: String,
+        #[arg(long, default_value = "mbox", value_parser = ["mbox", "maildir"])]
+        format: String,
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -256,6 +329,53 @@ fn main() -> ExitCode {
             cli_queue::dkim_generate(&config, &domain, &selector).map_err(Into::into)
         }
         Command::Check { repair } => cli_backup::check(&config, repair).map_err(Into::into),
+        Command::Import(command) => match command {
+            ImportCommand::Maildir {
+                path,
+                to,
+                ignore_quota,
+            } => cli_migrate::import_maildir(&config, &path, &to, ignore_quota),
+            ImportCommand::Mbox {
+                path,
+                to,
+                folder,
+                ignore_quota,
+            } => cli_migrate::import_mbox(&config, &path, &to, folder.as_deref(), ignore_quota),
+            ImportCommand::Imap {
+                host,
+                port,
+                tls: _,
+                starttls,
+                ca_file,
+                user,
+                password_file,
+                to,
+                accounts,
+                ignore_quota,
+            } => {
+                let server = cli_migrate::ImapServer {
+                    host: &host,
+                    port,
+                    starttls,
+                    ca_file: ca_file.as_deref(),
+                };
+                match (accounts, user, password_file, to) {
+                    (Some(accounts), ..) => {
+                        cli_migrate::import_imap_accounts(&config, &server, &accounts, ignore_quota)
+                    }
+                    (None, Some(user), Some(password_file), Some(to)) => {
+                        cli_migrate::import_imap(&config, &server, &user, &password_file, &to, ignore_quota)
+                    }
+                    _ => Err(cli::CliError::Usage(
+                        "give --user, --password-file and --to, or --accounts FILE.csv".to_owned(),
+                    )),
+                }
+            }
+        }
+        .map_err(Into::into),
+        Command::Export(ExportCommand::Mailbox { address, format, to }) => {
+            cli_migrate::export(&config, &address, &format, &to).map_err(Into::into)
+        }
         Command::Backup(command) => match command {
             BackupCommand::Create { dir } => cli_backup::create(&config, dir.as_deref()),
             BackupCommand::Verify { dir } => cli_backup::verify(&config, dir.as_deref()),

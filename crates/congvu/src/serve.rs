@@ -130,7 +130,8 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
         Directory::open(store.db(), store.clone(), &config.domain.primary, quotas)?
             .with_settings(crate::directory_cli::settings(config))?
             .with_credential_cache(crate::directory_cli::credential_cache(config))
-            .with_password_checks(crate::directory_cli::password_checks(config)),
+            .with_password_checks(crate::directory_cli::password_checks(config))
+            .with_archiver(Arc::new(crate::archive::MboxArchiver::new(store.clone(), config))),
     );
     Ok(Opened {
         store,
@@ -206,7 +207,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     warn_loose_modes(&data_dir);
     let store: Arc<dyn MailStore> = opened.store.clone();
     let directory = opened.directory.clone();
-    let backups = Arc::new(crate::backup::Backups::new(config.backup.clone()));
+    let backups = Arc::new(crate::backup::Backups::new(
+        config.backup.clone(),
+        &config.server.data_dir,
+    ));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();

@@ -23,7 +23,8 @@
 //! (`POST /api/v1/login` → a session token for an official's own account), the
 //! directory's search, export, import, aliases and delegations in [`directory`], the
 //! forms 01/02/03 workflow in [`requests`], backups and the consistency check in
-//! [`backup`], long operations in [`jobs`]; `docs/admin-api.md` lists them all.
+//! [`backup`], imports and exports in [`migrate`], long operations in [`jobs`];
+//! `docs/admin-api.md` lists them all.
 
 mod auth;
 mod backup;
@@ -32,6 +33,7 @@ mod form;
 mod handlers;
 pub mod jobs;
 mod metrics;
+mod migrate;
 mod queue;
 mod requests;
 
@@ -84,6 +86,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/v1/metrics", get(metrics::get_metrics))
         .route("/api/v1/jobs/{id}", get(jobs::get_job))
         .merge(backup::routes())
+        .merge(migrate::routes())
         .merge(queue::routes())
         .route_layer(middleware::from_fn(auth::administrators_only))
         .merge(directory::routes())
