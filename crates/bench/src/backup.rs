@@ -127,7 +127,7 @@ fn populate(store: &Arc<SledStore>, accounts: &[AccountId], first: usize, count:
 }
 
 /// A distinct message of the n-th size.
-fn message(n: usize) -> Vec<u8> {
+pub fn message(n: usize) -> Vec<u8> {
     let mut body = format!(
         "From: vanthu.sttt@thanhhoa.gov.vn\r\nTo: ubnd@thanhhoa.gov.vn\r\nSubject: Công văn số {n}\r\nMessage-ID: <{n}@bench>\r\n\r\n"
     )

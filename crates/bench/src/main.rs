@@ -9,13 +9,15 @@
 //!
 //! `imap-idle`, `imap-load`, `login-storm`, `idle-connections` and `rss` (the
 //! server's memory probes): see [`imap`]. `checks`: see [`checks`]. `backup`
-//! (on a store of its own, no server): see [`backup`].
+//! (on a store of its own, no server): see [`backup`]. `import` (from a private
+//! Dovecot): see [`import`].
 //!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
 mod backup;
 mod checks;
 mod imap;
+mod import;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -120,6 +122,11 @@ enum Bench {
         /// Where the store, the backup and the restore are made (removed after).
         #[arg(long, default_value = "target/bench-backup")]
         work: PathBuf,
+    },
+    /// IMAP import rate from a private Dovecot on loopback.
+    Import {
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
     },
     /// imaptest-style APPEND/FETCH/STORE/EXPUNGE mix on one INBOX.
     ImapLoad {
@@ -371,6 +378,7 @@ async fn main() -> Result<(), Error> {
             delta,
             work,
         } => tokio::task::spawn_blocking(move || backup::run(messages, delta, &work)).await?,
+        Bench::Import { messages } => tokio::task::spawn_blocking(move || import::run(messages)).await?,
         Bench::Checks {
             messages,
             clamd,
