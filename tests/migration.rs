@@ -218,13 +218,14 @@ fn export_mailbox_as_maildir_and_mbox_imports_back_identical() {
 }
 
 /// Must-show 2: a real Dovecot, started by the test, is the agency's old server.
-/// user1 comes over IMAP (STARTTLS), user2 from its Maildir on disk; each target
+/// user1 comes over IMAP (STARTTLS), user2 from its Maildir on disk, user3 through
+/// an `--accounts` list as a whole agency would; each target
 /// folder then holds exactly what the source folders mapped to it hold (bytes,
 /// flags and keywords, dates), and a second run imports nothing.
 #[test]
 fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
     use congvu_migrate::test_dovecot::{TestDovecot, TestMessage};
-    let Some(dovecot) = TestDovecot::start(&["user1", "user2"]) else {
+    let Some(dovecot) = TestDovecot::start(&["user1", "user2", "user3"]) else {
         return; // No Dovecot here (TestDovecot said so; under CI it panics instead).
     };
     let message = |folder: &str, flags: &[&str], date: i64, subject: &str| TestMessage {
@@ -253,12 +254,14 @@ fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
     ];
     dovecot.append("user1", &held);
     dovecot.append("user2", &held);
+    dovecot.append("user3", &held);
 
     let server = Server::start();
     server.provision();
-    let (one, two) = (
+    let (one, two, three) = (
         new_official(&server, "Đỗ Văn Một", PASSWORD_C),
         new_official(&server, "Đỗ Văn Hai", PASSWORD_C),
+        new_official(&server, "Đỗ Văn Ba", PASSWORD_C),
     );
     let password_file = server.dir.join("user1.password");
     std::fs::write(
@@ -291,6 +294,36 @@ fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
     ];
     let summary = server.cli_ok(&over_imap, None);
     assert!(summary.contains("Sent Items"), "{summary}");
+    // The agency's list: a header, a quoted field, a password file named relative
+    // to the list.
+    std::fs::write(
+        server.dir.join("user3.password"),
+        format!("{}\n", dovecot.password("user3").expose()),
+    )
+    .unwrap();
+    let accounts = server.dir.join("accounts.csv");
+    std::fs::write(
+        &accounts,
+        format!("source_user,password_file,target_address\n\"user3\",user3.password,{three}\n"),
+    )
+    .unwrap();
+    let listed = server.cli_ok(
+        &[
+            "import",
+            "imap",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--starttls",
+            "--ca-file",
+            &ca_file,
+            "--accounts",
+            accounts.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(listed.contains(&format!("user3 → {three}")), "{listed}");
     let maildir = dovecot.maildir("user2");
     let from_disk = ["import", "maildir", maildir.to_str().unwrap(), "--to", &two];
     server.cli_ok(&from_disk, None);
@@ -315,7 +348,7 @@ fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
         messages.sort();
     }
     assert_eq!(expected.values().map(Vec::len).sum::<usize>(), held.len());
-    for target in [&one, &two] {
+    for target in [&one, &two, &three] {
         let mut got = view(&imap_client(&server, "state", target, PASSWORD_C, &[]));
         got.values_mut().for_each(|messages| messages.sort());
         assert_eq!(got, expected, "{target}");

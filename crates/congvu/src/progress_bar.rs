@@ -15,11 +15,9 @@ pub struct Bar(ProgressBar);
 impl Bar {
     pub fn new(label: &str) -> Bar {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{prefix} {msg:>12} [{bar:30}] {pos}/{len} · {elapsed_precise} · còn / ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let style = ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} (còn/ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_owned());
         Bar(bar)
