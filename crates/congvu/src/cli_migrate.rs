@@ -45,7 +45,12 @@ pub fn import_imap(
     to: &str,
     ignore_quota: bool,
 ) -> Result<(), CliError> {
-    import(config, to, imap_source(server, user, password_file), ignore_quota)
+    import(
+        config,
+        to,
+        imap_source(server, user, password_file)?,
+        ignore_quota,
+    )
 }
 
 /// `--accounts FILE.csv`: one import per row, in order; a row that fails is
@@ -60,8 +65,9 @@ pub fn import_imap_accounts(
     let mut failed = Vec::new();
     for row in &rows {
         println!("== {} → {}", row.source_user, row.target_address);
-        let source = imap_source(server, &row.source_user, &row.password_file);
-        if let Err(error) = import(config, &row.target_address, source, ignore_quota) {
+        let imported = imap_source(server, &row.source_user, &row.password_file)
+            .and_then(|source| import(config, &row.target_address, source, ignore_quota));
+        if let Err(error) = imported {
             eprintln!("lỗi / error (dòng / line {}): {error}", row.line);
             failed.push(row.line);
         }
@@ -84,15 +90,19 @@ pub fn import_imap_accounts(
     }
 }
 
-fn imap_source(server: &ImapServer<'_>, user: &str, password_file: &Path) -> Value {
-    json!({"imap": {
+/// The request's source; the password is read here from the operator's file (first
+/// line), never given on the command line.
+fn imap_source(server: &ImapServer<'_>, user: &str, password_file: &Path) -> Result<Value, CliError> {
+    let password =
+        congvu_migrate::read_password(password_file).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(json!({"imap": {
         "host": server.host,
         "port": server.port,
         "security": if server.starttls { "starttls" } else { "tls" },
         "user": user,
-        "password_file": absolute(password_file),
+        "password": password.expose(),
         "ca_file": server.ca_file.map(absolute),
-    }})
+    }}))
 }
 
 /// The server resolves paths in its own working directory: send absolute ones.

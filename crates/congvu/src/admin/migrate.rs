@@ -9,7 +9,10 @@
 //!
 //! `source` is one of `{"maildir": PATH}`, `{"mbox": PATH, "folder"?: NAME}` (a file,
 //! or a directory of `.mbox` files as an export or a purge archive writes them), or
-//! `{"imap": {host, port, security: "tls"|"starttls", user, password_file, ca_file?}}`.
+//! `{"imap": {host, port, security: "tls"|"starttls", user, password, ca_file?}}`.
+//! The password travels in the request, as `PUT …/password` does: the CLI reads the
+//! operator's password file, so the server never reads a file an API caller names to
+//! send its contents to another host.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,10 +21,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use congvu_directory::Secret;
 use congvu_migrate::imap_source::DEFAULT_CA_FILE;
 use congvu_migrate::{
     Format, ImapSource, ImapSourceConfig, ImportOptions, MaildirSource, MboxSource, MigrateError, Security,
-    Source, read_password,
+    Source,
 };
 use congvu_store::{AccountId, Progress};
 use serde::Deserialize;
@@ -35,7 +39,8 @@ pub fn routes() -> Router<Arc<AdminState>> {
         .route("/api/v1/exports", post(export))
 }
 
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     pub to: String,
@@ -44,7 +49,7 @@ pub struct ImportRequest {
     pub ignore_quota: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum SourceSpec {
     Maildir(PathBuf),
@@ -52,14 +57,14 @@ pub enum SourceSpec {
     Imap(ImapSpec),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImapSpec {
     pub host: String,
     pub port: u16,
     pub security: SecuritySpec,
     pub user: String,
-    pub password_file: PathBuf,
+    pub password: String,
     pub ca_file: Option<PathBuf>,
 }
 
@@ -72,36 +77,28 @@ pub enum SecuritySpec {
 
 impl SourceSpec {
     /// Opens the source (for IMAP: connects and logs in).
-    fn open(&self) -> Result<Box<dyn Source>, MigrateError> {
+    fn open(self) -> Result<Box<dyn Source>, MigrateError> {
         Ok(match self {
-            SourceSpec::Maildir(path) => Box::new(MaildirSource::open(path)?),
+            SourceSpec::Maildir(path) => Box::new(MaildirSource::open(&path)?),
             SourceSpec::Mbox { path, folder } if path.is_dir() => {
                 if folder.is_some() {
                     return Err(MigrateError::Invalid(
                         "--folder names the folder of one mbox file, not of a directory of them".into(),
                     ));
                 }
-                Box::new(MboxSource::tree(path)?)
+                Box::new(MboxSource::tree(&path)?)
             }
             SourceSpec::Mbox { path, folder } => {
-                Box::new(MboxSource::file(path, folder.as_deref().unwrap_or("INBOX"))?)
+                Box::new(MboxSource::file(&path, folder.as_deref().unwrap_or("INBOX"))?)
             }
             SourceSpec::Imap(imap) => {
                 let security = match imap.security {
                     SecuritySpec::Tls => Security::ImplicitTls,
                     SecuritySpec::Starttls => Security::StartTls,
                 };
-                let mut config = ImapSourceConfig::new(
-                    &imap.host,
-                    imap.port,
-                    security,
-                    &imap.user,
-                    read_password(&imap.password_file)?,
-                );
-                config.ca_file = imap
-                    .ca_file
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(DEFAULT_CA_FILE));
+                let password = Secret::new(imap.password);
+                let mut config = ImapSourceConfig::new(&imap.host, imap.port, security, &imap.user, password);
+                config.ca_file = imap.ca_file.unwrap_or_else(|| PathBuf::from(DEFAULT_CA_FILE));
                 Box::new(ImapSource::connect(config)?)
             }
         })
@@ -129,21 +126,20 @@ async fn import(
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let account = account_of(&state, &request.to)?;
     let worker = state.clone();
+    let (to, ignore_quota) = (request.to, request.ignore_quota);
     let job = state.jobs.start("import", move |progress: &Progress| {
         let mut source = request.source.open().map_err(|e| e.to_string())?;
         let report = congvu_migrate::import(
             worker.store.as_ref(),
             account,
             source.as_mut(),
-            ImportOptions {
-                ignore_quota: request.ignore_quota,
-            },
+            ImportOptions { ignore_quota },
             progress,
         )
         .map_err(|e| e.to_string())?;
         let imported: u64 = report.folders.iter().map(|f| f.imported).sum();
         tracing::info!(
-            to = %request.to,
+            to = %to,
             imported,
             folders = report.folders.len(),
             ignored_quota = report.ignored_quota,
