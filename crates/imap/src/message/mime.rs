@@ -45,28 +45,29 @@ impl Entity {
         raw.get(self.body.clone()).unwrap_or_default()
     }
 
-    /// Part `n` (1-based) one level down, RFC 3501 §6.4.5 numbering: the children of a
-    /// multipart; the parts of the encapsulated message of a message/rfc822; a
-    /// non-multipart entity has only part 1, itself.
-    pub fn subpart(&self, n: u32) -> Option<&Entity> {
-        match &self.children {
-            Children::Multipart(children) => children.get(usize::try_from(n).ok()?.checked_sub(1)?),
-            Children::Message(inner) => inner.subpart(n),
-            Children::Leaf => (n == 1).then_some(self),
-        }
-    }
-
-    /// The entity named by a part path, from the top of the message. At the top the
-    /// message itself is not a message/rfc822 part: part 1 of a non-multipart
-    /// message is its body, even when its type is message/rfc822.
+    /// The entity named by a part path, from the top of the message (RFC 3501
+    /// §6.4.5). A multipart's part `n` is its `n`th child. A non-multipart entity
+    /// has only part 1, itself, and only as the last number, unless it is a
+    /// message/rfc822 part: then the numbers after it count in the message it
+    /// encapsulates, whose own part 1 (when it is not multipart) is its body. At the
+    /// top, the message itself plays that part: part 1 of a non-multipart message is
+    /// its body, and `1.1` of a message/rfc822 message is the part 1 of the message
+    /// inside. A text part's `2.1` is itself, its `2.1.1` nothing (as Dovecot answers).
     pub fn find(&self, path: &[u32]) -> Option<&Entity> {
-        let (&first, rest) = path.split_first()?;
-        let mut entity = match &self.children {
-            Children::Multipart(_) => self.subpart(first)?,
-            _ => (first == 1).then_some(self)?,
-        };
-        for &n in rest {
-            entity = entity.subpart(n)?;
+        let mut entity = self;
+        let mut numbers = path.iter().peekable();
+        while let Some(&n) = numbers.next() {
+            let more = numbers.peek().is_some();
+            entity = match &entity.children {
+                Children::Multipart(children) => children.get(usize::try_from(n).ok()?.checked_sub(1)?)?,
+                Children::Message(_) if n == 1 => entity,
+                Children::Leaf if n == 1 && !more => entity,
+                _ => return None,
+            };
+            // Numbers that follow a message/rfc822 part count inside its message.
+            if more && let Children::Message(inner) = &entity.children {
+                entity = inner;
+            }
         }
         Some(entity)
     }
@@ -218,6 +219,7 @@ preamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX\r\n\r\nno head
         assert!(root.find(&[3]).is_none());
         assert!(root.find(&[0]).is_none());
         assert!(root.find(&[1, 1]).is_some());
+        assert!(root.find(&[1, 1, 1]).is_none());
         assert!(root.find(&[1, 2]).is_none());
     }
 

@@ -117,7 +117,10 @@ mod tests {
             (&[2], fields(false, &["SUBJECT"]), Some("Subject: inner\r\n\r\n")),
             (&[2, 1], None, Some("--- not a boundary")),
             (&[3], None, None),
-            (&[1, 1, 1], None, Some("first")),
+            // A text part has only part 1 as the last number: 1.1 is itself, 1.1.1 is
+            // nothing (as Dovecot answers).
+            (&[1, 1], None, Some("first")),
+            (&[1, 1, 1], None, None),
         ];
         for (part, text, want) in cases {
             assert_eq!(get(part, text.clone()).as_deref(), want, "{part:?} {text:?}");
@@ -151,5 +154,79 @@ mod tests {
             text: None,
         };
         assert!(extract(raw, &root, &two).is_none());
+    }
+
+    fn section_of(raw: &[u8], part: &[u32], text: Option<SectionText>) -> Option<String> {
+        let section = Section {
+            part: part.to_vec(),
+            text,
+        };
+        extract(raw, &Entity::parse(raw), &section).map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// RFC 3501 §6.4.5: "non-multipart [MIME-IMB] messages with no encapsulated
+    /// message, only have a part 1"; a message/rfc822 part's sub-parts are those of
+    /// the message it encapsulates, and a non-multipart message's part 1 is its body.
+    /// A forwarded message whose body is itself a forwarded message: 1.1 is that
+    /// innermost message whole, 1.1.HEADER / 1.1.TEXT its header and text.
+    #[test]
+    fn message_inside_message() {
+        const INNERMOST: &str = "From: c@thanhhoa.gov.vn\r\nSubject: goc\r\n\r\nNoi dung\r\n";
+        const MIDDLE_HEADER: &str = "From: b@thanhhoa.gov.vn\r\nContent-Type: message/rfc822\r\n\r\n";
+        const TOP_HEADER: &str = "From: a@thanhhoa.gov.vn\r\nContent-Type: message/rfc822\r\n\r\n";
+        let raw = format!("{TOP_HEADER}{MIDDLE_HEADER}{INNERMOST}");
+        let raw = raw.as_bytes();
+        let get = |part: &[u32], text| section_of(raw, part, text);
+        assert_eq!(get(&[1], None), Some(format!("{MIDDLE_HEADER}{INNERMOST}")));
+        assert_eq!(get(&[1], Some(Mime)).as_deref(), Some(TOP_HEADER));
+        assert_eq!(get(&[1], Some(Header)).as_deref(), Some(MIDDLE_HEADER));
+        assert_eq!(get(&[1], Some(Text)).as_deref(), Some(INNERMOST));
+        assert_eq!(get(&[1, 1], None).as_deref(), Some(INNERMOST));
+        assert_eq!(get(&[1, 1], Some(Mime)).as_deref(), Some(MIDDLE_HEADER));
+        assert_eq!(
+            get(&[1, 1], Some(Header)).as_deref(),
+            Some("From: c@thanhhoa.gov.vn\r\nSubject: goc\r\n\r\n")
+        );
+        assert_eq!(get(&[1, 1], Some(Text)).as_deref(), Some("Noi dung\r\n"));
+        assert_eq!(
+            get(&[1, 1], fields(false, &["subject"])).as_deref(),
+            Some("Subject: goc\r\n\r\n")
+        );
+        assert_eq!(get(&[1, 1, 1], None).as_deref(), Some("Noi dung\r\n"));
+        assert_eq!(
+            get(&[1, 1, 1], Some(Mime)).as_deref(),
+            Some("From: c@thanhhoa.gov.vn\r\nSubject: goc\r\n\r\n")
+        );
+        assert_eq!(get(&[1, 1, 1, 1], None), None);
+        assert_eq!(get(&[1, 2], None), None);
+    }
+
+    /// A multipart whose part 1 forwards a single-part message: 1.1 is that
+    /// message's body and 1.1.MIME its header (RFC 3501 §6.4.5); 1.1 is a text part,
+    /// not a message, so 1.1.HEADER and 1.1.1 name nothing.
+    #[test]
+    fn forwarded_single_part_message() {
+        const INNER_HEADER: &str = "From: x@y.vn\r\nSubject: inner\r\n\r\n";
+        let raw = format!(
+            "From: a@b.vn\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n\
+--o\r\nContent-Type: message/rfc822\r\n\r\n{INNER_HEADER}inner body\r\n\
+--o\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--o--\r\n"
+        );
+        let raw = raw.as_bytes();
+        let get = |part: &[u32], text| section_of(raw, part, text);
+        assert_eq!(get(&[1], None), Some(format!("{INNER_HEADER}inner body")));
+        assert_eq!(get(&[1], Some(Header)).as_deref(), Some(INNER_HEADER));
+        assert_eq!(get(&[1], Some(Text)).as_deref(), Some("inner body"));
+        assert_eq!(get(&[1, 1], None).as_deref(), Some("inner body"));
+        assert_eq!(get(&[1, 1], Some(Mime)).as_deref(), Some(INNER_HEADER));
+        assert_eq!(get(&[1, 1], Some(Header)), None);
+        assert_eq!(get(&[1, 1], Some(Text)), None);
+        assert_eq!(get(&[1, 1, 1], None), None);
+        assert_eq!(get(&[1, 2], None), None);
+        assert_eq!(get(&[2, 1], None).as_deref(), Some("second"));
+        assert_eq!(
+            get(&[2, 1], Some(Mime)).as_deref(),
+            Some("Content-Type: text/plain\r\n\r\n")
+        );
     }
 }
