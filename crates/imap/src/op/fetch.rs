@@ -5,6 +5,13 @@
 //! their response even when not asked. Messages are read one at a time and the
 //! output is flushed as it grows, so a large FETCH streams instead of piling up.
 //!
+//! A message another session expunged, not yet announced here (RFC 3501 §7.4.1
+//! forbids EXPUNGE during FETCH), may have lost its body already. It gets no FETCH
+//! response when its content is asked for; the others are answered, and the command
+//! completes `OK [EXPUNGEISSUED]` (RFC 2180 §4.1, RFC 5530 §3), as Dovecot and Cyrus
+//! do: a `NO` for the whole command would make clients give up on messages that are
+//! there. Items that need no content (UID, FLAGS, …) come from the snapshot.
+//!
 //! CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` and `(CHANGEDSINCE n)` enable it; with it
 //! on, every response that carries flags carries MODSEQ too. `(VANISHED)` on UID
 //! FETCH with QRESYNC on first lists the UIDs in the set expunged since `n`.
@@ -299,7 +306,7 @@ impl Session {
         }
         let asks_flags = attrs.contains(&FetchAttr::Flags);
         let needs_content = attrs.iter().any(FetchAttr::needs_content);
-        let mut missing = false;
+        let mut expunged_elsewhere = false;
         for index in indices {
             let Some(entry) = self.selected().and_then(|s| s.messages.get(index)).cloned() else {
                 continue;
@@ -308,9 +315,10 @@ impl Session {
                 let blob = entry.meta.blob;
                 match self.blocking(move |store| store.read_blob(&blob)).await {
                     Ok(raw) => Some(raw),
-                    // Expunged by another session and not yet announced here.
+                    // Expunged by another session and not yet announced here: no
+                    // response for it (RFC 2180 §4.1), the rest is answered.
                     Err(StoreError::NotFound(_)) => {
-                        missing = true;
+                        expunged_elsewhere = true;
                         continue;
                     }
                     Err(err) => return Ok(store_failure(&err)),
@@ -332,11 +340,11 @@ impl Session {
             );
             self.conn.flush_if_large().await?;
         }
-        if missing {
-            // RFC 5530: some messages could not be fetched because they are gone.
-            return Ok(Reply::no(
-                Some(Code::ExpungeIssued),
-                "Some messages were expunged",
+        if expunged_elsewhere {
+            // RFC 5530 §3: EXPUNGEISSUED tells the client to NOOP for the EXPUNGE.
+            return Ok(Reply::ok_code(
+                Code::ExpungeIssued,
+                "FETCH completed; some messages were expunged by another session",
             ));
         }
         Ok(Reply::ok("FETCH completed"))

@@ -314,6 +314,16 @@ impl Client {
     }
 }
 
+/// The tagged line that ended a command's responses.
+pub fn last(lines: &[String]) -> &str {
+    lines.last().map(String::as_str).unwrap_or_default()
+}
+
+/// True when any response line contains `needle`.
+pub fn has(lines: &[String], needle: &str) -> bool {
+    lines.iter().any(|l| l.contains(needle))
+}
+
 /// The size of the literal announced at the end of a response line.
 fn literal_size(line: &[u8]) -> Option<usize> {
     let inner = line.strip_suffix(b"}")?;
