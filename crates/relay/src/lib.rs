@@ -44,7 +44,7 @@
 //! matching, a rustls certificate verifier) — the TLS demands of Internet
 //! destinations —, `dkim` signing, `dsn` reports (also the `delivered` report the
 //! SMTP side builds for local recipients, [`dsn::delivered_report`]), `worker` the
-//! queue loop.
+//! queue loop, woken through a [`QueueWaker`] by whoever queues mail.
 
 pub mod client;
 pub mod config;
@@ -54,8 +54,10 @@ pub mod dsn;
 pub mod mta_sts;
 pub mod resolve;
 pub mod route;
+pub mod waker;
 pub mod worker;
 
 pub use config::{DkimConfig, QueueConfig, Route, TlsMode};
 pub use resolve::{DnsResolver, Resolver, StaticResolver};
+pub use waker::QueueWaker;
 pub use worker::{Outcome, Relay, RelayError, RelaySettings, retry_now, send_report};

@@ -1,21 +1,24 @@
-//! The queue worker: scans the store's queue, delivers due entries, and records
-//! each recipient's fate.
+//! The queue worker: reads the store's queue when woken or when the earliest retry is
+//! due, delivers due entries, and records each recipient's fate.
 //!
 //! ```text
-//!   scan ─► due entries ─► group recipients by next hop ─► per hop: ≤ connections_per_host
+//!   pass ─► due entries ─► group recipients by next hop ─► per hop: ≤ connections_per_host
 //!     ▲                                                     connections, each carrying
 //!     │                                                     several messages in turn
 //!     │                                                              │ per entry, as soon as
 //!     │                                                              ▼ all its hops answered
-//!     └── sleep(scan_interval) ◄── 2xx: done (NOTIFY=SUCCESS, hop without DSN: relayed report)
-//!                                  5xx: bounce (if NOTIFY allows) · 4xx: keep, retry after backoff
-//!                                  none left: remove (only now: after every remote 250)
+//!     │                                  2xx: done (NOTIFY=SUCCESS, hop without DSN: relayed report)
+//!     │                                  5xx: bounce (if NOTIFY allows) · 4xx: keep, retry after backoff
+//!     │                                  none left: remove (only now: after every remote 250)
+//!     ├── at once, after a pass that attempted something (its retries and reports change what is due)
+//!     └── otherwise sleep until the first of: a wake (QueueWaker: mail queued, operator's retry),
+//!         the earliest next attempt, the sweep (scan_interval_secs), shutdown
 //! ```
 //! Crash safety: an entry leaves the store only after the last of its recipients was
 //! accepted or bounced; the store write that records progress follows the remote
 //! reply, so a crash in between delivers again (at least once), never loses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -35,6 +38,7 @@ use crate::dsn::{self, Action, RecipientStatus, Report, Returned};
 use crate::mta_sts::{HttpsFetcher, Mode, PolicyFetcher, Sts};
 use crate::resolve::{Destination, LookupError, Resolver, destination};
 use crate::route::{self, NextHop};
+use crate::waker::QueueWaker;
 
 /// Entries taken per scan, so one scan's memory stays bounded.
 const MAX_ENTRIES_PER_SCAN: usize = 2000;
@@ -109,6 +113,25 @@ pub struct Relay {
     opportunistic: Arc<rustls::ClientConfig>,
     connections: Arc<Semaphore>,
     sts: Option<StsContext>,
+    waker: QueueWaker,
+}
+
+/// What one pass over the queue found.
+struct Pass {
+    /// Entries handed to delivery.
+    attempted: HashSet<QueueId>,
+    /// The earliest `next_attempt` (Unix seconds) of the entries not yet due.
+    next_due: Option<i64>,
+}
+
+impl Pass {
+    /// The queue could not be read: try again at the sweep or the next wake.
+    fn failed() -> Pass {
+        Pass {
+            attempted: HashSet::new(),
+            next_due: None,
+        }
+    }
 }
 
 /// One host to try, and whether an MTA-STS `enforce` policy covers it.
@@ -193,7 +216,16 @@ impl Relay {
             opportunistic,
             connections,
             sts,
+            waker: QueueWaker::new(),
         })
+    }
+
+    /// The handle that wakes this worker: the binary gives the same one to every
+    /// place that queues mail, so a queued message leaves at once (without one, new
+    /// mail waits for the sweep, `scan_interval_secs`).
+    pub fn with_waker(mut self, waker: QueueWaker) -> Relay {
+        self.waker = waker;
+        self
     }
 
     /// Replaces where MTA-STS policies come from (tests serve them on 127.0.0.1
@@ -207,26 +239,43 @@ impl Relay {
 
     /// Delivers until `stop` turns true; deliveries in flight then get the grace
     /// period to finish, and are cut off after it (they are retried after restart).
+    /// Between passes it sleeps until woken ([`Relay::with_waker`]), until the
+    /// earliest retry is due, or for `scan_interval_secs` at most — it does not poll.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         if !self.settings.queue.enabled {
             tracing::info!("outbound queue delivery disabled by [queue] enabled = false");
             return;
         }
         tracing::info!(routes = self.routes.len(), "outbound queue worker started");
+        let mut just_attempted = HashSet::new();
         loop {
-            let scan = self.scan();
-            tokio::pin!(scan);
-            tokio::select! {
-                _ = &mut scan => {}
-                () = stopped(&mut stop) => {
-                    if tokio::time::timeout(self.settings.queue.shutdown_grace(), &mut scan).await.is_err() {
-                        tracing::warn!("outbound deliveries cut off at shutdown; they are retried after restart");
+            let pass = {
+                let pass = self.pass(&just_attempted);
+                tokio::pin!(pass);
+                tokio::select! {
+                    pass = &mut pass => pass,
+                    () = stopped(&mut stop) => {
+                        if tokio::time::timeout(self.settings.queue.shutdown_grace(), &mut pass).await.is_err() {
+                            tracing::warn!("outbound deliveries cut off at shutdown; they are retried after restart");
+                        }
+                        return;
                     }
-                    return;
                 }
+            };
+            // Reports it queued may be due at once: look again before sleeping. The
+            // entries it just attempted wait for their retry time, or, when recording
+            // the attempt failed, for the sweep: never a tight delivery loop.
+            if !pass.attempted.is_empty() {
+                just_attempted = pass.attempted;
+                continue;
             }
+            just_attempted.clear();
+            let wait = pass.next_due.map_or(self.settings.queue.scan_interval(), |at| {
+                until(at).min(self.settings.queue.scan_interval())
+            });
             tokio::select! {
-                _ = tokio::time::sleep(self.settings.queue.scan_interval()) => {}
+                () = self.waker.woken() => {}
+                () = tokio::time::sleep(wait) => {}
                 () = stopped(&mut stop) => return,
             }
         }
@@ -234,30 +283,45 @@ impl Relay {
 
     /// One pass over the due entries; returns how many were attempted.
     pub async fn scan(&self) -> usize {
+        self.pass(&HashSet::new()).await.attempted.len()
+    }
+
+    /// Reads the queue once, delivers the entries that are due (except those in
+    /// `skip`) and tells when the next one will be.
+    async fn pass(&self, skip: &HashSet<QueueId>) -> Pass {
         let store = self.store.clone();
         let now = now();
-        let due = match tokio::task::spawn_blocking(move || store.queue()).await {
-            Ok(Ok(entries)) => entries
-                .into_iter()
-                .filter(|e| e.next_attempt <= now)
-                .take(MAX_ENTRIES_PER_SCAN)
-                .collect::<Vec<_>>(),
+        let entries = match tokio::task::spawn_blocking(move || store.queue()).await {
+            Ok(Ok(entries)) => entries,
             Ok(Err(error)) => {
                 tracing::error!(error = %error, "cannot read the outbound queue");
-                return 0;
+                return Pass::failed();
             }
             Err(error) => {
                 tracing::error!(error = %error, "queue scan task failed");
-                return 0;
+                return Pass::failed();
             }
         };
+        let next_due = entries
+            .iter()
+            .map(|e| e.next_attempt)
+            .filter(|&at| at > now)
+            .min();
+        let due: Vec<QueueEntry> = entries
+            .into_iter()
+            .filter(|e| e.next_attempt <= now && !skip.contains(&e.id))
+            .take(MAX_ENTRIES_PER_SCAN)
+            .collect();
         if due.is_empty() {
-            return 0;
+            return Pass {
+                attempted: HashSet::new(),
+                next_due,
+            };
         }
         let prepared = self.prepare(due).await;
-        let attempted = prepared.len();
+        let attempted = prepared.iter().map(|p| p.entry.id).collect();
         self.deliver(Arc::new(prepared)).await;
-        attempted
+        Pass { attempted, next_due }
     }
 
     /// Reads each body, normalises its line endings and signs it.
@@ -859,4 +923,12 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The time from now until the Unix second `at` has begun (zero when it has), so a
+/// pass woken then finds the entry due.
+fn until(at: i64) -> std::time::Duration {
+    let at_millis = at.saturating_mul(1000);
+    let left = at_millis.saturating_sub(chrono::Utc::now().timestamp_millis());
+    std::time::Duration::from_millis(u64::try_from(left).unwrap_or(0))
 }

@@ -1,14 +1,18 @@
 //! The queue worker against a scripted SMTP server on 127.0.0.1: per-recipient
 //! 2xx/4xx/5xx handling, bounces, retries, connection reuse, MX lookup through a
 //! static resolver (never real DNS), DSN parameters passed on and honoured
-//! (RFC 3461).
+//! (RFC 3461), and the running worker woken when mail is queued, sleeping until the
+//! next retry otherwise.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use congvu_relay::resolve::Mx;
-use congvu_relay::{QueueConfig, Relay, RelaySettings, Route, StaticResolver, TlsMode, retry_now};
+use congvu_relay::{
+    QueueConfig, QueueWaker, Relay, RelaySettings, Route, StaticResolver, TlsMode, retry_now,
+};
 use congvu_store::{
     AccountId, AccountKind, DsnRequest, DsnRet, MailStore, Notify, OriginalRecipient, Outbound, QueueId,
     RecipientDsn, SledStore,
@@ -648,4 +652,98 @@ async fn a_message_without_dsn_parameters_is_relayed_and_bounced_as_before() {
     assert!(bounce.contains("Action: failed") && bounce.contains("Content-Type: text/rfc822-headers"));
     assert!(!bounce.contains("Original-Envelope-Id") && !bounce.contains("Original-Recipient"));
     assert!(!bounce.contains("leading dot"));
+}
+
+/// Runs the worker as `congvu serve` does; returns the stop switch and its task.
+fn run(relay: Relay) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    (stop, tokio::spawn(Arc::new(relay).run(stopped)))
+}
+
+/// Waits (at most `within`) until the fake server holds `count` messages; returns
+/// how long that took.
+async fn messages_arrive(seen: &Mutex<Seen>, count: usize, within: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if seen.lock().unwrap().messages.len() >= count {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+async fn stop_worker(stop: tokio::sync::watch::Sender<bool>, worker: tokio::task::JoinHandle<()>) {
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("the worker stops when told")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_queued_message_leaves_as_soon_as_the_worker_is_woken() {
+    // Issue 13: the worker is woken when mail is queued instead of polling the queue
+    // every few seconds. With the sweep at its old 5 s, only the wake can make the
+    // message leave within the second.
+    let (addr, seen) = start(|_| None).await;
+    let setup = setup();
+    let queue = QueueConfig {
+        scan_interval_secs: 5,
+        ..test_queue(25)
+    };
+    let waker = QueueWaker::new();
+    let relay = relay_with(&setup, Some(addr), StaticResolver::default(), queue).with_waker(waker.clone());
+    let (stop, worker) = run(relay);
+    // Its first pass (an empty queue) is over: it sleeps now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for sent in 1..=3 {
+        enqueue(&setup, &["x@b.vn"], BODY);
+        waker.wake();
+        let took = messages_arrive(&seen, sent, Duration::from_secs(3)).await;
+        assert!(
+            took.is_some_and(|took| took < Duration::from_secs(1)),
+            "message {sent} left after {took:?}, not at once"
+        );
+    }
+    stop_worker(stop, worker).await;
+    assert!(setup.store.queue().unwrap().is_empty());
+}
+
+static FIRST_ATTEMPT_DEFERRED: AtomicBool = AtomicBool::new(true);
+
+#[tokio::test]
+async fn a_deferred_message_is_retried_when_due_without_a_wake() {
+    // RFC 5321 §4.5.4.1: the retry happens after the retry interval; the worker sleeps
+    // until the earliest one is due rather than polling (the sweep here is 60 s).
+    let (addr, seen) = start(|_| {
+        FIRST_ATTEMPT_DEFERRED
+            .swap(false, Ordering::SeqCst)
+            .then_some("451 4.3.0 try again later")
+    })
+    .await;
+    let setup = setup();
+    let id = enqueue(&setup, &["x@b.vn"], BODY);
+    let queue = QueueConfig {
+        scan_interval_secs: 60,
+        retry_initial_secs: 1,
+        ..test_queue(25)
+    };
+    let relay = relay_with(&setup, Some(addr), StaticResolver::default(), queue);
+    let (stop, worker) = run(relay);
+    let took = messages_arrive(&seen, 1, Duration::from_secs(5)).await;
+    assert!(
+        took.is_some_and(|took| took < Duration::from_secs(3)),
+        "retried after {took:?}"
+    );
+    stop_worker(stop, worker).await;
+    assert!(
+        !FIRST_ATTEMPT_DEFERRED.load(Ordering::SeqCst),
+        "the first attempt was deferred"
+    );
+    assert_eq!(
+        setup.store.queue_entry(id).unwrap(),
+        None,
+        "delivered at the retry"
+    );
 }
