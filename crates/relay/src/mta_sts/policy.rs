@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::mta_sts::MtaSts;
+
 /// RFC 8461 §3.2: `max_age` is at most 31557600 seconds (about a year).
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
 /// RFC 8461 §3.3: a policy body larger than 64 KiB is refused.
@@ -15,26 +18,17 @@ pub struct StsRecord {
 
 /// RFC 8461 §3.1: of the TXT strings, those starting with `v=STSv1` count; exactly
 /// one must remain and be well formed (`v=STSv1; id=<1-32 alphanumerics>`), else
-/// the domain has no policy.
+/// the domain has no policy. The tag-value syntax is read by mail-auth's parser (the
+/// one its DKIM, DMARC and TLS-RPT records go through); the choice of the record and
+/// the `id` syntax, which it does not check, stay here.
 pub fn parse_record(txts: &[String]) -> Option<StsRecord> {
     let mut candidates = txts.iter().filter(|t| t.starts_with("v=STSv1"));
     let (record, None) = (candidates.next()?, candidates.next()) else {
         return None;
     };
-    let mut fields = record.split(';').map(str::trim).filter(|f| !f.is_empty());
-    if fields.next() != Some("v=STSv1") {
-        return None;
-    }
-    let mut id = None;
-    for field in fields {
-        let (key, value) = field.split_once('=')?;
-        if key == "id" && id.is_none() {
-            id = Some(value);
-        }
-    }
-    let id = id?;
+    let id = MtaSts::parse(record.as_bytes()).ok()?.id;
     let valid = (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
-    valid.then(|| StsRecord { id: id.to_owned() })
+    valid.then_some(StsRecord { id })
 }
 
 /// RFC 8461 §5: what the sender does with the policy.
@@ -163,10 +157,18 @@ pub fn mx_matches(pattern: &str, host: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// RFC 8461 §3.1: `sts-text-record = sts-version 1*(sts-sep sts-field) [sts-sep]`,
+    /// `sts-id = %s"id=" 1*32(ALPHA / DIGIT)`; "If multiple TXT records for
+    /// `_mta-sts` are returned by the resolver, records that do not begin with
+    /// `v=STSv1;` are discarded. If the number of resulting records is not one, or if
+    /// the resulting record is syntactically invalid, senders MUST assume the
+    /// recipient domain does not have an available MTA-STS Policy."
     #[test]
     fn txt_records() {
         let one = |t: &str| vec![t.to_owned()];
         let table = [
+            (one("v=STSv1x; id=1"), None),
+            (one("v=STSv1; id=abc; extension=value; "), Some("abc")),
             (one("v=STSv1; id=20160831085700Z;"), Some("20160831085700Z")),
             (one("v=STSv1;id=abc"), Some("abc")),
             (one("v=STSv1; id=abc; ext=1"), Some("abc")),
