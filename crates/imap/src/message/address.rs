@@ -1,5 +1,14 @@
 //! RFC 5322 §3.4 address lists, parsed leniently for ENVELOPE. Display names are
 //! kept as written (encoded words are not decoded: IMAP clients decode them).
+//!
+//! Where the address list leaves the ENVELOPE open, it reads as Dovecot does:
+//! 1. A bare addr-spec followed by a comment, `user@domain (Real Name)`, has the
+//!    comment as its name (the last one, when there are several); a comment before
+//!    the address, or anywhere in a name-addr, is no name.
+//! 2. Comments inside a display name or a group name are dropped; a comment alone
+//!    is no address.
+//! 3. A group gives its start `(NIL NIL "name" NIL)` and its end `(NIL NIL NIL NIL)`
+//!    around its members, also when it has none (RFC 3501 §7.4.2).
 
 /// One ENVELOPE address structure (RFC 3501 §7.4.2): a mailbox, or the start or end
 /// of a group (host NIL).
@@ -20,6 +29,15 @@ enum Token {
     Word(Vec<u8>),
     Quoted(Vec<u8>),
     Special(u8),
+    /// A comment's content without its outer parentheses, quoted pairs undone,
+    /// nested comments kept as written.
+    Comment(Vec<u8>),
+}
+
+impl Token {
+    fn is_comment(&self) -> bool {
+        matches!(self, Token::Comment(_))
+    }
 }
 
 fn tokenize(s: &[u8]) -> Vec<Token> {
@@ -29,11 +47,19 @@ fn tokenize(s: &[u8]) -> Vec<Token> {
         match b {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
             b'(' => {
-                let mut depth = 0usize;
+                i += 1;
+                let mut depth = 1usize;
+                let mut content = Vec::new();
                 while let Some(&c) = s.get(i) {
                     i += 1;
                     match c {
-                        b'\\' => i += 1,
+                        b'\\' => {
+                            if let Some(&e) = s.get(i) {
+                                content.push(e);
+                                i += 1;
+                            }
+                            continue;
+                        }
                         b'(' => depth += 1,
                         b')' => {
                             depth -= 1;
@@ -41,9 +67,13 @@ fn tokenize(s: &[u8]) -> Vec<Token> {
                                 break;
                             }
                         }
+                        // Unfolding (RFC 5322 §2.2.3).
+                        b'\r' | b'\n' => continue,
                         _ => {}
                     }
+                    content.push(c);
                 }
+                tokens.push(Token::Comment(content));
             }
             b'"' => {
                 i += 1;
@@ -94,7 +124,7 @@ fn phrase(words: &[Token]) -> Option<Vec<u8>> {
         .iter()
         .filter_map(|t| match t {
             Token::Word(w) | Token::Quoted(w) => Some(w.as_slice()),
-            Token::Special(_) => None,
+            Token::Special(_) | Token::Comment(_) => None,
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join(&b' '))
@@ -107,6 +137,7 @@ fn text(tokens: &[Token]) -> Vec<u8> {
         .flat_map(|t| match t {
             Token::Word(w) | Token::Quoted(w) => w.clone(),
             Token::Special(c) => vec![*c],
+            Token::Comment(_) => Vec::new(),
         })
         .collect()
 }
@@ -121,6 +152,18 @@ fn addr_spec(tokens: &[Token]) -> (Vec<u8>, Vec<u8>) {
     };
     let or = |v: Vec<u8>, placeholder: &[u8]| if v.is_empty() { placeholder.to_vec() } else { v };
     (or(local, b"MISSING_MAILBOX"), or(domain, b"MISSING_DOMAIN"))
+}
+
+/// The name a comment gives a bare addr-spec (rule 1 of the module documentation):
+/// the last comment after its first token. An empty comment gives none; one of
+/// white space only gives an empty name.
+fn trailing_comment(words: &[Token]) -> Option<Vec<u8>> {
+    let first = words.iter().position(|t| !t.is_comment())?;
+    words[first..].iter().rev().find_map(|t| match t {
+        Token::Comment(content) if !content.is_empty() => Some(Some(content.trim_ascii().to_vec())),
+        Token::Comment(_) => Some(None),
+        _ => None,
+    })?
 }
 
 pub(crate) fn parse_list(value: &[u8]) -> Vec<Address> {
@@ -170,10 +213,10 @@ pub(crate) fn parse_list(value: &[u8]) -> Vec<Address> {
                 }
             }
             delimiter => {
-                if !words.is_empty() {
+                if words.iter().any(|t| !t.is_comment()) {
                     let (local, domain) = addr_spec(words);
                     out.push(Address::Mailbox {
-                        name: None,
+                        name: trailing_comment(words),
                         route: None,
                         local,
                         domain,
@@ -223,7 +266,7 @@ mod tests {
                 "=?UTF-8?B?Q8O0bmc=?= <a@b.vn>, c@d (comment)",
                 vec![
                     mailbox(Some("=?UTF-8?B?Q8O0bmc=?="), "a", "b.vn"),
-                    mailbox(None, "c", "d"),
+                    mailbox(Some("comment"), "c", "d"),
                 ],
             ),
             (
@@ -252,6 +295,76 @@ mod tests {
             ("", vec![]),
             (",,,", vec![]),
             ("<>", vec![]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_list(input.as_bytes()), want, "{input}");
+        }
+    }
+
+    /// RFC 3501 §7.4.2 (and rules 1–3 of the module documentation): a comment
+    /// after a bare address is its name; groups, empty or not, give their start and
+    /// end entries; comments elsewhere are dropped. Expected values as Dovecot 2.3
+    /// answers them.
+    #[test]
+    fn comment_names_and_groups() {
+        let group = |name: &str| Address::GroupStart(name.as_bytes().to_vec());
+        let cases: Vec<(&str, Vec<Address>)> = vec![
+            (
+                "user@domain (Real Name)",
+                vec![mailbox(Some("Real Name"), "user", "domain")],
+            ),
+            ("a@b (one) (two)", vec![mailbox(Some("two"), "a", "b")]),
+            (
+                "a@b ((nested) x\\) y)",
+                vec![mailbox(Some("(nested) x) y"), "a", "b")],
+            ),
+            (
+                "a@b (=?UTF-8?Q?Nguy=E1=BB=85n?=)",
+                vec![mailbox(Some("=?UTF-8?Q?Nguy=E1=BB=85n?="), "a", "b")],
+            ),
+            (
+                "a@b (),c@d ( )",
+                vec![mailbox(None, "a", "b"), mailbox(Some(""), "c", "d")],
+            ),
+            ("(bar) x@y", vec![mailbox(None, "x", "y")]),
+            ("\"Q\" <c@d> (cmt)", vec![mailbox(Some("Q"), "c", "d")]),
+            ("Name (c) Two <a@b>", vec![mailbox(Some("Name Two"), "a", "b")]),
+            (
+                "<user-from (comment)@ (comment) domain.org>",
+                vec![mailbox(None, "user-from", "domain.org")],
+            ),
+            (
+                "group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;",
+                vec![
+                    group("group"),
+                    mailbox(None, "g1", "d1.org"),
+                    mailbox(None, "g2", "d2.org"),
+                    Address::GroupEnd,
+                    group("group2"),
+                    mailbox(None, "g3", "d3.org"),
+                    Address::GroupEnd,
+                ],
+            ),
+            (
+                "undisclosed:;, group2: (foo) ;, (bar) x@y",
+                vec![
+                    group("undisclosed"),
+                    Address::GroupEnd,
+                    group("group2"),
+                    Address::GroupEnd,
+                    mailbox(None, "x", "y"),
+                ],
+            ),
+            (
+                "g (c1): a@b (Name A), \"Q\" <c@d> (cmt);",
+                vec![
+                    group("g"),
+                    mailbox(Some("Name A"), "a", "b"),
+                    mailbox(Some("Q"), "c", "d"),
+                    Address::GroupEnd,
+                ],
+            ),
+            ("(just a comment)", vec![]),
         ];
         for (input, want) in cases {
             assert_eq!(parse_list(input.as_bytes()), want, "{input}");

@@ -282,6 +282,26 @@ Content-Disposition: attachment; filename=\"qd.pdf\"\r\n\r\nJVBERi0xLjQK\r\n--b1
         );
     }
 
+    /// RFC 3501 §7.4.2: a group is a start entry with the group name as mailbox
+    /// name and host NIL, its members, and an end entry of four NILs; the name of
+    /// `user@domain (Real Name)` is the comment. Empty Sender and Reply-To default
+    /// to From.
+    #[test]
+    fn comment_names_and_groups() {
+        let raw = b"Date: Sat, 01 Feb 2007 01:02:03 +0200\r\nFrom: nva@thanhhoa.gov.vn (Nguyen Van A)\r\n\
+Sender: \r\nReply-To: (nobody)\r\nTo: so: a@b.vn, c@d.vn;, ban: e@f.vn;\r\nCc: undisclosed-recipients:;\r\n\r\nx";
+        let from = "((\"Nguyen Van A\" NIL \"nva\" \"thanhhoa.gov.vn\"))";
+        assert_eq!(
+            envelope(raw),
+            format!(
+                "(\"Sat, 01 Feb 2007 01:02:03 +0200\" NIL {from} {from} {from} \
+((NIL NIL \"so\" NIL)(NIL NIL \"a\" \"b.vn\")(NIL NIL \"c\" \"d.vn\")(NIL NIL NIL NIL)\
+(NIL NIL \"ban\" NIL)(NIL NIL \"e\" \"f.vn\")(NIL NIL NIL NIL)) \
+((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL)"
+            )
+        );
+    }
+
     #[test]
     fn eight_bit_names_become_literals() {
         let raw = "From: \"Nguyễn Văn A\" <a@b.vn>\r\n\r\nx".as_bytes();
