@@ -21,9 +21,16 @@
 //! 4. The MIME boundary is derived from a digest of the returned content itself, so
 //!    that content cannot contain it (it would have to hold its own digest).
 
-use base64::Engine;
+use std::borrow::Cow;
+
 use chrono::{TimeZone, Utc};
 use congvu_store::{DsnRequest, DsnRet, OriginalRecipient};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::raw::Raw;
+use mail_builder::mime::{BodyPart, MimePart};
 use sha2::{Digest, Sha256};
 
 use crate::client::data;
@@ -254,9 +261,10 @@ fn token(report: &Report<'_>, returned: &[u8]) -> String {
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the report (the sender is not null: see the callers).
+/// Builds the report (the sender is not null: see the callers) with mail-builder,
+/// which writes the header fields (encoded words, folding, date) and the MIME
+/// structure; the three parts' contents are ours.
 pub fn build(report: &Report<'_>) -> Vec<u8> {
-    let b64 = base64::engine::general_purpose::STANDARD;
     let hostname = report.hostname;
     let (returned, returned_type) = match report.returned {
         Returned::Full => (report.original, "message/rfc822"),
@@ -265,45 +273,62 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
         }
     };
     let token = token(report, returned);
-    let boundary = format!("=_congvu_dsn_{token}");
+    // Written as is (RFC 2046 §5.2.1: message/rfc822 is never encoded), ending with
+    // its own line break so the delimiter's CRLF does not eat the last one.
+    let returned: Cow<'_, [u8]> = if returned.ends_with(b"\n") {
+        Cow::Borrowed(returned)
+    } else {
+        Cow::Owned([returned, b"\r\n"].concat())
+    };
+    let returned_encoding = if data::is_8bit(&returned) { "8bit" } else { "7bit" };
+    let parts = vec![
+        MimePart::new(
+            ContentType::new("text/plain").attribute("charset", "utf-8"),
+            explanation(report),
+        ),
+        MimePart::new(
+            ContentType::new("message/delivery-status"),
+            delivery_status(report).into_bytes(),
+        )
+        .transfer_encoding("7bit"),
+        MimePart::new(ContentType::new(returned_type), BodyPart::Binary(returned))
+            .transfer_encoding(returned_encoding),
+    ];
+    // RFC 3464 §2 / RFC 6522 §3: `report-type` written as the RFC's examples do (a
+    // token, unquoted); the boundary is ours (invariant 4).
+    let report_type =
+        format!("multipart/report; report-type=delivery-status; boundary=\"=_congvu_dsn_{token}\"");
+    let body = MimePart {
+        headers: vec![("Content-Type".into(), Raw::new(report_type).into())],
+        contents: BodyPart::Multipart(parts),
+    };
+    let mut out = Vec::new();
+    MessageBuilder::new()
+        .from(Address::new_address(
+            Some("Mail Delivery System"),
+            format!("MAILER-DAEMON@{hostname}"),
+        ))
+        // The reverse path as received (it may be UTF-8, RFC 6531; it holds no CR or LF).
+        .to(Address::new_address(None::<&str>, report.sender))
+        .subject(report.action.subject())
+        .date(Date::new(report.now))
+        .message_id(format!("dsn.{token}@{hostname}"))
+        // RFC 3834 §5: automatic replies must not be answered automatically.
+        .header("Auto-Submitted", Raw::new("auto-replied"))
+        .body(body)
+        .serialize(&mut out);
+    out
+}
+
+/// The `message/delivery-status` part: per-message fields, then one block per
+/// recipient (RFC 3464 §2.2, §2.3, in their order).
+fn delivery_status(report: &Report<'_>) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"
-    ));
-    // The reverse path as received (it may be UTF-8, RFC 6531; it holds no CR or LF).
-    out.push_str(&format!("To: <{}>\r\n", report.sender));
-    out.push_str(&format!(
-        "Subject: =?UTF-8?B?{}?=\r\n",
-        b64.encode(report.action.subject())
-    ));
-    out.push_str(&format!("Date: {}\r\n", date(report.now)));
-    out.push_str(&format!("Message-ID: <dsn.{token}@{hostname}>\r\n"));
-    // RFC 3834 §5: automatic replies must not be answered automatically.
-    out.push_str("Auto-Submitted: auto-replied\r\n");
-    out.push_str("MIME-Version: 1.0\r\n");
-    out.push_str(&format!(
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    ));
-    out.push_str("This is a MIME-encapsulated delivery status notification.\r\n\r\n");
-
-    out.push_str(&format!("--{boundary}\r\n"));
-    out.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-    let text = b64.encode(explanation(report));
-    for chunk in text.as_bytes().chunks(76) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push_str("\r\n");
-    }
-
-    out.push_str(&format!(
-        "\r\n--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
-    ));
-    // RFC 3464 §2.2: per-message fields, in this order.
     if let Some(envid) = report.envid {
         out.push_str(&format!("Original-Envelope-Id: {}\r\n", field_text(envid)));
     }
-    out.push_str(&format!("Reporting-MTA: dns; {hostname}\r\n"));
+    out.push_str(&format!("Reporting-MTA: dns; {}\r\n", report.hostname));
     out.push_str(&format!("Arrival-Date: {}\r\n", date(report.arrived_at)));
-    // RFC 3464 §2.3: per-recipient fields, in this order.
     for recipient in report.recipients {
         out.push_str("\r\n");
         if let Some(original) = &recipient.original {
@@ -327,21 +352,7 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
         }
         out.push_str(&format!("Last-Attempt-Date: {}\r\n", date(report.now)));
     }
-
-    out.push_str(&format!("\r\n--{boundary}\r\nContent-Type: {returned_type}\r\n"));
-    if data::is_8bit(returned) {
-        // RFC 2046 §5.2.1: message/rfc822 may be 8bit, never encoded.
-        out.push_str("Content-Transfer-Encoding: 8bit\r\n");
-    }
-    out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.reserve(returned.len() + boundary.len() + 8);
-    bytes.extend_from_slice(returned);
-    if !returned.ends_with(b"\n") {
-        bytes.extend_from_slice(b"\r\n");
-    }
-    bytes.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    bytes
+    out
 }
 
 /// The success report (`Action: delivered`) for the recipients of `delivered` that
@@ -495,7 +506,9 @@ mod tests {
                 "\r\nOriginal-Recipient: rfc822;Tuan.Anh@b.vn\r\nFinal-Recipient: rfc822; x@y.vn\r\n"
             )
         );
-        assert!(raw.contains("Content-Type: message/rfc822\r\n\r\nSubject: Hello"));
+        assert!(raw.contains(
+            "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 7bit\r\n\r\nSubject: Hello"
+        ));
         assert!(raw.contains("secret body"), "the whole message returned");
         let message = mail_parser::MessageParser::default().parse(&built).unwrap();
         let attached = message

@@ -8,8 +8,12 @@
 //! at the same instant may both warn — harmless, and cheaper than a lock.
 
 use chrono::{DateTime, Local};
-use congvu_policy::rewrite::encode_header_value;
 use congvu_store::{AccountId, Delivery, DeliveryFolder, DeliveryOutcome, MailStore};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::raw::Raw;
+use mail_builder::mime::MimePart;
 use tracing::{info, warn};
 
 /// The warning threshold, in percent of the quota.
@@ -27,7 +31,8 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-/// The warning message: UTF-8 text, Vietnamese first, then English.
+/// The warning message: UTF-8 text, Vietnamese first, then English, built by
+/// mail-builder (encoded and folded subject, addresses, MIME header fields).
 fn warning_message(
     from: &str,
     hostname: &str,
@@ -51,14 +56,25 @@ fn warning_message(
         megabytes(quota),
     );
     let id: u64 = rand::random();
-    format!(
-        "From: <{from}>\r\nTo: <{address}>\r\nSubject: {}\r\nDate: {}\r\n\
-         Message-ID: <quota-{id:016x}@{hostname}>\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}",
-        encode_header_value(&subject),
-        now.to_rfc2822(),
-    )
-    .into_bytes()
+    let mut message = Vec::new();
+    MessageBuilder::new()
+        .from(Address::new_address(None::<&str>, from))
+        .to(Address::new_address(None::<&str>, address))
+        .subject(subject)
+        // In the server's own offset (Vietnam's +0700), as a person reads it;
+        // mail-builder's Date writes UTC only.
+        .header("Date", Raw::new(now.to_rfc2822()))
+        .message_id(format!("quota-{id:016x}@{hostname}"))
+        // RFC 3834 §5: generated automatically, not to be answered automatically.
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        // 8bit, as a local delivery may (RFC 6152): an official's client reading the
+        // raw message sees the text, and the message stays small.
+        .body(
+            MimePart::new(ContentType::new("text/plain").attribute("charset", "utf-8"), body)
+                .transfer_encoding("8bit"),
+        )
+        .serialize(&mut message);
+    message
 }
 
 /// Warns every recipient whose delivery of `added` bytes crossed the threshold.
@@ -156,9 +172,28 @@ mod tests {
             100 << 20,
             &now,
         );
-        let text = String::from_utf8(raw).unwrap();
-        assert!(text.contains("Subject: =?UTF-8?B?"));
-        let (_, body) = text.split_once("\r\n\r\n").unwrap();
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(
+            message.subject(),
+            Some("Cảnh báo: hộp thư đã dùng 95% dung lượng / Mailbox 95% full")
+        );
+        let auto_submitted = message.header("Auto-Submitted").and_then(|value| value.as_text());
+        assert_eq!(auto_submitted, Some("auto-generated"));
+        let from = message
+            .from()
+            .and_then(|from| from.first())
+            .and_then(|from| from.address());
+        assert_eq!(from, Some("postmaster@thanhhoa.gov.vn"));
+        assert_eq!(
+            message.date().map(|date| date.to_timestamp()),
+            Some(now.timestamp()),
+            "dated now"
+        );
+        assert!(
+            String::from_utf8_lossy(&raw).contains("\r\n\r\nHộp thư tuanna.sttt@"),
+            "the text as it is, 8bit"
+        );
+        let body = message.body_text(0).unwrap();
         assert!(body.starts_with(
             "Hộp thư tuanna.sttt@thanhhoa.gov.vn đã dùng 95.0 MB trên tổng dung lượng 100.0 MB (95%)"
         ));
