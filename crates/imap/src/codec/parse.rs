@@ -13,6 +13,7 @@ use super::datetime::parse_date_time;
 use super::fetch::parse_fetch_attrs;
 use super::lexer::{Cursor, Lex, Syntax};
 use super::mutf7::NameEncoding;
+use super::response::Code;
 use super::search::parse_search;
 use super::sequence::{MessageSet, SequenceSet};
 use super::sort::{parse_sort, parse_thread};
@@ -23,7 +24,15 @@ use super::sort::{parse_sort, parse_thread};
 pub struct ParseError {
     pub tag: Option<Tag>,
     pub reason: &'static str,
+    /// Set when the command is well-formed (RFC 3501 §9) but a mailbox name in it
+    /// is not one the server can hold — an atom such as `&'+` that is not valid
+    /// modified UTF-7 (§5.1.3): the answer is `NO` with this code, not `BAD`.
+    pub refusal: Option<Code>,
 }
+
+/// Why a well-formed mailbox argument names nothing; see [`ParseError::refusal`].
+const UNDECODABLE_MUTF7: &str = "No such mailbox: the name is not valid modified UTF-7";
+const UNDECODABLE_UTF8: &str = "No such mailbox: the name is not UTF-8 text";
 
 /// Parses a command of a session that has not enabled UTF-8 (names in modified UTF-7).
 pub fn parse_command(buf: &[u8]) -> Result<Command, ParseError> {
@@ -36,20 +45,38 @@ pub fn parse_command_with(buf: &[u8], names: NameEncoding) -> Result<Command, Pa
     c.names = names;
     let tag = match c.tag() {
         Ok(tag) => Tag(tag.to_owned()),
-        Err(Syntax(reason)) => return Err(ParseError { tag: None, reason }),
+        Err(Syntax(reason)) => {
+            return Err(ParseError {
+                tag: None,
+                reason,
+                refusal: None,
+            });
+        }
     };
+    let mut verb = String::new();
     let body = c.sp().and_then(|()| {
-        let verb = c.atom()?.to_ascii_uppercase();
+        verb = c.atom()?.to_ascii_uppercase();
         let body = parse_body(&mut c, &verb)?;
         c.eol()?;
         Ok(body)
     });
     match body {
         Ok(body) => Ok(Command { tag, body }),
-        Err(Syntax(reason)) => Err(ParseError {
-            tag: Some(tag),
-            reason,
-        }),
+        Err(Syntax(reason)) => {
+            // A name the server cannot hold can never be created (RFC 5530 CANNOT),
+            // and names no existing mailbox (NONEXISTENT).
+            let undecodable = reason == UNDECODABLE_MUTF7 || reason == UNDECODABLE_UTF8;
+            let refusal = match (undecodable, verb.as_str()) {
+                (false, _) => None,
+                (true, "CREATE" | "RENAME") => Some(Code::Cannot),
+                (true, _) => Some(Code::NonExistent),
+            };
+            Err(ParseError {
+                tag: Some(tag),
+                reason,
+                refusal,
+            })
+        }
     }
 }
 
@@ -150,10 +177,11 @@ fn parse_body(c: &mut Cursor<'_>, verb: &str) -> Lex<CommandBody> {
             let reference = mailbox_text(c.names, &c.astring()?)?;
             c.sp()?;
             let patterns = if !lsub && c.peek() == Some(b'(') {
-                c.paren_list(false, |c| mailbox_text(c.names, &c.list_mailbox()?))?
+                c.paren_list(false, |c| Ok(list_pattern(c.names, &c.list_mailbox()?)))?
             } else {
-                vec![mailbox_text(c.names, &c.list_mailbox()?)?]
+                vec![list_pattern(c.names, &c.list_mailbox()?)]
             };
+            let patterns = patterns.into_iter().flatten().collect();
             if !lsub && c.try_keyword(" RETURN ") {
                 c.paren_list(true, |c| list_return(c, &mut options))?;
             }
@@ -545,12 +573,20 @@ pub(super) fn arg_mailbox(c: &mut Cursor<'_>) -> Lex<MailboxName> {
     Ok(MailboxName(name))
 }
 
-/// A mailbox name or pattern from the wire, in the store's UTF-8.
+/// A mailbox name from the wire, in the store's UTF-8. One that does not decode is
+/// still a well-formed argument: the error becomes a `NO` ([`ParseError::refusal`]).
 fn mailbox_text(names: NameEncoding, bytes: &[u8]) -> Lex<String> {
     names.decode(bytes).map_err(|_| match names {
-        NameEncoding::ModifiedUtf7 => Syntax("Invalid modified UTF-7 mailbox name"),
-        NameEncoding::Utf8 => Syntax("Mailbox name is not UTF-8 text"),
+        NameEncoding::ModifiedUtf7 => Syntax(UNDECODABLE_MUTF7),
+        NameEncoding::Utf8 => Syntax(UNDECODABLE_UTF8),
     })
+}
+
+/// A LIST pattern from the wire, in the store's UTF-8; `None` for one that does not
+/// decode. Every stored name has a valid wire form, so such a pattern matches no
+/// mailbox: LIST answers it with nothing (RFC 3501 §9 `list-mailbox` admits it).
+fn list_pattern(names: NameEncoding, bytes: &[u8]) -> Option<String> {
+    names.decode(bytes).ok()
 }
 
 #[cfg(test)]
@@ -677,6 +713,47 @@ mod tests {
         };
         assert_eq!(m, mailbox("INBOX"));
         assert_eq!(items.len(), 7);
+    }
+
+    /// RFC 3501 §9: `atom` is any ATOM-CHAR, so `!#$&'+,-.…|}` is a well-formed
+    /// mailbox, only not valid modified UTF-7 (§5.1.3): the command is refused with
+    /// NO (CANNOT for a name to create, NONEXISTENT for one to open), never BAD; as a
+    /// LIST pattern it matches nothing.
+    #[test]
+    fn undecodable_names_are_refused_not_syntax_errors() {
+        let odd = "!#$&'+,-.0123456789:;<=>?@^_`|}";
+        let refusal = |input: String| parse_command(input.as_bytes()).unwrap_err().refusal;
+        for verb in ["SELECT", "EXAMINE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE"] {
+            assert_eq!(
+                refusal(format!("a1 {verb} {odd}\r\n")),
+                Some(Code::NonExistent),
+                "{verb}"
+            );
+        }
+        assert_eq!(
+            refusal(format!("a1 STATUS {odd} (MESSAGES)\r\n")),
+            Some(Code::NonExistent)
+        );
+        assert_eq!(refusal(format!("a1 CREATE {odd}\r\n")), Some(Code::Cannot));
+        assert_eq!(refusal(format!("a1 RENAME INBOX {odd}\r\n")), Some(Code::Cannot));
+        let Ok(Command {
+            body: CommandBody::List { patterns, .. },
+            ..
+        }) = parse_command(format!("a1 LIST \"\" {odd}%*\r\n").as_bytes())
+        else {
+            panic!("LIST with an odd atom pattern");
+        };
+        assert!(patterns.is_empty(), "{patterns:?}");
+        let Ok(Command {
+            body: CommandBody::List { patterns, .. },
+            ..
+        }) = parse_command(format!("a1 LIST \"\" (INBOX {odd})\r\n").as_bytes())
+        else {
+            panic!("LIST with two patterns");
+        };
+        assert_eq!(patterns, ["INBOX"]);
+        // A real syntax error stays BAD.
+        assert_eq!(parse_command(b"a1 SELECT\r\n").unwrap_err().refusal, None);
     }
 
     /// RFC 6855 §3, §4: what changes once the session enabled UTF8=ACCEPT.

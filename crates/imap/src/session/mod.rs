@@ -250,8 +250,21 @@ impl Session {
                     Err(err) => {
                         debug!(reason = err.reason, "unparseable command");
                         let tag = err.tag.as_ref().map(Tag::as_str);
-                        status_line(&mut self.conn.output, tag, Status::Bad, None, err.reason);
-                        self.count_bad(true)
+                        // A well-formed command naming a mailbox the server cannot
+                        // hold is refused, not a protocol error (RFC 3501 §9).
+                        let status = if err.refusal.is_some() {
+                            Status::No
+                        } else {
+                            Status::Bad
+                        };
+                        status_line(
+                            &mut self.conn.output,
+                            tag,
+                            status,
+                            err.refusal.as_ref(),
+                            err.reason,
+                        );
+                        self.count_bad(status == Status::Bad)
                     }
                 },
                 Input::LineTooLong(tag) => {
