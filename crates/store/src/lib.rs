@@ -129,6 +129,17 @@ pub trait MailStore: Send + Sync + 'static {
     /// above `modseq`, ascending (RFC 7162 §3.2.5.2 `VANISHED (EARLIER)`). Every
     /// expunge is remembered for the life of the mailbox.
     fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>>;
+    /// `\Recent` (RFC 3501 §2.3.2): the first UID of the mailbox that no session
+    /// has claimed as recent (1 before any claim). Messages at or above it would be
+    /// recent to the next session that claims.
+    fn recent_from(&self, mailbox: MailboxId) -> Result<u32>;
+    /// Claims as recent, for one session, the messages with UIDs below `below` that
+    /// no session claimed before, and returns the first UID of the claim: the
+    /// session's recent messages are those with UIDs in `returned..below` (none when
+    /// `returned >= below`). Atomic, so no UID is ever claimed twice. The one write
+    /// that returns before it is durable: a claim lost in a crash only makes a
+    /// message recent again after the restart (see `sled_store::recent`).
+    fn claim_recent(&self, mailbox: MailboxId, below: u32) -> Result<u32>;
     /// The full raw message (RFC 5322 bytes as delivered, trace headers included).
     fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>>;
     /// Changes flags on the given UIDs (missing UIDs are ignored). With

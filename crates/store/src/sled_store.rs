@@ -46,6 +46,7 @@ pub mod backup;
 mod check;
 mod committer;
 mod names;
+mod recent;
 mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
@@ -150,6 +151,9 @@ pub struct SledStore {
     trees: Trees,
     /// The access log (see `access`): outside `Trees`, as no transaction touches it.
     access: sled::Tree,
+    /// The first UID of each mailbox no session claimed as `\Recent` (see `recent`):
+    /// outside `Trees`, claimed by compare-and-swap.
+    recent: sled::Tree,
     blobs: Arc<BlobStore>,
     committer: Committer,
     changes: broadcast::Sender<Change>,
@@ -176,12 +180,14 @@ impl SledStore {
     fn from_parts(db: sled::Db, blobs: Arc<BlobStore>) -> Result<SledStore> {
         let trees = Trees::open(&db)?;
         let access = db.open_tree("store.access")?;
+        let recent = db.open_tree(recent::RECENT_TREE)?;
         let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
         let (changes, _) = broadcast::channel(CHANGE_CAPACITY);
         Ok(SledStore {
             db,
             trees,
             access,
+            recent,
             blobs,
             committer,
             changes,
@@ -335,6 +341,7 @@ impl SledStore {
             })
         })?;
         self.finish(pins, removals, changes)?;
+        self.forget_recent(id)?;
         self.trees.forget_expunged(id)
     }
 
@@ -799,6 +806,14 @@ impl MailStore for SledStore {
 
     fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>> {
         self.trees.expunged_since(mailbox, modseq)
+    }
+
+    fn recent_from(&self, mailbox: MailboxId) -> Result<u32> {
+        self.first_unclaimed_recent(mailbox)
+    }
+
+    fn claim_recent(&self, mailbox: MailboxId, below: u32) -> Result<u32> {
+        self.claim_recent_below(mailbox, below)
     }
 
     fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>> {
