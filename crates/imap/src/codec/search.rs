@@ -33,8 +33,12 @@ pub enum SearchKey {
     SentOn(NaiveDate),
     SentSince(NaiveDate),
     /// A header field contains the string; an empty string matches any message
-    /// that has the field (RFC 3501 §6.4.4 HEADER).
+    /// that has the field (RFC 3501 §6.4.4 HEADER, SUBJECT).
     Header(String, String),
+    /// FROM, TO, CC, BCC: one address of the envelope's field contains the string
+    /// (RFC 3501 §6.4.4: "in the envelope structure's … field"), its display name
+    /// and address, not the header text with its comments.
+    Address(AddressField, String),
     Body(String),
     Text(String),
     /// RFC 7162 §3.1.5: modseq at least this. The optional entry name and type
@@ -44,6 +48,27 @@ pub enum SearchKey {
     /// `$` (or `UID $`): the saved search result (RFC 5182 §2.1). The session
     /// replaces it with the saved UIDs before the search runs.
     Saved,
+}
+
+/// The envelope's address fields SEARCH names as keys (RFC 3501 §6.4.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressField {
+    From,
+    To,
+    Cc,
+    Bcc,
+}
+
+impl AddressField {
+    /// The header field the envelope's field comes from.
+    pub fn header_name(self) -> &'static str {
+        match self {
+            AddressField::From => "From",
+            AddressField::To => "To",
+            AddressField::Cc => "Cc",
+            AddressField::Bcc => "Bcc",
+        }
+    }
 }
 
 /// The arguments of SEARCH after the command name: `[CHARSET x] key *(SP key)`.
@@ -121,10 +146,11 @@ fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
         "SENTBEFORE" => SentBefore(arg_date(c)?),
         "SENTON" => SentOn(arg_date(c)?),
         "SENTSINCE" => SentSince(arg_date(c)?),
-        "BCC" | "CC" | "FROM" | "SUBJECT" | "TO" => {
-            let value = arg_string(c)?;
-            Header(word.clone(), value)
-        }
+        "BCC" => Address(AddressField::Bcc, arg_string(c)?),
+        "CC" => Address(AddressField::Cc, arg_string(c)?),
+        "FROM" => Address(AddressField::From, arg_string(c)?),
+        "TO" => Address(AddressField::To, arg_string(c)?),
+        "SUBJECT" => Header(word.clone(), arg_string(c)?),
         "HEADER" => {
             let name = arg_string(c)?;
             let value = arg_string(c)?;
@@ -222,14 +248,14 @@ mod tests {
         let cases: Vec<(&str, SearchKey)> = vec![
             ("ALL", All),
             ("ANSWERED", Flag(F::ANSWERED, true)),
-            ("BCC boss", Header("BCC".into(), "boss".into())),
+            ("BCC boss", Address(AddressField::Bcc, "boss".into())),
             ("BEFORE 1-Feb-1994", Before(date(1994, 2, 1))),
             ("BODY \"công văn\"", Body("công văn".into())),
-            ("CC x", Header("CC".into(), "x".into())),
+            ("CC x", Address(AddressField::Cc, "x".into())),
             ("DELETED", Flag(F::DELETED, true)),
             ("DRAFT", Flag(F::DRAFT, true)),
             ("FLAGGED", Flag(F::FLAGGED, true)),
-            ("FROM \"Smith\"", Header("FROM".into(), "Smith".into())),
+            ("FROM \"Smith\"", Address(AddressField::From, "Smith".into())),
             ("HEADER X-Priority 1", Header("X-Priority".into(), "1".into())),
             ("HEADER Message-ID \"\"", Header("Message-ID".into(), "".into())),
             ("KEYWORD $Forwarded", Keyword("$Forwarded".into(), true)),
@@ -251,7 +277,7 @@ mod tests {
             ("SMALLER 10", Smaller(10)),
             ("SUBJECT {5}\r\ncông", Header("SUBJECT".into(), "công".into())),
             ("TEXT hello", Text("hello".into())),
-            ("TO a@b", Header("TO".into(), "a@b".into())),
+            ("TO a@b", Address(AddressField::To, "a@b".into())),
             ("UID 1:*", Uid(seq(1, SeqNumber::Largest))),
             ("UNANSWERED", Flag(F::ANSWERED, false)),
             ("UNDELETED", Flag(F::DELETED, false)),

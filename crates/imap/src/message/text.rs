@@ -10,6 +10,7 @@ use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, MessageParser, PartType};
 use unicode_normalization::UnicodeNormalization;
 
+use super::address::{Address, parse_list};
 use super::header::{self, fields};
 
 /// The form both sides of a text comparison are brought to.
@@ -42,6 +43,24 @@ impl<'a> Searchable<'a> {
         fields(self.header)
             .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
             .any(|f| needle.is_empty() || normalize(&decode_value(f.value)).contains(needle))
+    }
+
+    /// FROM / TO / CC / BCC (RFC 3501 §6.4.4): one address of a field `name`,
+    /// written `Name <local@domain>` (or `<local@domain>`, or `group:` for a group's
+    /// start) with the name's encoded words decoded, contains `needle`
+    /// (normalised). The address is read as ENVELOPE reads it: comments inside it
+    /// are not part of it, a comment after it is its name. Each address is matched
+    /// alone, as Dovecot does. An empty needle matches any message with the field.
+    pub fn address_contains(&self, name: &str, needle: &str) -> bool {
+        fields(self.header)
+            .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+            .any(|f| {
+                needle.is_empty()
+                    || parse_list(f.value)
+                        .iter()
+                        .filter_map(address_text)
+                        .any(|text| normalize(&text).contains(needle))
+            })
     }
 
     /// BODY: the decoded text of any text part contains `needle`.
@@ -84,6 +103,28 @@ pub(crate) fn decode_value(value: &[u8]) -> String {
     match MessageStream::new(&terminated).parse_unstructured() {
         HeaderValue::Text(text) => text.into_owned(),
         _ => String::new(),
+    }
+}
+
+/// An envelope address as SEARCH matches it (see [`Searchable::address_contains`]);
+/// `None` for a group's end.
+fn address_text(address: &Address) -> Option<String> {
+    match address {
+        Address::Mailbox {
+            name, local, domain, ..
+        } => {
+            let spec = format!(
+                "<{}@{}>",
+                String::from_utf8_lossy(local),
+                String::from_utf8_lossy(domain)
+            );
+            Some(match name {
+                Some(name) => format!("{} {spec}", decode_value(name)),
+                None => spec,
+            })
+        }
+        Address::GroupStart(name) => Some(format!("{}:", decode_value(name))),
+        Address::GroupEnd => None,
     }
 }
 
@@ -135,6 +176,41 @@ K=E1=BA=BF ho=E1=BA=A1ch n=C4=83m 2024\r\n";
         assert!(s.header_contains("X-Empty", ""));
         assert!(!s.header_contains("Cc", ""));
         assert!(!s.header_contains("Subject", "missing"));
+    }
+
+    /// RFC 3501 §6.4.4 FROM/TO/CC/BCC: the string is looked for in the envelope's
+    /// field — address and display name, whether the name is a phrase, a comment
+    /// after the address or an encoded word — and not in comments around the
+    /// address. Expected values as Dovecot 2.3 answers them.
+    #[test]
+    fn address_fields() {
+        let s = searchable(
+            "From: <nva (phòng) @ (tỉnh) thanhhoa.gov.vn>\r\n\
+To: lth@thanhhoa.gov.vn (=?UTF-8?Q?L=C3=AA_Th=E1=BB=8B_Hoa?=)\r\n\
+Cc: \"Trần Bình\" <tb@thanhhoa.gov.vn>, x@y.vn\r\n\
+Bcc: so: a@b.vn, c@d.vn;, ban: e@f.vn;\r\n\r\nbody\r\n"
+                .as_bytes(),
+        );
+        let has = |field: &str, needle: &str| s.address_contains(field, &normalize(needle));
+        assert!(has("From", "nva@thanhhoa.gov.vn"));
+        assert!(has("From", "<NVA@"));
+        assert!(!has("From", "phòng"), "a comment inside the address is not in it");
+        assert!(has("To", "thị hoa"));
+        assert!(has("To", "Lê Thị Hoa <lth@"));
+        assert!(!has("To", "=?utf-8"));
+        assert!(has("Cc", "TRẦN BÌNH"));
+        assert!(has("Cc", "x@y.vn"));
+        assert!(
+            !has("Cc", "tb@thanhhoa.gov.vn>, x"),
+            "addresses are matched one by one"
+        );
+        assert!(has("Bcc", "so:"));
+        assert!(has("Bcc", "ban"));
+        assert!(has("Bcc", "e@f.vn"));
+        assert!(has("Cc", ""));
+        assert!(!has("Sender", ""));
+        let nfd: String = "Bình".nfd().collect();
+        assert!(has("Cc", &nfd));
     }
 
     #[test]

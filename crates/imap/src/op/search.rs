@@ -73,7 +73,10 @@ pub(super) fn normalize_key(key: &mut SearchKey, saved: &SequenceSet) {
             normalize_key(b, saved);
         }
         SearchKey::Not(k) => normalize_key(k, saved),
-        SearchKey::Header(_, text) | SearchKey::Body(text) | SearchKey::Text(text) => *text = normalize(text),
+        SearchKey::Header(_, text)
+        | SearchKey::Address(_, text)
+        | SearchKey::Body(text)
+        | SearchKey::Text(text) => *text = normalize(text),
         SearchKey::Saved => *key = SearchKey::Uid(saved.clone()),
         _ => {}
     }
@@ -95,6 +98,7 @@ fn needs_content(key: &SearchKey) -> bool {
         SearchKey::Or(a, b) => needs_content(a) || needs_content(b),
         SearchKey::Not(k) => needs_content(k),
         SearchKey::Header(..)
+        | SearchKey::Address(..)
         | SearchKey::Body(_)
         | SearchKey::Text(_)
         | SearchKey::SentBefore(_)
@@ -154,6 +158,9 @@ impl Candidate<'_> {
             SearchKey::SentOn(d) => self.sent_date().is_some_and(|date| date == *d),
             SearchKey::SentSince(d) => self.sent_date().is_some_and(|date| date >= *d),
             SearchKey::Header(name, text) => self.content.is_some_and(|c| c.header_contains(name, text)),
+            SearchKey::Address(field, text) => self
+                .content
+                .is_some_and(|c| c.address_contains(field.header_name(), text)),
             SearchKey::Body(text) => self.content.is_some_and(|c| c.body_contains(text)),
             SearchKey::Text(text) => self.content.is_some_and(|c| c.text_contains(text)),
             SearchKey::ModSeq(n) => meta.modseq >= *n,
@@ -240,6 +247,28 @@ fn saved_numbers(ret: &[SearchReturn], found: &[Found]) -> Vec<u32> {
     let mut kept: Vec<u32> = min.into_iter().chain(max).map(|f| f.number).collect();
     kept.dedup();
     kept
+}
+
+/// The MODSEQ a SEARCH with a MODSEQ criterion reports (RFC 7162 §3.1.5): the
+/// highest mod-sequence of the messages returned. With RETURN (MIN and/or MAX)
+/// and neither ALL nor COUNT, only those one or two messages are returned, so
+/// only their mod-sequences count (RFC 4731 §3.2). `ret` is the RETURN list, SAVE
+/// included or not; `found` is in ascending order.
+fn reported_modseq(ret: Option<&[SearchReturn]>, found: &[Found]) -> Option<u64> {
+    let extremes_only = ret.is_some_and(|ret| {
+        ret.iter()
+            .any(|r| matches!(r, SearchReturn::Min | SearchReturn::Max))
+            && !ret
+                .iter()
+                .any(|r| matches!(r, SearchReturn::All | SearchReturn::Count))
+    });
+    if !extremes_only {
+        return found.iter().map(|f| f.modseq).max();
+    }
+    let ret = ret.unwrap_or_default();
+    let min = found.first().filter(|_| ret.contains(&SearchReturn::Min));
+    let max = found.last().filter(|_| ret.contains(&SearchReturn::Max));
+    min.into_iter().chain(max).map(|f| f.modseq).max()
 }
 
 /// `* SEARCH 2 5 [(MODSEQ m)]` (RFC 3501 §7.2.5, RFC 7162 §3.1.5), and SORT's
@@ -356,7 +385,7 @@ impl Session {
             }
         };
         let modseq = if with_modseq {
-            found.iter().map(|f| f.modseq).max()
+            reported_modseq(ret.as_deref(), &found)
         } else {
             None
         };
@@ -457,6 +486,33 @@ mod tests {
             "* SEARCH 2 5 6 (MODSEQ 917162500)\r\n"
         );
         assert_eq!(numbers_response("SEARCH", [], None), "* SEARCH\r\n");
+    }
+
+    /// RFC 7162 §3.1.5 and RFC 4731 §3.2: the MODSEQ of an ESEARCH with MIN or MAX
+    /// alone is that of the message(s) returned, not of every match.
+    #[test]
+    fn modseq_of_returned_messages() {
+        use SearchReturn::*;
+        let with = |numbers: &[(u32, u64)]| -> Vec<Found> {
+            numbers
+                .iter()
+                .map(|&(number, modseq)| Found { number, modseq })
+                .collect()
+        };
+        // Messages 1..4 changed in the order 1, 3, 2, 4 (imaptest's esearch-condstore).
+        let matches = with(&[(1, 11), (2, 13), (3, 12)]);
+        assert_eq!(reported_modseq(Some(&[Min]), &matches), Some(11));
+        assert_eq!(reported_modseq(Some(&[Max]), &matches), Some(12));
+        assert_eq!(
+            reported_modseq(Some(&[Min, Max]), &with(&[(2, 13), (3, 12)])),
+            Some(13)
+        );
+        assert_eq!(reported_modseq(Some(&[Min, Save]), &matches), Some(11));
+        assert_eq!(reported_modseq(Some(&[Min, Count]), &matches), Some(13));
+        assert_eq!(reported_modseq(Some(&[Max, All]), &matches), Some(13));
+        assert_eq!(reported_modseq(Some(&[]), &matches), Some(13));
+        assert_eq!(reported_modseq(None, &matches), Some(13));
+        assert_eq!(reported_modseq(Some(&[Min]), &[]), None);
     }
 
     /// RFC 5182 §2.4: SAVE with only MIN/MAX keeps those; with anything else, all.
