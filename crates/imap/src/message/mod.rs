@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use crate::codec::fetch::Section;
 
 pub(crate) use binary::UnknownCte;
-pub(crate) use summary::Summary;
+pub(crate) use summary::{Summary, unicode_casemap};
 pub(crate) use text::{Searchable, normalize};
 
 /// A raw message with its MIME structure.

@@ -1,10 +1,15 @@
 //! What SORT and THREAD need of a message's header (RFC 5256 §2–§4, RFC 5957),
 //! read once per message.
+//!
+//! The address keys read the first address of the field as ENVELOPE gives it
+//! (RFC 5256 §3: "the first "from" address"): when the field begins with a group,
+//! that is the group's start, whose mailbox is the group's name — as Dovecot sorts.
 
 use super::address::{Address, parse_list};
 use super::header::fields;
 use super::subject::{BaseSubject, base_subject};
 use super::text::decode_value;
+use unicode_normalization::UnicodeNormalization;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Summary {
@@ -12,12 +17,13 @@ pub(crate) struct Summary {
     /// when missing or unparseable, and the caller falls back to INTERNALDATE.
     pub sent: Option<i64>,
     pub subject: BaseSubject,
-    /// The addr-mailbox (local part) of the first address (RFC 5256 §3 CC, FROM, TO).
+    /// The addr-mailbox (local part) of the first address, or the name of the group
+    /// it begins (RFC 5256 §3 CC, FROM, TO).
     pub from: String,
     pub to: String,
     pub cc: String,
     /// RFC 5957: the decoded display name of the first address, or its
-    /// `local@domain` when it has none.
+    /// `local@domain` when it has none (or an empty one); a group's name.
     pub display_from: String,
     pub display_to: String,
     /// The Message-ID without its angle brackets.
@@ -84,25 +90,32 @@ impl Summary {
     }
 }
 
-/// The first mailbox of an address list: its addr-mailbox and its RFC 5957 display
+/// The first address of an address list: its addr-mailbox and its RFC 5957 display
 /// form. Empty strings when there is none.
 fn first_address(value: &[u8]) -> (String, String) {
-    parse_list(value)
-        .into_iter()
-        .find_map(|address| match address {
-            Address::Mailbox {
-                name, local, domain, ..
-            } => {
-                let local = String::from_utf8_lossy(&local).into_owned();
-                let display = name
-                    .map(|name| decode_value(&name))
-                    .filter(|name| !name.trim().is_empty())
-                    .unwrap_or_else(|| format!("{local}@{}", String::from_utf8_lossy(&domain)));
-                Some((local, display))
-            }
-            Address::GroupStart(_) | Address::GroupEnd => None,
-        })
-        .unwrap_or_default()
+    let lossy = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    match parse_list(value).into_iter().next() {
+        Some(Address::Mailbox {
+            name, local, domain, ..
+        }) => {
+            let display = match name.filter(|name| !name.is_empty()) {
+                Some(name) => decode_value(&name),
+                None => format!("{}@{}", lossy(&local), lossy(&domain)),
+            };
+            (lossy(&local), display)
+        }
+        Some(Address::GroupStart(name)) => (lossy(&name), decode_value(&name)),
+        Some(Address::GroupEnd) | None => Default::default(),
+    }
+}
+
+/// A sort key under the i;unicode-casemap collation (RFC 5051 §2): each character
+/// upper-cased, then decomposed (NFKD), compared as octets. So "ánh" and "Ánh"
+/// are equal and sort among the A's, as Dovecot sorts; on ASCII this is
+/// i;ascii-casemap. Upper case stands in for the simple titlecase mapping, from
+/// which it differs only for a few Latin digraphs (ǅ) and Greek with ypogegrammeni.
+pub(crate) fn unicode_casemap(s: &str) -> String {
+    s.chars().flat_map(char::to_uppercase).nfkd().collect()
 }
 
 /// The `<id>`s of a Message-ID, References or In-Reply-To value, brackets removed,
@@ -158,10 +171,46 @@ References: <r1@x.vn>\r\n <r2@x.vn> <bad id> <>\r\n\
             (s.from.as_str(), s.display_from.as_str()),
             ("nva", "Nguyễn Văn A")
         );
-        assert_eq!((s.to.as_str(), s.display_to.as_str()), ("b", "b@x.vn"));
+        // The field begins with a group: its name (RFC 5256 §3, the ENVELOPE's mailbox).
+        assert_eq!(
+            (s.to.as_str(), s.display_to.as_str()),
+            ("undisclosed-recipients", "undisclosed-recipients")
+        );
         assert_eq!(s.cc, "Cc.Person");
         assert_eq!(s.message_id.as_deref(), Some("a1@x.vn"));
         assert_eq!(s.references, ["r1@x.vn", "r2@x.vn"]);
+    }
+
+    /// RFC 5256 §3: CC, FROM and TO sort on the first address of the field, and
+    /// when that is a group's start, on the group's name (its ENVELOPE mailbox);
+    /// RFC 5957 DISPLAYFROM/DISPLAYTO on the decoded display name — a comment after
+    /// the address counts — else `local@domain`. As Dovecot 2.3 sorts.
+    #[test]
+    fn first_address_with_groups_and_comments() {
+        let s = Summary::parse(
+            b"From: nva@thanhhoa.gov.vn (=?UTF-8?Q?Nguy=E1=BB=85n?=)\r\n\
+To: undisclosed-recipients:;\r\nCc: nhom: ;, dave@y.vn\r\n\r\n",
+        );
+        assert_eq!((s.from.as_str(), s.display_from.as_str()), ("nva", "Nguyễn"));
+        assert_eq!(
+            (s.to.as_str(), s.display_to.as_str()),
+            ("undisclosed-recipients", "undisclosed-recipients")
+        );
+        assert_eq!(s.cc, "nhom");
+        let s = Summary::parse(b"From: \"\" <aaa@x.vn>\r\nTo: \"  \" <zz@y.vn>\r\nCc:\r\n\r\n");
+        assert_eq!(s.display_from, "aaa@x.vn");
+        assert_ne!(s.display_to, "zz@y.vn", "a name of spaces is a name");
+        assert_eq!(s.cc, "");
+    }
+
+    /// RFC 5051 §2: case and composition do not count.
+    #[test]
+    fn casemap_keys() {
+        assert_eq!(unicode_casemap("ánh"), unicode_casemap("A\u{301}NH"));
+        assert!(unicode_casemap("Ánh") < unicode_casemap("bob"));
+        assert!(unicode_casemap("Émile") < unicode_casemap("Mike"));
+        assert_eq!(unicode_casemap("Carl"), "CARL");
+        assert_ne!(unicode_casemap("Đặng"), unicode_casemap("Dang"));
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //!
 //! The matching messages are found as SEARCH finds them; their header is read
 //! only when a criterion needs it (ARRIVAL and SIZE come from the index). Strings
-//! compare with the i;ascii-casemap collation (RFC 5256 §3: the default), and
-//! messages equal on every criterion keep mailbox order, which REVERSE does not
+//! compare with the i;unicode-casemap collation (RFC 5051), as Dovecot sorts: on
+//! ASCII it is RFC 5256's default i;ascii-casemap, and Vietnamese names with their
+//! diacritics sort among their base letters whatever their case or normal form.
+//! Messages equal on every criterion keep mailbox order, which REVERSE does not
 //! change.
 
 use std::cmp::Ordering;
 
 use crate::codec::search::SearchKey;
 use crate::codec::sort::{SortCriterion, SortKey};
-use crate::message::{Message, Summary};
+use crate::message::{Message, Summary, unicode_casemap};
 use crate::session::{Entry, Reply, Session, store_failure};
 
 use super::search::{check_charset, has_modseq, numbers_response, scan};
@@ -56,12 +58,12 @@ impl Row {
         };
         if let Some(s) = summary {
             row.sent = s.sent.unwrap_or(meta.internal_date);
-            row.subject = s.subject.text.to_ascii_uppercase();
-            row.from = s.from.to_ascii_uppercase();
-            row.to = s.to.to_ascii_uppercase();
-            row.cc = s.cc.to_ascii_uppercase();
-            row.display_from = s.display_from.to_ascii_uppercase();
-            row.display_to = s.display_to.to_ascii_uppercase();
+            row.subject = unicode_casemap(&s.subject.text);
+            row.from = unicode_casemap(&s.from);
+            row.to = unicode_casemap(&s.to);
+            row.cc = unicode_casemap(&s.cc);
+            row.display_from = unicode_casemap(&s.display_from);
+            row.display_to = unicode_casemap(&s.display_to);
         }
         row
     }
