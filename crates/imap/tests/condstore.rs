@@ -33,12 +33,21 @@ fn modseq_of(line: &str) -> u64 {
     line[start..].split(')').next().unwrap().parse().unwrap()
 }
 
-/// Logs in user 0 and appends `n` messages to INBOX.
+/// Logs in user 0 and appends `n` messages to INBOX. A SELECT and UNSELECT take
+/// their `\Recent` (RFC 3501 §2.3.2), so the FLAGS the tests compare are the
+/// stored ones.
 async fn mailbox_with(server: &Server, n: usize) -> Client {
     let mut c = server.login(0).await;
     for i in 0..n {
         let ok = append(&mut c, "INBOX", "()", &sample_message(&format!("m{i}"))).await;
         assert!(ok.starts_with("ap OK"), "{ok}");
+    }
+    for (tag, command) in [("r1", "SELECT INBOX"), ("r2", "UNSELECT")] {
+        let done = c.command(tag, command).await;
+        assert!(
+            done.last().is_some_and(|l| l.starts_with(&format!("{tag} OK"))),
+            "{done:?}"
+        );
     }
     c
 }

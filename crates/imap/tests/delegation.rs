@@ -291,8 +291,9 @@ async fn store_follows_the_flag_rights() {
         "{selected:?}"
     );
     // \Seen is allowed, the rest dropped (RFC 4314 §4); nothing allowed is NOPERM.
+    // The message is \Recent here: this SELECT was the first (RFC 3501 §2.3.2).
     let stored = ok(&mut client, "STORE 1 +FLAGS (\\Seen \\Flagged)").await;
-    assert_eq!(stored[0], "* 1 FETCH (FLAGS (\\Seen) UID 1)");
+    assert_eq!(stored[0], "* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1)");
     refused(&mut client, "STORE 1 +FLAGS (\\Deleted)", "NOPERM").await;
     refused(&mut client, "STORE 1 FLAGS (\\Seen)", "NOPERM").await;
     refused(&mut client, "EXPUNGE", "NOPERM").await;

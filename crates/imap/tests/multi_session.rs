@@ -56,3 +56,88 @@ async fn fetch_of_a_message_expunged_elsewhere_answers_the_rest_and_ok() {
     assert!(has(&gone, "* 2 EXPUNGE"), "{gone:?}");
     server.shutdown().await;
 }
+
+/// The `FLAGS (…)` of message `n` in a FETCH answer.
+fn flags_of(lines: &[String], n: u32) -> String {
+    let prefix = format!("* {n} FETCH (FLAGS (");
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no FETCH for {n}: {lines:?}"))
+        .to_string()
+}
+
+/// RFC 3501 §2.3.2 `\Recent`: "This session is the first session to have been
+/// notified about this message; if the session is read-write, subsequent sessions
+/// will not see \Recent set for this message." SELECT reports `* n RECENT` (§7.3.2),
+/// SEARCH RECENT / NEW / OLD follow the flag (§6.4.4), STATUS RECENT counts it
+/// (§6.3.10), and EXAMINE does not make a message lose it (§6.3.2).
+#[tokio::test]
+async fn recent_belongs_to_exactly_one_session() {
+    let server = Server::start().await;
+    let mut a = server.login(0).await;
+    let mut b = server.login(0).await;
+    let mut c = server.login(0).await;
+    for subject in ["one", "two"] {
+        append(&mut c, "INBOX", "()", &sample_message(subject)).await;
+    }
+    let status = c.command("t", "STATUS INBOX (MESSAGES RECENT)").await;
+    assert!(has(&status, "(MESSAGES 2 RECENT 2)"), "{status:?}");
+
+    // EXAMINE first: it sees the count of none, and takes nothing away.
+    let examine = c.command("e", "EXAMINE INBOX").await;
+    assert!(has(&examine, "* 0 RECENT"), "{examine:?}");
+    c.command("u", "UNSELECT").await;
+
+    let select = a.command("s", "SELECT INBOX").await;
+    assert!(has(&select, "* 2 RECENT"), "{select:?}");
+    let fetch = a.command("f", "FETCH 1:2 (FLAGS)").await;
+    assert_eq!(flags_of(&fetch, 1), "\\Recent");
+    assert_eq!(flags_of(&fetch, 2), "\\Recent");
+    let recent = a.command("r", "SEARCH RECENT").await;
+    assert!(has(&recent, "* SEARCH 1 2"), "{recent:?}");
+    let old = a.command("o", "SEARCH OLD").await;
+    assert!(old.iter().any(|l| l == "* SEARCH"), "{old:?}");
+    a.command("x", "STORE 1 +FLAGS.SILENT (\\Seen)").await;
+    let new = a.command("w", "SEARCH NEW").await;
+    assert!(new.iter().any(|l| l == "* SEARCH 2"), "{new:?}");
+
+    // The second session to select sees none of them as recent.
+    let select = b.command("s", "SELECT INBOX").await;
+    assert!(has(&select, "* 0 RECENT"), "{select:?}");
+    let fetch = b.command("f", "FETCH 1:2 (FLAGS)").await;
+    assert!(!has(&fetch, "\\Recent"), "{fetch:?}");
+    let recent = b.command("r", "SEARCH RECENT").await;
+    assert!(recent.iter().any(|l| l == "* SEARCH"), "{recent:?}");
+    let old = b.command("o", "SEARCH OLD").await;
+    assert!(has(&old, "* SEARCH 1 2"), "{old:?}");
+    let status = c.command("t", "STATUS INBOX (RECENT)").await;
+    assert!(has(&status, "(RECENT 0)"), "{status:?}");
+
+    // A message delivered while both have the mailbox selected is recent in the
+    // one that is told first, and only there.
+    append(&mut c, "INBOX", "()", &sample_message("three")).await;
+    let status = c.command("t", "STATUS INBOX (RECENT)").await;
+    assert!(has(&status, "(RECENT 1)"), "{status:?}");
+    let noop = b.command("n", "NOOP").await;
+    assert!(has(&noop, "* 3 EXISTS"), "{noop:?}");
+    assert!(has(&noop, "* 1 RECENT"), "{noop:?}");
+    let noop = a.command("n", "NOOP").await;
+    assert!(has(&noop, "* 3 EXISTS"), "{noop:?}");
+    assert!(has(&noop, "* 2 RECENT"), "{noop:?}");
+    let in_b = b.command("f", "FETCH 3 (FLAGS)").await;
+    assert_eq!(flags_of(&in_b, 3), "\\Recent");
+    let in_a = a.command("f", "FETCH 3 (FLAGS)").await;
+    assert_eq!(flags_of(&in_a, 3), "");
+    let status = b.command("t", "STATUS INBOX (RECENT)").await;
+    assert!(has(&status, "(RECENT 1)"), "{status:?}");
+    let status = c.command("t", "STATUS INBOX (RECENT)").await;
+    assert!(has(&status, "(RECENT 0)"), "{status:?}");
+
+    // Reselecting later finds nothing recent: \Recent lasts one session.
+    a.command("u", "UNSELECT").await;
+    let select = a.command("s", "SELECT INBOX").await;
+    assert!(has(&select, "* 0 RECENT"), "{select:?}");
+    server.shutdown().await;
+}

@@ -244,10 +244,12 @@ async fn append_fetch_store_search_copy_move_expunge() {
     let missing = append(&mut c, "Nowhere", "()", &second).await;
     assert!(missing.starts_with("ap NO [TRYCREATE]"), "{missing}");
 
+    // The first SELECT after the APPENDs: both messages are \Recent here (RFC 3501
+    // §2.3.2), and only here.
     let select = c.command("b", "SELECT \"INBOX\"").await;
     for want in [
         "* 2 EXISTS",
-        "* 0 RECENT",
+        "* 2 RECENT",
         "* OK [UNSEEN 1]",
         "* OK [UIDNEXT 3]",
         "\\*)]",
@@ -259,8 +261,8 @@ async fn append_fetch_store_search_copy_move_expunge() {
 
     // What mbsync asks first.
     let flags = c.command("c", "UID FETCH 1:* (UID FLAGS)").await;
-    assert_eq!(flags[0], "* 1 FETCH (UID 1 FLAGS (\\Flagged))");
-    assert_eq!(flags[1], "* 2 FETCH (UID 2 FLAGS ())");
+    assert_eq!(flags[0], "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))");
+    assert_eq!(flags[1], "* 2 FETCH (UID 2 FLAGS (\\Recent))");
 
     // BODY.PEEK keeps \Seen off; BODY[] is byte-identical and sets it.
     c.send(b"d FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)])\r\n")
@@ -284,7 +286,7 @@ async fn append_fetch_store_search_copy_move_expunge() {
         &message[..]
     );
     assert!(
-        response.ends_with(b" FLAGS (\\Seen \\Flagged))\r\n"),
+        response.ends_with(b" FLAGS (\\Seen \\Flagged \\Recent))\r\n"),
         "{}",
         String::from_utf8_lossy(&response)
     );
@@ -317,7 +319,7 @@ async fn append_fetch_store_search_copy_move_expunge() {
         "{store:?}"
     );
     assert!(
-        has(&store, "* 2 FETCH (FLAGS (\\Answered $Forwarded) UID 2)"),
+        has(&store, "* 2 FETCH (FLAGS (\\Answered \\Recent $Forwarded) UID 2)"),
         "{store:?}"
     );
     let silent = c.command("i", "UID STORE 2 -FLAGS.SILENT (\\Answered)").await;

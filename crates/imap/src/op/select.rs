@@ -3,6 +3,10 @@
 //! first closes it without expunging, announced by `OK [CLOSED]` (RFC 9051 §6.3.2).
 //! A failed SELECT leaves no mailbox selected.
 //!
+//! `* n RECENT` counts the messages this selection claimed as `\Recent` (see
+//! `session::selected`): SELECT claims those no session has seen yet, EXAMINE
+//! none (RFC 3501 §2.3.2, §6.3.2).
+//!
 //! HIGHESTMODSEQ is sent on every successful SELECT (RFC 7162 §3.1.2.1: the store
 //! keeps modseqs for every mailbox, so there is never a NOMODSEQ).
 //!
@@ -65,12 +69,15 @@ impl Session {
             return reply;
         }
         let (account, name, rights) = (target.account(), target.name, target.rights);
+        // RFC 3501 §6.3.2: EXAMINE does not take \Recent away from anyone; RFC 9051
+        // has no \Recent.
+        let claims_recent = !read_only && !self.enabled.rev2;
         let loaded = self
             .blocking(move |store| {
                 let Some(info) = store.mailbox_by_name(account, &name)? else {
                     return Ok(None);
                 };
-                let selected = Selected::load(store, &info, read_only, rights)?;
+                let selected = Selected::load(store, &info, read_only, claims_recent, rights)?;
                 Ok(Some((info, selected)))
             })
             .await;

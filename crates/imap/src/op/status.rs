@@ -56,12 +56,7 @@ impl Session {
         for item in items {
             let value: u64 = match item {
                 StatusItem::Messages => u64::from(info.messages),
-                // \Recent is per session (see `Selected`): only this session's own
-                // selected mailbox can have recent messages for it.
-                StatusItem::Recent => self
-                    .selected()
-                    .filter(|s| s.id == info.id)
-                    .map_or(0, |s| u64::from(s.recent())),
+                StatusItem::Recent => self.recent_count(info)?,
                 StatusItem::UidNext => u64::from(info.uidnext),
                 StatusItem::UidValidity => u64::from(info.uidvalidity),
                 StatusItem::Unseen => u64::from(info.unseen),
@@ -78,5 +73,32 @@ impl Session {
             values.push(format!("{} {value}", item.name()));
         }
         Ok(values.join(" "))
+    }
+
+    /// RFC 3501 §6.3.10 RECENT: the messages recent in this session if it has the
+    /// mailbox selected, and those no session has claimed yet, which are recent to
+    /// the next SELECT (§2.3.2). IMAP4rev2 has no `\Recent`: always 0 there.
+    fn recent_count(&self, info: &MailboxInfo) -> Result<u64, Reply> {
+        if self.enabled.rev2 {
+            return Ok(0);
+        }
+        let own = self
+            .selected()
+            .filter(|s| s.id == info.id)
+            .map_or(0, |s| u64::from(s.recent()));
+        let first = match self.ctx.store.recent_from(info.id) {
+            Ok(first) => first,
+            Err(err) => return Err(store_failure(&err)),
+        };
+        if first >= info.uidnext {
+            return Ok(own);
+        }
+        match self.ctx.store.messages(info.id) {
+            Ok(messages) => {
+                let unclaimed = messages.iter().filter(|m| m.uid.get() >= first).count();
+                Ok(own + unclaimed as u64)
+            }
+            Err(err) => Err(store_failure(&err)),
+        }
     }
 }

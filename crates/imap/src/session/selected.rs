@@ -6,6 +6,13 @@
 //! the client's view and the snapshot never disagree. Expunges are held back where
 //! RFC 3501 §7.4.1 forbids them (during FETCH, STORE, SEARCH): the vanished messages
 //! stay in the snapshot until a command that may announce them.
+//!
+//! `\Recent` (RFC 3501 §2.3.2) is claimed from the store (`MailStore::claim_recent`)
+//! by a read-write SELECT when it loads the snapshot and whenever [`Selected::sync`]
+//! takes in new messages: the store hands each UID to one claim only, so a message
+//! is recent in exactly one session. EXAMINE (and a SELECT the rights make
+//! read-only) claims nothing (§6.3.2: EXAMINE must not make messages lose
+//! `\Recent`), nor does an IMAP4rev2 session, which has no `\Recent` (RFC 9051).
 
 use congvu_directory::Rights;
 use congvu_store::{AccountId, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
@@ -18,9 +25,8 @@ use super::Enabled;
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub meta: MessageMeta,
-    /// `\Recent` for this session: the message arrived while the mailbox was
-    /// selected here. congvu keeps no cross-session recent state; RFC 9051 dropped
-    /// `\Recent` altogether.
+    /// `\Recent` for this session: this session claimed the message from the store
+    /// (see the module docs); no other session has it recent.
     pub recent: bool,
 }
 
@@ -29,6 +35,9 @@ pub(crate) struct Selected {
     /// The account the mailbox belongs to: the user's, or a delegated agency's.
     pub owner: AccountId,
     pub read_only: bool,
+    /// Whether this selection claims `\Recent` (a read-write SELECT outside
+    /// IMAP4rev2).
+    claims_recent: bool,
     /// The session's RFC 4314 rights on the mailbox, as of SELECT.
     pub rights: Rights,
     pub messages: Vec<Entry>,
@@ -48,21 +57,28 @@ pub(crate) struct Selected {
 pub(crate) struct InvalidSequence;
 
 impl Selected {
+    /// Reads the mailbox; with `claims_recent`, claims its messages that no session
+    /// has seen as recent yet.
     pub fn load(
         store: &dyn MailStore,
         info: &MailboxInfo,
         read_only: bool,
+        claims_recent: bool,
         rights: Rights,
     ) -> congvu_store::Result<Selected> {
-        let messages: Vec<Entry> = store
+        let mut messages: Vec<Entry> = store
             .messages(info.id)?
             .into_iter()
             .map(|meta| Entry { meta, recent: false })
             .collect();
+        if claims_recent {
+            claim_recent(store, info.id, &mut messages)?;
+        }
         let mut selected = Selected {
             id: info.id,
             owner: info.account,
             read_only,
+            claims_recent,
             rights,
             messages,
             keywords: Vec::new(),
@@ -256,12 +272,13 @@ impl Selected {
             current
                 .into_iter()
                 .filter(|m| m.uid.get() > last)
-                // RFC 9051 has no \Recent.
-                .map(|meta| Entry {
-                    meta,
-                    recent: !enabled.rev2,
-                }),
+                .map(|meta| Entry { meta, recent: false }),
         );
+        // RFC 3501 §2.3.2: the session that announces a new message first is the
+        // one it is recent in — unless another claimed it already.
+        if self.claims_recent && self.messages.len() != before {
+            claim_recent(store, self.id, &mut self.messages)?;
+        }
         self.announce_keywords(out);
         for i in changed {
             self.write_flags_fetch(i, enabled.condstore, out);
@@ -300,4 +317,24 @@ impl Selected {
         }
         self.pending_expunge = false;
     }
+}
+
+/// Claims from the store every message of `messages` (ascending by UID) no session
+/// has claimed, and marks the ones this claim got as recent.
+fn claim_recent(
+    store: &dyn MailStore,
+    mailbox: MailboxId,
+    messages: &mut [Entry],
+) -> congvu_store::Result<()> {
+    let Some(last) = messages.last().map(|e| e.meta.uid.get()) else {
+        return Ok(());
+    };
+    let first = store.claim_recent(mailbox, last.saturating_add(1))?;
+    for entry in messages.iter_mut().rev() {
+        if entry.meta.uid.get() < first {
+            break;
+        }
+        entry.recent = true;
+    }
+    Ok(())
 }
