@@ -136,4 +136,6 @@ mod op;
 mod server;
 mod session;
 
+#[doc(hidden)]
+pub use message::{Rendering, render};
 pub use server::{ImapConfig, ImapContext, ListenerKind, serve};

@@ -66,6 +66,33 @@ impl<'a> Message<'a> {
     }
 }
 
+/// What FETCH writes of one raw message: ENVELOPE, BODY and BODYSTRUCTURE as
+/// written on the wire, and the bytes of each section asked for (`None`: NIL).
+/// Public for the `imap_render` fuzz target only.
+#[doc(hidden)]
+pub struct Rendering<'a> {
+    pub envelope: Vec<u8>,
+    pub body: Vec<u8>,
+    pub body_structure: Vec<u8>,
+    pub sections: Vec<Option<Cow<'a, [u8]>>>,
+}
+
+/// Renders `raw` as FETCH does (see [`Rendering`]).
+#[doc(hidden)]
+pub fn render<'a>(raw: &'a [u8], sections: &[Section]) -> Rendering<'a> {
+    let message = Message::parse(raw);
+    let mut rendering = Rendering {
+        envelope: Vec::new(),
+        body: Vec::new(),
+        body_structure: Vec::new(),
+        sections: sections.iter().map(|section| message.section(section)).collect(),
+    };
+    message.write_envelope(&mut rendering.envelope);
+    message.write_structure(&mut rendering.body, false);
+    message.write_structure(&mut rendering.body_structure, true);
+    rendering
+}
+
 #[cfg(test)]
 mod robustness {
     use super::*;

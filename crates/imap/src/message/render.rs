@@ -2,7 +2,7 @@
 //! message: strings as written in the header, sizes and line counts of the raw
 //! (still transfer-encoded) bodies.
 
-use crate::codec::response::{write_nstring, write_string};
+use crate::codec::response::write_string;
 
 use super::address::{Address, parse_list};
 use super::header::{self, parse_disposition, parse_language, unfold};
@@ -20,9 +20,9 @@ pub(crate) fn write_envelope(out: &mut Vec<u8>, header_block: &[u8]) {
     let sender = addresses("Sender").or_else(|| from.clone());
     let reply_to = addresses("Reply-To").or_else(|| from.clone());
     out.push(b'(');
-    write_nstring(out, text("Date").as_deref());
+    write_ntext(out, text("Date").as_deref());
     out.push(b' ');
-    write_nstring(out, text("Subject").as_deref());
+    write_ntext(out, text("Subject").as_deref());
     for list in [
         &from,
         &sender,
@@ -35,9 +35,9 @@ pub(crate) fn write_envelope(out: &mut Vec<u8>, header_block: &[u8]) {
         write_address_list(out, list.as_deref());
     }
     out.push(b' ');
-    write_nstring(out, text("In-Reply-To").as_deref());
+    write_ntext(out, text("In-Reply-To").as_deref());
     out.push(b' ');
-    write_nstring(out, text("Message-ID").as_deref());
+    write_ntext(out, text("Message-ID").as_deref());
     out.push(b')');
 }
 
@@ -64,13 +64,13 @@ fn write_address_list(out: &mut Vec<u8>, list: Option<&[Address]>) {
             Address::GroupEnd => (None, None, None, None),
         };
         out.push(b'(');
-        write_nstring(out, name);
+        write_ntext(out, name);
         out.push(b' ');
-        write_nstring(out, route);
+        write_ntext(out, route);
         out.push(b' ');
-        write_nstring(out, mailbox);
+        write_ntext(out, mailbox);
         out.push(b' ');
-        write_nstring(out, host);
+        write_ntext(out, host);
         out.push(b')');
     }
     out.push(b')');
@@ -85,7 +85,7 @@ pub(crate) fn write_structure(out: &mut Vec<u8>, raw: &[u8], entity: &Entity, ex
             write_structure(out, raw, child, extended);
         }
         out.push(b' ');
-        write_string(out, &entity.content_type.subtype);
+        write_text(out, &entity.content_type.subtype);
         if extended {
             out.push(b' ');
             write_params(out, &entity.content_type.params);
@@ -96,18 +96,18 @@ pub(crate) fn write_structure(out: &mut Vec<u8>, raw: &[u8], entity: &Entity, ex
     }
     let ct = &entity.content_type;
     let body = entity.body_bytes(raw);
-    write_string(out, &ct.media_type);
+    write_text(out, &ct.media_type);
     out.push(b' ');
-    write_string(out, &ct.subtype);
+    write_text(out, &ct.subtype);
     out.push(b' ');
     write_params(out, &ct.params);
     let field = |name: &str| header::field(header_block, name).map(unfold);
     out.push(b' ');
-    write_nstring(out, field("Content-ID").as_deref());
+    write_ntext(out, field("Content-ID").as_deref());
     out.push(b' ');
-    write_nstring(out, field("Content-Description").as_deref());
+    write_ntext(out, field("Content-Description").as_deref());
     out.push(b' ');
-    write_string(
+    write_text(
         out,
         field("Content-Transfer-Encoding").as_deref().unwrap_or(b"7BIT"),
     );
@@ -127,7 +127,7 @@ pub(crate) fn write_structure(out: &mut Vec<u8>, raw: &[u8], entity: &Entity, ex
     }
     if extended {
         out.push(b' ');
-        write_nstring(out, field("Content-MD5").as_deref());
+        write_ntext(out, field("Content-MD5").as_deref());
         write_common_extensions(out, header_block);
     }
     out.push(b')');
@@ -139,7 +139,7 @@ fn write_common_extensions(out: &mut Vec<u8>, header_block: &[u8]) {
     match header::field(header_block, "Content-Disposition").and_then(parse_disposition) {
         Some((kind, params)) => {
             out.push(b'(');
-            write_string(out, &kind);
+            write_text(out, &kind);
             out.push(b' ');
             write_params(out, &params);
             out.push(b')');
@@ -152,20 +152,20 @@ fn write_common_extensions(out: &mut Vec<u8>, header_block: &[u8]) {
         .unwrap_or_default();
     match languages.as_slice() {
         [] => out.extend_from_slice(b"NIL"),
-        [one] => write_string(out, one),
+        [one] => write_text(out, one),
         many => {
             out.push(b'(');
             for (i, tag) in many.iter().enumerate() {
                 if i > 0 {
                     out.push(b' ');
                 }
-                write_string(out, tag);
+                write_text(out, tag);
             }
             out.push(b')');
         }
     }
     out.push(b' ');
-    write_nstring(
+    write_ntext(
         out,
         header::field(header_block, "Content-Location")
             .map(unfold)
@@ -183,11 +183,31 @@ fn write_params(out: &mut Vec<u8>, params: &[(Vec<u8>, Vec<u8>)]) {
         if i > 0 {
             out.push(b' ');
         }
-        write_string(out, name);
+        write_text(out, name);
         out.push(b' ');
-        write_string(out, value);
+        write_text(out, value);
     }
     out.push(b')');
+}
+
+/// A header's text as an IMAP string. RFC 3501 §9: a string's characters exclude
+/// NUL (`CHAR8 = %x01-ff`), which a header may hold; it is written as 0x80, as
+/// Dovecot writes it.
+fn write_text(out: &mut Vec<u8>, s: &[u8]) {
+    if s.contains(&0) {
+        let replaced: Vec<u8> = s.iter().map(|&b| if b == 0 { 0x80 } else { b }).collect();
+        write_string(out, &replaced);
+    } else {
+        write_string(out, s);
+    }
+}
+
+/// [`write_text`], or NIL.
+fn write_ntext(out: &mut Vec<u8>, s: Option<&[u8]>) {
+    match s {
+        Some(s) => write_text(out, s),
+        None => out.extend_from_slice(b"NIL"),
+    }
 }
 
 /// Lines of a body: its line breaks, plus a last line without one.
@@ -310,6 +330,16 @@ Sender: \r\nReply-To: (nobody)\r\nTo: so: a@b.vn, c@d.vn;, ban: e@f.vn;\r\nCc: u
             env.contains("(({15}\r\nNguyễn Văn A NIL \"a\" \"b.vn\"))"),
             "{env}"
         );
+    }
+
+    /// RFC 3501 §9: no NUL in a string, quoted or literal.
+    #[test]
+    fn nul_in_a_header_is_not_sent() {
+        let env = envelope(b"Subject: a\0b\r\nFrom: \"x\0\" <a@b>\r\n\r\n");
+        assert!(!env.contains('\0'), "{env:?}");
+        assert!(env.starts_with("(NIL {3}\r\na\u{fffd}b "), "{env:?}");
+        let structure = structure(b"Content-Type: text/plain; name=\"a\0\"\r\n\r\nx", true);
+        assert!(!structure.contains('\0'), "{structure:?}");
     }
 
     #[test]
