@@ -113,7 +113,14 @@ pub trait MailStore: Send + Sync + 'static {
     /// Renaming INBOX moves its messages to a new mailbox and leaves INBOX empty
     /// (RFC 3501 §6.3.5).
     fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()>;
+    /// Subscribes or unsubscribes a name (RFC 3501 §6.3.6–6.3.7). A name with no
+    /// mailbox may be subscribed, and a subscribed mailbox's name stays subscribed
+    /// when the mailbox is deleted; `NotFound` only for unsubscribing a name that
+    /// is neither a mailbox nor subscribed.
     fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()>;
+    /// Every subscribed name of the account, whether a mailbox has it or not,
+    /// sorted (RFC 5258 `\NonExistent` for those without).
+    fn subscriptions(&self, account: AccountId) -> Result<Vec<String>>;
 
     // ---- messages -------------------------------------------------------------
     /// Delivers one message to the INBOX of each target account: the body is stored

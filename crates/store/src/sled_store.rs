@@ -47,6 +47,7 @@ mod check;
 mod committer;
 mod names;
 mod recent;
+mod subscriptions;
 mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
@@ -154,6 +155,8 @@ pub struct SledStore {
     /// The first UID of each mailbox no session claimed as `\Recent` (see `recent`):
     /// outside `Trees`, claimed by compare-and-swap.
     recent: sled::Tree,
+    /// Names subscribed with no mailbox (see `subscriptions`).
+    subscriptions: sled::Tree,
     blobs: Arc<BlobStore>,
     committer: Committer,
     changes: broadcast::Sender<Change>,
@@ -181,6 +184,7 @@ impl SledStore {
         let trees = Trees::open(&db)?;
         let access = db.open_tree("store.access")?;
         let recent = db.open_tree(recent::RECENT_TREE)?;
+        let subscriptions = db.open_tree(subscriptions::SUBSCRIPTIONS_TREE)?;
         let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
         let (changes, _) = broadcast::channel(CHANGE_CAPACITY);
         Ok(SledStore {
@@ -188,6 +192,7 @@ impl SledStore {
             trees,
             access,
             recent,
+            subscriptions,
             blobs,
             committer,
             changes,
@@ -573,6 +578,10 @@ impl MailStore for SledStore {
                 "{name} has inferior mailboxes; delete them first"
             )));
         }
+        // RFC 3501 §6.3.6: the name stays subscribed after its mailbox is gone.
+        if self.trees.mailbox(id)?.is_some_and(|m| m.subscribed) {
+            self.keep_subscription(account, name)?;
+        }
         self.drop_mailbox(id)?;
         drop(namespace);
         Ok(())
@@ -592,6 +601,7 @@ impl MailStore for SledStore {
                 Ok(())
             })
         })?;
+        self.forget_subscriptions(account)?;
         drop(namespace);
         self.finish(self.committer.no_pins(), Vec::new(), [])
     }
@@ -647,6 +657,15 @@ impl MailStore for SledStore {
 
     fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
         let name = names::canonical(name);
+        let kept = !subscribed && self.drop_kept_subscription(account, name)?;
+        if self.trees.mailbox_id(account, name)?.is_none() {
+            // RFC 3501 §6.3.6: a name with no mailbox may be subscribed too.
+            return match (subscribed, kept) {
+                (true, _) => self.keep_subscription(account, names::validate(name)?),
+                (false, true) => Ok(()),
+                (false, false) => Err(StoreError::NotFound(name.to_owned())),
+            };
+        }
         let changed = self.retrying(|| {
             self.trees.transact(|tx| {
                 let id = tx
@@ -806,6 +825,19 @@ impl MailStore for SledStore {
 
     fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>> {
         self.trees.expunged_since(mailbox, modseq)
+    }
+
+    fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .list_mailboxes(account)?
+            .into_iter()
+            .filter(|m| m.subscribed)
+            .map(|m| m.name)
+            .collect();
+        names.extend(self.kept_subscriptions(account)?);
+        names.sort_unstable();
+        names.dedup();
+        Ok(names)
     }
 
     fn recent_from(&self, mailbox: MailboxId) -> Result<u32> {

@@ -884,8 +884,12 @@ fn subscriptions() {
     store.set_subscribed(id, "Junk", false).unwrap();
     assert!(!mailbox(&store, id, "Junk").subscribed);
     store.set_subscribed(id, "inbox", true).unwrap();
+    // RFC 3501 §6.3.6: a name with no mailbox may be subscribed (see
+    // `subscriptions`); only unsubscribing a name that is nothing fails.
+    store.set_subscribed(id, "Nope", true).unwrap();
+    assert!(store.subscriptions(id).unwrap().contains(&"Nope".to_string()));
     assert!(matches!(
-        store.set_subscribed(id, "Nope", true),
+        store.set_subscribed(id, "Never", false),
         Err(StoreError::NotFound(_))
     ));
 }
