@@ -2,25 +2,34 @@
 //! due, delivers due entries, and records each recipient's fate.
 //!
 //! ```text
-//!   pass ─► due entries ─► group recipients by next hop ─► per hop: ≤ connections_per_host
-//!     ▲                                                     connections, each carrying
-//!     │                                                     several messages in turn
-//!     │                                                              │ per entry, as soon as
-//!     │                                                              ▼ all its hops answered
+//!   read ─► due entries not in flight ─► a batch of its own ─► group recipients by next hop
+//!     ▲                                                         ─► per hop: ≤ connections_per_host
+//!     │                                                            connections (shared by all
+//!     │                                                            batches), each carrying
+//!     │                                                            several messages in turn
+//!     │                                                                      │ per entry, as soon as
+//!     │                                                                      ▼ all its hops answered
 //!     │                                  2xx: done (NOTIFY=SUCCESS, hop without DSN: relayed report)
 //!     │                                  5xx: bounce (if NOTIFY allows) · 4xx: keep, retry after backoff
 //!     │                                  none left: remove (only now: after every remote 250)
-//!     ├── at once, after a pass that attempted something (its retries and reports change what is due)
-//!     └── otherwise sleep until the first of: a wake (QueueWaker: mail queued, operator's retry),
-//!         the earliest next attempt, the sweep (scan_interval_secs), shutdown
+//!     └── on the first of: a wake (QueueWaker: mail queued, operator's retry), a batch
+//!         finished (its reports may be due), the earliest next attempt, the sweep
+//!         (scan_interval_secs), shutdown
 //! ```
 //! Crash safety: an entry leaves the store only after the last of its recipients was
 //! accepted or bounced; the store write that records progress follows the remote
 //! reply, so a crash in between delivers again (at least once), never loses.
+//!
+//! Invariants:
+//! 1. No entry is in two batches at once (the in-flight marks), so concurrent
+//!    batches never deliver a message twice.
+//! 2. At most `connections_per_host` connections per hop and `max_connections` in
+//!    all, whatever the number of batches; at most [`MAX_IN_FLIGHT`] entries' bodies
+//!    in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use congvu_store::{
     AccountId, Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, MailStore, Notify, Outbound,
@@ -40,8 +49,8 @@ use crate::resolve::{Destination, LookupError, Resolver, destination};
 use crate::route::{self, NextHop};
 use crate::waker::QueueWaker;
 
-/// Entries taken per scan, so one scan's memory stays bounded.
-const MAX_ENTRIES_PER_SCAN: usize = 2000;
+/// Entries in delivery at once, in all batches: their bodies are held in memory.
+const MAX_IN_FLIGHT: usize = 2000;
 
 /// The fate of one recipient in one attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,25 +121,52 @@ pub struct Relay {
     routes: Arc<Vec<PreparedRoute>>,
     opportunistic: Arc<rustls::ClientConfig>,
     connections: Arc<Semaphore>,
+    hop_limits: Arc<HopLimits>,
     sts: Option<StsContext>,
     waker: QueueWaker,
+    /// Entries some batch is delivering: no other batch takes them.
+    in_flight: Mutex<HashSet<QueueId>>,
 }
 
-/// What one pass over the queue found.
-struct Pass {
-    /// Entries handed to delivery.
-    attempted: HashSet<QueueId>,
+/// What one read of the queue found.
+struct Due {
+    /// Entries due now that no batch holds, marked in flight.
+    batch: Vec<QueueEntry>,
     /// The earliest `next_attempt` (Unix seconds) of the entries not yet due.
     next_due: Option<i64>,
 }
 
-impl Pass {
-    /// The queue could not be read: try again at the sweep or the next wake.
-    fn failed() -> Pass {
-        Pass {
-            attempted: HashSet::new(),
-            next_due: None,
+/// The entries of a batch, marked in flight until it is dropped (finished,
+/// or cut off at shutdown).
+struct InFlight<'a> {
+    marks: &'a Mutex<HashSet<QueueId>>,
+    ids: HashSet<QueueId>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in &self.ids {
+            marks.remove(id);
         }
+    }
+}
+
+/// `connections_per_host` for every hop, across the batches delivering at once.
+struct HopLimits {
+    per_hop: usize,
+    hops: Mutex<HashMap<NextHop, Arc<Semaphore>>>,
+}
+
+impl HopLimits {
+    fn of(&self, hop: &NextHop) -> Arc<Semaphore> {
+        let mut hops = self.hops.lock().unwrap_or_else(PoisonError::into_inner);
+        // A hop no batch delivers to any more is forgotten: the map holds the hops
+        // in flight, not every domain ever written to.
+        hops.retain(|_, limit| Arc::strong_count(limit) > 1);
+        hops.entry(hop.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_hop)))
+            .clone()
     }
 }
 
@@ -190,6 +226,10 @@ impl Relay {
             });
         }
         let connections = Arc::new(Semaphore::new(settings.queue.max_connections.max(1)));
+        let hop_limits = Arc::new(HopLimits {
+            per_hop: settings.queue.connections_per_host.max(1),
+            hops: Mutex::new(HashMap::new()),
+        });
         // A process that does not deliver needs no roots (and must start without them).
         let sts = if settings.queue.mta_sts && settings.queue.enabled {
             let roots = crate::client::tls::load_roots(&settings.queue.mta_sts_ca_file)
@@ -215,8 +255,10 @@ impl Relay {
             routes: Arc::new(routes),
             opportunistic,
             connections,
+            hop_limits,
             sts,
             waker: QueueWaker::new(),
+            in_flight: Mutex::new(HashSet::new()),
         })
     }
 
@@ -239,67 +281,68 @@ impl Relay {
 
     /// Delivers until `stop` turns true; deliveries in flight then get the grace
     /// period to finish, and are cut off after it (they are retried after restart).
-    /// Between passes it sleeps until woken ([`Relay::with_waker`]), until the
-    /// earliest retry is due, or for `scan_interval_secs` at most — it does not poll.
+    ///
+    /// It does not poll: it reads the queue when woken ([`Relay::with_waker`]), when
+    /// the earliest retry is due, when a batch finishes, and every
+    /// `scan_interval_secs` at most. What is due goes out as a batch of its own, so
+    /// a message queued while a slow destination holds an earlier batch leaves at
+    /// once; no entry is in two batches.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         if !self.settings.queue.enabled {
             tracing::info!("outbound queue delivery disabled by [queue] enabled = false");
             return;
         }
         tracing::info!(routes = self.routes.len(), "outbound queue worker started");
-        let mut just_attempted = HashSet::new();
+        let mut batches = tokio::task::JoinSet::new();
+        let mut skip = HashSet::new();
         loop {
-            let pass = {
-                let pass = self.pass(&just_attempted);
-                tokio::pin!(pass);
-                tokio::select! {
-                    pass = &mut pass => pass,
-                    () = stopped(&mut stop) => {
-                        if tokio::time::timeout(self.settings.queue.shutdown_grace(), &mut pass).await.is_err() {
-                            tracing::warn!("outbound deliveries cut off at shutdown; they are retried after restart");
-                        }
-                        return;
-                    }
-                }
-            };
-            // Reports it queued may be due at once: look again before sleeping. The
-            // entries it just attempted wait for their retry time, or, when recording
-            // the attempt failed, for the sweep: never a tight delivery loop.
-            if !pass.attempted.is_empty() {
-                just_attempted = pass.attempted;
-                continue;
+            let due = self.due(&skip).await;
+            if !due.batch.is_empty() {
+                let this = self.clone();
+                batches.spawn(async move { this.deliver_batch(due.batch).await });
             }
-            just_attempted.clear();
-            let wait = pass.next_due.map_or(self.settings.queue.scan_interval(), |at| {
-                until(at).min(self.settings.queue.scan_interval())
-            });
+            let sweep = self.settings.queue.scan_interval();
+            let wait = due.next_due.map_or(sweep, |at| until(at).min(sweep));
             tokio::select! {
-                () = self.waker.woken() => {}
-                () = tokio::time::sleep(wait) => {}
-                () = stopped(&mut stop) => return,
+                () = self.waker.woken() => skip.clear(),
+                // Reports the batch queued may be due at once: look again. What it
+                // attempted waits for its retry time, or, when recording the attempt
+                // failed, for the next wake or the sweep: never a tight delivery loop.
+                Some(finished) = batches.join_next() => skip = finished.unwrap_or_default(),
+                () = tokio::time::sleep(wait) => skip.clear(),
+                () = stopped(&mut stop) => {
+                    let drained = async { while batches.join_next().await.is_some() {} };
+                    if tokio::time::timeout(self.settings.queue.shutdown_grace(), drained).await.is_err() {
+                        tracing::warn!("outbound deliveries cut off at shutdown; they are retried after restart");
+                    }
+                    return;
+                }
             }
         }
     }
 
-    /// One pass over the due entries; returns how many were attempted.
+    /// One pass over the due entries, delivered before it returns; returns how many
+    /// were attempted.
     pub async fn scan(&self) -> usize {
-        self.pass(&HashSet::new()).await.attempted.len()
+        let due = self.due(&HashSet::new()).await;
+        self.deliver_batch(due.batch).await.len()
     }
 
-    /// Reads the queue once, delivers the entries that are due (except those in
-    /// `skip`) and tells when the next one will be.
-    async fn pass(&self, skip: &HashSet<QueueId>) -> Pass {
+    /// Reads the queue once: the entries that are due (except those in flight or in
+    /// `skip`, and no more than the room left under [`MAX_IN_FLIGHT`]), now marked
+    /// in flight, and when the next one will be.
+    async fn due(&self, skip: &HashSet<QueueId>) -> Due {
         let store = self.store.clone();
         let now = now();
         let entries = match tokio::task::spawn_blocking(move || store.queue()).await {
             Ok(Ok(entries)) => entries,
             Ok(Err(error)) => {
                 tracing::error!(error = %error, "cannot read the outbound queue");
-                return Pass::failed();
+                Vec::new()
             }
             Err(error) => {
                 tracing::error!(error = %error, "queue scan task failed");
-                return Pass::failed();
+                Vec::new()
             }
         };
         let next_due = entries
@@ -307,21 +350,31 @@ impl Relay {
             .map(|e| e.next_attempt)
             .filter(|&at| at > now)
             .min();
-        let due: Vec<QueueEntry> = entries
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+        let batch: Vec<QueueEntry> = entries
             .into_iter()
-            .filter(|e| e.next_attempt <= now && !skip.contains(&e.id))
-            .take(MAX_ENTRIES_PER_SCAN)
+            .filter(|e| e.next_attempt <= now && !skip.contains(&e.id) && !in_flight.contains(&e.id))
+            .take(room)
             .collect();
-        if due.is_empty() {
-            return Pass {
-                attempted: HashSet::new(),
-                next_due,
-            };
+        in_flight.extend(batch.iter().map(|e| e.id));
+        Due { batch, next_due }
+    }
+
+    /// Delivers a batch that [`Relay::due`] marked in flight; returns the entries
+    /// attempted (those whose body could be read).
+    async fn deliver_batch(&self, batch: Vec<QueueEntry>) -> HashSet<QueueId> {
+        let _marked = InFlight {
+            marks: &self.in_flight,
+            ids: batch.iter().map(|e| e.id).collect(),
+        };
+        if batch.is_empty() {
+            return HashSet::new();
         }
-        let prepared = self.prepare(due).await;
+        let prepared = self.prepare(batch).await;
         let attempted = prepared.iter().map(|p| p.entry.id).collect();
         self.deliver(Arc::new(prepared)).await;
-        Pass { attempted, next_due }
+        attempted
     }
 
     /// Reads each body, normalises its line endings and signs it.
@@ -383,7 +436,7 @@ impl Relay {
             let span = tracing::info_span!("relay", hop = %hop);
             let results = results.clone();
             let prepared = prepared.clone();
-            let this = self.hop_context();
+            let this = self.hop_context(&hop);
             tasks
                 .spawn(async move { this.deliver_hop(hop, jobs, &prepared, results).await }.instrument(span));
         }
@@ -409,8 +462,9 @@ impl Relay {
         while finalising.join_next().await.is_some() {}
     }
 
-    fn hop_context(&self) -> HopContext {
+    fn hop_context(&self, hop: &NextHop) -> HopContext {
         HopContext {
+            hop_limit: self.hop_limits.of(hop),
             resolver: self.resolver.clone(),
             routes: self.routes.clone(),
             opportunistic: self.opportunistic.clone(),
@@ -438,6 +492,8 @@ struct HopContext {
     hostname: String,
     queue: QueueConfig,
     connections: Arc<Semaphore>,
+    /// This hop's share of `connections_per_host`, shared with other batches.
+    hop_limit: Arc<Semaphore>,
     sts: Option<StsContext>,
 }
 
@@ -665,6 +721,11 @@ impl HopContext {
         prepared: &[Prepared],
         results: &Results,
     ) {
+        // The hop's permit first, then the global one, in every lane: no lane holds
+        // one while waiting for the other in the opposite order.
+        let Ok(_hop_permit) = self.hop_limit.acquire().await else {
+            return;
+        };
         let Ok(_permit) = self.connections.acquire().await else {
             return;
         };

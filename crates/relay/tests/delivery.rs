@@ -5,7 +5,7 @@
 //! next retry otherwise.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -746,4 +746,109 @@ async fn a_deferred_message_is_retried_when_due_without_a_wake() {
         None,
         "delivered at the retry"
     );
+}
+
+/// A next hop that accepts connections and never greets: it holds a batch for the
+/// reply timeout (RFC 5321 §4.5.3.2). Returns its address and how many connections
+/// it accepted.
+async fn silent_hop() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (addr, accepted)
+}
+
+/// A worker running with routes for `slow.vn` (to `silent`) and `b.vn` (to `addr`).
+fn run_with_slow_hop(
+    setup: &Setup,
+    silent: SocketAddr,
+    addr: SocketAddr,
+    connections_per_host: usize,
+) -> (
+    QueueWaker,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let route = |domain: &str, hop: SocketAddr| Route {
+        domains: vec![domain.into()],
+        next_hop: hop.to_string(),
+        tls: TlsMode::None,
+        ca_file: None,
+        auth_user: None,
+        auth_password_file: None,
+    };
+    let settings = RelaySettings {
+        hostname: "mx.a.vn".into(),
+        queue: QueueConfig {
+            scan_interval_secs: 60,
+            reply_timeout_secs: 5,
+            shutdown_grace_secs: 0,
+            connections_per_host,
+            ..test_queue(25)
+        },
+        routes: vec![route("slow.vn", silent), route("b.vn", addr)],
+        dkim: Default::default(),
+    };
+    let waker = QueueWaker::new();
+    let relay = Relay::new(settings, setup.store.clone(), Arc::new(StaticResolver::default()))
+        .unwrap()
+        .with_waker(waker.clone());
+    let (stop, worker) = run(relay);
+    (waker, stop, worker)
+}
+
+#[tokio::test]
+async fn a_message_queued_while_a_slow_destination_holds_a_batch_leaves_at_once() {
+    let (silent, accepted) = silent_hop().await;
+    let (addr, seen) = start(|_| None).await;
+    let setup = setup();
+    let (waker, stop, worker) = run_with_slow_hop(&setup, silent, addr, 2);
+    let stuck = enqueue(&setup, &["x@slow.vn"], BODY);
+    waker.wake();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    enqueue(&setup, &["x@b.vn"], BODY);
+    waker.wake();
+    let took = messages_arrive(&seen, 1, Duration::from_secs(4)).await;
+    assert!(
+        took.is_some_and(|took| took < Duration::from_secs(1)),
+        "left after {took:?}, behind the silent hop's batch"
+    );
+    assert_eq!(
+        setup.store.queue_entry(stuck).unwrap().unwrap().attempts,
+        0,
+        "the silent hop's batch is still waiting for its greeting"
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "the entry in flight is in no second batch, though due at the second wake"
+    );
+    stop_worker(stop, worker).await;
+}
+
+#[tokio::test]
+async fn concurrent_batches_share_the_connections_per_host_limit() {
+    let (silent, accepted) = silent_hop().await;
+    let (addr, _seen) = start(|_| None).await;
+    let setup = setup();
+    let (waker, stop, worker) = run_with_slow_hop(&setup, silent, addr, 1);
+    for _ in 0..3 {
+        enqueue(&setup, &["x@slow.vn"], BODY);
+        waker.wake();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "three batches for one hop, one connection at a time"
+    );
+    stop_worker(stop, worker).await;
 }
