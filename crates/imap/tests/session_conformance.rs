@@ -36,3 +36,208 @@ async fn odd_but_legal_atoms_are_names_not_syntax_errors() {
     assert_eq!(last(&noop), "n OK NOOP completed", "{noop:?}");
     server.shutdown().await;
 }
+
+/// One LIST/LSUB response: its attributes, the name (unquoted), and whether it
+/// carries `("CHILDINFO" ("SUBSCRIBED"))`.
+struct Listed {
+    attributes: Vec<String>,
+    name: String,
+    child_info: bool,
+}
+
+fn listed(lines: &[String], verb: &str) -> Vec<Listed> {
+    let prefix = format!("* {verb} (");
+    lines
+        .iter()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(&prefix)?;
+            let (attributes, rest) = rest.split_once(") \"/\" ")?;
+            let (name, extended) = match rest.strip_prefix('"') {
+                Some(quoted) => quoted.split_once('"').unwrap_or((quoted, "")),
+                None => rest.split_once(' ').unwrap_or((rest, "")),
+            };
+            Some(Listed {
+                attributes: attributes.split_whitespace().map(str::to_string).collect(),
+                name: name.to_string(),
+                child_info: extended.contains("(\"CHILDINFO\" (\"SUBSCRIBED\"))"),
+            })
+        })
+        .collect()
+}
+
+fn find<'a>(entries: &'a [Listed], name: &str) -> Option<&'a Listed> {
+    entries.iter().find(|e| e.name == name)
+}
+
+/// `attributes` holds exactly `want`, in any order.
+fn exactly(entry: Option<&Listed>, want: &[&str]) -> bool {
+    entry.is_some_and(|e| {
+        let mut have: Vec<&str> = e.attributes.iter().map(String::as_str).collect();
+        let mut want = want.to_vec();
+        have.sort_unstable();
+        want.sort_unstable();
+        have == want
+    })
+}
+
+/// The mailboxes of RFC 5258 §5's examples: Fruit, Fruit/Apple, Fruit/Banana,
+/// Fruit/Peach (subscribed, then deleted), Tofu, Vegetable, Vegetable/Broccoli,
+/// Vegetable/Corn; subscribed: Fruit/Banana, Fruit/Peach, Vegetable,
+/// Vegetable/Broccoli (new mailboxes start subscribed here, so the others are
+/// unsubscribed).
+async fn rfc5258_mailboxes(c: &mut support::Client) {
+    for name in [
+        "Fruit",
+        "Fruit/Apple",
+        "Fruit/Banana",
+        "Fruit/Peach",
+        "Tofu",
+        "Vegetable",
+        "Vegetable/Broccoli",
+        "Vegetable/Corn",
+    ] {
+        let created = c.command("c", &format!("CREATE {name}")).await;
+        assert!(last(&created).starts_with("c OK"), "{created:?}");
+    }
+    for name in ["Fruit", "Fruit/Apple", "Tofu", "Vegetable/Corn"] {
+        let done = c.command("u", &format!("UNSUBSCRIBE {name}")).await;
+        assert!(last(&done).starts_with("u OK"), "{done:?}");
+    }
+    let deleted = c.command("d", "DELETE Fruit/Peach").await;
+    assert!(last(&deleted).starts_with("d OK"), "{deleted:?}");
+}
+
+/// RFC 3501 §6.3.6: the server "MUST NOT unilaterally remove an existing mailbox
+/// name from the subscription list even if a mailbox by that name no longer
+/// exists". RFC 5258 §3.1 / §5 example 4: `LIST (SUBSCRIBED)` lists such a name
+/// with `\NonExistent`; SUBSCRIBE of a name that never existed is kept the same way;
+/// UNSUBSCRIBE removes either.
+#[tokio::test]
+async fn subscribed_names_outlive_their_mailbox() {
+    let server = Server::start().await;
+    let mut c = server.login(0).await;
+    rfc5258_mailboxes(&mut c).await;
+
+    let list = c.command("l", "LIST (SUBSCRIBED) \"\" \"*\"").await;
+    assert!(last(&list).starts_with("l OK"), "{list:?}");
+    let entries = listed(&list, "LIST");
+    assert!(
+        exactly(
+            find(&entries, "Fruit/Peach"),
+            &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"]
+        ),
+        "{list:?}"
+    );
+    assert!(
+        exactly(
+            find(&entries, "Fruit/Banana"),
+            &["\\HasNoChildren", "\\Subscribed"]
+        ),
+        "{list:?}"
+    );
+    for unsubscribed in ["Fruit", "Fruit/Apple", "Tofu", "Vegetable/Corn"] {
+        assert!(find(&entries, unsubscribed).is_none(), "{unsubscribed}: {list:?}");
+    }
+    let lsub = c.command("s", "LSUB \"\" \"Fruit/*\"").await;
+    let entries = listed(&lsub, "LSUB");
+    assert!(
+        find(&entries, "Fruit/Peach").is_some_and(|e| e.attributes.iter().any(|a| a == "\\Noselect")),
+        "{lsub:?}"
+    );
+
+    let never = c.command("n", "SUBSCRIBE Nowhere").await;
+    assert!(last(&never).starts_with("n OK"), "{never:?}");
+    let list = c.command("l", "LIST (SUBSCRIBED) \"\" Nowhere").await;
+    assert!(
+        exactly(
+            find(&listed(&list, "LIST"), "Nowhere"),
+            &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"]
+        ),
+        "{list:?}"
+    );
+    for name in ["Fruit/Peach", "Nowhere"] {
+        let done = c.command("u", &format!("UNSUBSCRIBE {name}")).await;
+        assert!(last(&done).starts_with("u OK"), "{done:?}");
+    }
+    let list = c.command("l", "LIST (SUBSCRIBED) \"\" \"*\"").await;
+    assert!(!has(&list, "Fruit/Peach") && !has(&list, "Nowhere"), "{list:?}");
+    let again = c.command("u", "UNSUBSCRIBE Nowhere").await;
+    assert!(last(&again).starts_with("u NO"), "{again:?}");
+    server.shutdown().await;
+}
+
+/// RFC 5258 §5 example 5 (`RETURN (CHILDREN)`) with RETURN SUBSCRIBED (§3.2):
+/// `\HasChildren` / `\HasNoChildren` exactly as the hierarchy is, `\Subscribed` on
+/// the subscribed ones only.
+#[tokio::test]
+async fn list_return_children_and_subscribed() {
+    let server = Server::start().await;
+    let mut c = server.login(0).await;
+    rfc5258_mailboxes(&mut c).await;
+    let list = c
+        .command("l", "LIST \"\" \"%\" RETURN (CHILDREN SUBSCRIBED)")
+        .await;
+    assert!(last(&list).starts_with("l OK"), "{list:?}");
+    let entries = listed(&list, "LIST");
+    assert!(exactly(find(&entries, "Fruit"), &["\\HasChildren"]), "{list:?}");
+    assert!(exactly(find(&entries, "Tofu"), &["\\HasNoChildren"]), "{list:?}");
+    assert!(
+        exactly(find(&entries, "Vegetable"), &["\\HasChildren", "\\Subscribed"]),
+        "{list:?}"
+    );
+    assert!(
+        exactly(find(&entries, "INBOX"), &["\\HasNoChildren", "\\Subscribed"]),
+        "{list:?}"
+    );
+    assert!(find(&entries, "Fruit/Banana").is_none(), "{list:?}");
+    server.shutdown().await;
+}
+
+/// RFC 5258 §3.5 and §5 example 8: with RECURSIVEMATCH, `CHILDINFO ("SUBSCRIBED")`
+/// goes on a listed name that has a subscribed descendant; a name that is not
+/// subscribed itself is listed only for a descendant the pattern does not match
+/// (`%` does not reach Fruit/Banana, so Fruit is listed; `*` lists Fruit/Banana
+/// itself, so Fruit is not).
+#[tokio::test]
+async fn recursivematch_childinfo() {
+    let server = Server::start().await;
+    let mut c = server.login(0).await;
+    rfc5258_mailboxes(&mut c).await;
+
+    let list = c
+        .command("l", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"")
+        .await;
+    assert!(last(&list).starts_with("l OK"), "{list:?}");
+    let entries = listed(&list, "LIST");
+    let fruit = find(&entries, "Fruit");
+    assert!(exactly(fruit, &["\\HasChildren"]), "{list:?}");
+    assert!(fruit.is_some_and(|e| e.child_info), "{list:?}");
+    let vegetable = find(&entries, "Vegetable");
+    assert!(exactly(vegetable, &["\\HasChildren", "\\Subscribed"]), "{list:?}");
+    assert!(vegetable.is_some_and(|e| e.child_info), "{list:?}");
+    assert!(find(&entries, "Tofu").is_none(), "{list:?}");
+    assert!(find(&entries, "INBOX").is_some_and(|e| !e.child_info), "{list:?}");
+
+    let list = c
+        .command("m", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"*\"")
+        .await;
+    let entries = listed(&list, "LIST");
+    assert!(find(&entries, "Fruit").is_none(), "{list:?}");
+    assert!(
+        find(&entries, "Fruit/Banana").is_some_and(|e| !e.child_info),
+        "{list:?}"
+    );
+    assert!(
+        exactly(
+            find(&entries, "Fruit/Peach"),
+            &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"]
+        ),
+        "{list:?}"
+    );
+    assert!(
+        find(&entries, "Vegetable").is_some_and(|e| e.child_info),
+        "{list:?}"
+    );
+    assert!(find(&entries, "Vegetable/Corn").is_none(), "{list:?}");
+    server.shutdown().await;
+}

@@ -6,6 +6,13 @@
 //! `*` matches any characters, `%` any but the separator. Levels that exist only as
 //! parents of other mailboxes are listed as `\Noselect` so `%` can walk the tree.
 //!
+//! Subscriptions are by name and outlive their mailbox (RFC 3501 §6.3.6, the
+//! store's `subscriptions`): LIST (SUBSCRIBED) lists such a name `\NonExistent`
+//! (RFC 5258 §3.1), LSUB `\Noselect`. With RECURSIVEMATCH, CHILDINFO goes on a
+//! listed name with a selected descendant; a name that is not selected itself is
+//! listed only for a selected descendant the patterns do not list on their own
+//! (RFC 5258 §3.5).
+//!
 //! The agency mailboxes delegated with `l` (RFC 4314) are listed with the user's
 //! own, as `Shared/<agency>/…` (see `session::shared`), with `Shared` and
 //! `Shared/<agency>` as `\Noselect` levels: `LIST "" "*"` shows them, as Outlook
@@ -118,40 +125,93 @@ impl Session {
         }
         let patterns: Vec<Vec<char>> = patterns.iter().map(|p| full_pattern(reference, p)).collect();
         let subscribed = subscribed_only || options.select_subscribed;
-        let selected = |m: &MailboxInfo| {
-            (m.subscribed || !subscribed) && (m.special_use.is_some() || !options.select_special_use)
+        // RFC 3501 §6.3.6: the account's subscriptions, those whose mailbox is gone
+        // included. Shared mailboxes carry the agency's on their record.
+        let subscriptions: HashSet<String> = if subscribed || options.return_subscribed {
+            match self.ctx.store.subscriptions(account) {
+                Ok(names) => names.into_iter().collect(),
+                Err(err) => return store_failure(&err),
+            }
+        } else {
+            HashSet::new()
+        };
+        let is_subscribed = |name: &str, info: Option<&MailboxInfo>| {
+            info.is_some_and(|m| m.subscribed) || subscriptions.contains(name)
+        };
+        // The selection criteria (RFC 5258 §3.1); a subscribed name with no mailbox
+        // meets SUBSCRIBED (it is listed `\NonExistent`).
+        let selected = |name: &str, info: Option<&MailboxInfo>| {
+            (!subscribed || is_subscribed(name, info))
+                && (!options.select_special_use || info.is_some_and(|m| m.special_use.is_some()))
+        };
+        let real: HashSet<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        // Subscribed names with no mailbox: candidates of a SUBSCRIBED selection.
+        let gone: Vec<&str> = if subscribed {
+            subscriptions
+                .iter()
+                .map(String::as_str)
+                .filter(|name| !real.contains(name))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let matching = |name: &str| {
+            let chars: Vec<char> = name.chars().collect();
+            patterns.iter().any(|p| matches(p, &chars))
         };
         // RFC 5258 §3.5: with RECURSIVEMATCH every mailbox is a candidate, and one
         // that is not selected itself is listed when a descendant is.
         let candidates: Vec<&MailboxInfo> = if options.recursive_match {
             all.iter().collect()
         } else {
-            all.iter().filter(|m| selected(m)).collect()
+            all.iter().filter(|m| selected(&m.name, Some(m))).collect()
         };
-        for (name, info) in with_parents(candidates.into_iter()) {
-            let chars: Vec<char> = name.chars().collect();
-            if !patterns.iter().any(|p| matches(p, &chars)) {
+        let mut entries = with_parents(candidates.into_iter());
+        let levels: HashSet<String> = entries.iter().map(|(name, _)| name.clone()).collect();
+        entries.extend(
+            gone.iter()
+                .filter(|name| !levels.contains(**name))
+                .map(|name| (name.to_string(), None)),
+        );
+        for (name, info) in entries {
+            if !matching(&name) {
                 continue;
             }
             let prefix = format!("{name}{HIERARCHY_SEPARATOR}");
-            let child_info =
-                options.recursive_match && all.iter().any(|m| m.name.starts_with(&prefix) && selected(m));
-            if options.recursive_match && !info.is_some_and(selected) && !child_info {
+            let is_gone = info.is_none() && gone.contains(&name.as_str());
+            let itself = if is_gone {
+                true
+            } else {
+                info.is_some() && selected(&name, info)
+            };
+            // RFC 5258 §3.5: CHILDINFO names a selected descendant; a name that is
+            // not selected itself is listed only for a descendant the patterns do
+            // not list on its own (with `*` they all are, and it is left out).
+            let mut descendants = all
+                .iter()
+                .filter(|m| m.name.starts_with(&prefix) && selected(&m.name, Some(m)))
+                .map(|m| m.name.as_str())
+                .chain(gone.iter().copied().filter(|n| n.starts_with(&prefix)))
+                .peekable();
+            let child_info = options.recursive_match && descendants.peek().is_some();
+            if options.recursive_match && !itself && !descendants.any(|n| !matching(n)) {
                 continue;
             }
             // RFC 5258 §3.1: a selection without RECURSIVEMATCH lists only what it
             // selects, not the parent levels above it.
             let extended_selection = options.select_subscribed || options.select_special_use;
-            if extended_selection && !options.recursive_match && info.is_none() {
+            if extended_selection && !options.recursive_match && !itself {
                 continue;
             }
             let has_children = all.iter().any(|m| m.name.starts_with(&prefix));
             let mut attributes: Vec<&str> = Vec::new();
             if info.is_none() {
-                // A missing level: listed by RECURSIVEMATCH only for its CHILDINFO, as
-                // \NonExistent (RFC 5258 §3, RFC 9051 §6.3.9); a `%`/`*` level above
-                // real mailboxes is \Noselect (RFC 3501 §6.3.8).
-                attributes.push(if options.recursive_match {
+                // A name with no mailbox: a subscription whose mailbox is gone, or a
+                // level listed by RECURSIVEMATCH for its CHILDINFO, is \NonExistent
+                // (RFC 5258 §3.4, RFC 9051 §6.3.9); a `%`/`*` level above real
+                // mailboxes is \Noselect (RFC 3501 §6.3.8).
+                // LSUB (RFC 3501 §6.3.9) knows only \Noselect.
+                attributes.push(if (options.recursive_match || is_gone) && !subscribed_only {
                     "\\NonExistent"
                 } else {
                     "\\Noselect"
@@ -162,7 +222,7 @@ impl Session {
             } else {
                 "\\HasNoChildren"
             });
-            if options.return_subscribed && info.is_some_and(|i| i.subscribed) {
+            if options.return_subscribed && is_subscribed(&name, info) {
                 attributes.push("\\Subscribed");
             }
             if let Some(special) = info.and_then(|i| i.special_use) {

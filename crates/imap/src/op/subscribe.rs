@@ -1,5 +1,7 @@
-//! SUBSCRIBE and UNSUBSCRIBE (RFC 3501 §6.3.6–6.3.7). Subscriptions are a property
-//! of existing mailboxes in the store, so a missing mailbox is `NO [NONEXISTENT]`.
+//! SUBSCRIBE and UNSUBSCRIBE (RFC 3501 §6.3.6–6.3.7). Subscriptions are by name:
+//! a name with no mailbox may be subscribed, and a subscription outlives its
+//! mailbox (the store's `subscriptions`; LIST shows such names `\NonExistent`).
+//! UNSUBSCRIBE of a name that is neither is `NO [NONEXISTENT]`.
 //!
 //! A shared mailbox's subscription is the agency's: a clerk sees it as the agency
 //! left it (all default folders are subscribed). SUBSCRIBE to a shared mailbox the
