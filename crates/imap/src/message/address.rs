@@ -102,6 +102,9 @@ fn tokenize(s: &[u8]) -> Vec<Token> {
                 tokens.push(Token::Word(s[i..end].to_vec()));
                 i = end;
             }
+            // A ')' that closes no comment: nothing to keep, but it must be passed
+            // over, or the word below would stop at it without moving.
+            b')' => i += 1,
             b'<' | b'>' | b'@' | b',' | b';' | b':' => {
                 tokens.push(Token::Special(b));
                 i += 1;
@@ -383,6 +386,14 @@ mod tests {
                 domain: b"example.com".to_vec(),
             }]
         );
+    }
+
+    /// Found by the imap_render fuzz target: a stray ')' made the tokenizer loop
+    /// forever, growing its token list until memory ran out.
+    #[test]
+    fn stray_closing_parenthesis() {
+        assert_eq!(parse_list(b"a@b (one) ) ;"), vec![mailbox(Some("one"), "a", "b")]);
+        assert_eq!(parse_list(b")"), vec![]);
     }
 
     #[test]
