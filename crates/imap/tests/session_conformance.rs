@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{Server, has, last};
+use support::{Client, Server, has, last};
 
 /// Every printable character that is not an atom-special (RFC 3501 §9: `atom` =
 /// 1*ATOM-CHAR, ATOM-CHAR = any CHAR except atom-specials, which are `(` `)` `{`
@@ -80,12 +80,20 @@ fn exactly(entry: Option<&Listed>, want: &[&str]) -> bool {
     })
 }
 
+/// RFC 5258 §3.1: a subscribed name with no mailbox, as LIST (SUBSCRIBED) shows it.
+fn gone_but_subscribed(entries: &[Listed], name: &str) -> bool {
+    exactly(
+        find(entries, name),
+        &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"],
+    )
+}
+
 /// The mailboxes of RFC 5258 §5's examples: Fruit, Fruit/Apple, Fruit/Banana,
 /// Fruit/Peach (subscribed, then deleted), Tofu, Vegetable, Vegetable/Broccoli,
 /// Vegetable/Corn; subscribed: Fruit/Banana, Fruit/Peach, Vegetable,
 /// Vegetable/Broccoli (new mailboxes start subscribed here, so the others are
 /// unsubscribed).
-async fn rfc5258_mailboxes(c: &mut support::Client) {
+async fn rfc5258_mailboxes(c: &mut Client) {
     for name in [
         "Fruit",
         "Fruit/Apple",
@@ -107,6 +115,27 @@ async fn rfc5258_mailboxes(c: &mut support::Client) {
     assert!(last(&deleted).starts_with("d OK"), "{deleted:?}");
 }
 
+/// A server whose user 0 has the RFC 5258 example mailboxes, logged in.
+async fn rfc5258_server() -> (Server, Client) {
+    let server = Server::start().await;
+    let mut c = server.login(0).await;
+    rfc5258_mailboxes(&mut c).await;
+    (server, c)
+}
+
+/// Runs `LIST …` (or LSUB), checks that it completed, and returns the responses
+/// parsed, with the raw lines for messages.
+async fn run_list(c: &mut Client, command: &str) -> (Vec<Listed>, Vec<String>) {
+    let lines = c.command("l", command).await;
+    assert!(last(&lines).starts_with("l OK"), "{lines:?}");
+    let verb = if command.starts_with("LSUB") {
+        "LSUB"
+    } else {
+        "LIST"
+    };
+    (listed(&lines, verb), lines)
+}
+
 /// RFC 3501 §6.3.6: the server "MUST NOT unilaterally remove an existing mailbox
 /// name from the subscription list even if a mailbox by that name no longer
 /// exists". RFC 5258 §3.1 / §5 example 4: `LIST (SUBSCRIBED)` lists such a name
@@ -114,20 +143,10 @@ async fn rfc5258_mailboxes(c: &mut support::Client) {
 /// UNSUBSCRIBE removes either.
 #[tokio::test]
 async fn subscribed_names_outlive_their_mailbox() {
-    let server = Server::start().await;
-    let mut c = server.login(0).await;
-    rfc5258_mailboxes(&mut c).await;
+    let (server, mut c) = rfc5258_server().await;
 
-    let list = c.command("l", "LIST (SUBSCRIBED) \"\" \"*\"").await;
-    assert!(last(&list).starts_with("l OK"), "{list:?}");
-    let entries = listed(&list, "LIST");
-    assert!(
-        exactly(
-            find(&entries, "Fruit/Peach"),
-            &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"]
-        ),
-        "{list:?}"
-    );
+    let (entries, list) = run_list(&mut c, "LIST (SUBSCRIBED) \"\" \"*\"").await;
+    assert!(gone_but_subscribed(&entries, "Fruit/Peach"), "{list:?}");
     assert!(
         exactly(
             find(&entries, "Fruit/Banana"),
@@ -138,8 +157,7 @@ async fn subscribed_names_outlive_their_mailbox() {
     for unsubscribed in ["Fruit", "Fruit/Apple", "Tofu", "Vegetable/Corn"] {
         assert!(find(&entries, unsubscribed).is_none(), "{unsubscribed}: {list:?}");
     }
-    let lsub = c.command("s", "LSUB \"\" \"Fruit/*\"").await;
-    let entries = listed(&lsub, "LSUB");
+    let (entries, lsub) = run_list(&mut c, "LSUB \"\" \"Fruit/*\"").await;
     assert!(
         find(&entries, "Fruit/Peach").is_some_and(|e| e.attributes.iter().any(|a| a == "\\Noselect")),
         "{lsub:?}"
@@ -147,14 +165,8 @@ async fn subscribed_names_outlive_their_mailbox() {
 
     let never = c.command("n", "SUBSCRIBE Nowhere").await;
     assert!(last(&never).starts_with("n OK"), "{never:?}");
-    let list = c.command("l", "LIST (SUBSCRIBED) \"\" Nowhere").await;
-    assert!(
-        exactly(
-            find(&listed(&list, "LIST"), "Nowhere"),
-            &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"]
-        ),
-        "{list:?}"
-    );
+    let (entries, list) = run_list(&mut c, "LIST (SUBSCRIBED) \"\" Nowhere").await;
+    assert!(gone_but_subscribed(&entries, "Nowhere"), "{list:?}");
     for name in ["Fruit/Peach", "Nowhere"] {
         let done = c.command("u", &format!("UNSUBSCRIBE {name}")).await;
         assert!(last(&done).starts_with("u OK"), "{done:?}");
@@ -171,14 +183,8 @@ async fn subscribed_names_outlive_their_mailbox() {
 /// the subscribed ones only.
 #[tokio::test]
 async fn list_return_children_and_subscribed() {
-    let server = Server::start().await;
-    let mut c = server.login(0).await;
-    rfc5258_mailboxes(&mut c).await;
-    let list = c
-        .command("l", "LIST \"\" \"%\" RETURN (CHILDREN SUBSCRIBED)")
-        .await;
-    assert!(last(&list).starts_with("l OK"), "{list:?}");
-    let entries = listed(&list, "LIST");
+    let (server, mut c) = rfc5258_server().await;
+    let (entries, list) = run_list(&mut c, "LIST \"\" \"%\" RETURN (CHILDREN SUBSCRIBED)").await;
     assert!(exactly(find(&entries, "Fruit"), &["\\HasChildren"]), "{list:?}");
     assert!(exactly(find(&entries, "Tofu"), &["\\HasNoChildren"]), "{list:?}");
     assert!(
@@ -200,15 +206,9 @@ async fn list_return_children_and_subscribed() {
 /// itself, so Fruit is not).
 #[tokio::test]
 async fn recursivematch_childinfo() {
-    let server = Server::start().await;
-    let mut c = server.login(0).await;
-    rfc5258_mailboxes(&mut c).await;
+    let (server, mut c) = rfc5258_server().await;
 
-    let list = c
-        .command("l", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"")
-        .await;
-    assert!(last(&list).starts_with("l OK"), "{list:?}");
-    let entries = listed(&list, "LIST");
+    let (entries, list) = run_list(&mut c, "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"").await;
     let fruit = find(&entries, "Fruit");
     assert!(exactly(fruit, &["\\HasChildren"]), "{list:?}");
     assert!(fruit.is_some_and(|e| e.child_info), "{list:?}");
@@ -218,22 +218,13 @@ async fn recursivematch_childinfo() {
     assert!(find(&entries, "Tofu").is_none(), "{list:?}");
     assert!(find(&entries, "INBOX").is_some_and(|e| !e.child_info), "{list:?}");
 
-    let list = c
-        .command("m", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"*\"")
-        .await;
-    let entries = listed(&list, "LIST");
+    let (entries, list) = run_list(&mut c, "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"*\"").await;
     assert!(find(&entries, "Fruit").is_none(), "{list:?}");
     assert!(
         find(&entries, "Fruit/Banana").is_some_and(|e| !e.child_info),
         "{list:?}"
     );
-    assert!(
-        exactly(
-            find(&entries, "Fruit/Peach"),
-            &["\\NonExistent", "\\HasNoChildren", "\\Subscribed"]
-        ),
-        "{list:?}"
-    );
+    assert!(gone_but_subscribed(&entries, "Fruit/Peach"), "{list:?}");
     assert!(
         find(&entries, "Vegetable").is_some_and(|e| e.child_info),
         "{list:?}"
