@@ -34,6 +34,11 @@ impl SledStore {
     }
 
     pub(super) fn claim_recent_below(&self, mailbox: MailboxId, below: u32) -> Result<u32> {
+        // Nothing to claim (a reselect, another session was first): no write.
+        let first = self.first_unclaimed_recent(mailbox)?;
+        if first >= below {
+            return Ok(first);
+        }
         let previous =
             self.recent
                 .fetch_and_update(mailbox.0.to_be_bytes(), |old| match decode_first(old) {
