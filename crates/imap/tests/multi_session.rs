@@ -72,7 +72,7 @@ fn flags_of(lines: &[String], n: u32) -> String {
 /// notified about this message; if the session is read-write, subsequent sessions
 /// will not see \Recent set for this message." SELECT reports `* n RECENT` (§7.3.2),
 /// SEARCH RECENT / NEW / OLD follow the flag (§6.4.4), STATUS RECENT counts it
-/// (§6.3.10), and EXAMINE does not make a message lose it (§6.3.2).
+/// (§6.3.10), and EXAMINE sees it without making a message lose it (§6.3.2).
 #[tokio::test]
 async fn recent_belongs_to_exactly_one_session() {
     let server = Server::start().await;
@@ -85,9 +85,15 @@ async fn recent_belongs_to_exactly_one_session() {
     let status = c.command("t", "STATUS INBOX (MESSAGES RECENT)").await;
     assert!(has(&status, "(MESSAGES 2 RECENT 2)"), "{status:?}");
 
-    // EXAMINE first: it sees the count of none, and takes nothing away.
+    // EXAMINE first: "the same output" as SELECT (§6.3.2), the messages recent
+    // there too, but it takes nothing away: a read-only session is not the one
+    // after which "subsequent sessions will not see \Recent" (§2.3.2).
     let examine = c.command("e", "EXAMINE INBOX").await;
-    assert!(has(&examine, "* 0 RECENT"), "{examine:?}");
+    assert!(has(&examine, "* 2 RECENT"), "{examine:?}");
+    let fetch = c.command("f", "FETCH 1:2 (FLAGS)").await;
+    assert_eq!(flags_of(&fetch, 2), "\\Recent");
+    let status = c.command("t", "STATUS INBOX (RECENT)").await;
+    assert!(has(&status, "(RECENT 2)"), "{status:?}");
     c.command("u", "UNSELECT").await;
 
     let select = a.command("s", "SELECT INBOX").await;
@@ -139,5 +145,7 @@ async fn recent_belongs_to_exactly_one_session() {
     a.command("u", "UNSELECT").await;
     let select = a.command("s", "SELECT INBOX").await;
     assert!(has(&select, "* 0 RECENT"), "{select:?}");
+    let examine = c.command("e", "EXAMINE INBOX").await;
+    assert!(has(&examine, "* 0 RECENT"), "{examine:?}");
     server.shutdown().await;
 }

@@ -3,9 +3,9 @@
 //! first closes it without expunging, announced by `OK [CLOSED]` (RFC 9051 §6.3.2).
 //! A failed SELECT leaves no mailbox selected.
 //!
-//! `* n RECENT` counts the messages this selection claimed as `\Recent` (see
-//! `session::selected`): SELECT claims those no session has seen yet, EXAMINE
-//! none (RFC 3501 §2.3.2, §6.3.2).
+//! `* n RECENT` counts the messages recent in this selection (see
+//! `session::selected`): SELECT claims those no session has claimed yet, EXAMINE
+//! sees the same ones without claiming them (RFC 3501 §2.3.2, §6.3.2).
 //!
 //! HIGHESTMODSEQ is sent on every successful SELECT (RFC 7162 §3.1.2.1: the store
 //! keeps modseqs for every mailbox, so there is never a NOMODSEQ).
@@ -23,7 +23,7 @@ use congvu_store::{AccessKind, Flags};
 use crate::codec::response::{Code, Status, write_mailbox};
 use crate::codec::sequence::Ranges;
 use crate::codec::{MailboxName, QResyncParams, SelectParams};
-use crate::session::{Reply, Selected, Session, State, store_failure};
+use crate::session::{Recent, Reply, Selected, Session, State, store_failure};
 
 impl Session {
     pub(crate) async fn op_select(
@@ -69,15 +69,19 @@ impl Session {
             return reply;
         }
         let (account, name, rights) = (target.account(), target.name, target.rights);
-        // RFC 3501 §6.3.2: EXAMINE does not take \Recent away from anyone; RFC 9051
-        // has no \Recent.
-        let claims_recent = !read_only && !self.enabled.rev2;
+        // RFC 3501 §2.3.2, §6.3.2: a read-only selection does not take \Recent away
+        // from anyone; RFC 9051 has no \Recent.
+        let recent_mode = match (self.enabled.rev2, read_only) {
+            (true, _) => Recent::None,
+            (false, true) => Recent::Peek,
+            (false, false) => Recent::Claim,
+        };
         let loaded = self
             .blocking(move |store| {
                 let Some(info) = store.mailbox_by_name(account, &name)? else {
                     return Ok(None);
                 };
-                let selected = Selected::load(store, &info, read_only, claims_recent, rights)?;
+                let selected = Selected::load(store, &info, read_only, recent_mode, rights)?;
                 Ok(Some((info, selected)))
             })
             .await;

@@ -77,19 +77,24 @@ impl Session {
 
     /// RFC 3501 §6.3.10 RECENT: the messages recent in this session if it has the
     /// mailbox selected, and those no session has claimed yet, which are recent to
-    /// the next SELECT (§2.3.2). IMAP4rev2 has no `\Recent`: always 0 there.
+    /// the next SELECT (§2.3.2), each counted once. IMAP4rev2 has no `\Recent`:
+    /// always 0 there.
     fn recent_count(&self, info: &MailboxInfo) -> Result<u64, Reply> {
         if self.enabled.rev2 {
             return Ok(0);
         }
-        let own = self
-            .selected()
-            .filter(|s| s.id == info.id)
-            .map_or(0, |s| u64::from(s.recent()));
         let first = match self.ctx.store.recent_from(info.id) {
             Ok(first) => first,
             Err(err) => return Err(store_failure(&err)),
         };
+        // A read-only selection sees unclaimed messages as recent too: those are
+        // counted below, with the mailbox's.
+        let own = self.selected().filter(|s| s.id == info.id).map_or(0, |s| {
+            s.messages
+                .iter()
+                .filter(|e| e.recent && e.meta.uid.get() < first)
+                .count() as u64
+        });
         if first >= info.uidnext {
             return Ok(own);
         }

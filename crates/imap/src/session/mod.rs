@@ -29,7 +29,7 @@ use crate::limits::Slot;
 use crate::server::{ImapContext, ListenerKind, shutdown_requested, shutdown_signalled};
 
 pub(crate) use connection::Connection;
-pub(crate) use selected::{Entry, Selected};
+pub(crate) use selected::{Entry, Recent, Selected};
 pub(crate) use shared::{SHARED, Target, is_reserved, no_such_mailbox};
 
 /// Everything a session is started with.

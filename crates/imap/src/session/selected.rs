@@ -7,12 +7,15 @@
 //! RFC 3501 §7.4.1 forbids them (during FETCH, STORE, SEARCH): the vanished messages
 //! stay in the snapshot until a command that may announce them.
 //!
-//! `\Recent` (RFC 3501 §2.3.2) is claimed from the store (`MailStore::claim_recent`)
-//! by a read-write SELECT when it loads the snapshot and whenever [`Selected::sync`]
-//! takes in new messages: the store hands each UID to one claim only, so a message
-//! is recent in exactly one session. EXAMINE (and a SELECT the rights make
-//! read-only) claims nothing (§6.3.2: EXAMINE must not make messages lose
-//! `\Recent`), nor does an IMAP4rev2 session, which has no `\Recent` (RFC 9051).
+//! `\Recent` (RFC 3501 §2.3.2, [`Recent`]) is claimed from the store
+//! (`MailStore::claim_recent`) by a read-write SELECT when it loads the snapshot
+//! and whenever [`Selected::sync`] takes in new messages: the store hands each UID
+//! to one claim only, so a message is recent in exactly one read-write session.
+//! A read-only selection (EXAMINE, or a SELECT the rights make read-only) sees the
+//! messages no one has claimed as recent without claiming them: §2.3.2 "if the
+//! session is read-write, subsequent sessions will not see \Recent", and §6.3.2
+//! EXAMINE "MUST NOT cause messages to lose the \Recent flag". An IMAP4rev2
+//! session has no `\Recent` (RFC 9051).
 
 use congvu_directory::Rights;
 use congvu_store::{AccountId, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
@@ -35,9 +38,8 @@ pub(crate) struct Selected {
     /// The account the mailbox belongs to: the user's, or a delegated agency's.
     pub owner: AccountId,
     pub read_only: bool,
-    /// Whether this selection claims `\Recent` (a read-write SELECT outside
-    /// IMAP4rev2).
-    claims_recent: bool,
+    /// How this selection takes part in `\Recent`.
+    recent_mode: Recent,
     /// The session's RFC 4314 rights on the mailbox, as of SELECT.
     pub rights: Rights,
     pub messages: Vec<Entry>,
@@ -57,13 +59,12 @@ pub(crate) struct Selected {
 pub(crate) struct InvalidSequence;
 
 impl Selected {
-    /// Reads the mailbox; with `claims_recent`, claims its messages that no session
-    /// has seen as recent yet.
+    /// Reads the mailbox, with the `\Recent` of its messages for this session.
     pub fn load(
         store: &dyn MailStore,
         info: &MailboxInfo,
         read_only: bool,
-        claims_recent: bool,
+        recent_mode: Recent,
         rights: Rights,
     ) -> congvu_store::Result<Selected> {
         let mut messages: Vec<Entry> = store
@@ -71,14 +72,12 @@ impl Selected {
             .into_iter()
             .map(|meta| Entry { meta, recent: false })
             .collect();
-        if claims_recent {
-            claim_recent(store, info.id, &mut messages)?;
-        }
+        recent_mode.mark(store, info.id, &mut messages)?;
         let mut selected = Selected {
             id: info.id,
             owner: info.account,
             read_only,
-            claims_recent,
+            recent_mode,
             rights,
             messages,
             keywords: Vec::new(),
@@ -276,8 +275,10 @@ impl Selected {
         );
         // RFC 3501 §2.3.2: the session that announces a new message first is the
         // one it is recent in — unless another claimed it already.
-        if self.claims_recent && self.messages.len() != before {
-            claim_recent(store, self.id, &mut self.messages)?;
+        if let Some(new) = self.messages.get_mut(before..)
+            && !new.is_empty()
+        {
+            self.recent_mode.mark(store, self.id, new)?;
         }
         self.announce_keywords(out);
         for i in changed {
@@ -319,22 +320,41 @@ impl Selected {
     }
 }
 
-/// Claims from the store every message of `messages` (ascending by UID) no session
-/// has claimed, and marks the ones this claim got as recent.
-fn claim_recent(
-    store: &dyn MailStore,
-    mailbox: MailboxId,
-    messages: &mut [Entry],
-) -> congvu_store::Result<()> {
-    let Some(last) = messages.last().map(|e| e.meta.uid.get()) else {
-        return Ok(());
-    };
-    let first = store.claim_recent(mailbox, last.saturating_add(1))?;
-    for entry in messages.iter_mut().rev() {
-        if entry.meta.uid.get() < first {
-            break;
+/// How a selection takes part in `\Recent` (RFC 3501 §2.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recent {
+    /// A read-write SELECT: claims what no session has claimed.
+    Claim,
+    /// A read-only selection: sees what no session has claimed, claims nothing
+    /// (§6.3.2).
+    Peek,
+    /// IMAP4rev2: no `\Recent` at all (RFC 9051 Appendix E).
+    None,
+}
+
+impl Recent {
+    /// Marks the messages of `messages` (ascending by UID, new to this session)
+    /// that are recent here.
+    fn mark(
+        self,
+        store: &dyn MailStore,
+        mailbox: MailboxId,
+        messages: &mut [Entry],
+    ) -> congvu_store::Result<()> {
+        let Some(last) = messages.last().map(|e| e.meta.uid.get()) else {
+            return Ok(());
+        };
+        let first = match self {
+            Recent::Claim => store.claim_recent(mailbox, last.saturating_add(1))?,
+            Recent::Peek => store.recent_from(mailbox)?,
+            Recent::None => return Ok(()),
+        };
+        for entry in messages.iter_mut().rev() {
+            if entry.meta.uid.get() < first {
+                break;
+            }
+            entry.recent = true;
         }
-        entry.recent = true;
+        Ok(())
     }
-    Ok(())
 }
