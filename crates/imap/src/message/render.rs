@@ -1,6 +1,12 @@
 //! ENVELOPE (RFC 3501 §7.4.2) and BODY / BODYSTRUCTURE answers from the raw
 //! message: strings as written in the header, sizes and line counts of the raw
 //! (still transfer-encoded) bodies.
+//!
+//! Where RFC 3501 leaves the form open, it is Dovecot's, which clients and the
+//! compliance scripts expect: a text part without a charset parameter gets
+//! `"CHARSET" "US-ASCII"` after its other parameters (RFC 2045 §5.2); a body's
+//! lines are its line breaks, a last line without one not counted. (Dovecot writes
+//! these defaults in lower case; case does not matter in them, RFC 2045 §5.1.)
 
 use crate::codec::response::write_string;
 
@@ -100,7 +106,13 @@ pub(crate) fn write_structure(out: &mut Vec<u8>, raw: &[u8], entity: &Entity, ex
     out.push(b' ');
     write_text(out, &ct.subtype);
     out.push(b' ');
-    write_params(out, &ct.params);
+    if ct.is("TEXT", "*") && ct.param("charset").is_none() {
+        let mut params = ct.params.clone();
+        params.push((b"CHARSET".to_vec(), b"US-ASCII".to_vec()));
+        write_params(out, &params);
+    } else {
+        write_params(out, &ct.params);
+    }
     let field = |name: &str| header::field(header_block, name).map(unfold);
     out.push(b' ');
     write_ntext(out, field("Content-ID").as_deref());
@@ -210,10 +222,10 @@ fn write_ntext(out: &mut Vec<u8>, s: Option<&[u8]>) {
     }
 }
 
-/// Lines of a body: its line breaks, plus a last line without one.
+/// Lines of a body: its line breaks (a last line without one is not counted, as
+/// Dovecot counts).
 fn count_lines(body: &[u8]) -> usize {
-    let breaks = body.iter().filter(|b| **b == b'\n').count();
-    breaks + usize::from(body.last().is_some_and(|b| *b != b'\n'))
+    body.iter().filter(|b| **b == b'\n').count()
 }
 
 #[cfg(test)]
@@ -260,7 +272,7 @@ MIME-Version: 1.0\r\nContent-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\nHello Joe
         let raw = b"\r\nbody";
         assert_eq!(
             structure(raw, false),
-            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 4 1)"
+            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 4 0)"
         );
         assert_eq!(envelope(raw), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
     }
@@ -274,13 +286,13 @@ Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
 Content-Disposition: attachment; filename=\"qd.pdf\"\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
         assert_eq!(
             structure(raw, true),
-            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 10 1 NIL NIL NIL NIL)\
+            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 10 0 NIL NIL NIL NIL)\
 (\"application\" \"pdf\" (\"name\" \"qd.pdf\") NIL NIL \"base64\" 12 NIL (\"attachment\" (\"filename\" \"qd.pdf\")) NIL NIL) \
 \"mixed\" (\"boundary\" \"b1\") NIL NIL NIL)"
         );
         assert_eq!(
             structure(raw, false),
-            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 10 1)\
+            "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 10 0)\
 (\"application\" \"pdf\" (\"name\" \"qd.pdf\") NIL NIL \"base64\" 12) \"mixed\")"
         );
         assert!(envelope(raw).contains("\"=?UTF-8?B?Q8O0bmcgdsSDbg==?=\""));
@@ -295,10 +307,10 @@ Content-Disposition: attachment; filename=\"qd.pdf\"\r\n\r\nJVBERi0xLjQK\r\n--b1
         let got = structure(raw, false);
         assert_eq!(
             got,
-            "((\"text\" \"plain\" NIL NIL NIL \"7BIT\" 12 1)\
+            "((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 12 0)\
 (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 39 \
 (NIL \"inner\" ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) NIL NIL NIL NIL NIL) \
-(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) 4) \"mixed\")"
+(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) 3) \"mixed\")"
         );
     }
 
@@ -342,11 +354,32 @@ Sender: \r\nReply-To: (nobody)\r\nTo: so: a@b.vn, c@d.vn;, ban: e@f.vn;\r\nCc: u
         assert!(!structure.contains('\0'), "{structure:?}");
     }
 
+    /// The forms RFC 3501 §7.4.2 leaves open, as Dovecot 2.3 writes them but for
+    /// case (module documentation): the us-ascii charset of a text part without one
+    /// (RFC 2045 §5.2) after its other parameters, line breaks counted.
+    #[test]
+    fn defaults_as_dovecot_writes_them() {
+        let raw = b"Content-Type: multipart/mixed; boundary=q\r\n\r\n\
+--q\r\nContent-Type: text/plain; format=flowed\r\n\r\na\r\n\
+--q\r\nContent-Type: text/plain; CHARSET=utf-8\r\n\r\nb\r\n\
+--q\r\nContent-Type: application/pdf\r\n\r\ne\r\n\
+--q\r\nContent-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\nf\r\n--q--\r\n";
+        assert_eq!(
+            structure(raw, true),
+            "((\"text\" \"plain\" (\"format\" \"flowed\" \"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0 NIL NIL NIL NIL)\
+(\"text\" \"plain\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 1 0 NIL NIL NIL NIL)\
+(\"application\" \"pdf\" NIL NIL NIL \"7BIT\" 1 NIL NIL NIL NIL)\
+(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 15 (NIL \"s\" NIL NIL NIL NIL NIL NIL NIL NIL) \
+(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0 NIL NIL NIL NIL) 2 NIL NIL NIL NIL) \
+\"mixed\" (\"boundary\" \"q\") NIL NIL NIL)"
+        );
+    }
+
     #[test]
     fn line_counts() {
         assert_eq!(count_lines(b""), 0);
-        assert_eq!(count_lines(b"a"), 1);
+        assert_eq!(count_lines(b"a"), 0);
         assert_eq!(count_lines(b"a\r\n"), 1);
-        assert_eq!(count_lines(b"a\r\nb"), 2);
+        assert_eq!(count_lines(b"a\r\nb"), 1);
     }
 }
