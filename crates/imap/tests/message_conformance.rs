@@ -201,6 +201,37 @@ async fn sort_on_addresses_and_display_names() {
     server.shutdown().await;
 }
 
+/// RFC 5256 §3 SUBJECT under i;unicode-casemap (RFC 5051): Vietnamese subjects
+/// sort among their base letters whatever their case, encoding or normal form; Đ,
+/// which has no decomposition, after Z. Dovecot 2.3's order for the same subjects.
+#[tokio::test]
+async fn sort_vietnamese_subjects() {
+    let server = Server::start().await;
+    let subjects = [
+        "Zeta",
+        "=?UTF-8?Q?=C3=81nh?=",
+        "anh",
+        "Bình",
+        "Đặng",
+        "ăn",
+        "Ưu",
+        "Dung",
+        "ÁNH",
+        "A\u{301}nh",
+    ];
+    let messages: Vec<String> = subjects
+        .iter()
+        .map(|subject| format!("Subject: {subject}\nFrom: x@y.vn\n\nx\n"))
+        .collect();
+    let messages: Vec<&str> = messages.iter().map(String::as_str).collect();
+    let mut c = mailbox_of(&server, &messages).await;
+    assert_eq!(
+        answer(&mut c, "SORT (SUBJECT) UTF-8 ALL").await,
+        "* SORT 3 2 9 10 6 4 8 7 1 5"
+    );
+    server.shutdown().await;
+}
+
 /// The MODSEQ in `… (MODSEQ n))` of a STORE's FETCH answer.
 fn modseq_in(line: &str) -> u64 {
     let start = line.find("MODSEQ (").expect("MODSEQ") + "MODSEQ (".len();
