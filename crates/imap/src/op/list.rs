@@ -146,7 +146,7 @@ impl Session {
         };
         let real: HashSet<&str> = all.iter().map(|m| m.name.as_str()).collect();
         // Subscribed names with no mailbox: candidates of a SUBSCRIBED selection.
-        let gone: Vec<&str> = if subscribed {
+        let mut gone: Vec<&str> = if subscribed {
             subscriptions
                 .iter()
                 .map(String::as_str)
@@ -155,6 +155,7 @@ impl Session {
         } else {
             Vec::new()
         };
+        gone.sort_unstable();
         let matching = |name: &str| {
             let chars: Vec<char> = name.chars().collect();
             patterns.iter().any(|p| matches(p, &chars))
@@ -179,11 +180,7 @@ impl Session {
             }
             let prefix = format!("{name}{HIERARCHY_SEPARATOR}");
             let is_gone = info.is_none() && gone.contains(&name.as_str());
-            let itself = if is_gone {
-                true
-            } else {
-                info.is_some() && selected(&name, info)
-            };
+            let itself = (info.is_some() || is_gone) && selected(&name, info);
             // RFC 5258 §3.5: CHILDINFO names a selected descendant; a name that is
             // not selected itself is listed only for a descendant the patterns do
             // not list on its own (with `*` they all are, and it is left out).
@@ -191,7 +188,11 @@ impl Session {
                 .iter()
                 .filter(|m| m.name.starts_with(&prefix) && selected(&m.name, Some(m)))
                 .map(|m| m.name.as_str())
-                .chain(gone.iter().copied().filter(|n| n.starts_with(&prefix)))
+                .chain(
+                    gone.iter()
+                        .copied()
+                        .filter(|n| n.starts_with(&prefix) && selected(n, None)),
+                )
                 .peekable();
             let child_info = options.recursive_match && descendants.peek().is_some();
             if options.recursive_match && !itself && !descendants.any(|n| !matching(n)) {

@@ -28,8 +28,8 @@ use super::Enabled;
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub meta: MessageMeta,
-    /// `\Recent` for this session: this session claimed the message from the store
-    /// (see the module docs); no other session has it recent.
+    /// `\Recent` for this session (see the module docs): claimed by this session
+    /// when it is read-write; claimed by none yet when it is read-only.
     pub recent: bool,
 }
 
@@ -275,9 +275,7 @@ impl Selected {
         );
         // RFC 3501 §2.3.2: the session that announces a new message first is the
         // one it is recent in — unless another claimed it already.
-        if let Some(new) = self.messages.get_mut(before..)
-            && !new.is_empty()
-        {
+        if let Some(new) = self.messages.get_mut(before..) {
             self.recent_mode.mark(store, self.id, new)?;
         }
         self.announce_keywords(out);
