@@ -136,6 +136,18 @@ enum Bench {
         clients: usize,
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Log out and in again every this many rounds (0: never).
+        #[arg(long, default_value_t = 0)]
+        relogin_every: usize,
+    },
+    /// SELECT, FETCH 1:* FLAGS, SEARCH SUBJECT and STORE 1:* on a large mailbox.
+    ImapMailbox {
+        #[command(flatten)]
+        login: ImapLogin,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
 }
 
@@ -148,6 +160,12 @@ struct ImapLogin {
     imaps: SocketAddr,
     #[arg(long, default_value = "data/tls/self-signed-cert.pem")]
     cafile: PathBuf,
+    /// The name the certificate is checked against.
+    #[arg(long, default_value = "localhost")]
+    server_name: String,
+    /// Accept any certificate (the reference Dovecot's has no subjectAltName).
+    #[arg(long)]
+    trust_any_certificate: bool,
     #[arg(long)]
     user: String,
     #[arg(long)]
@@ -158,7 +176,8 @@ impl ImapLogin {
     fn target(self) -> Result<imap::Target, Error> {
         Ok(imap::Target {
             imaps: self.imaps,
-            connector: imap::connector(&self.cafile)?,
+            connector: imap::connector(&self.cafile, self.trust_any_certificate)?,
+            server_name: self.server_name,
             user: self.user,
             password: self.password,
         })
@@ -242,7 +261,14 @@ async fn send_one(smtp: SocketAddr, rcpt: &str, body: &[u8]) -> Result<(), Error
 }
 
 async fn imap_messages(imaps: SocketAddr, cafile: &Path, user: &str, password: &str) -> Result<usize, Error> {
-    let mut session = imap::tls_session(imaps, &imap::connector(cafile)?).await?;
+    let target = imap::Target {
+        imaps,
+        connector: imap::connector(cafile, false)?,
+        server_name: "localhost".to_owned(),
+        user: user.to_owned(),
+        password: password.to_owned(),
+    };
+    let mut session = imap::tls_session(&target).await?;
     session
         .send(
             format!("a LOGIN \"{user}\" \"{password}\"\r\nb STATUS INBOX (MESSAGES)\r\nc LOGOUT\r\n")
@@ -364,7 +390,13 @@ async fn main() -> Result<(), Error> {
             login,
             clients,
             seconds,
-        } => imap::load(login.target()?, clients, seconds).await,
+            relogin_every,
+        } => imap::load(login.target()?, clients, seconds, relogin_every).await,
+        Bench::ImapMailbox {
+            login,
+            messages,
+            runs,
+        } => imap::mailbox_timings(login.target()?, messages, runs).await,
         Bench::LoginStorm {
             login,
             logins,
