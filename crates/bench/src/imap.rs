@@ -134,7 +134,7 @@ async fn command(session: &mut Session, tag: &str, command: &[u8]) -> Result<(Ve
 }
 
 async fn login(target: &Target) -> Result<Session, Error> {
-    let mut session = tls_session(&target).await?;
+    let mut session = tls_session(target).await?;
     let login = format!("LOGIN \"{}\" \"{}\"", target.user, target.password);
     command(&mut session, "l", login.as_bytes()).await?;
     command(&mut session, "s", b"SELECT INBOX").await?;
