@@ -130,6 +130,7 @@
 //!    `imap session ended` line with stable fields.
 
 pub mod codec;
+mod header_cache;
 mod limits;
 mod message;
 mod op;

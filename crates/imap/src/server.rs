@@ -47,6 +47,9 @@ pub struct ImapConfig {
     /// inflate and deflate state (about 43 KiB) for its whole life; operators with
     /// very many idle sessions may prefer the memory.
     pub compress: bool,
+    /// MiB of the header fields SEARCH, SORT and THREAD read, kept per message body
+    /// for every session (`header_cache`); 0 turns the cache off.
+    pub header_cache_mb: u64,
 }
 
 impl Default for ImapConfig {
@@ -63,6 +66,7 @@ impl Default for ImapConfig {
             max_connections_per_ip: 200,
             max_connections_per_user: 30,
             compress: true,
+            header_cache_mb: 32,
         }
     }
 }
@@ -75,6 +79,8 @@ pub struct ImapContext {
     pub(crate) connections: Connections,
     /// Live sessions of both listeners against the connection caps.
     pub(crate) admission: Arc<Admission>,
+    /// The searched header fields of message bodies, shared by every session.
+    pub(crate) headers: Arc<crate::header_cache::HeaderCache>,
 }
 
 impl ImapConfig {
@@ -93,12 +99,16 @@ impl ImapContext {
             max_connections: config.max_connections,
             max_connections_per_ip: config.max_connections_per_ip,
         });
+        let headers = Arc::new(crate::header_cache::HeaderCache::new(
+            usize::try_from(config.header_cache_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+        ));
         ImapContext {
             config,
             store,
             directory,
             connections: Connections::default(),
             admission,
+            headers,
         }
     }
 }

@@ -8,7 +8,7 @@
 
 mod address;
 mod binary;
-mod header;
+pub(crate) mod header;
 mod mime;
 mod render;
 mod section;
@@ -53,6 +53,11 @@ impl<'a> Message<'a> {
 
     pub fn searchable(&self) -> Searchable<'a> {
         Searchable::new(self.raw, self.root.header_bytes(self.raw))
+    }
+
+    /// The message's header block.
+    pub fn header(&self) -> &'a [u8] {
+        self.root.header_bytes(self.raw)
     }
 
     /// `BINARY[part]`: the part's content, transfer encoding undone (RFC 3516).

@@ -8,6 +8,8 @@
 //! (RFC 7162 §3.1.5) to either form.
 
 use chrono::NaiveDate;
+use std::sync::Arc;
+
 use congvu_store::{MailStore, StoreError};
 
 use crate::codec::datetime::DateTime;
@@ -15,6 +17,7 @@ use crate::codec::response::{Code, write_string};
 use crate::codec::search::SearchKey;
 use crate::codec::sequence::{Ranges, SequenceSet};
 use crate::codec::{SearchReturn, Tag};
+use crate::header_cache::{HeaderCache, cached_block, is_cached};
 use crate::message::{Message, Searchable, normalize};
 use crate::session::{Enabled, Entry, Reply, Session, State, store_failure};
 
@@ -88,6 +91,19 @@ pub(super) fn has_modseq(key: &SearchKey) -> bool {
         SearchKey::Or(a, b) => has_modseq(a) || has_modseq(b),
         SearchKey::Not(k) => has_modseq(k),
         SearchKey::ModSeq(_) => true,
+        _ => false,
+    }
+}
+
+/// Does `key` need more of a message than the cached header fields
+/// (`header_cache::CACHED_FIELDS`)?
+fn needs_whole_message(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::And(keys) => keys.iter().any(needs_whole_message),
+        SearchKey::Or(a, b) => needs_whole_message(a) || needs_whole_message(b),
+        SearchKey::Not(k) => needs_whole_message(k),
+        SearchKey::Header(name, _) => !is_cached(name),
+        SearchKey::Body(_) | SearchKey::Text(_) => true,
         _ => false,
     }
 }
@@ -179,22 +195,26 @@ struct Found {
 /// Runs the search over a snapshot; returns the matching sequence numbers or UIDs.
 fn run(
     store: &dyn MailStore,
+    headers: &HeaderCache,
     entries: &[Entry],
     key: &SearchKey,
     uid: bool,
 ) -> congvu_store::Result<Vec<Found>> {
-    scan(store, entries, key, false, |seq, entry, _| Found {
+    scan(store, headers, entries, key, false, |seq, entry, _| Found {
         number: if uid { entry.meta.uid.get() } else { seq },
         modseq: entry.meta.modseq,
     })
 }
 
 /// Calls `keep` with the sequence number, entry and (when read) parsed message of
-/// every message in the snapshot that matches `key`, in mailbox order. Bodies are
+/// every message in the snapshot that matches `key`, in mailbox order. Messages are
 /// read when the key needs them, or for every message when `read_all` (SORT and
-/// THREAD reading headers).
+/// THREAD reading headers). When only the cached header fields are needed, the
+/// message handed over is those fields alone, from `headers` when they are there
+/// (`header_cache`), and no file is read for it.
 pub(super) fn scan<T>(
     store: &dyn MailStore,
+    headers: &HeaderCache,
     entries: &[Entry],
     key: &SearchKey,
     read_all: bool,
@@ -203,19 +223,25 @@ pub(super) fn scan<T>(
     let exists = entries.len() as u32;
     let max_uid = entries.last().map_or(0, |e| e.meta.uid.get());
     let read = read_all || needs_content(key);
+    let whole = needs_whole_message(key);
     let mut found = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let raw = if read {
-            match store.read_blob(&entry.meta.blob) {
-                Ok(raw) => Some(raw),
+        let bytes: Option<Arc<[u8]>> = if !read {
+            None
+        } else if let Some(block) = headers.get(&entry.meta.blob).filter(|_| !whole) {
+            Some(block)
+        } else {
+            let raw = match store.read_blob(&entry.meta.blob) {
+                Ok(raw) => raw,
                 // Expunged meanwhile: it matches nothing.
                 Err(StoreError::NotFound(_)) => continue,
                 Err(err) => return Err(err),
-            }
-        } else {
-            None
+            };
+            let block = cached_block(Message::parse(&raw).header());
+            headers.insert(entry.meta.blob, block.clone());
+            Some(if whole { Arc::from(raw) } else { block })
         };
-        let message = raw.as_deref().map(Message::parse);
+        let message = bytes.as_deref().map(Message::parse);
         let searchable = message.as_ref().map(Message::searchable);
         let candidate = Candidate {
             seq: i as u32 + 1,
@@ -375,7 +401,11 @@ impl Session {
             Ok(entries) => entries,
             Err(reply) => return reply,
         };
-        let found = match self.blocking(move |store| run(store, &entries, &key, uid)).await {
+        let headers = self.ctx.headers.clone();
+        let found = match self
+            .blocking(move |store| run(store, &headers, &entries, &key, uid))
+            .await
+        {
             Ok(found) => found,
             Err(err) => {
                 if save {

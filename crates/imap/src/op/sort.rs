@@ -119,9 +119,10 @@ impl Session {
             Err(reply) => return reply,
         };
         let read = needs_header(&criteria);
+        let headers = self.ctx.headers.clone();
         let rows = self
             .blocking(move |store| {
-                scan(store, &entries, &key, read, |seq, entry, message| {
+                scan(store, &headers, &entries, &key, read, |seq, entry, message| {
                     let number = if uid { entry.meta.uid.get() } else { seq };
                     Row::new(number, seq, entry, message.map(Message::summary))
                 })

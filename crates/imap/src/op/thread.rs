@@ -412,9 +412,10 @@ impl Session {
             Ok(entries) => entries,
             Err(reply) => return reply,
         };
+        let headers = self.ctx.headers.clone();
         let items = self
             .blocking(move |store| {
-                scan(store, &entries, &key, true, |seq, entry, message| {
+                scan(store, &headers, &entries, &key, true, |seq, entry, message| {
                     let meta = &entry.meta;
                     let summary = message.map(Message::summary).unwrap_or_default();
                     Item {

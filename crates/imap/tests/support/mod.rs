@@ -56,6 +56,11 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 impl Server {
+    /// The store's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn start() -> Server {
         Server::start_with(ImapConfig::default()).await
     }
