@@ -197,6 +197,7 @@ impl Endpoint {
                 &config.server.data_dir,
             )),
             jobs: Arc::default(),
+            queue_waker: Default::default(),
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

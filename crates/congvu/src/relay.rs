@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use congvu_relay::dkim::Dkim;
-use congvu_relay::{DnsResolver, Relay, RelaySettings};
+use congvu_relay::{DnsResolver, QueueWaker, Relay, RelaySettings};
 use congvu_store::MailStore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -11,11 +11,12 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::serve::ServeError;
 
-/// Loads DKIM keys, prepares routes and the system resolver, and spawns the worker;
-/// it stops when `stop` turns true.
+/// Loads DKIM keys, prepares routes and the system resolver, and spawns the worker,
+/// woken through `waker` by whatever queues mail; it stops when `stop` turns true.
 pub fn start(
     config: &Config,
     store: Arc<dyn MailStore>,
+    waker: QueueWaker,
     stop: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, ServeError> {
     let dkim =
@@ -28,7 +29,8 @@ pub fn start(
         routes: config.routes.clone(),
         dkim,
     };
-    let relay =
-        Relay::new(settings, store, Arc::new(resolver)).map_err(|e| ServeError::Relay(e.to_string()))?;
+    let relay = Relay::new(settings, store, Arc::new(resolver))
+        .map_err(|e| ServeError::Relay(e.to_string()))?
+        .with_waker(waker);
     Ok(tokio::spawn(Arc::new(relay).run(stop)))
 }

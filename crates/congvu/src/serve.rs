@@ -239,6 +239,9 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let antivirus_metrics = antivirus
         .as_ref()
         .map_or_else(Arc::default, congvu_antivirus::Scanner::metrics);
+    // One handle for the relay and everything that queues mail (submission, DSN
+    // reports, `queue retry`): the relay sleeps until woken or a retry is due.
+    let queue_waker = congvu_relay::QueueWaker::new();
     let smtp_ctx = Arc::new(congvu_smtp::SmtpContext {
         config: congvu_smtp::SmtpConfig {
             hostname: config.server.hostname.clone(),
@@ -258,6 +261,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         antivirus,
         admission: congvu_listener::Admission::new(config.smtp.limits()),
         memory_budget: congvu_smtp::MemoryBudget::new(config.smtp.spool_memory_mb.saturating_mul(1 << 20)),
+        queue_waker: queue_waker.clone(),
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [
@@ -315,6 +319,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             token,
             backups: backups.clone(),
             jobs: Arc::default(),
+            queue_waker: queue_waker.clone(),
         }));
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
@@ -359,7 +364,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         stop_rx.clone(),
     ));
     // Not in `tasks`: the worker ending (queue disabled) is no reason to stop.
-    let relay = crate::relay::start(&config, store.clone(), stop_rx.clone())?;
+    let relay = crate::relay::start(&config, store.clone(), queue_waker, stop_rx.clone())?;
 
     for (name, addr) in &bound {
         tracing::info!(listener = name, addr = %addr, "listening");

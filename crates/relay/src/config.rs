@@ -15,8 +15,7 @@ pub struct QueueConfig {
     /// The longest the worker sleeps between two reads of the queue. It is woken when
     /// mail is queued ([`crate::QueueWaker`]) and when the earliest retry is due, so
     /// this sweep only catches what nobody woke it for (an entry whose body could not
-    /// be read, a queue read that failed, a queueing path not given the waker).
-    /// Default 5, as long as a queueing path may lack the waker.
+    /// be read, a queue read that failed). Default 300.
     pub scan_interval_secs: u64,
     /// Wait before the first retry; doubles after each failed attempt…
     pub retry_initial_secs: u64,
@@ -62,7 +61,7 @@ impl Default for QueueConfig {
     fn default() -> QueueConfig {
         QueueConfig {
             enabled: true,
-            scan_interval_secs: 5,
+            scan_interval_secs: 300,
             retry_initial_secs: 5 * 60,
             retry_max_secs: 2 * 60 * 60,
             give_up_after_secs: 5 * 24 * 60 * 60,

@@ -112,4 +112,6 @@ pub struct SmtpContext {
     pub admission: Arc<congvu_listener::Admission>,
     /// Mail data held in memory by all transactions (`[smtp] spool_memory_mb`).
     pub memory_budget: Arc<MemoryBudget>,
+    /// Wakes the outbound queue worker once mail is queued: it does not poll.
+    pub queue_waker: congvu_relay::QueueWaker,
 }

@@ -68,6 +68,8 @@ pub struct AdminState {
     pub backups: Arc<crate::backup::Backups>,
     /// Long operations started through the API.
     pub jobs: Arc<jobs::Jobs>,
+    /// Wakes the outbound queue worker after `queue retry` (offline CLI mode: none runs).
+    pub queue_waker: congvu_relay::QueueWaker,
 }
 
 pub fn router(state: Arc<AdminState>) -> Router {

@@ -50,6 +50,7 @@ async fn show(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> ApiR
 async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> ApiResult<QueueEntry> {
     blocking(&state, move |s| {
         congvu_relay::retry_now(s.store.as_ref(), QueueId(id)).map_err(|e| store_error(id, e))?;
+        s.queue_waker.wake();
         tracing::info!(queue_id = id, "queue entry set due now by an operator");
         s.store
             .queue_entry(QueueId(id))?

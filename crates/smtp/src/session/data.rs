@@ -216,6 +216,7 @@ impl Session {
     /// when anything failed, in which case nothing may be acknowledged.
     async fn store_message(&self, envelope: &Envelope, message: &Message) -> Option<Stored> {
         let store = Arc::clone(&self.ctx.store);
+        let queue_waker = self.ctx.queue_waker.clone();
         let sender = match &envelope.from {
             ReversePath::Null => String::new(),
             ReversePath::Mailbox(mailbox) => mailbox.to_string(),
@@ -256,13 +257,15 @@ impl Session {
             let queue = if remote.is_empty() {
                 None
             } else {
-                Some(store.enqueue(&Outbound {
+                let queued = store.enqueue(&Outbound {
                     bytes: &[&added, &body],
                     sender: &sender,
                     recipients: &remote,
                     submitted_by,
                     dsn: &dsn,
-                })?)
+                })?;
+                queue_waker.wake();
+                Some(queued)
             };
             let outcomes = if targets.is_empty() {
                 Vec::new()
@@ -283,6 +286,7 @@ impl Session {
                 warn_crossed(&*store, &postmaster, &recipients, &outcomes, size, &now);
                 report_success(
                     &*store,
+                    &queue_waker,
                     &hostname,
                     &sender,
                     submitted_by,
@@ -378,6 +382,7 @@ fn file_sent_copy(
 #[allow(clippy::too_many_arguments)]
 fn report_success(
     store: &dyn congvu_store::MailStore,
+    queue_waker: &congvu_relay::QueueWaker,
     hostname: &str,
     sender: &str,
     submitted_by: Option<congvu_store::AccountId>,
@@ -397,7 +402,10 @@ fn report_success(
     else {
         return;
     };
-    if let Err(e) = congvu_relay::send_report(store, submitted_by, sender, &report) {
-        warn!(error = %e, "the delivery report could not be sent");
+    match congvu_relay::send_report(store, submitted_by, sender, &report) {
+        // A sender elsewhere gets the report through the queue.
+        Ok(()) if submitted_by.is_none() => queue_waker.wake(),
+        Ok(()) => {}
+        Err(e) => warn!(error = %e, "the delivery report could not be sent"),
     }
 }

@@ -123,6 +123,7 @@ impl TestServer {
             antivirus: None,
             admission: congvu_listener::Admission::new(limits),
             memory_budget: congvu_smtp::MemoryBudget::new(64 << 20),
+            queue_waker: Default::default(),
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
