@@ -13,6 +13,8 @@
 //! 3. Each blob's reference count equals the messages and queue entries naming it,
 //!    and every referenced blob's file exists (crate invariant 4).
 //! 4. Every mailbox belongs to an existing account.
+//! 5. Every `\Recent` claim mark (`recent`) belongs to an existing mailbox, and
+//!    every subscription kept by name (`subscriptions`) to an existing account.
 //!
 //! Blob files that nothing references are reported as orphans (a crash between a
 //! put and its transaction leaves them); `SledStore::collect_orphans` removes them.
@@ -66,6 +68,9 @@ struct Tally {
     used: HashMap<AccountId, u64>,
     /// Blobs whose stored reference count is wrong, with the right one.
     refs: Vec<(BlobId, u64)>,
+    /// `\Recent` claim marks and kept subscriptions whose owner is gone.
+    stale_recent: Vec<MailboxId>,
+    stale_subscriptions: Vec<Vec<u8>>,
 }
 
 /// What [`SledStore::repair`] did and what is left.
@@ -80,8 +85,8 @@ pub struct RepairReport {
 }
 
 impl SledStore {
-    /// Fixes what the check finds that can be fixed without losing mail: mailbox
-    /// totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
+    /// Fixes what the check finds that can be fixed without losing mail: claim marks
+    /// and subscriptions of what is gone (removed), mailbox totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
     /// stays and clients need not resync), HIGHESTMODSEQ (raised), blob reference
     /// counts (set to the references that exist), and orphan blob files (deleted).
     /// A message whose body is missing, a message without a mailbox and a mailbox
@@ -111,6 +116,12 @@ impl SledStore {
                     fixed.used_bytes = used;
                     self.trees.accounts.insert(id.0.to_be_bytes(), encode(&fixed)?)?;
                 }
+            }
+            for mailbox in &tally.stale_recent {
+                self.recent.remove(mailbox.0.to_be_bytes())?;
+            }
+            for key in &tally.stale_subscriptions {
+                self.subscriptions.remove(key.as_slice())?;
             }
             for (blob, count) in &tally.refs {
                 if *count == 0 {
@@ -283,6 +294,27 @@ impl SledStore {
                     blob.to_hex()
                 ),
             );
+        }
+        for key in self.recent.iter().keys() {
+            let mailbox = MailboxId(decode_u64(&key?, "recent key")?);
+            if !mailboxes.contains_key(&mailbox) {
+                tally.stale_recent.push(mailbox);
+                report.problem(
+                    "recent_without_mailbox",
+                    format!("claim mark of missing mailbox {}", mailbox.0),
+                );
+            }
+        }
+        for key in self.subscriptions.iter().keys() {
+            let key = key?;
+            let account = AccountId(decode_u64(key.get(..8).unwrap_or_default(), "subscription key")?);
+            if !accounts.contains_key(&account) {
+                tally.stale_subscriptions.push(key.to_vec());
+                report.problem(
+                    "subscription_without_account",
+                    format!("a name subscribed by missing account {}", account.0),
+                );
+            }
         }
         report.accounts = accounts.len() as u64;
         report.mailboxes = mailboxes.len() as u64;

@@ -1342,6 +1342,35 @@ fn the_consistency_check_passes_after_every_write_and_names_each_damage() {
 }
 
 #[test]
+fn claim_marks_and_kept_subscriptions_of_what_is_gone_are_found_and_repaired() {
+    let (_dir, store) = open();
+    let a = account(&store);
+    let inbox = inbox(&store, a);
+    deliver(&store, &[a], b"Subject: a\r\n\r\na\r\n");
+    store.claim_recent(inbox.id, 2).unwrap();
+    store.set_subscribed(a, "Gone", true).unwrap();
+    assert!(store.check().unwrap().is_consistent());
+    // What a crash between two steps of a deletion could leave.
+    store
+        .recent
+        .insert(999u64.to_be_bytes(), &1u32.to_be_bytes())
+        .unwrap();
+    store
+        .subscriptions
+        .insert(super::tx::name_key(AccountId(999), "X"), &[])
+        .unwrap();
+    let kinds: Vec<&str> = store.check().unwrap().problems.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, ["recent_without_mailbox", "subscription_without_account"]);
+    let repaired = store.repair().unwrap();
+    assert!(repaired.after.is_consistent(), "{repaired:?}");
+    assert_eq!(store.recent_from(inbox.id).unwrap(), 2, "the live mark stays");
+    assert!(
+        store.subscriptions(a).unwrap().contains(&"Gone".to_owned()),
+        "the live subscription stays"
+    );
+}
+
+#[test]
 fn repair_raises_uidnext_and_highestmodseq_and_removes_orphans() {
     let (dir, store) = open();
     let a = account(&store);
