@@ -343,6 +343,20 @@ def check_sort_display(imap):
     assert data[0].decode().split() == [uids[1], uids[2], uids[0]], (data, uids)
 
 
+def check_i18nlevel(imap):
+    # RFC 5255 §4 (I18NLEVEL=1): SEARCH and SORT compare under i;unicode-casemap,
+    # so "KHẨN" matches "khẩn" (not ASCII letters: i;ascii-casemap would not), and
+    # an accented initial sorts with its base letter.
+    uids = [append_message(imap, f"From: a@x.vn\r\nSubject: {s}\r\n")
+            for s in ["=?UTF-8?Q?C=C3=B4ng_v=C4=83n_KH=E1=BA=A8N?= i18n", "=?UTF-8?Q?=C3=81o_m=C6=B0a?= i18n", "Bao cao i18n"]]
+    ok(imap.select("INBOX"), "SELECT")
+    imap.literal = "khẩn".encode()
+    data = ok(imap.uid("SEARCH", "CHARSET", "UTF-8", "SUBJECT"), "UID SEARCH")
+    assert data[0].decode().split() == [uids[0]], (data, uids)
+    data = ok(imap.uid("SORT", "(SUBJECT)", "UTF-8", "SUBJECT", "i18n"), "UID SORT")
+    assert data[0].decode().split() == [uids[1], uids[2], uids[0]], (data, uids)
+
+
 THREAD_UIDS = {}
 
 
@@ -563,6 +577,7 @@ CHECKS = {
     "RIGHTS=texk": check_rights_texk,
     "SORT": check_sort,
     "SORT=DISPLAY": check_sort_display,
+    "I18NLEVEL=1": check_i18nlevel,
     "THREAD=ORDEREDSUBJECT": check_thread_orderedsubject,
     "THREAD=REFERENCES": check_thread_references,
     "COMPRESS=DEFLATE": check_compress_deflate,

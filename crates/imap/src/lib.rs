@@ -7,7 +7,8 @@
 //! (5161), ID (2971), NAMESPACE (2342), CHILDREN (3348), SPECIAL-USE (6154), SASL-IR
 //! (4959), QUOTA (9208), CONDSTORE and QRESYNC (7162), ESEARCH (4731), CREATE-SPECIAL-USE (6154),
 //! LIST-EXTENDED (5258), LIST-STATUS (5819), SORT and THREAD=ORDEREDSUBJECT /
-//! THREAD=REFERENCES (5256), SORT=DISPLAY (5957), COMPRESS=DEFLATE (4978; off with
+//! THREAD=REFERENCES (5256), SORT=DISPLAY (5957), I18NLEVEL=1 (5255: SEARCH and
+//! SORT compare under i;unicode-casemap), COMPRESS=DEFLATE (4978; off with
 //! `[imap] compress = false`), BINARY (3516), UTF8=ACCEPT (6855), SEARCHRES (5182)
 //! and STATUS=SIZE (8438) — the capability list names exactly these (and ACL, see
 //! below). Not implemented (so not advertised): ESORT, LITERAL- (LITERAL+ is its
