@@ -277,7 +277,7 @@ fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
         ca_file.to_str().unwrap().to_owned(),
         password_file.to_str().unwrap().to_owned(),
     );
-    let over_imap = [
+    let from_dovecot = [
         "import",
         "imap",
         "--host",
@@ -287,13 +287,12 @@ fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
         "--starttls",
         "--ca-file",
         &ca_file,
-        "--user",
-        "user1",
-        "--password-file",
-        &password_file,
-        "--to",
-        &one,
     ];
+    let over_imap = [
+        &from_dovecot[..],
+        &["--user", "user1", "--password-file", &password_file, "--to", &one],
+    ]
+    .concat();
     let summary = server.cli_ok(&over_imap, None);
     assert!(summary.contains("Sent Items"), "{summary}");
     // The agency's list: a header, a quoted field, a password file named relative
@@ -310,19 +309,7 @@ fn an_agency_moves_from_dovecot_over_imap_and_from_its_maildir() {
     )
     .unwrap();
     let listed = server.cli_ok(
-        &[
-            "import",
-            "imap",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--starttls",
-            "--ca-file",
-            &ca_file,
-            "--accounts",
-            accounts.to_str().unwrap(),
-        ],
+        &[&from_dovecot[..], &["--accounts", accounts.to_str().unwrap()]].concat(),
         None,
     );
     assert!(listed.contains(&format!("user3 → {three}")), "{listed}");

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use congvu_store::{AccountId, Inconsistency};
+use congvu_store::{AccountId, CheckReport, Inconsistency};
 
 use crate::Directory;
 use crate::error::Result;
@@ -24,6 +24,14 @@ impl Directory {
     pub fn while_quiet(&self, f: &mut dyn FnMut()) {
         let _write = self.write_lock();
         f()
+    }
+
+    /// The whole check: the store's own ([`congvu_store::MailStore::check`]) with
+    /// the directory ↔ storage problems added (`congvu check`, the tests' last step).
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut report = self.store.check()?;
+        report.problems.extend(self.check_accounts()?);
+        Ok(report)
     }
 
     /// Directory accounts against storage accounts (module docs).

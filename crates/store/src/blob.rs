@@ -244,7 +244,7 @@ fn write_synced(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
 }
 
 /// Makes the entries of a directory (creations, renames) durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

@@ -96,12 +96,7 @@ async fn verify_backup(
 
 /// The check: the store's report with the directory's cross-check problems added.
 async fn check(State(state): State<Arc<AdminState>>) -> ApiResult<CheckReport> {
-    blocking(&state, |s| {
-        let mut report = s.store.check()?;
-        report.problems.extend(s.directory.check_accounts()?);
-        Ok(Json(report))
-    })
-    .await
+    blocking(&state, |s| Ok(Json(s.directory.check()?))).await
 }
 
 #[derive(Debug, Serialize)]
@@ -116,12 +111,10 @@ async fn repair(State(state): State<Arc<AdminState>>) -> ApiResult<Repaired> {
     blocking(&state, |s| {
         let store = s.store.repair()?;
         let storage_accounts_removed = s.directory.repair_accounts()?;
-        let mut after = s.store.check()?;
-        after.problems.extend(s.directory.check_accounts()?);
         Ok(Json(Repaired {
             store,
             storage_accounts_removed,
-            after,
+            after: s.directory.check()?,
         }))
     })
     .await

@@ -228,18 +228,26 @@ pub(super) fn scan<T>(
     for (i, entry) in entries.iter().enumerate() {
         let bytes: Option<Arc<[u8]>> = if !read {
             None
-        } else if let Some(block) = headers.get(&entry.meta.blob).filter(|_| !whole) {
-            Some(block)
         } else {
-            let raw = match store.read_blob(&entry.meta.blob) {
-                Ok(raw) => raw,
-                // Expunged meanwhile: it matches nothing.
-                Err(StoreError::NotFound(_)) => continue,
-                Err(err) => return Err(err),
-            };
-            let block = cached_block(Message::parse(&raw).header());
-            headers.insert(entry.meta.blob, block.clone());
-            Some(if whole { Arc::from(raw) } else { block })
+            let cached = headers.get(&entry.meta.blob);
+            match cached {
+                Some(block) if !whole => Some(block),
+                _ => {
+                    let raw = match store.read_blob(&entry.meta.blob) {
+                        Ok(raw) => raw,
+                        // Expunged meanwhile: it matches nothing.
+                        Err(StoreError::NotFound(_)) => continue,
+                        Err(err) => return Err(err),
+                    };
+                    // The fields are cut out once per body, not per search.
+                    let block = cached.unwrap_or_else(|| {
+                        let block = cached_block(Message::parse(&raw).header());
+                        headers.insert(entry.meta.blob, block.clone());
+                        block
+                    });
+                    Some(if whole { Arc::from(raw) } else { block })
+                }
+            }
         };
         let message = bytes.as_deref().map(Message::parse);
         let searchable = message.as_ref().map(Message::searchable);

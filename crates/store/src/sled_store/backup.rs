@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{SledStore, StoreOptions, create_private_dir};
-use crate::blob::{BlobFile, BlobStore};
+use crate::blob::{BlobFile, BlobStore, sync_dir};
 use crate::dump::{self, DumpWriter, Item};
 use crate::{BlobId, CheckReport, Progress, Result, StoreError};
 
@@ -682,10 +682,6 @@ fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
         }
         hasher.update(&buffer[..n]);
     }
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 /// Hashes and counts what passes through to the file.
