@@ -382,3 +382,45 @@ fn dovecot_view(dovecot: &congvu_migrate::test_dovecot::TestDovecot, user: &str)
     );
     view(&serde_json::from_slice(&output.stdout).unwrap())
 }
+
+/// Bad input to the import and export commands: a clear error, nothing half-done.
+#[test]
+fn imports_and_exports_refuse_bad_input_with_a_clear_error() {
+    let server = Server::start();
+    let (_agency, a, _b) = server.provision();
+    let missing = server.dir.join("no-such-maildir");
+    let output = server.cli(
+        &["import", "maildir", missing.to_str().unwrap(), "--to", &a],
+        None,
+    );
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("no-such-maildir"), "{error}");
+
+    let file = server.dir.join("one.mbox");
+    std::fs::write(&file, "From a@b.vn Mon Jan  1 00:00:00 2024\nSubject: x\n\nx\n").unwrap();
+    let output = server.cli(
+        &[
+            "import",
+            "mbox",
+            file.to_str().unwrap(),
+            "--to",
+            "khongco.sttt@thanhhoa.gov.vn",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("không có hộp thư / no mailbox"), "{error}");
+
+    // An export never writes into a directory that holds something.
+    let full = server.dir.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::fs::write(full.join("keep.txt"), "x").unwrap();
+    let output = server.cli(&["export", "mailbox", &a, "--to", full.to_str().unwrap()], None);
+    assert!(!output.status.success(), "{output:?}");
+    assert_eq!(std::fs::read_to_string(full.join("keep.txt")).unwrap(), "x");
+    // And nothing was imported by the refused commands.
+    let inbox = imap_client(&server, "state", &a, PASSWORD_A, &[]);
+    assert_eq!(inbox["INBOX"]["status"]["messages"], 0, "{inbox}");
+}
