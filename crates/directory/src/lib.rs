@@ -94,7 +94,6 @@ pub mod request;
 mod revocation;
 mod scratch;
 mod search;
-mod secret;
 mod session;
 mod text;
 mod throttle;
@@ -107,12 +106,13 @@ use congvu_store::MailStore;
 
 pub use account::now as unix_now;
 pub use audit::AuditEntry;
+pub use congvu_protocol::Secret;
+pub use congvu_protocol::{Rights, UnknownRight};
 pub use credential_cache::CredentialCacheSettings;
-pub use delegation::{Delegation, GrantTerms, Rights, UnknownRight};
+pub use delegation::{Delegation, GrantTerms};
 pub use error::{DirectoryError, Result};
 pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
 pub use revocation::CredentialWatch;
-pub use secret::Secret;
 pub use session::{Principal, SessionToken};
 pub use throttle::ThrottleLimits;
 
