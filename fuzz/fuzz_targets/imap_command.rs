@@ -6,8 +6,8 @@
 //! the input, never a command longer than its state's limits allow.
 #![no_main]
 
-use congvu_imap::codec::mutf7::NameEncoding;
-use congvu_imap::codec::{Frame, Limits, frame, parse_command_with};
+use congvu_protocol::imap::mutf7::NameEncoding;
+use congvu_protocol::imap::{Frame, Limits, frame, parse_command_with};
 use libfuzzer_sys::fuzz_target;
 
 fn run(data: &[u8], limits: &Limits) {

@@ -56,8 +56,10 @@
 //! agency (`Directory::delegation`, asked at every use).
 //!
 //! ## Layout
-//! - [`codec`]: I/O-free. The framer finds where a command ends (literals included,
-//!   limits enforced on announced sizes), the parser turns it into a typed
+//! - [`codec`]: `congvu_protocol::imap` under its old name, so `crate::codec::…`
+//!   paths stay as they were; it depends on no store or directory type (issue 13).
+//!   I/O-free: the framer finds where a command ends (literals included, limits
+//!   enforced on announced sizes), the parser turns it into a typed
 //!   [`codec::Command`], the encoder writes responses; modified UTF-7 for names;
 //!   COMPRESS's raw deflate in both directions.
 //! - `message`: ENVELOPE, BODYSTRUCTURE and `BODY[section]` from raw bytes, the
@@ -130,7 +132,7 @@
 //!    Each connection has a span (session, peer, listener, user) and ends with one
 //!    `imap session ended` line with stable fields.
 
-pub mod codec;
+pub use congvu_protocol::imap as codec;
 mod header_cache;
 mod limits;
 mod message;

@@ -11,6 +11,8 @@
 //! 3. The types both sides of a protocol share ([`Flags`], [`Rights`], [`Secret`])
 //!    live here, and the store and the directory re-export them.
 
+pub mod imap;
+
 mod flags;
 mod rights;
 mod secret;

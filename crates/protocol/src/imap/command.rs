@@ -1,7 +1,7 @@
 //! Typed client commands: what the parser produces and the session executes.
 
-use congvu_directory::Secret;
-use congvu_store::{FlagOp, Flags};
+use crate::Secret;
+use crate::{FlagOp, Flags};
 
 use super::datetime::DateTime;
 use super::fetch::FetchAttr;
@@ -11,7 +11,7 @@ use super::sort::{SortKey, ThreadAlgorithm};
 
 /// A command tag: 1*<ASTRING-CHAR except "+"> (RFC 3501 §9).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tag(pub(crate) String);
+pub struct Tag(pub String);
 
 impl Tag {
     pub fn as_str(&self) -> &str {
@@ -22,7 +22,7 @@ impl Tag {
 /// A mailbox name as the store spells it: UTF-8, `/`-separated, `INBOX` in upper
 /// case. Made from the wire form by [`super::parse`] (modified UTF-7 decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MailboxName(pub(crate) String);
+pub struct MailboxName(pub String);
 
 impl MailboxName {
     pub fn as_str(&self) -> &str {

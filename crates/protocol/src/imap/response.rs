@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use congvu_store::Flags;
+use crate::Flags;
 
 use super::mutf7::{self, NameEncoding};
 

@@ -5,7 +5,7 @@
 pub mod acl;
 pub mod command;
 pub mod datetime;
-pub(crate) mod deflate;
+pub mod deflate;
 pub mod fetch;
 pub mod framing;
 mod lexer;

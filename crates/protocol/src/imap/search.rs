@@ -17,7 +17,7 @@ pub enum SearchKey {
     Sequence(SequenceSet),
     Uid(SequenceSet),
     /// A system flag set (`true`) or not set (`false`): ANSWERED/UNANSWERED, …
-    Flag(congvu_store::Flags, bool),
+    Flag(crate::Flags, bool),
     Keyword(String, bool),
     Recent,
     New,
@@ -103,8 +103,8 @@ pub(crate) fn search_keys(c: &mut Cursor<'_>) -> Lex<SearchKey> {
 const MAX_DEPTH: usize = 64;
 
 fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
+    use crate::Flags as F;
     use SearchKey::*;
-    use congvu_store::Flags as F;
     if depth > MAX_DEPTH {
         return Err(Syntax("Search criteria nested too deeply"));
     }
@@ -223,8 +223,8 @@ fn arg_date(c: &mut Cursor<'_>) -> Lex<NaiveDate> {
 mod tests {
     use super::super::sequence::SeqNumber;
     use super::*;
+    use crate::Flags as F;
     use SearchKey::*;
-    use congvu_store::Flags as F;
 
     fn parse(s: &str) -> Lex<(Option<String>, SearchKey)> {
         let input = format!("{s}\r\n");

@@ -2,8 +2,8 @@
 //! [`Command`] or a [`ParseError`] out. No I/O, no allocation sized by the client
 //! beyond the bytes already framed.
 
-use congvu_directory::Secret;
-use congvu_store::{FlagOp, Flags};
+use crate::Secret;
+use crate::{FlagOp, Flags};
 
 use super::command::{
     Command, CommandBody, FlagSet, ListOptions, MailboxName, QResyncParams, SearchReturn, SelectParams,
@@ -592,9 +592,9 @@ fn list_pattern(names: NameEncoding, bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::fetch::FetchAttr;
-    use crate::codec::search::SearchKey;
-    use crate::codec::sequence::SeqNumber;
+    use crate::imap::fetch::FetchAttr;
+    use crate::imap::search::SearchKey;
+    use crate::imap::sequence::SeqNumber;
 
     fn ok(input: &str) -> CommandBody {
         match parse_command(input.as_bytes()) {
@@ -1124,7 +1124,7 @@ mod tests {
 #[cfg(test)]
 mod robustness {
     use super::*;
-    use crate::codec::framing::{Frame, Limits, frame};
+    use crate::imap::framing::{Frame, Limits, frame};
 
     /// Deterministic xorshift, so a failure is reproducible.
     struct Rng(u64);

@@ -13,8 +13,8 @@
 //! A letter that is not a right makes the command a BAD (§3.1: the server MUST NOT
 //! ignore it).
 
-use congvu_directory::Rights;
-use congvu_store::FlagOp;
+use crate::FlagOp;
+use crate::Rights;
 
 use super::command::CommandBody;
 use super::lexer::{Cursor, Lex, Syntax};
@@ -128,7 +128,7 @@ pub fn write_myrights(out: &mut Vec<u8>, mailbox: &str, names: NameEncoding, rig
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{MailboxName, parse_command};
+    use crate::imap::{MailboxName, parse_command};
 
     fn ok(input: &str) -> CommandBody {
         parse_command(input.as_bytes()).unwrap().body

@@ -475,7 +475,7 @@ mod binary_tests {
 
     #[test]
     fn append_takes_a_literal8() {
-        use crate::codec::{CommandBody, parse_command};
+        use crate::imap::{CommandBody, parse_command};
         let body = parse_command(b"a APPEND INBOX (\\Seen) ~{4+}\r\n\x00\x01\r\n\r\n").map(|c| c.body);
         assert!(
             matches!(&body, Ok(CommandBody::Append { message, .. }) if message == b"\x00\x01\r\n"),

@@ -94,7 +94,7 @@ fn sort_key(c: &mut Cursor<'_>) -> Lex<SortKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{CommandBody, parse_command};
+    use crate::imap::{CommandBody, parse_command};
 
     fn body(line: &str) -> Result<CommandBody, &'static str> {
         parse_command(line.as_bytes())

@@ -1,6 +1,6 @@
 //! COMPRESS=DEFLATE (RFC 4978): raw deflate (RFC 1951, no zlib header) in both
-//! directions, without I/O. [`crate::session::Connection`] feeds it what the
-//! socket gives and writes what it produces.
+//! directions, without I/O. The IMAP server's connection feeds it what the socket
+//! gives and writes what it produces.
 //!
 //! `miniz_oxide` (pure Rust, already in the workspace for the policy crate's zip
 //! reader) does the work: its streaming API is what `flate2` wraps, and going to
@@ -29,7 +29,7 @@ const RAW_WINDOW_BITS: i32 = -15;
 /// How much output one call to the codec produces at a time.
 const CHUNK: usize = 16 * 1024;
 
-pub(crate) struct Deflate {
+pub struct Deflate {
     /// Only during [`Deflate::deflate_flush`].
     compressor: Option<Box<CompressorOxide>>,
     inflater: Box<InflateState>,
