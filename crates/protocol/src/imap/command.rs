@@ -124,13 +124,35 @@ pub enum SearchReturn {
     Save,
 }
 
-#[derive(Debug)]
+impl SearchReturn {
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchReturn::Min => "MIN",
+            SearchReturn::Max => "MAX",
+            SearchReturn::All => "ALL",
+            SearchReturn::Count => "COUNT",
+            SearchReturn::Save => "SAVE",
+        }
+    }
+
+    pub(crate) const ALL: [SearchReturn; 5] = [
+        SearchReturn::Min,
+        SearchReturn::Max,
+        SearchReturn::All,
+        SearchReturn::Count,
+        SearchReturn::Save,
+    ];
+}
+
+/// One client command. Equality compares everything, a [`Secret`]'s value too
+/// (the round-trip property needs it); `Debug` never shows a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
     pub tag: Tag,
     pub body: CommandBody,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandBody {
     Capability,
     Noop,

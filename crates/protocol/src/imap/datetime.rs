@@ -47,6 +47,16 @@ impl DateTime {
     }
 }
 
+/// `date` as SEARCH takes it (RFC 3501 §9 `date-text`): `1-Feb-1994`.
+pub(crate) fn format_date(date: NaiveDate) -> String {
+    format!(
+        "{}-{}-{}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
+}
+
 fn two_digits(c: &mut Cursor<'_>) -> Lex<u32> {
     let mut n = 0;
     for _ in 0..2 {

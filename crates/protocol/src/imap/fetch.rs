@@ -1,6 +1,8 @@
 //! FETCH data items (RFC 3501 §6.4.5) and body section specifiers.
 
-use super::lexer::{Cursor, Lex, Syntax};
+use std::fmt;
+
+use super::lexer::{Cursor, Lex, Syntax, is_astring_char};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchAttr {
@@ -62,11 +64,80 @@ impl FetchAttr {
     }
 }
 
+/// The items that are one fixed name. Longer names first where one is a prefix of
+/// another (the parser takes the first that matches).
+const NAMED_ITEMS: [(&str, FetchAttr); 10] = [
+    ("ENVELOPE", FetchAttr::Envelope),
+    ("FLAGS", FetchAttr::Flags),
+    ("INTERNALDATE", FetchAttr::InternalDate),
+    ("RFC822.SIZE", FetchAttr::Rfc822Size),
+    ("RFC822.HEADER", FetchAttr::Rfc822Header),
+    ("RFC822.TEXT", FetchAttr::Rfc822Text),
+    ("RFC822", FetchAttr::Rfc822),
+    ("UID", FetchAttr::Uid),
+    ("MODSEQ", FetchAttr::ModSeq),
+    ("BODYSTRUCTURE", FetchAttr::BodyStructure),
+];
+
+/// The item as a client writes it in FETCH: `BODY.PEEK[1.HEADER]<0.100>`.
+impl fmt::Display for FetchAttr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let partial = |f: &mut fmt::Formatter<'_>, partial: &Option<Partial>| match partial {
+            Some(Partial { start, length }) => write!(f, "<{start}.{length}>"),
+            None => Ok(()),
+        };
+        match self {
+            FetchAttr::Body => f.write_str("BODY"),
+            FetchAttr::Section {
+                peek,
+                section,
+                partial: range,
+            } => {
+                let name = if *peek { "BODY.PEEK" } else { "BODY" };
+                write!(f, "{name}[{section}]")?;
+                partial(f, range)
+            }
+            FetchAttr::Binary {
+                peek,
+                part,
+                partial: range,
+            } => {
+                let name = if *peek { "BINARY.PEEK" } else { "BINARY" };
+                write!(f, "{name}[{}]", PartNumbers(part))?;
+                partial(f, range)
+            }
+            FetchAttr::BinarySize(part) => write!(f, "BINARY.SIZE[{}]", PartNumbers(part)),
+            named => {
+                let name = NAMED_ITEMS
+                    .iter()
+                    .find(|(_, attr)| attr == named)
+                    .map(|(name, _)| *name);
+                f.write_str(name.unwrap_or_default())
+            }
+        }
+    }
+}
+
 /// `<start.length>`: `length` is non-zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partial {
     pub start: u32,
     pub length: u32,
+}
+
+/// Part numbers as written in a section: `1.2.3`.
+struct PartNumbers<'a>(&'a [u32]);
+
+impl fmt::Display for PartNumbers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, n) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            write!(f, "{n}")?;
+        }
+        Ok(())
+    }
 }
 
 /// `section` = "[" [section-spec] "]"
@@ -91,15 +162,12 @@ pub enum SectionText {
     Mime,
 }
 
-impl std::fmt::Display for Section {
-    /// The section as echoed in a FETCH response: `1.2.HEADER.FIELDS (From To)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, n) in self.part.iter().enumerate() {
-            if i > 0 {
-                f.write_str(".")?;
-            }
-            write!(f, "{n}")?;
-        }
+impl fmt::Display for Section {
+    /// The section as a client writes it and a FETCH response echoes it:
+    /// `1.2.HEADER.FIELDS (From To)`. A field name is an `astring` (RFC 3501 §9
+    /// `header-fld-name`): quoted when it is not an atom.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", PartNumbers(&self.part))?;
         let Some(text) = &self.text else {
             return Ok(());
         };
@@ -116,11 +184,32 @@ impl std::fmt::Display for Section {
                 } else {
                     "HEADER.FIELDS ("
                 })?;
-                f.write_str(&fields.join(" "))?;
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write_field_name(f, field)?;
+                }
                 f.write_str(")")
             }
         }
     }
+}
+
+/// A header field name as an `astring`: an atom when it is one, else quoted. The
+/// parser takes only printable ASCII names, which a quoted string always carries.
+fn write_field_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    if !name.is_empty() && name.bytes().all(is_astring_char) {
+        return f.write_str(name);
+    }
+    f.write_str("\"")?;
+    for c in name.chars() {
+        if c == '"' || c == '\\' {
+            f.write_str("\\")?;
+        }
+        write!(f, "{c}")?;
+    }
+    f.write_str("\"")
 }
 
 /// The whole FETCH argument: one item, a macro, or a parenthesised list.
@@ -142,20 +231,7 @@ pub(crate) fn parse_fetch_attrs(c: &mut Cursor<'_>) -> Lex<Vec<FetchAttr>> {
 }
 
 fn fetch_attr(c: &mut Cursor<'_>) -> Lex<FetchAttr> {
-    // Longer names first where one is a prefix of another.
-    let simple = [
-        ("ENVELOPE", FetchAttr::Envelope),
-        ("FLAGS", FetchAttr::Flags),
-        ("INTERNALDATE", FetchAttr::InternalDate),
-        ("RFC822.SIZE", FetchAttr::Rfc822Size),
-        ("RFC822.HEADER", FetchAttr::Rfc822Header),
-        ("RFC822.TEXT", FetchAttr::Rfc822Text),
-        ("RFC822", FetchAttr::Rfc822),
-        ("UID", FetchAttr::Uid),
-        ("MODSEQ", FetchAttr::ModSeq),
-        ("BODYSTRUCTURE", FetchAttr::BodyStructure),
-    ];
-    for (name, attr) in simple {
+    for (name, attr) in NAMED_ITEMS {
         if c.try_keyword(name) {
             return Ok(attr);
         }
@@ -406,6 +482,15 @@ mod tests {
             }),
         );
         assert_eq!(s.to_string(), "1.2.HEADER.FIELDS.NOT (From To)");
+        // RFC 3501 §9 header-fld-name is an astring: quoted when not an atom.
+        let quoted = section(
+            &[],
+            Some(SectionText::HeaderFields {
+                not: false,
+                fields: vec!["X(\"Y\\".into(), "".into(), "a]".into()],
+            }),
+        );
+        assert_eq!(quoted.to_string(), "HEADER.FIELDS (\"X(\\\"Y\\\\\" \"\" a])");
         assert_eq!(section(&[], None).to_string(), "");
         assert_eq!(section(&[3], None).to_string(), "3");
         assert_eq!(section(&[], Some(SectionText::Text)).to_string(), "TEXT");

@@ -26,12 +26,12 @@ pub(crate) fn is_atom_char(b: u8) -> bool {
 }
 
 /// `ASTRING-CHAR` = ATOM-CHAR / resp-specials.
-fn is_astring_char(b: u8) -> bool {
+pub(crate) fn is_astring_char(b: u8) -> bool {
     is_atom_char(b) || b == b']'
 }
 
 /// `list-char` = ATOM-CHAR / list-wildcards / resp-specials.
-fn is_list_char(b: u8) -> bool {
+pub(crate) fn is_list_char(b: u8) -> bool {
     is_astring_char(b) || b == b'%' || b == b'*'
 }
 

@@ -401,17 +401,10 @@ fn fetch_modifier(c: &mut Cursor<'_>) -> Lex<FetchModifier> {
 
 fn search_return(c: &mut Cursor<'_>) -> Lex<SearchReturn> {
     let word = c.atom()?;
-    [
-        ("MIN", SearchReturn::Min),
-        ("MAX", SearchReturn::Max),
-        ("ALL", SearchReturn::All),
-        ("COUNT", SearchReturn::Count),
-        ("SAVE", SearchReturn::Save),
-    ]
-    .into_iter()
-    .find(|(name, _)| name.eq_ignore_ascii_case(word))
-    .map(|(_, ret)| ret)
-    .ok_or(Syntax("Unknown SEARCH RETURN option"))
+    SearchReturn::ALL
+        .into_iter()
+        .find(|ret| ret.name().eq_ignore_ascii_case(word))
+        .ok_or(Syntax("Unknown SEARCH RETURN option"))
 }
 
 /// `(CONDSTORE)` / `(QRESYNC (uidvalidity modseq [known-uids [(seqs uids)]]))`.

@@ -141,12 +141,23 @@ pub fn status_line(out: &mut Vec<u8>, tag: Option<&str>, status: Status, code: O
 /// literal, which carries any byte.
 const MAX_QUOTED: usize = 1024;
 
+/// Can `s` go out as a `quoted` string to any client: short, and every byte a 7-bit
+/// TEXT-CHAR (RFC 3501 §9)?
+pub(super) fn is_quotable(s: &[u8]) -> bool {
+    s.len() <= MAX_QUOTED
+        && s.iter()
+            .all(|b| matches!(b, 1..=0x7f) && *b != b'\r' && *b != b'\n')
+}
+
+/// Can UTF-8 text go out as a `quoted` string once UTF-8 is enabled (RFC 6855 §3,
+/// RFC 9051 §4.3): short, with no line break or NUL?
+pub(super) fn is_quotable_utf8(s: &str) -> bool {
+    s.len() <= MAX_QUOTED && !s.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n'))
+}
+
 /// `string`: quoted when every byte is a 7-bit TEXT-CHAR (RFC 3501 §9), else literal.
 pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
-    let quotable = s.len() <= MAX_QUOTED
-        && s.iter()
-            .all(|b| matches!(b, 1..=0x7f) && *b != b'\r' && *b != b'\n');
-    if quotable {
+    if is_quotable(s) {
         write_quoted(out, s);
     } else {
         write_literal(out, s);
@@ -154,7 +165,7 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// `quoted`, escaping `"` and `\`; the caller has checked there is no CR, LF or NUL.
-fn write_quoted(out: &mut Vec<u8>, s: &[u8]) {
+pub(super) fn write_quoted(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     for &b in s {
         if b == b'"' || b == b'\\' {
@@ -199,8 +210,7 @@ pub fn write_mailbox(out: &mut Vec<u8>, name: &str, names: NameEncoding) {
 /// `string` once UTF-8 is enabled (RFC 6855 §3, RFC 9051 §4.3): quoted when it has
 /// no line break or NUL, else a literal.
 pub fn write_utf8_string(out: &mut Vec<u8>, s: &str) {
-    let quotable = s.len() <= MAX_QUOTED && !s.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n'));
-    if quotable {
+    if is_quotable_utf8(s) {
         write_quoted(out, s.as_bytes());
     } else {
         write_literal(out, s.as_bytes());

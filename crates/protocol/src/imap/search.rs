@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 
+use crate::Flags;
+
 use super::datetime::parse_date;
 use super::lexer::{Cursor, Lex, Syntax};
 use super::sequence::SequenceSet;
@@ -17,7 +19,7 @@ pub enum SearchKey {
     Sequence(SequenceSet),
     Uid(SequenceSet),
     /// A system flag set (`true`) or not set (`false`): ANSWERED/UNANSWERED, …
-    Flag(crate::Flags, bool),
+    Flag(Flags, bool),
     Keyword(String, bool),
     Recent,
     New,
@@ -99,11 +101,20 @@ pub(crate) fn search_keys(c: &mut Cursor<'_>) -> Lex<SearchKey> {
     })
 }
 
+/// The system-flag keys (RFC 3501 §6.4.4): the flag, its key when set, its key
+/// when not set.
+pub(crate) const FLAG_KEYS: [(Flags, &str, &str); 5] = [
+    (Flags::ANSWERED, "ANSWERED", "UNANSWERED"),
+    (Flags::DELETED, "DELETED", "UNDELETED"),
+    (Flags::DRAFT, "DRAFT", "UNDRAFT"),
+    (Flags::FLAGGED, "FLAGGED", "UNFLAGGED"),
+    (Flags::SEEN, "SEEN", "UNSEEN"),
+];
+
 /// Nesting bound: `NOT NOT NOT …` or deep parentheses must not exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
 fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
-    use crate::Flags as F;
     use SearchKey::*;
     if depth > MAX_DEPTH {
         return Err(Syntax("Search criteria nested too deeply"));
@@ -121,18 +132,13 @@ fn search_key(c: &mut Cursor<'_>, depth: usize) -> Lex<SearchKey> {
         _ => {}
     }
     let word = c.atom()?.to_ascii_uppercase();
+    for (flag, set, unset) in FLAG_KEYS {
+        if word == set || word == unset {
+            return Ok(Flag(flag, word == set));
+        }
+    }
     let key = match word.as_str() {
         "ALL" => All,
-        "ANSWERED" => Flag(F::ANSWERED, true),
-        "DELETED" => Flag(F::DELETED, true),
-        "DRAFT" => Flag(F::DRAFT, true),
-        "FLAGGED" => Flag(F::FLAGGED, true),
-        "SEEN" => Flag(F::SEEN, true),
-        "UNANSWERED" => Flag(F::ANSWERED, false),
-        "UNDELETED" => Flag(F::DELETED, false),
-        "UNDRAFT" => Flag(F::DRAFT, false),
-        "UNFLAGGED" => Flag(F::FLAGGED, false),
-        "UNSEEN" => Flag(F::SEEN, false),
         "RECENT" => Recent,
         "NEW" => New,
         "OLD" => Old,

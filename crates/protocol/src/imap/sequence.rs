@@ -90,6 +90,28 @@ impl SequenceSet {
     }
 }
 
+/// The set as a client writes it: `1:4,7,9:*`. An empty set writes nothing, which
+/// is not a sequence set; the parser never makes one.
+impl std::fmt::Display for SequenceSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let number = |f: &mut std::fmt::Formatter<'_>, n: SeqNumber| match n {
+            SeqNumber::Value(v) => write!(f, "{v}"),
+            SeqNumber::Largest => f.write_str("*"),
+        };
+        for (i, (first, last)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            number(f, *first)?;
+            if first != last {
+                f.write_str(":")?;
+                number(f, *last)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The message-set argument of FETCH, STORE, COPY, MOVE and UID EXPUNGE: a
 /// sequence set, or `$`, the result the last `SEARCH RETURN (SAVE)` kept
 /// (RFC 5182 §2.1), which the session turns into numbers when the command runs.
@@ -97,6 +119,15 @@ impl SequenceSet {
 pub enum MessageSet {
     Numbers(SequenceSet),
     Saved,
+}
+
+impl std::fmt::Display for MessageSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MessageSet::Numbers(set) => set.fmt(f),
+            MessageSet::Saved => f.write_str("$"),
+        }
+    }
 }
 
 impl MessageSet {

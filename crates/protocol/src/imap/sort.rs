@@ -10,6 +10,8 @@
 //!
 //! Unlike SEARCH, the charset is mandatory and has no `CHARSET` keyword.
 
+use std::fmt;
+
 use super::lexer::{Cursor, Lex, Syntax};
 use super::search::{SearchKey, search_keys};
 
@@ -27,10 +29,49 @@ pub enum SortCriterion {
     DisplayTo,
 }
 
+impl SortCriterion {
+    pub fn name(self) -> &'static str {
+        use SortCriterion::*;
+        match self {
+            Arrival => "ARRIVAL",
+            Cc => "CC",
+            Date => "DATE",
+            From => "FROM",
+            Size => "SIZE",
+            Subject => "SUBJECT",
+            To => "TO",
+            DisplayFrom => "DISPLAYFROM",
+            DisplayTo => "DISPLAYTO",
+        }
+    }
+
+    const ALL: [SortCriterion; 9] = [
+        SortCriterion::Arrival,
+        SortCriterion::Cc,
+        SortCriterion::Date,
+        SortCriterion::From,
+        SortCriterion::Size,
+        SortCriterion::Subject,
+        SortCriterion::To,
+        SortCriterion::DisplayFrom,
+        SortCriterion::DisplayTo,
+    ];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SortKey {
     pub criterion: SortCriterion,
     pub reverse: bool,
+}
+
+/// `sort-criterion` as a client writes it: `[REVERSE ]KEY`.
+impl fmt::Display for SortKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.reverse {
+            f.write_str("REVERSE ")?;
+        }
+        f.write_str(self.criterion.name())
+    }
 }
 
 /// The threading algorithms advertised as `THREAD=…` (RFC 5256 §3).
@@ -38,6 +79,15 @@ pub struct SortKey {
 pub enum ThreadAlgorithm {
     OrderedSubject,
     References,
+}
+
+impl ThreadAlgorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThreadAlgorithm::OrderedSubject => "ORDEREDSUBJECT",
+            ThreadAlgorithm::References => "REFERENCES",
+        }
+    }
 }
 
 /// SORT's arguments after `SORT SP`.
@@ -50,13 +100,10 @@ pub(crate) fn parse_sort(c: &mut Cursor<'_>) -> Lex<(Vec<SortKey>, String, Searc
 /// THREAD's arguments after `THREAD SP`.
 pub(crate) fn parse_thread(c: &mut Cursor<'_>) -> Lex<(ThreadAlgorithm, String, SearchKey)> {
     let name = c.atom()?;
-    let algorithm = if name.eq_ignore_ascii_case("ORDEREDSUBJECT") {
-        ThreadAlgorithm::OrderedSubject
-    } else if name.eq_ignore_ascii_case("REFERENCES") {
-        ThreadAlgorithm::References
-    } else {
-        return Err(Syntax("Unknown threading algorithm"));
-    };
+    let algorithm = [ThreadAlgorithm::OrderedSubject, ThreadAlgorithm::References]
+        .into_iter()
+        .find(|algorithm| algorithm.name().eq_ignore_ascii_case(name))
+        .ok_or(Syntax("Unknown threading algorithm"))?;
     let (charset, key) = criteria_tail(c)?;
     Ok((algorithm, charset, key))
 }
@@ -70,24 +117,12 @@ fn criteria_tail(c: &mut Cursor<'_>) -> Lex<(String, SearchKey)> {
 }
 
 fn sort_key(c: &mut Cursor<'_>) -> Lex<SortKey> {
-    use SortCriterion::*;
     let reverse = c.try_keyword("REVERSE ");
     let word = c.atom()?;
-    let criterion = [
-        ("ARRIVAL", Arrival),
-        ("CC", Cc),
-        ("DATE", Date),
-        ("FROM", From),
-        ("SIZE", Size),
-        ("SUBJECT", Subject),
-        ("TO", To),
-        ("DISPLAYFROM", DisplayFrom),
-        ("DISPLAYTO", DisplayTo),
-    ]
-    .into_iter()
-    .find(|(name, _)| name.eq_ignore_ascii_case(word))
-    .map(|(_, criterion)| criterion)
-    .ok_or(Syntax("Unknown sort criterion"))?;
+    let criterion = SortCriterion::ALL
+        .into_iter()
+        .find(|criterion| criterion.name().eq_ignore_ascii_case(word))
+        .ok_or(Syntax("Unknown sort criterion"))?;
     Ok(SortKey { criterion, reverse })
 }
 
