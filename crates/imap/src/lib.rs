@@ -60,8 +60,9 @@
 //!   paths stay as they were; it depends on no store or directory type (issue 13).
 //!   I/O-free: the framer finds where a command ends (literals included, limits
 //!   enforced on announced sizes), the parser turns it into a typed
-//!   [`codec::Command`], the encoder writes responses; modified UTF-7 for names;
-//!   COMPRESS's raw deflate in both directions.
+//!   [`codec::Command`] (which `Command::encode_with` writes back, for clients and
+//!   the round-trip fuzz target), the response encoder writes responses; modified
+//!   UTF-7 for names; COMPRESS's raw deflate in both directions.
 //! - `message`: ENVELOPE, BODYSTRUCTURE and `BODY[section]` from raw bytes, the
 //!   decoded text SEARCH matches against, and the header summary (base subject,
 //!   sent date, references) SORT and THREAD work on.

@@ -3,6 +3,9 @@
 //! they read and write what the renderers give; the fuzz targets drive the same
 //! code with no server at all.
 //!
+//! - [`imap`]: the IMAP codec — framing, command parser and encoder (they round
+//!   trip), response encoder, modified UTF-7, COMPRESS=DEFLATE.
+//!
 //! ## Invariants
 //! 1. Nothing here does I/O or depends on a congvu crate: the compiler keeps the
 //!    codecs apart from storage (issue 13).
