@@ -64,6 +64,25 @@ pub enum CalendarError {
     Period { from: NaiveDate, to: NaiveDate },
 }
 
+/// Config values written as text: serde reads them through `FromStr` and writes them
+/// through `Display`.
+macro_rules! text_form {
+    ($type:ty) => {
+        impl TryFrom<String> for $type {
+            type Error = CalendarError;
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                text.parse()
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(value: $type) -> Self {
+                value.to_string()
+            }
+        }
+    };
+}
+
 /// A local clock time, minutes after midnight (00:00–23:59), written `HH:MM`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -100,18 +119,7 @@ impl std::str::FromStr for ClockTime {
     }
 }
 
-impl TryFrom<String> for ClockTime {
-    type Error = CalendarError;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<ClockTime> for String {
-    fn from(time: ClockTime) -> Self {
-        time.to_string()
-    }
-}
+text_form!(ClockTime);
 
 impl fmt::Display for ClockTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -142,18 +150,13 @@ impl std::str::FromStr for TimeRange {
     }
 }
 
-impl TryFrom<String> for TimeRange {
-    type Error = CalendarError;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
+impl fmt::Display for TimeRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.start, self.end)
     }
 }
 
-impl From<TimeRange> for String {
-    fn from(range: TimeRange) -> Self {
-        format!("{}-{}", range.start, range.end)
-    }
-}
+text_form!(TimeRange);
 
 /// The local time zone: a fixed offset from UTC, named.
 ///
@@ -213,18 +216,13 @@ impl std::str::FromStr for Zone {
     }
 }
 
-impl TryFrom<String> for Zone {
-    type Error = CalendarError;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
     }
 }
 
-impl From<Zone> for String {
-    fn from(zone: Zone) -> Self {
-        zone.name
-    }
-}
+text_form!(Zone);
 
 /// A weekday as the config writes it: `mon` … `sun`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -422,8 +420,7 @@ impl Calendar {
     /// The local date an instant falls on; `None` beyond chrono's range.
     pub fn local_date(&self, at: i64) -> Option<NaiveDate> {
         let local = at.checked_add(self.offset_seconds)?;
-        chrono::DateTime::from_timestamp(local.div_euclid(SECONDS_PER_DAY) * SECONDS_PER_DAY, 0)
-            .map(|moment| moment.date_naive())
+        chrono::DateTime::from_timestamp(local, 0).map(|moment| moment.date_naive())
     }
 
     /// The instant of local midnight starting `date`.
@@ -531,10 +528,7 @@ impl WorkingTime<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
+    use crate::test_support::date;
 
     #[test]
     fn clock_times_are_strict() {

@@ -148,10 +148,7 @@ impl Holidays {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
+    use crate::test_support::date;
 
     #[test]
     fn days_and_ranges() {
