@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
@@ -46,6 +47,8 @@ pub struct PendingItem {
 pub struct OverdueItem {
     pub message_id: String,
     pub received_at: i64,
+    /// `received_at` in local time.
+    pub received_local: Option<NaiveDateTime>,
     /// Working seconds from receipt to `now`.
     pub working_seconds: i64,
 }
@@ -68,6 +71,8 @@ pub struct AgencyAcks {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AckReport {
     pub now: i64,
+    /// `now` in local time.
+    pub now_local: Option<NaiveDateTime>,
     pub threshold_hours: u32,
     pub agencies: Vec<AgencyAcks>,
 }
@@ -91,6 +96,7 @@ pub fn overdue_acknowledgements(
     ) else {
         return AckReport {
             now,
+            now_local: calendar.local_time(now),
             threshold_hours,
             agencies: Vec::new(),
         };
@@ -109,12 +115,14 @@ pub fn overdue_acknowledgements(
             agencies.entry(&item.agency).or_default().push(OverdueItem {
                 message_id: item.message_id.clone(),
                 received_at: item.received_at,
+                received_local: calendar.local_time(item.received_at),
                 working_seconds,
             });
         }
     }
     AckReport {
         now,
+        now_local: calendar.local_time(now),
         threshold_hours,
         agencies: agencies
             .into_iter()

@@ -417,10 +417,15 @@ impl Calendar {
         period.dates().filter(|day| self.is_working_day(*day))
     }
 
+    /// The local date and time of an instant; `None` beyond chrono's range.
+    pub fn local_time(&self, at: i64) -> Option<chrono::NaiveDateTime> {
+        let local = at.checked_add(self.offset_seconds)?;
+        chrono::DateTime::from_timestamp(local, 0).map(|moment| moment.naive_utc())
+    }
+
     /// The local date an instant falls on; `None` beyond chrono's range.
     pub fn local_date(&self, at: i64) -> Option<NaiveDate> {
-        let local = at.checked_add(self.offset_seconds)?;
-        chrono::DateTime::from_timestamp(local, 0).map(|moment| moment.date_naive())
+        self.local_time(at).map(|moment| moment.date())
     }
 
     /// The instant of local midnight starting `date`.

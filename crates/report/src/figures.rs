@@ -33,7 +33,7 @@ impl Percent {
 
     /// The Vietnamese form: a decimal comma, `91,7`.
     pub fn vi(self) -> String {
-        format!("{},{}", self.tenths / 10, self.tenths % 10)
+        vi_tenths(u64::from(self.tenths))
     }
 }
 
@@ -78,12 +78,21 @@ pub fn vi_count(count: u64) -> String {
     grouped
 }
 
-/// Bytes as mebibytes to one decimal, rounded half up, in the Vietnamese form
-/// (`1.536,0 MB`): storage against quota reads in MB (Art. 9).
-pub fn vi_megabytes(bytes: u64) -> String {
+/// Bytes as tenths of a mebibyte, rounded half up: storage against quota reads in MB
+/// (Art. 9), to one decimal.
+pub fn megabyte_tenths(bytes: u64) -> u64 {
     let tenths = (u128::from(bytes) * 20 + 1_048_576) / (2 * 1_048_576);
-    let tenths = u64::try_from(tenths).unwrap_or(u64::MAX);
-    format!("{},{} MB", vi_count(tenths / 10), tenths % 10)
+    u64::try_from(tenths).unwrap_or(u64::MAX)
+}
+
+/// Tenths in the Vietnamese form, `1.536,0`.
+pub fn vi_tenths(tenths: u64) -> String {
+    format!("{},{}", vi_count(tenths / 10), tenths % 10)
+}
+
+/// Tenths in the machine form, `1536.0`.
+pub fn tenths(tenths: u64) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 #[cfg(test)]
@@ -115,8 +124,10 @@ mod tests {
         assert_eq!(vi_count(999), "999");
         assert_eq!(vi_count(1000), "1.000");
         assert_eq!(vi_count(1_234_567), "1.234.567");
-        assert_eq!(vi_megabytes(1_610_612_736), "1.536,0 MB");
-        assert_eq!(vi_megabytes(104_857), "0,1 MB");
-        assert_eq!(vi_megabytes(0), "0,0 MB");
+        assert_eq!(vi_tenths(megabyte_tenths(1_610_612_736)), "1.536,0");
+        assert_eq!(tenths(megabyte_tenths(1_610_612_736)), "1536.0");
+        assert_eq!(megabyte_tenths(52_429), 1);
+        assert_eq!(megabyte_tenths(52_428), 0);
+        assert_eq!(megabyte_tenths(u64::MAX), 175_921_860_444_160);
     }
 }

@@ -10,6 +10,7 @@
 //! - [`checks`]: check windows met or missed (Art. 10), compliance per agency.
 //! - [`acks`]: acknowledgements pending beyond N working hours (Art. 16.2.a).
 //! - [`usage`]: usage per agency (Art. 15.4), the yearly report (Art. 12.6).
+//! - [`render`]: table, CSV, JSON and printable HTML.
 //! - [`figures`]: percentages, counts and sizes as the reports print them.
 
 pub mod acks;
@@ -17,6 +18,7 @@ pub mod calendar;
 pub mod checks;
 pub mod figures;
 pub mod holidays;
+pub mod render;
 #[cfg(test)]
 mod test_support;
 pub mod usage;
@@ -26,6 +28,7 @@ pub use calendar::{Calendar, CalendarError, ClockTime, ComplianceSettings, Perio
 pub use checks::{AgencyChecks, AgencySpans, CheckReport, CheckSpan, DayChecks, check_windows};
 pub use figures::Percent;
 pub use holidays::{DayKind, DayOverride, Holidays, HolidaysError};
+pub use render::{Format, RenderError, Reportable, render};
 pub use usage::{
     AgencyFacts, ByDestination, ByOrigin, Destination, MailEvent, MailEventKind, MonthFigures, Origin,
     Requests, Scope, UsageError, UsageFigures, UsageReport, UsageRow, usage, year,
