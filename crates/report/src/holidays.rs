@@ -135,6 +135,11 @@ impl Holidays {
         self.days.get(&date)
     }
 
+    /// Every listed date, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&NaiveDate, &DayOverride)> {
+        self.days.iter()
+    }
+
     /// The listed dates from `from` to `to` (both included), in order.
     pub fn between(
         &self,
