@@ -244,6 +244,10 @@ pub enum Scope {
 pub enum UsageError {
     #[error("không có cơ quan {0:?} / no agency {0:?}")]
     UnknownAgency(String),
+    #[error("báo cáo kiểm tra phải cùng kỳ / the checks report must cover the same period")]
+    ChecksPeriod,
+    #[error("năm không hợp lệ / invalid year {0}")]
+    Year(i32),
 }
 
 /// The usage report.
@@ -308,7 +312,7 @@ fn month_starts(calendar: &Calendar, period: &Period) -> Vec<(NaiveDate, i64)> {
     starts
 }
 
-/// Computes the report over `scope`.
+/// Computes the report over `scope`; `checks` must cover the same period.
 pub fn usage(
     calendar: &Calendar,
     period: &Period,
@@ -317,6 +321,9 @@ pub fn usage(
     events: &[MailEvent],
     checks: &CheckReport,
 ) -> Result<UsageReport, UsageError> {
+    if checks.period != *period {
+        return Err(UsageError::ChecksPeriod);
+    }
     let selected = select(agencies, scope)?;
     let index: HashMap<&str, usize> = selected
         .iter()
@@ -418,16 +425,17 @@ pub fn usage(
     })
 }
 
-/// The Art. 12.6 report: the province's year, one row per agency.
+/// The Art. 12.6 report: the province's year, one row per agency; `checks` must cover
+/// that year.
 pub fn year(
     calendar: &Calendar,
     year: i32,
     agencies: &[AgencyFacts],
     events: &[MailEvent],
     checks: &CheckReport,
-) -> Option<UsageReport> {
-    let period = Period::year(year)?;
-    let mut report = usage(calendar, &period, &Scope::Province, agencies, events, checks).ok()?;
+) -> Result<UsageReport, UsageError> {
+    let period = Period::year(year).ok_or(UsageError::Year(year))?;
+    let mut report = usage(calendar, &period, &Scope::Province, agencies, events, checks)?;
     report.year = Some(year);
-    Some(report)
+    Ok(report)
 }

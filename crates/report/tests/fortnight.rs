@@ -21,8 +21,8 @@ use chrono::NaiveDate;
 use congvu_report::{
     AckReport, Acknowledgement, AgencyFacts, AgencySpans, Calendar, CheckReport, CheckSpan,
     ComplianceSettings, Destination, Format, Holidays, MailEvent, MailEventKind, Origin, PendingItem,
-    Percent, Period, Requests, Scope, UsageReport, check_windows, overdue_acknowledgements, render, usage,
-    year,
+    Percent, Period, Requests, Scope, UsageError, UsageReport, check_windows, overdue_acknowledgements,
+    render, usage, year,
 };
 
 const MIB: u64 = 1_048_576;
@@ -600,6 +600,17 @@ fn usage_csv_parses_back_with_every_rule() {
             "94.4"
         ]
     );
+    let row = |fields: &str| fields.split('|').map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        records[2],
+        row("yendinh|UBND huyện Yên Định|1|30|1|0|0|1|0|2|0|0|500.0|3500.0|1|0|0|0|1|1|0|16|36|44.4")
+    );
+    assert_eq!(
+        records[3],
+        row(
+            "pvhtt.yendinh|Phòng Văn hóa và Thông tin huyện Yên Định|1|5|0|0|0|0|0|0|0|0|50.0|1000.0|0|0|0|0|0|0|0|1|36|2.8"
+        )
+    );
     assert_eq!(
         records[4],
         vec![
@@ -717,6 +728,10 @@ fn year_html_is_printable_and_matches_the_input() {
     let year_checks = check_windows(&calendar, &Period::year(2026).expect("2026"), &spans(&calendar));
     // 2026: 261 weekdays − 13 weekday holidays + 2 make-up Saturdays = 250 working days.
     assert_eq!(year_checks.agencies[0].total, 1000);
+    assert!(matches!(
+        year(&calendar, 2026, &facts(), &events(&calendar), &checks(&calendar)),
+        Err(UsageError::ChecksPeriod)
+    ));
     let report = year(&calendar, 2026, &facts(), &events(&calendar), &year_checks).expect("2026");
     let html = render(&report, Format::Html).expect("html");
     assert_self_contained(&html);
