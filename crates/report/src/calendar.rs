@@ -310,11 +310,27 @@ impl Default for ComplianceSettings {
     }
 }
 
-/// An inclusive range of local dates, at most [`MAX_PERIOD_DAYS`] long.
+/// An inclusive range of local dates, at most [`MAX_PERIOD_DAYS`] long (also when read
+/// back from JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PeriodFields")]
 pub struct Period {
     from: NaiveDate,
     to: NaiveDate,
+}
+
+/// A period as written, before [`Period::new`] checks it.
+#[derive(Deserialize)]
+struct PeriodFields {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl TryFrom<PeriodFields> for Period {
+    type Error = CalendarError;
+    fn try_from(fields: PeriodFields) -> Result<Self, Self::Error> {
+        Self::new(fields.from, fields.to)
+    }
 }
 
 impl Period {
@@ -630,5 +646,9 @@ working_hours = ["07:30-11:30", "13:30-17:00"]"#,
         assert!(Period::new(date(2020, 1, 1), date(2026, 1, 1)).is_err());
         let year = Period::year(2026).unwrap();
         assert_eq!(year.dates().count(), 365);
+        let json = serde_json::to_string(&year).unwrap();
+        assert_eq!(json, r#"{"from":"2026-01-01","to":"2026-12-31"}"#);
+        assert_eq!(serde_json::from_str::<Period>(&json).unwrap(), year);
+        assert!(serde_json::from_str::<Period>(r#"{"from":"2000-01-01","to":"2026-12-31"}"#).is_err());
     }
 }
