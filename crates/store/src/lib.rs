@@ -40,7 +40,7 @@ pub mod progress;
 pub mod sled_store;
 
 pub use model::*;
-pub use notify::{Change, ChangeKind};
+pub use notify::{CHANGE_CAPACITY, Change, ChangeKind, Changes, Subscription};
 pub use progress::{Progress, ProgressView};
 pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};
 pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};
@@ -136,6 +136,12 @@ pub trait MailStore: Send + Sync + 'static {
     /// above `modseq`, ascending (RFC 7162 §3.2.5.2 `VANISHED (EARLIER)`). Every
     /// expunge is remembered for the life of the mailbox.
     fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>>;
+    /// What changed in the mailbox after `modseq` ([`Changes`]): the messages
+    /// appended or re-flagged since, the UIDs expunged since, and the mailbox record.
+    /// Costs what changed, not the mailbox's size (the modseq index, see
+    /// `sled_store::tx`), so a session can follow a large mailbox change by change.
+    /// `NotFound` when the mailbox is gone.
+    fn changed_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes>;
     /// `\Recent` (RFC 3501 §2.3.2): the first UID of the mailbox that no session
     /// has claimed as recent (1 before any claim). Messages at or above it would be
     /// recent to the next session that claims.
@@ -187,9 +193,10 @@ pub trait MailStore: Send + Sync + 'static {
     fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>>;
 
     // ---- notifications --------------------------------------------------------
-    /// Every change committed from now on (new messages, flag changes, expunges,
-    /// mailbox list changes). Slow receivers see `Lagged` and must resynchronise.
-    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change>;
+    /// Every change committed from now on in the account's mailboxes (new
+    /// messages, flag changes, expunges, mailbox list changes); nothing of other
+    /// accounts. Slow receivers see `Lagged` and must resynchronise.
+    fn subscribe(&self, account: AccountId) -> Subscription;
 
     // ---- consistency ------------------------------------------------------------
     /// Reads back every invariant above and reports what does not hold

@@ -1,6 +1,28 @@
-//! Change notifications for IDLE and NOTIFY-style consumers.
+//! Change notifications for IDLE and NOTIFY-style consumers, scoped per account, and
+//! [`Changes`], what changed in one mailbox since a modseq
+//! (`MailStore::changed_since`).
+//!
+//! ## Invariants
+//! 1. A change is sent only to the subscribers of the account that owns the mailbox
+//!    it happened in: an IDLE session wakes for its own account's mail, never for
+//!    every account's.
+//! 2. The hub holds a channel for an account only while that account has a
+//!    [`Subscription`]: the first subscriber creates it, the last one to go removes
+//!    it (its `Drop` checks under the hub's lock, which `subscribe` also holds), so
+//!    the map never grows with the accounts that were once watched.
+//! 3. A subscriber that falls more than [`CHANGE_CAPACITY`] changes behind sees
+//!    `RecvError::Lagged` and must resynchronise from the store; it never sees a
+//!    change out of order.
 
-use crate::{AccountId, MailboxId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+
+use crate::{AccountId, MailboxId, MailboxInfo, MessageMeta, Uid};
+
+/// Changes buffered per account for slow subscribers before they see `Lagged`.
+pub const CHANGE_CAPACITY: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -21,4 +43,180 @@ pub struct Change {
     pub kind: ChangeKind,
     /// HIGHESTMODSEQ of the mailbox after the change.
     pub modseq: u64,
+}
+
+/// What changed in a mailbox after a modseq, up to the mailbox's HIGHESTMODSEQ as
+/// read at the start (`mailbox.highestmodseq`). Writes that commit while it is read
+/// may or may not show; a caller that goes on from `mailbox.highestmodseq` sees
+/// them next time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changes {
+    /// The mailbox record: HIGHESTMODSEQ, UIDNEXT, message count.
+    pub mailbox: MailboxInfo,
+    /// Messages appended or whose flags changed after the modseq, ascending by UID,
+    /// as they are now.
+    pub changed: Vec<MessageMeta>,
+    /// UIDs expunged after the modseq, ascending.
+    pub expunged: Vec<Uid>,
+}
+
+/// The per-account channels. Shared (`Arc`) with every [`Subscription`], whose
+/// `Drop` removes the channel it leaves without receivers.
+#[derive(Default)]
+pub(crate) struct ChangeHub {
+    senders: Mutex<HashMap<AccountId, broadcast::Sender<Change>>>,
+}
+
+impl ChangeHub {
+    fn senders(&self) -> MutexGuard<'_, HashMap<AccountId, broadcast::Sender<Change>>> {
+        self.senders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every change committed from now on in the account's mailboxes.
+    pub(crate) fn subscribe(self: &Arc<Self>, account: AccountId) -> Subscription {
+        let receiver = self
+            .senders()
+            .entry(account)
+            .or_insert_with(|| broadcast::channel(CHANGE_CAPACITY).0)
+            .subscribe();
+        Subscription {
+            receiver: Some(receiver),
+            account,
+            hub: Arc::clone(self),
+        }
+    }
+
+    /// Tells the account's subscribers, if it has any.
+    pub(crate) fn send(&self, change: Change) {
+        if let Some(sender) = self.senders().get(&change.account) {
+            // No receiver left (one being dropped right now) is not an error.
+            let _ = sender.send(change);
+        }
+    }
+
+    /// How many accounts have a channel (for the tests of invariant 2).
+    #[cfg(test)]
+    pub(crate) fn accounts(&self) -> usize {
+        self.senders().len()
+    }
+}
+
+/// A subscription to one account's changes (`MailStore::subscribe`).
+pub struct Subscription {
+    /// `Some` until `Drop`, which must drop it before it counts the receivers left.
+    receiver: Option<broadcast::Receiver<Change>>,
+    account: AccountId,
+    hub: Arc<ChangeHub>,
+}
+
+impl Subscription {
+    /// The next change; `Lagged` when changes were lost to a slow reader (then
+    /// resynchronise from the store), `Closed` when the store is gone.
+    pub async fn recv(&mut self) -> Result<Change, RecvError> {
+        match &mut self.receiver {
+            Some(receiver) => receiver.recv().await,
+            None => Err(RecvError::Closed),
+        }
+    }
+
+    /// The next change if one is waiting.
+    pub fn try_recv(&mut self) -> Result<Change, TryRecvError> {
+        match &mut self.receiver {
+            Some(receiver) => receiver.try_recv(),
+            None => Err(TryRecvError::Closed),
+        }
+    }
+
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut senders = self.hub.senders();
+        // Dropped under the lock, so no `subscribe` can add a receiver between the
+        // drop and the count.
+        drop(self.receiver.take());
+        if senders
+            .get(&self.account)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            senders.remove(&self.account);
+        }
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(account: u64, modseq: u64) -> Change {
+        Change {
+            account: AccountId(account),
+            mailbox: MailboxId(account * 10),
+            kind: ChangeKind::New,
+            modseq,
+        }
+    }
+
+    /// Invariant 1: account B's subscriber never sees account A's changes.
+    #[test]
+    fn changes_reach_only_their_account() {
+        let hub = Arc::new(ChangeHub::default());
+        let mut a = hub.subscribe(AccountId(1));
+        let mut b = hub.subscribe(AccountId(2));
+        hub.send(change(1, 2));
+        assert_eq!(a.try_recv().unwrap(), change(1, 2));
+        assert!(matches!(b.try_recv(), Err(TryRecvError::Empty)));
+        hub.send(change(2, 5));
+        assert_eq!(b.try_recv().unwrap(), change(2, 5));
+        assert!(matches!(a.try_recv(), Err(TryRecvError::Empty)));
+        // Nobody watches account 3: nothing is kept for it.
+        hub.send(change(3, 2));
+        assert_eq!(hub.accounts(), 2);
+    }
+
+    /// Invariant 2: the channel goes with the last subscriber, not before.
+    #[test]
+    fn the_map_empties_when_the_last_subscriber_goes() {
+        let hub = Arc::new(ChangeHub::default());
+        let first = hub.subscribe(AccountId(1));
+        let mut second = hub.subscribe(AccountId(1));
+        let other = hub.subscribe(AccountId(2));
+        assert_eq!(hub.accounts(), 2);
+        drop(first);
+        assert_eq!(hub.accounts(), 2);
+        hub.send(change(1, 3));
+        assert_eq!(second.try_recv().unwrap(), change(1, 3));
+        drop(second);
+        assert_eq!(hub.accounts(), 1);
+        drop(other);
+        assert_eq!(hub.accounts(), 0);
+        // A new subscriber gets a fresh channel.
+        let mut again = hub.subscribe(AccountId(1));
+        hub.send(change(1, 4));
+        assert_eq!(again.try_recv().unwrap(), change(1, 4));
+    }
+
+    /// Invariant 3: a reader that fell behind learns it, then reads on in order.
+    #[test]
+    fn a_lagged_subscriber_is_told() {
+        let hub = Arc::new(ChangeHub::default());
+        let mut slow = hub.subscribe(AccountId(1));
+        let total = CHANGE_CAPACITY as u64 + 5;
+        for modseq in 0..total {
+            hub.send(change(1, modseq));
+        }
+        assert!(matches!(slow.try_recv(), Err(TryRecvError::Lagged(5))));
+        assert_eq!(slow.try_recv().unwrap(), change(1, 5));
+    }
 }

@@ -40,22 +40,30 @@
 //!   takes one for all the messages it removes, and logs their UIDs under it in the
 //!   same transaction (the expunge log, for RFC 7162 VANISHED). The log of a mailbox
 //!   is kept as long as the mailbox: one small record per expunging command.
+//! - The modseq index names, per mailbox, the message holding each modseq; the
+//!   same transactions keep it, so `changed_since` reads the changes, not the
+//!   mailbox (see `tx` and `modseq_index`).
+//! - Change notifications go to the subscribers of the account that owns the
+//!   mailbox, after the change is durable (see `notify`).
 
 mod access;
 pub mod backup;
 mod check;
 mod committer;
+mod modseq_index;
 mod names;
 mod recent;
 mod subscriptions;
 mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
+use crate::notify::ChangeHub;
 use crate::{
     AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest, BackupSpec,
-    BlobId, Change, ChangeKind, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder, DeliveryOutcome, FlagOp,
-    FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound, Progress, QueueEntry,
-    QueueId, QueueUpdate, QuotaRule, Result, SpecialUse, StoreError, StoreOutcome, Uid,
+    BlobId, Change, ChangeKind, Changes, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder,
+    DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound,
+    Progress, QueueEntry, QueueId, QueueUpdate, QuotaRule, Result, SpecialUse, StoreError, StoreOutcome,
+    Subscription, Uid,
 };
 pub use check::{CheckReport, Inconsistency, RepairReport};
 use committer::{Committer, Pins};
@@ -67,11 +75,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::broadcast;
 use tx::{Abort, NEXT_ACCOUNT, NEXT_QUEUE, Trees, decode, stale};
-
-/// Changes buffered for slow subscribers before they see `Lagged`.
-const CHANGE_CAPACITY: usize = 1024;
 
 /// How often an operation rescans when concurrent writes keep making its snapshot
 /// stale, before it gives up with a server error.
@@ -159,7 +163,8 @@ pub struct SledStore {
     subscriptions: sled::Tree,
     blobs: Arc<BlobStore>,
     committer: Committer,
-    changes: broadcast::Sender<Change>,
+    /// The subscribers to changes, per account (see `notify`).
+    changes: Arc<ChangeHub>,
     /// Held by mailbox CREATE/DELETE/RENAME from their name scan to their commit.
     namespace: Mutex<()>,
 }
@@ -186,8 +191,7 @@ impl SledStore {
         let recent = db.open_tree(recent::RECENT_TREE)?;
         let subscriptions = db.open_tree(subscriptions::SUBSCRIPTIONS_TREE)?;
         let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
-        let (changes, _) = broadcast::channel(CHANGE_CAPACITY);
-        Ok(SledStore {
+        let store = SledStore {
             db,
             trees,
             access,
@@ -195,9 +199,11 @@ impl SledStore {
             subscriptions,
             blobs,
             committer,
-            changes,
+            changes: Arc::default(),
             namespace: Mutex::new(()),
-        })
+        };
+        store.build_modseq_index()?;
+        Ok(store)
     }
 
     /// The data directory, the store's directories and what sled keeps directly in
@@ -295,8 +301,7 @@ impl SledStore {
     ) -> Result<()> {
         self.committer.commit(pins, removals)?;
         for change in changes {
-            // No subscriber is not an error.
-            let _ = self.changes.send(change);
+            self.changes.send(change);
         }
         Ok(())
     }
@@ -824,7 +829,19 @@ impl MailStore for SledStore {
     }
 
     fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>> {
-        self.trees.expunged_since(mailbox, modseq)
+        self.trees.expunged_between(mailbox, modseq, u64::MAX)
+    }
+
+    fn changed_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Changes> {
+        // Everything is read up to the HIGHESTMODSEQ read first: what commits
+        // meanwhile is for the caller's next call from there.
+        let info = self.require_mailbox(mailbox)?;
+        let until = info.highestmodseq;
+        Ok(Changes {
+            changed: self.trees.changed_between(mailbox, modseq, until)?,
+            expunged: self.trees.expunged_between(mailbox, modseq, until)?,
+            mailbox: info,
+        })
     }
 
     fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
@@ -881,10 +898,11 @@ impl MailStore for SledStore {
                         _ => {}
                     }
                     info.highestmodseq += 1;
+                    let old_modseq = meta.modseq;
                     meta.flags = flags;
                     meta.keywords = new_keywords;
                     meta.modseq = info.highestmodseq;
-                    tx.put_message(mailbox, &meta)?;
+                    tx.update_message(mailbox, old_modseq, &meta)?;
                     outcome.changed.push(meta);
                 }
                 if !outcome.changed.is_empty() {
@@ -1111,8 +1129,8 @@ impl MailStore for SledStore {
         SledStore::backup(self, spec, progress)
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
+    fn subscribe(&self, account: AccountId) -> Subscription {
+        self.changes.subscribe(account)
     }
 }
 

@@ -1,21 +1,23 @@
-//! IDLE (RFC 2177). The session subscribes to store changes before its last sync,
-//! so nothing committed in between is missed; a change to the selected mailbox (or
-//! a lagged subscription, which may hide one) triggers a sync that may announce
-//! EXISTS, EXPUNGE and FLAGS at once. `DONE` ends it; whatever the client pipelined
+//! IDLE (RFC 2177). The session subscribes to the changes of the account that owns
+//! the selected mailbox (its own, or a delegated agency's) before its last sync, so
+//! nothing committed in between is missed, and no other account's mail wakes it; a
+//! change to the selected mailbox (or a lagged subscription, which may hide one)
+//! triggers a sync that may announce EXISTS, EXPUNGE and FLAGS at once. With no
+//! mailbox selected there is nothing to announce, and no subscription. `DONE` ends it; whatever the client pipelined
 //! after `DONE` stays in the input buffer and is executed next. A revoked login (a
 //! password change, a disabled or deleted account) ends it with `BYE` at once.
 
 use std::future::pending;
 
-use congvu_store::Change;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use congvu_store::{Change, Subscription};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use crate::codec::response::Status;
 use crate::server::shutdown_signalled;
 use crate::session::{Disconnect, OpResult, Reply, Session, credentials_revoked};
 
-async fn next_change(changes: &mut Option<Receiver<Change>>) -> Result<Change, RecvError> {
+async fn next_change(changes: &mut Option<Subscription>) -> Result<Change, RecvError> {
     match changes {
         Some(changes) => changes.recv().await,
         None => pending().await,
@@ -24,7 +26,7 @@ async fn next_change(changes: &mut Option<Receiver<Change>>) -> Result<Change, R
 
 impl Session {
     pub(crate) async fn op_idle(&mut self) -> OpResult {
-        let mut changes = Some(self.ctx.store.subscribe());
+        let mut changes = self.selected().map(|s| self.ctx.store.subscribe(s.owner));
         self.sync_selected(true);
         self.conn.output.extend_from_slice(b"+ idling\r\n");
         // Announcements do not reset the autologout timer; only the client can.

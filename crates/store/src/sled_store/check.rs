@@ -15,6 +15,9 @@
 //! 4. Every mailbox belongs to an existing account.
 //! 5. Every `\Recent` claim mark (`recent`) belongs to an existing mailbox, and
 //!    every subscription kept by name (`subscriptions`) to an existing account.
+//! 6. The modseq index (`store.modseq`) holds exactly one entry per message, under
+//!    the mailbox and modseq of its record, naming its UID; the repair writes the
+//!    index again from the records.
 //!
 //! Blob files that nothing references are reported as orphans (a crash between a
 //! put and its transaction leaves them); `SledStore::collect_orphans` removes them.
@@ -22,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::SledStore;
-use super::tx::{decode, decode_u64, encode};
+use super::tx::{decode, decode_u64, decode_uid, encode};
 use crate::blob::BlobFile;
 use crate::{AccountId, AccountStorage, BlobId, MailboxId, MailboxInfo, MessageMeta, QueueEntry, Result};
 
@@ -71,6 +74,8 @@ struct Tally {
     /// `\Recent` claim marks and kept subscriptions whose owner is gone.
     stale_recent: Vec<MailboxId>,
     stale_subscriptions: Vec<Vec<u8>>,
+    /// The modseq index disagrees with the message records.
+    modseq_index_wrong: bool,
 }
 
 /// What [`SledStore::repair`] did and what is left.
@@ -86,7 +91,7 @@ pub struct RepairReport {
 
 impl SledStore {
     /// Fixes what the check finds that can be fixed without losing mail: claim marks
-    /// and subscriptions of what is gone (removed), mailbox totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
+    /// and subscriptions of what is gone (removed), the modseq index (rebuilt), mailbox totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
     /// stays and clients need not resync), HIGHESTMODSEQ (raised), blob reference
     /// counts (set to the references that exist), and orphan blob files (deleted).
     /// A message whose body is missing, a message without a mailbox and a mailbox
@@ -122,6 +127,9 @@ impl SledStore {
             }
             for key in &tally.stale_subscriptions {
                 self.subscriptions.remove(key.as_slice())?;
+            }
+            if tally.modseq_index_wrong {
+                self.rebuild_modseq_index()?;
             }
             for (blob, count) in &tally.refs {
                 if *count == 0 {
@@ -188,12 +196,23 @@ impl SledStore {
         let mut tally = Tally::default();
         let mut refs: HashMap<BlobId, u64> = HashMap::new();
         let mut per_mailbox: HashMap<MailboxId, (u32, u64)> = HashMap::new();
+        // What the modseq index should hold: (mailbox, modseq) → UID.
+        let mut indexed: HashMap<(MailboxId, u64), u32> = HashMap::new();
         for entry in self.trees.messages.iter() {
             let (key, value) = entry?;
             report.messages += 1;
             let meta: MessageMeta = decode(&value, "message")?;
             let mailbox_id = MailboxId(decode_u64(key.get(..8).unwrap_or_default(), "message key")?);
             *refs.entry(meta.blob).or_default() += 1;
+            if let Some(other) = indexed.insert((mailbox_id, meta.modseq), meta.uid.get()) {
+                report.problem(
+                    "modseq_not_unique",
+                    format!(
+                        "mailbox {} UIDs {other} and {} share MODSEQ {}",
+                        mailbox_id.0, meta.uid, meta.modseq
+                    ),
+                );
+            }
             let Some(mailbox) = mailboxes.get(&mailbox_id) else {
                 report.problem(
                     "message_without_mailbox",
@@ -225,6 +244,32 @@ impl SledStore {
             let highest = tally.highest.entry(mailbox_id).or_default();
             highest.0 = highest.0.max(meta.uid.get());
             highest.1 = highest.1.max(meta.modseq);
+        }
+        for entry in self.trees.modseqs.iter() {
+            let (key, value) = entry?;
+            let mailbox = MailboxId(decode_u64(key.get(..8).unwrap_or_default(), "modseq index key")?);
+            let modseq = decode_u64(key.get(8..).unwrap_or_default(), "modseq index key")?;
+            let uid = decode_uid(&value)?;
+            if indexed.remove(&(mailbox, modseq)) != Some(uid.get()) {
+                tally.modseq_index_wrong = true;
+                report.problem(
+                    "modseq_index",
+                    format!(
+                        "mailbox {} MODSEQ {modseq} is indexed as UID {uid}, which does not hold it",
+                        mailbox.0
+                    ),
+                );
+            }
+        }
+        for ((mailbox, modseq), uid) in indexed {
+            tally.modseq_index_wrong = true;
+            report.problem(
+                "modseq_index",
+                format!(
+                    "mailbox {} UID {uid} MODSEQ {modseq} is missing from the modseq index",
+                    mailbox.0
+                ),
+            );
         }
         let mut used: HashMap<AccountId, u64> = HashMap::new();
         for (id, mailbox) in &mailboxes {

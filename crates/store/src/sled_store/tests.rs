@@ -899,7 +899,7 @@ fn changes_are_announced_after_writes() {
     let (_dir, store) = open();
     let id = account(&store);
     let mb = inbox(&store, id).id;
-    let mut changes = store.subscribe();
+    let mut changes = store.subscribe(id);
     deliver(&store, &[id], b"hello");
     let new = changes.try_recv().unwrap();
     assert_eq!(
@@ -919,6 +919,134 @@ fn changes_are_announced_after_writes() {
     store.create_mailbox(id, "Mới", None).unwrap();
     assert_eq!(changes.try_recv().unwrap().kind, ChangeKind::MailboxList);
     assert!(changes.try_recv().is_err(), "nothing else was announced");
+}
+
+/// Notifications are per account (issue 13): a subscriber of B is not woken by
+/// A's mail; a MOVE from A to B tells A of the expunge and B of the new message;
+/// the channels go with their last subscriber.
+#[test]
+fn changes_reach_only_the_subscribers_of_their_account() {
+    let (_dir, store) = open();
+    let (a, b) = (account(&store), account(&store));
+    let (inbox_a, inbox_b) = (inbox(&store, a).id, inbox(&store, b).id);
+    let mut watch_a = store.subscribe(a);
+    let mut watch_b = store.subscribe(b);
+    deliver(&store, &[a], b"Subject: a\r\n\r\na\r\n");
+    assert_eq!(watch_a.try_recv().unwrap().mailbox, inbox_a);
+    assert!(watch_b.try_recv().is_err(), "B woke for A's mail");
+    store.move_messages(inbox_a, &[uid(1)], inbox_b).unwrap();
+    let expunge = watch_a.try_recv().unwrap();
+    assert_eq!((expunge.kind, expunge.mailbox), (ChangeKind::Expunge, inbox_a));
+    let new = watch_b.try_recv().unwrap();
+    assert_eq!(
+        (new.kind, new.mailbox, new.account),
+        (ChangeKind::New, inbox_b, b)
+    );
+    assert!(watch_a.try_recv().is_err() && watch_b.try_recv().is_err());
+    assert_eq!(store.changes.accounts(), 2);
+    drop((watch_a, watch_b));
+    assert_eq!(store.changes.accounts(), 0, "no channel is kept for nobody");
+}
+
+/// `changed_since` gives the messages appended or re-flagged after a modseq, the
+/// UIDs expunged after it, and the mailbox record; nothing after its own
+/// HIGHESTMODSEQ.
+#[test]
+fn changed_since_gives_what_changed_after_a_modseq() {
+    let (_dir, store) = open();
+    let a = account(&store);
+    let mb = inbox(&store, a).id;
+    for n in 0..5u8 {
+        deliver(&store, &[a], &[b'x', n]);
+    }
+    let synced = inbox(&store, a).highestmodseq;
+    assert_eq!(synced, 6);
+    let nothing = store.changed_since(mb, synced).unwrap();
+    assert!(nothing.changed.is_empty() && nothing.expunged.is_empty());
+    assert_eq!((nothing.mailbox.messages, nothing.mailbox.uidnext), (5, 6));
+
+    store_flags(&store, mb, &[uid(4)], FlagOp::Add, Flags::SEEN);
+    store_flags(&store, mb, &[uid(2), uid(3)], FlagOp::Add, Flags::DELETED);
+    store.expunge(mb, Some(&[uid(2)])).unwrap();
+    deliver(&store, &[a], b"six");
+    let changes = store.changed_since(mb, synced).unwrap();
+    let seen: Vec<(u32, Flags)> = changes.changed.iter().map(|m| (m.uid.get(), m.flags)).collect();
+    assert_eq!(
+        seen,
+        [(3, Flags::DELETED), (4, Flags::SEEN), (6, Flags::empty())],
+        "ascending by UID, as they are now; UID 2 is gone"
+    );
+    assert_eq!(changes.expunged, [uid(2)]);
+    assert_eq!(changes.mailbox, inbox(&store, a));
+    assert_eq!(changes.mailbox.highestmodseq, synced + 5);
+    // From where the caller got to: nothing more.
+    let later = store.changed_since(mb, changes.mailbox.highestmodseq).unwrap();
+    assert!(later.changed.is_empty() && later.expunged.is_empty());
+    // From just before the last delivery: only it.
+    let last = store.changed_since(mb, synced + 4).unwrap();
+    assert_eq!(uids(&last.changed), [6]);
+    assert!(last.expunged.is_empty());
+    // From 0: every message; a copy in comes as new.
+    store
+        .copy(mb, &[uid(1)], mailbox(&store, a, "Archive").id)
+        .unwrap();
+    let archive = store.changed_since(mailbox(&store, a, "Archive").id, 0).unwrap();
+    assert_eq!(uids(&archive.changed), [1]);
+    assert_eq!(
+        uids(&store.changed_since(mb, 0).unwrap().changed),
+        [1, 3, 4, 5, 6]
+    );
+
+    store.delete_mailbox(a, "Archive").unwrap();
+    assert!(matches!(
+        store.changed_since(archive.mailbox.id, 0),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// A store written before the modseq index gets it built at open, once; an index
+/// that disagrees with the records is found by the check and rebuilt by the
+/// repair.
+#[test]
+fn the_modseq_index_is_built_for_an_older_store_checked_and_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = reopen(dir.path());
+    let a = account(&store);
+    let mb = inbox(&store, a).id;
+    for n in 0..4u8 {
+        deliver(&store, &[a], &[b'y', n]);
+    }
+    store_flags(&store, mb, &[uid(2)], FlagOp::Add, Flags::FLAGGED);
+    let expected = store.changed_since(mb, 0).unwrap();
+    // What a store from before the index looks like.
+    store.trees.modseqs.clear().unwrap();
+    store.trees.meta.remove(super::tx::MODSEQ_INDEX_BUILT).unwrap();
+    store.db.flush().unwrap();
+    drop(store);
+
+    // Unchecked: damaged on purpose below.
+    let store = reopen(dir.path());
+    assert!(store.check().unwrap().is_consistent());
+    assert_eq!(store.trees.modseqs.len(), 4);
+    assert_eq!(store.changed_since(mb, 0).unwrap(), expected);
+    assert_eq!(uids(&store.changed_since(mb, 5).unwrap().changed), [2]);
+    // Built once: a marked store is not scanned again, so an entry removed now
+    // stays removed across a reopen, for the check to find.
+    let removed = super::tx::modseq_key(mb, expected.changed[0].modseq);
+    store.trees.modseqs.remove(removed).unwrap();
+    store
+        .trees
+        .modseqs
+        .insert(super::tx::modseq_key(mb, 1), &9u32.to_be_bytes())
+        .unwrap();
+    store.db.flush().unwrap();
+    drop(store);
+    let store = Checked(reopen(dir.path()));
+    let kinds: Vec<&str> = store.check().unwrap().problems.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, ["modseq_index", "modseq_index"]);
+    let repaired = store.repair().unwrap();
+    assert!(repaired.after.is_consistent(), "{repaired:?}");
+    assert_eq!(store.changed_since(mb, 0).unwrap(), expected);
 }
 
 #[test]

@@ -11,6 +11,15 @@
 //! | `store.blob_refs`     | BlobId (32 bytes)              | reference count, u64 BE  |
 //! | `store.queue`         | QueueId (u64 BE)               | JSON [`QueueEntry`]      |
 //! | `store.expunged`      | MailboxId BE ‖ modseq (u64 BE) | JSON `[Uid]`, ascending  |
+//! | `store.modseq`        | MailboxId BE ‖ modseq (u64 BE) | UID (u32 BE)             |
+//!
+//! `store.modseq` indexes the messages by their MODSEQ: exactly one entry per
+//! message, under the modseq its record holds (a message's modseq is unique in its
+//! mailbox: every append and flag change takes a new one). Every write that adds a
+//! message, removes one or gives it a new modseq moves its entry in the same
+//! transaction, so `changed_since` reads only what changed. A store from before the
+//! index gets it built once at open (`SledStore::build_modseq_index`, marked by
+//! [`MODSEQ_INDEX_BUILT`] in `store.meta`).
 //!
 //! Big-endian ids make a prefix scan return a mailbox's messages in UID order and an
 //! account's mailboxes together, outside transactions; inside one, every access is a
@@ -33,6 +42,10 @@ pub(super) const NEXT_MAILBOX: &[u8] = b"next_mailbox";
 pub(super) const NEXT_QUEUE: &[u8] = b"next_queue";
 /// The last UIDVALIDITY handed out (any mailbox).
 const LAST_UIDVALIDITY: &[u8] = b"last_uidvalidity";
+/// Present in `store.meta` once `store.modseq` indexes every message.
+pub(super) const MODSEQ_INDEX_BUILT: &[u8] = b"modseq_index_built";
+/// The name of the modseq index tree.
+pub(super) const MODSEQ_TREE: &str = "store.modseq";
 
 /// Why a transaction closure gave up.
 #[derive(Debug)]
@@ -77,6 +90,14 @@ pub(super) fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("{what}: expected 8 bytes, found {}", bytes.len())))
 }
 
+/// A UID as the modseq index stores it.
+pub(super) fn decode_uid(bytes: &[u8]) -> Result<Uid, StoreError> {
+    <[u8; 4]>::try_from(bytes)
+        .ok()
+        .and_then(|b| Uid::new(u32::from_be_bytes(b)))
+        .ok_or_else(|| StoreError::Corrupt(format!("modseq index entry: not a UID ({} bytes)", bytes.len())))
+}
+
 pub(super) fn name_key(account: AccountId, name: &str) -> Vec<u8> {
     let mut key = account.0.to_be_bytes().to_vec();
     key.extend_from_slice(name.as_bytes());
@@ -90,11 +111,26 @@ pub(super) fn message_key(mailbox: MailboxId, uid: Uid) -> [u8; 12] {
     key
 }
 
-pub(super) fn expunge_key(mailbox: MailboxId, modseq: u64) -> [u8; 16] {
+/// Mailbox ‖ modseq: the key of both the expunge log and the modseq index.
+pub(super) fn modseq_key(mailbox: MailboxId, modseq: u64) -> [u8; 16] {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&mailbox.0.to_be_bytes());
     key[8..].copy_from_slice(&modseq.to_be_bytes());
     key
+}
+
+/// The entries of a tree keyed mailbox ‖ modseq (the expunge log, the modseq
+/// index) with a modseq above `since` and at most `until`, in modseq order.
+fn modseq_range(
+    tree: &sled::Tree,
+    mailbox: MailboxId,
+    since: u64,
+    until: u64,
+) -> impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> {
+    (since < until)
+        .then(|| tree.range(modseq_key(mailbox, since.saturating_add(1))..=modseq_key(mailbox, until)))
+        .into_iter()
+        .flatten()
 }
 
 /// The store's trees.
@@ -109,6 +145,8 @@ pub(super) struct Trees {
     /// The expunge log: which UIDs each expunging modseq removed (RFC 7162 §3.2.10
     /// VANISHED needs them after the messages are gone).
     pub expunged: sled::Tree,
+    /// The modseq index: which message holds each modseq (see the module docs).
+    pub modseqs: sled::Tree,
     /// Every transaction holds it shared; [`Trees::quiesced`] holds it exclusively, so
     /// a reader of several trees (backup, check, repair) sees the effect of every
     /// committed transaction and of none half-done.
@@ -126,6 +164,7 @@ impl Trees {
             refs: db.open_tree("store.blob_refs")?,
             queue: db.open_tree("store.queue")?,
             expunged: db.open_tree("store.expunged")?,
+            modseqs: db.open_tree(MODSEQ_TREE)?,
             gate: RwLock::new(()),
         })
     }
@@ -152,9 +191,10 @@ impl Trees {
             &self.refs,
             &self.queue,
             &self.expunged,
+            &self.modseqs,
         )
             .transaction(
-                |(meta, accounts, mailboxes, names, messages, refs, queue, expunged)| {
+                |(meta, accounts, mailboxes, names, messages, refs, queue, expunged, modseqs)| {
                     body(&Tx {
                         meta,
                         accounts,
@@ -164,6 +204,7 @@ impl Trees {
                         refs,
                         queue,
                         expunged,
+                        modseqs,
                     })
                 },
             )
@@ -202,18 +243,39 @@ impl Trees {
             .transpose()
     }
 
-    /// UIDs expunged from the mailbox by changes with a modseq above `since`,
-    /// ascending and without repeats.
-    pub fn expunged_since(&self, mailbox: MailboxId, since: u64) -> Result<Vec<Uid>, StoreError> {
-        let start = expunge_key(mailbox, since.saturating_add(1));
-        let end = expunge_key(mailbox, u64::MAX);
+    /// UIDs expunged from the mailbox by changes with a modseq above `since` and
+    /// at most `until`, ascending and without repeats.
+    pub fn expunged_between(
+        &self,
+        mailbox: MailboxId,
+        since: u64,
+        until: u64,
+    ) -> Result<Vec<Uid>, StoreError> {
         let mut uids = Vec::new();
-        for item in self.expunged.range(start..=end) {
+        for item in modseq_range(&self.expunged, mailbox, since, until) {
             uids.extend(decode::<Vec<Uid>>(&item?.1, "expunge log record")?);
         }
         uids.sort_unstable();
         uids.dedup();
         Ok(uids)
+    }
+
+    /// The messages whose modseq is above `since` and at most `until`, ascending by
+    /// UID, as their records read now: one range of the modseq index and a point
+    /// read per entry. A message removed since its entry was read is left out.
+    pub fn changed_between(
+        &self,
+        mailbox: MailboxId,
+        since: u64,
+        until: u64,
+    ) -> Result<Vec<MessageMeta>, StoreError> {
+        let mut changed = Vec::new();
+        for item in modseq_range(&self.modseqs, mailbox, since, until) {
+            let uid = decode_uid(&item?.1)?;
+            changed.extend(self.message(mailbox, uid)?);
+        }
+        changed.sort_unstable_by_key(|meta| meta.uid);
+        Ok(changed)
     }
 
     /// Drops the expunge log of a deleted mailbox (ids are never reused, so a
@@ -259,6 +321,7 @@ pub(super) struct Tx<'a> {
     refs: &'a TransactionalTree,
     queue: &'a TransactionalTree,
     expunged: &'a TransactionalTree,
+    modseqs: &'a TransactionalTree,
 }
 
 impl Tx<'_> {
@@ -391,10 +454,22 @@ impl Tx<'_> {
         }
     }
 
-    pub fn put_message(&self, mailbox: MailboxId, meta: &MessageMeta) -> TxResult<()> {
+    /// Writes a message record and its modseq index entry (a new message).
+    fn put_message(&self, mailbox: MailboxId, meta: &MessageMeta) -> TxResult<()> {
         self.messages
             .insert(&message_key(mailbox, meta.uid), encode(meta)?)?;
+        self.modseqs
+            .insert(&modseq_key(mailbox, meta.modseq), &meta.uid.get().to_be_bytes())?;
         Ok(())
+    }
+
+    /// Writes back a message whose record held `old_modseq`, moving its modseq
+    /// index entry to the new one.
+    pub fn update_message(&self, mailbox: MailboxId, old_modseq: u64, meta: &MessageMeta) -> TxResult<()> {
+        if old_modseq != meta.modseq {
+            self.modseqs.remove(&modseq_key(mailbox, old_modseq))?;
+        }
+        self.put_message(mailbox, meta)
     }
 
     /// Adds a message to `info` under the next UID and a new modseq, keeping the
@@ -421,6 +496,7 @@ impl Tx<'_> {
     /// HIGHESTMODSEQ once per operation and writes `info` back).
     pub fn remove_message(&self, info: &mut MailboxInfo, meta: &MessageMeta) -> TxResult<()> {
         self.messages.remove(&message_key(info.id, meta.uid))?;
+        self.modseqs.remove(&modseq_key(info.id, meta.modseq))?;
         info.messages = info.messages.saturating_sub(1);
         if !meta.flags.contains(crate::Flags::SEEN) {
             info.unseen = info.unseen.saturating_sub(1);
@@ -434,7 +510,7 @@ impl Tx<'_> {
     pub fn log_expunged(&self, info: &MailboxInfo, uids: &[Uid]) -> TxResult<()> {
         if !uids.is_empty() {
             self.expunged
-                .insert(&expunge_key(info.id, info.highestmodseq), encode(&uids)?)?;
+                .insert(&modseq_key(info.id, info.highestmodseq), encode(&uids)?)?;
         }
         Ok(())
     }
