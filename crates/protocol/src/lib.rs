@@ -5,6 +5,8 @@
 //!
 //! - [`imap`]: the IMAP codec — framing, command parser and encoder (they round
 //!   trip), response encoder, modified UTF-7, COMPRESS=DEFLATE.
+//! - [`rfc5322`]: the header section of a message and its fields, cut one way for
+//!   every server (SMTP checks, policy, DSN, IMAP).
 //!
 //! ## Invariants
 //! 1. Nothing here does I/O or depends on a congvu crate: the compiler keeps the
@@ -15,6 +17,7 @@
 //!    live here, and the store and the directory re-export them.
 
 pub mod imap;
+pub mod rfc5322;
 
 mod flags;
 mod rights;
