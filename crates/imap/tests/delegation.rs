@@ -147,10 +147,12 @@ async fn clerk_uses_the_agency_mailbox_within_the_rights_granted() {
         fetched.join("\n").contains("Subject: Công văn đến 1"),
         "{fetched:?}"
     );
-    // No read-write session has claimed the message: recent here too, and left
-    // recent for the next one (RFC 3501 §2.3.2).
+    // A read-only selection shows no \Recent, and leaves the message recent for
+    // the next read-write session (RFC 3501 §2.3.2, §6.3.2).
     let flags = ok(&mut clerk, "FETCH 1 (FLAGS)").await;
-    assert_eq!(flags[0], "* 1 FETCH (FLAGS (\\Recent))");
+    assert_eq!(flags[0], "* 1 FETCH (FLAGS ())");
+    let status = ok(&mut clerk, "STATUS Shared/sttt/INBOX (RECENT)").await;
+    assert_eq!(status[0], "* STATUS \"Shared/sttt/INBOX\" (RECENT 1)");
     let appended = append(&mut clerk, "Shared/sttt/INBOX", "()", &sample_message("x")).await;
     assert!(appended.starts_with("ap NO [NOPERM]"), "{appended}");
     refused(&mut clerk, "COPY 1 Shared/sttt/Archive", "NOPERM").await;
@@ -380,8 +382,8 @@ async fn a_copy_into_the_agency_mailbox_keeps_only_the_flags_the_rights_allow() 
     ok(&mut client, "COPY 1 Shared/sttt/INBOX").await;
     ok(&mut client, "EXAMINE Shared/sttt/INBOX").await;
     // `s` keeps \Seen; without `w` and `t`, \Flagged, the keyword and \Deleted go.
-    // The copy is new to the agency's INBOX: recent (RFC 3501 §2.3.2).
+    // EXAMINE shows no \Recent (RFC 3501 §2.3.2, see session::selected).
     let fetched = ok(&mut client, "FETCH 1 FLAGS").await;
-    assert_eq!(fetched[0], "* 1 FETCH (FLAGS (\\Seen \\Recent))", "{fetched:?}");
+    assert_eq!(fetched[0], "* 1 FETCH (FLAGS (\\Seen))", "{fetched:?}");
     server.shutdown().await;
 }

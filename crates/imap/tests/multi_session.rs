@@ -5,6 +5,51 @@ mod support;
 
 use support::{Server, append, has, last, sample_message};
 
+/// RFC 3501 §2.3.2: a message is recent in "exactly one session". Session A has
+/// the mailbox EXAMINEd, B has it SELECTed; a new message is `\Recent` in B only,
+/// whichever of them is told first.
+#[tokio::test]
+async fn a_new_message_is_recent_in_the_read_write_session_only() {
+    let server = Server::start().await;
+    let mut a = server.login(0).await;
+    let mut b = server.login(0).await;
+    let mut c = server.login(0).await;
+    append(&mut c, "INBOX", "()", &sample_message("old")).await;
+    let examine = a.command("e", "EXAMINE INBOX").await;
+    assert!(has(&examine, "* 0 RECENT"), "{examine:?}");
+    let select = b.command("s", "SELECT INBOX").await;
+    assert!(has(&select, "* 1 RECENT"), "{select:?}");
+
+    // A, read-only, is told first: it could have shown the unclaimed message.
+    append(&mut c, "INBOX", "()", &sample_message("new")).await;
+    let noop = a.command("n", "NOOP").await;
+    assert!(has(&noop, "* 2 EXISTS"), "{noop:?}");
+    assert!(has(&noop, "* 0 RECENT"), "{noop:?}");
+    let noop = b.command("n", "NOOP").await;
+    assert!(has(&noop, "* 2 EXISTS"), "{noop:?}");
+    assert!(has(&noop, "* 2 RECENT"), "{noop:?}");
+    let in_a = a.command("f", "FETCH 2 (FLAGS)").await;
+    assert_eq!(flags_of(&in_a, 2), "");
+    let in_b = b.command("f", "FETCH 2 (FLAGS)").await;
+    assert_eq!(flags_of(&in_b, 2), "\\Recent");
+    let recent = a.command("r", "SEARCH RECENT").await;
+    assert!(recent.iter().any(|l| l == "* SEARCH"), "{recent:?}");
+    let recent = b.command("r", "SEARCH RECENT").await;
+    assert!(has(&recent, "* SEARCH 1 2"), "{recent:?}");
+
+    // B is told first this time.
+    append(&mut c, "INBOX", "()", &sample_message("newer")).await;
+    let noop = b.command("n", "NOOP").await;
+    assert!(has(&noop, "* 3 RECENT"), "{noop:?}");
+    let noop = a.command("n", "NOOP").await;
+    assert!(has(&noop, "* 3 EXISTS") && has(&noop, "* 0 RECENT"), "{noop:?}");
+    let in_a = a.command("f", "FETCH 3 (FLAGS)").await;
+    assert_eq!(flags_of(&in_a, 3), "");
+    let status = c.command("t", "STATUS INBOX (RECENT)").await;
+    assert!(has(&status, "(RECENT 0)"), "every message is claimed: {status:?}");
+    server.shutdown().await;
+}
+
 /// RFC 2180 §4.1.2: a FETCH that names a message another session expunged returns
 /// the usual responses for the others and completes with OK — never a `NO` for the
 /// whole command (Dovecot and Cyrus answer so; RFC 5530 §3 EXPUNGEISSUED tells the
@@ -72,7 +117,8 @@ fn flags_of(lines: &[String], n: u32) -> String {
 /// notified about this message; if the session is read-write, subsequent sessions
 /// will not see \Recent set for this message." SELECT reports `* n RECENT` (§7.3.2),
 /// SEARCH RECENT / NEW / OLD follow the flag (§6.4.4), STATUS RECENT counts it
-/// (§6.3.10), and EXAMINE sees it without making a message lose it (§6.3.2).
+/// (§6.3.10), and EXAMINE neither takes it away (§6.3.2) nor shows it: a session
+/// that may not claim a message cannot be the "exactly one session" that sees it.
 #[tokio::test]
 async fn recent_belongs_to_exactly_one_session() {
     let server = Server::start().await;
@@ -85,13 +131,14 @@ async fn recent_belongs_to_exactly_one_session() {
     let status = c.command("t", "STATUS INBOX (MESSAGES RECENT)").await;
     assert!(has(&status, "(MESSAGES 2 RECENT 2)"), "{status:?}");
 
-    // EXAMINE first: "the same output" as SELECT (§6.3.2), the messages recent
-    // there too, but it takes nothing away: a read-only session is not the one
-    // after which "subsequent sessions will not see \Recent" (§2.3.2).
+    // EXAMINE first: it claims nothing, so it shows nothing as recent (the
+    // read-write session that selects next will), and takes nothing away.
     let examine = c.command("e", "EXAMINE INBOX").await;
-    assert!(has(&examine, "* 2 RECENT"), "{examine:?}");
+    assert!(has(&examine, "* 0 RECENT"), "{examine:?}");
     let fetch = c.command("f", "FETCH 1:2 (FLAGS)").await;
-    assert_eq!(flags_of(&fetch, 2), "\\Recent");
+    assert!(!has(&fetch, "\\Recent"), "{fetch:?}");
+    let recent = c.command("r", "SEARCH RECENT").await;
+    assert!(recent.iter().any(|l| l == "* SEARCH"), "{recent:?}");
     let status = c.command("t", "STATUS INBOX (RECENT)").await;
     assert!(has(&status, "(RECENT 2)"), "{status:?}");
     c.command("u", "UNSELECT").await;

@@ -4,8 +4,10 @@
 //! A failed SELECT leaves no mailbox selected.
 //!
 //! `* n RECENT` counts the messages recent in this selection (see
-//! `session::selected`): SELECT claims those no session has claimed yet, EXAMINE
-//! sees the same ones without claiming them (RFC 3501 §2.3.2, §6.3.2).
+//! `session::selected`): a read-write SELECT claims those no session has claimed
+//! yet; EXAMINE (or a SELECT the rights make read-only) claims none and shows
+//! `* 0 RECENT`, so a message is never `\Recent` in two sessions (RFC 3501 §2.3.2
+//! "exactly one session", §6.3.2).
 //!
 //! HIGHESTMODSEQ is sent on every successful SELECT (RFC 7162 §3.1.2.1: the store
 //! keeps modseqs for every mailbox, so there is never a NOMODSEQ).
@@ -69,12 +71,12 @@ impl Session {
             return reply;
         }
         let (account, name, rights) = (target.account(), target.name, target.rights);
-        // RFC 3501 §2.3.2, §6.3.2: a read-only selection does not take \Recent away
-        // from anyone; RFC 9051 has no \Recent.
-        let recent_mode = match (self.enabled.rev2, read_only) {
-            (true, _) => Recent::None,
-            (false, true) => Recent::Peek,
-            (false, false) => Recent::Claim,
+        // RFC 3501 §2.3.2, §6.3.2: a read-only selection neither takes \Recent
+        // away from anyone nor shows it; RFC 9051 has no \Recent.
+        let recent_mode = if self.enabled.rev2 || read_only {
+            Recent::None
+        } else {
+            Recent::Claim
         };
         let loaded = self
             .blocking(move |store| {

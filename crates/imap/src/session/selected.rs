@@ -7,18 +7,23 @@
 //! RFC 3501 §7.4.1 forbids them (during FETCH, STORE, SEARCH): the vanished messages
 //! stay in the snapshot until a command that may announce them.
 //!
+//! The snapshot follows the store change by change: [`Selected::sync`] asks for what
+//! changed since the modseq it reflects (`MailStore::changed_since`), so taking in
+//! one new message costs the same in a mailbox of ten messages or of 20,000.
+//!
 //! `\Recent` (RFC 3501 §2.3.2, [`Recent`]) is claimed from the store
 //! (`MailStore::claim_recent`) by a read-write SELECT when it loads the snapshot
 //! and whenever [`Selected::sync`] takes in new messages: the store hands each UID
-//! to one claim only, so a message is recent in exactly one read-write session.
-//! A read-only selection (EXAMINE, or a SELECT the rights make read-only) sees the
-//! messages no one has claimed as recent without claiming them: §2.3.2 "if the
-//! session is read-write, subsequent sessions will not see \Recent", and §6.3.2
-//! EXAMINE "MUST NOT cause messages to lose the \Recent flag". An IMAP4rev2
-//! session has no `\Recent` (RFC 9051).
+//! to one claim only, so a message is recent in exactly one session. A read-only
+//! selection (EXAMINE, or a SELECT the rights make read-only) shows no message as
+//! recent: it may not claim (§6.3.2 EXAMINE "MUST NOT cause messages to lose the
+//! \Recent flag"), and showing what no one claimed yet would show it twice once a
+//! read-write session claims it, where §2.3.2 allows "exactly one session". STATUS
+//! RECENT still counts what no one claimed. An IMAP4rev2 session has no `\Recent`
+//! (RFC 9051).
 
 use congvu_directory::Rights;
-use congvu_store::{AccountId, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Uid};
+use congvu_store::{AccountId, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, StoreError, Uid};
 
 use crate::codec::response::write_flags;
 use crate::codec::sequence::{Ranges, SequenceSet};
@@ -28,8 +33,8 @@ use super::Enabled;
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub meta: MessageMeta,
-    /// `\Recent` for this session (see the module docs): claimed by this session
-    /// when it is read-write; claimed by none yet when it is read-only.
+    /// `\Recent` for this session (see the module docs): claimed by this session,
+    /// which is read-write.
     pub recent: bool,
 }
 
@@ -47,8 +52,8 @@ pub(crate) struct Selected {
     pub keywords: Vec<String>,
     /// HIGHESTMODSEQ the snapshot reflects; a cheap test for "anything changed".
     synced_modseq: u64,
-    /// Messages known to be gone but not yet announced.
-    pending_expunge: bool,
+    /// UIDs of the snapshot known to be gone but not yet announced, ascending.
+    pending_expunge: Vec<Uid>,
     /// UIDs kept by `SEARCH RETURN (SAVE)`, ascending (RFC 5182 §2.1); empty on
     /// SELECT, gone with the selection.
     pub saved: Vec<u32>,
@@ -82,7 +87,7 @@ impl Selected {
             messages,
             keywords: Vec::new(),
             synced_modseq: info.highestmodseq,
-            pending_expunge: false,
+            pending_expunge: Vec::new(),
             saved: Vec::new(),
         };
         selected.keywords = selected.collect_keywords();
@@ -222,7 +227,9 @@ impl Selected {
 
     /// Brings the snapshot up to date with the store and writes the untagged
     /// responses announcing the difference. `allow_expunge` is false while
-    /// answering FETCH, STORE or SEARCH (RFC 3501 §7.4.1).
+    /// answering FETCH, STORE or SEARCH (RFC 3501 §7.4.1). Reads only what changed
+    /// since the snapshot's modseq (`MailStore::changed_since`), never the whole
+    /// mailbox.
     pub fn sync(
         &mut self,
         store: &dyn MailStore,
@@ -230,57 +237,63 @@ impl Selected {
         enabled: Enabled,
         out: &mut Vec<u8>,
     ) -> congvu_store::Result<()> {
-        let Some(info) = store.mailbox(self.id)? else {
-            // Deleted (or renamed away and recreated) elsewhere: every message is gone.
-            self.pending_expunge = !self.messages.is_empty();
-            if allow_expunge {
-                self.announce_expunges(&[], enabled.qresync, out);
-            }
-            return Ok(());
-        };
-        if info.highestmodseq == self.synced_modseq && !self.pending_expunge {
-            return Ok(());
-        }
-        let current = store.messages(self.id)?;
-        if allow_expunge {
-            self.announce_expunges(&current, enabled.qresync, out);
-        } else {
-            self.pending_expunge = self
-                .messages
-                .iter()
-                .any(|e| current.binary_search_by_key(&e.meta.uid, |m| m.uid).is_err());
-        }
-        // Flag changes made elsewhere.
-        let mut changed = Vec::new();
-        for (i, entry) in self.messages.iter_mut().enumerate() {
-            if let Ok(j) = current.binary_search_by_key(&entry.meta.uid, |m| m.uid)
-                && current[j].modseq != entry.meta.modseq
-            {
-                let flags_differ =
-                    current[j].flags != entry.meta.flags || current[j].keywords != entry.meta.keywords;
-                entry.meta = current[j].clone();
-                if flags_differ {
-                    changed.push(i);
+        let changes = match store.changed_since(self.id, self.synced_modseq) {
+            Ok(changes) => changes,
+            Err(StoreError::NotFound(_)) => {
+                // Deleted (or renamed away and recreated) elsewhere: every message is gone.
+                self.pending_expunge = self.messages.iter().map(|e| e.meta.uid).collect();
+                if allow_expunge {
+                    self.announce_expunges(enabled.qresync, out);
                 }
+                return Ok(());
             }
+            Err(err) => return Err(err),
+        };
+        // Expunged elsewhere: held back until a command that may announce them.
+        let gone: Vec<Uid> = changes
+            .expunged
+            .into_iter()
+            .filter(|uid| self.index_of(*uid).is_some())
+            .collect();
+        self.pending_expunge.extend(gone);
+        self.pending_expunge.sort_unstable();
+        self.pending_expunge.dedup();
+        if allow_expunge {
+            self.announce_expunges(enabled.qresync, out);
         }
-        // New messages: UIDs only grow, so they are the ones above our last.
+        // Flag changes made elsewhere, and new messages: UIDs only grow, so they
+        // are the ones above our last.
         let last = self.max_uid();
         let before = self.messages.len();
-        self.messages.extend(
-            current
-                .into_iter()
-                .filter(|m| m.uid.get() > last)
-                .map(|meta| Entry { meta, recent: false }),
-        );
+        let mut flagged = Vec::new();
+        for meta in changes.changed {
+            match self.index_of(meta.uid) {
+                Some(i) => {
+                    let entry = &mut self.messages[i];
+                    if meta.modseq != entry.meta.modseq {
+                        let flags_differ =
+                            meta.flags != entry.meta.flags || meta.keywords != entry.meta.keywords;
+                        entry.meta = meta;
+                        if flags_differ {
+                            flagged.push(entry.meta.uid);
+                        }
+                    }
+                }
+                None if meta.uid.get() > last => self.messages.push(Entry { meta, recent: false }),
+                // Below our last and not ours: gone before this session saw it.
+                None => {}
+            }
+        }
         // RFC 3501 §2.3.2: the session that announces a new message first is the
         // one it is recent in — unless another claimed it already.
         if let Some(new) = self.messages.get_mut(before..) {
             self.recent_mode.mark(store, self.id, new)?;
         }
         self.announce_keywords(out);
-        for i in changed {
-            self.write_flags_fetch(i, enabled.condstore, out);
+        for uid in flagged {
+            if let Some(i) = self.index_of(uid) {
+                self.write_flags_fetch(i, enabled.condstore, out);
+            }
         }
         if self.messages.len() != before {
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.exists()).as_bytes());
@@ -289,19 +302,23 @@ impl Selected {
                 out.extend_from_slice(format!("* {} RECENT\r\n", self.recent()).as_bytes());
             }
         }
-        self.synced_modseq = info.highestmodseq;
+        self.synced_modseq = changes.mailbox.highestmodseq;
         Ok(())
     }
 
-    /// Removes the messages not in `current` (sorted by UID), announcing each with
-    /// its sequence number at the moment it goes: highest first, so the numbers of
-    /// the ones still to go do not shift. With QRESYNC on, one `VANISHED` with the
-    /// UID set replaces the EXPUNGEs (RFC 7162 §3.2.10).
-    fn announce_expunges(&mut self, current: &[MessageMeta], qresync: bool, out: &mut Vec<u8>) {
+    /// Removes the messages known to be gone ([`Selected::pending_expunge`]),
+    /// announcing each with its sequence number at the moment it goes: highest
+    /// first, so the numbers of the ones still to go do not shift. With QRESYNC on,
+    /// one `VANISHED` with the UID set replaces the EXPUNGEs (RFC 7162 §3.2.10).
+    fn announce_expunges(&mut self, qresync: bool, out: &mut Vec<u8>) {
+        let gone = std::mem::take(&mut self.pending_expunge);
+        if gone.is_empty() {
+            return;
+        }
         let mut vanished = Vec::new();
         for i in (0..self.messages.len()).rev() {
             let uid = self.messages[i].meta.uid;
-            if current.binary_search_by_key(&uid, |m| m.uid).is_err() {
+            if gone.binary_search(&uid).is_ok() {
                 self.messages.remove(i);
                 if qresync {
                     vanished.push(uid.get());
@@ -314,7 +331,6 @@ impl Selected {
             vanished.reverse();
             out.extend_from_slice(format!("* VANISHED {}\r\n", Ranges::from_sorted(vanished)).as_bytes());
         }
-        self.pending_expunge = false;
     }
 }
 
@@ -323,10 +339,9 @@ impl Selected {
 pub(crate) enum Recent {
     /// A read-write SELECT: claims what no session has claimed.
     Claim,
-    /// A read-only selection: sees what no session has claimed, claims nothing
-    /// (§6.3.2).
-    Peek,
-    /// IMAP4rev2: no `\Recent` at all (RFC 9051 Appendix E).
+    /// A read-only selection (§6.3.2: it must not claim, and may not show what
+    /// another session can claim), or IMAP4rev2 (RFC 9051 Appendix E): no
+    /// `\Recent` at all.
     None,
 }
 
@@ -344,7 +359,6 @@ impl Recent {
         };
         let first = match self {
             Recent::Claim => store.claim_recent(mailbox, last.saturating_add(1))?,
-            Recent::Peek => store.recent_from(mailbox)?,
             Recent::None => return Ok(()),
         };
         for entry in messages.iter_mut().rev() {
@@ -354,5 +368,83 @@ impl Recent {
             entry.recent = true;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use congvu_store::{AccountKind, Append, QuotaRule, SledStore};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    fn append(store: &SledStore, mailbox: MailboxId, n: usize) {
+        let bytes = format!("Subject: {n}\r\n\r\nbody {n}\r\n");
+        store
+            .append(
+                mailbox,
+                &Append {
+                    bytes: bytes.as_bytes(),
+                    flags: Flags::empty(),
+                    keywords: &[],
+                    internal_date: 1_700_000_000,
+                    internal_date_offset: 0,
+                    quota: QuotaRule::Enforce,
+                },
+            )
+            .unwrap();
+    }
+
+    /// The time a session takes to take in one new message in a mailbox of
+    /// `CONGVU_SYNC_MESSAGES` (20,000), median of 21 (issue 13; figures in
+    /// docs/benchmarks.md). `cargo test -p congvu-imap sync_after_one_new_message
+    /// -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement: fills a 20,000-message mailbox"]
+    fn sync_after_one_new_message() {
+        let messages: usize = std::env::var("CONGVU_SYNC_MESSAGES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20_000);
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(dir.path()).unwrap());
+        let account = store.create_account(AccountKind::Personal, 1 << 40).unwrap();
+        let inbox = store.mailbox_by_name(account, "INBOX").unwrap().unwrap().id;
+        // Eight writers share each group commit.
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for n in (w..messages).step_by(8) {
+                        append(&store, inbox, n);
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let info = store.mailbox(inbox).unwrap().unwrap();
+        let mut selected = Selected::load(store.as_ref(), &info, false, Recent::Claim, Rights::ALL).unwrap();
+        let enabled = Enabled::default();
+        let mut times: Vec<Duration> = (0..21)
+            .map(|n| {
+                append(&store, inbox, messages + n);
+                let mut out = Vec::new();
+                let start = Instant::now();
+                selected.sync(store.as_ref(), true, enabled, &mut out).unwrap();
+                let took = start.elapsed();
+                assert!(String::from_utf8_lossy(&out).contains(" EXISTS"), "{out:?}");
+                took
+            })
+            .collect();
+        times.sort_unstable();
+        println!(
+            "sync after one new message in {messages}: median {:?} (min {:?}, max {:?})",
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1]
+        );
+        assert_eq!(selected.exists() as usize, messages + 21);
     }
 }
