@@ -40,17 +40,17 @@
 //!   takes one for all the messages it removes, and logs their UIDs under it in the
 //!   same transaction (the expunge log, for RFC 7162 VANISHED). The log of a mailbox
 //!   is kept as long as the mailbox: one small record per expunging command.
-//! - The modseq index names, per mailbox, the message holding each modseq; the
-//!   same transactions keep it, so `changed_since` reads the changes, not the
-//!   mailbox (see `tx` and `modseq_index`).
+//! - The change log names, per writing transaction and mailbox, the UIDs it appended
+//!   or re-flagged; the same transactions write it, so `changed_since` reads the
+//!   changes, not the mailbox (see `tx` and `change_log`).
 //! - Change notifications go to the subscribers of the account that owns the
 //!   mailbox, after the change is durable (see `notify`).
 
 mod access;
 pub mod backup;
+mod change_log;
 mod check;
 mod committer;
-mod modseq_index;
 mod names;
 mod recent;
 mod subscriptions;
@@ -202,7 +202,7 @@ impl SledStore {
             changes: Arc::default(),
             namespace: Mutex::new(()),
         };
-        store.build_modseq_index()?;
+        store.build_change_log()?;
         Ok(store)
     }
 
@@ -352,7 +352,7 @@ impl SledStore {
         })?;
         self.finish(pins, removals, changes)?;
         self.forget_recent(id)?;
-        self.trees.forget_expunged(id)
+        self.trees.forget_logs(id)
     }
 
     fn lock_namespace(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -898,11 +898,10 @@ impl MailStore for SledStore {
                         _ => {}
                     }
                     info.highestmodseq += 1;
-                    let old_modseq = meta.modseq;
                     meta.flags = flags;
                     meta.keywords = new_keywords;
                     meta.modseq = info.highestmodseq;
-                    tx.update_message(mailbox, old_modseq, &meta)?;
+                    tx.put_message(mailbox, &meta)?;
                     outcome.changed.push(meta);
                 }
                 if !outcome.changed.is_empty() {

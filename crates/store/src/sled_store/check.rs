@@ -15,17 +15,18 @@
 //! 4. Every mailbox belongs to an existing account.
 //! 5. Every `\Recent` claim mark (`recent`) belongs to an existing mailbox, and
 //!    every subscription kept by name (`subscriptions`) to an existing account.
-//! 6. The modseq index (`store.modseq`) holds exactly one entry per message, under
-//!    the mailbox and modseq of its record, naming its UID; the repair writes the
-//!    index again from the records.
+//! 6. Modseqs are unique in a mailbox, and the change log (`store.changes`) covers
+//!    every message: the first record of its mailbox at or above the message's
+//!    modseq names its UID, and every record decodes. The repair writes the log
+//!    again from the records.
 //!
 //! Blob files that nothing references are reported as orphans (a crash between a
 //! put and its transaction leaves them); `SledStore::collect_orphans` removes them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::SledStore;
-use super::tx::{decode, decode_u64, decode_uid, encode};
+use super::tx::{decode, decode_u64, decode_uid_ranges, encode};
 use crate::blob::BlobFile;
 use crate::{AccountId, AccountStorage, BlobId, MailboxId, MailboxInfo, MessageMeta, QueueEntry, Result};
 
@@ -74,8 +75,8 @@ struct Tally {
     /// `\Recent` claim marks and kept subscriptions whose owner is gone.
     stale_recent: Vec<MailboxId>,
     stale_subscriptions: Vec<Vec<u8>>,
-    /// The modseq index disagrees with the message records.
-    modseq_index_wrong: bool,
+    /// The change log does not cover the message records.
+    change_log_wrong: bool,
 }
 
 /// What [`SledStore::repair`] did and what is left.
@@ -91,7 +92,7 @@ pub struct RepairReport {
 
 impl SledStore {
     /// Fixes what the check finds that can be fixed without losing mail: claim marks
-    /// and subscriptions of what is gone (removed), the modseq index (rebuilt), mailbox totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
+    /// and subscriptions of what is gone (removed), the change log (rebuilt), mailbox totals, quota usage, UIDNEXT (raised above the highest UID, so UIDVALIDITY
     /// stays and clients need not resync), HIGHESTMODSEQ (raised), blob reference
     /// counts (set to the references that exist), and orphan blob files (deleted).
     /// A message whose body is missing, a message without a mailbox and a mailbox
@@ -128,8 +129,8 @@ impl SledStore {
             for key in &tally.stale_subscriptions {
                 self.subscriptions.remove(key.as_slice())?;
             }
-            if tally.modseq_index_wrong {
-                self.rebuild_modseq_index()?;
+            if tally.change_log_wrong {
+                self.rebuild_change_log()?;
             }
             for (blob, count) in &tally.refs {
                 if *count == 0 {
@@ -196,7 +197,7 @@ impl SledStore {
         let mut tally = Tally::default();
         let mut refs: HashMap<BlobId, u64> = HashMap::new();
         let mut per_mailbox: HashMap<MailboxId, (u32, u64)> = HashMap::new();
-        // What the modseq index should hold: (mailbox, modseq) → UID.
+        // Every message's (mailbox, modseq) → UID, for invariant 6.
         let mut indexed: HashMap<(MailboxId, u64), u32> = HashMap::new();
         for entry in self.trees.messages.iter() {
             let (key, value) = entry?;
@@ -245,32 +246,7 @@ impl SledStore {
             highest.0 = highest.0.max(meta.uid.get());
             highest.1 = highest.1.max(meta.modseq);
         }
-        for entry in self.trees.modseqs.iter() {
-            let (key, value) = entry?;
-            let mailbox = MailboxId(decode_u64(key.get(..8).unwrap_or_default(), "modseq index key")?);
-            let modseq = decode_u64(key.get(8..).unwrap_or_default(), "modseq index key")?;
-            let uid = decode_uid(&value)?;
-            if indexed.remove(&(mailbox, modseq)) != Some(uid.get()) {
-                tally.modseq_index_wrong = true;
-                report.problem(
-                    "modseq_index",
-                    format!(
-                        "mailbox {} MODSEQ {modseq} is indexed as UID {uid}, which does not hold it",
-                        mailbox.0
-                    ),
-                );
-            }
-        }
-        for ((mailbox, modseq), uid) in indexed {
-            tally.modseq_index_wrong = true;
-            report.problem(
-                "modseq_index",
-                format!(
-                    "mailbox {} UID {uid} MODSEQ {modseq} is missing from the modseq index",
-                    mailbox.0
-                ),
-            );
-        }
+        self.check_change_log(indexed, &mut tally, &mut report)?;
         let mut used: HashMap<AccountId, u64> = HashMap::new();
         for (id, mailbox) in &mailboxes {
             let (count, size) = per_mailbox.get(id).copied().unwrap_or_default();
@@ -368,5 +344,67 @@ impl SledStore {
         tally.accounts = accounts;
         tally.mailboxes = mailboxes;
         Ok((report, tally))
+    }
+}
+
+impl SledStore {
+    /// Invariant 6: for each message, the first change log record of its mailbox
+    /// at or above its modseq names its UID. Reads one mailbox's log at a time.
+    fn check_change_log(
+        &self,
+        messages: HashMap<(MailboxId, u64), u32>,
+        tally: &mut Tally,
+        report: &mut CheckReport,
+    ) -> Result<()> {
+        let mut by_mailbox: HashMap<MailboxId, Vec<(u64, u32)>> = HashMap::new();
+        for ((mailbox, modseq), uid) in messages {
+            by_mailbox.entry(mailbox).or_default().push((modseq, uid));
+        }
+        let mut logged: Vec<MailboxId> = Vec::new();
+        for key in self.trees.changes.iter().keys() {
+            let mailbox = MailboxId(decode_u64(key?.get(..8).unwrap_or_default(), "change log key")?);
+            if logged.last() != Some(&mailbox) {
+                logged.push(mailbox);
+            }
+        }
+        for mailbox in logged {
+            by_mailbox.entry(mailbox).or_default();
+        }
+        for (mailbox, messages) in by_mailbox {
+            let mut log = BTreeMap::new();
+            for entry in self.trees.changes.scan_prefix(mailbox.0.to_be_bytes()) {
+                let (key, value) = entry?;
+                let modseq = decode_u64(key.get(8..).unwrap_or_default(), "change log key")?;
+                match decode_uid_ranges(&value) {
+                    Ok(uids) => {
+                        log.insert(modseq, uids);
+                    }
+                    Err(err) => {
+                        tally.change_log_wrong = true;
+                        report.problem(
+                            "change_log",
+                            format!("mailbox {} MODSEQ {modseq}: {err}", mailbox.0),
+                        );
+                    }
+                }
+            }
+            for (modseq, uid) in messages {
+                let covered = log
+                    .range(modseq..)
+                    .next()
+                    .is_some_and(|(_, uids)| uids.binary_search_by_key(&uid, |u| u.get()).is_ok());
+                if !covered {
+                    tally.change_log_wrong = true;
+                    report.problem(
+                        "change_log",
+                        format!(
+                            "mailbox {} UID {uid} MODSEQ {modseq} is not in the change log record that gave it",
+                            mailbox.0
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 }

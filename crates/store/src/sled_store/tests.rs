@@ -1004,11 +1004,11 @@ fn changed_since_gives_what_changed_after_a_modseq() {
     ));
 }
 
-/// A store written before the modseq index gets it built at open, once; an index
-/// that disagrees with the records is found by the check and rebuilt by the
-/// repair.
+/// A store written before the change log gets one record per mailbox at open,
+/// once, and the old per-message index goes; a log that does not cover the
+/// records is found by the check and rebuilt by the repair.
 #[test]
-fn the_modseq_index_is_built_for_an_older_store_checked_and_repaired() {
+fn the_change_log_is_built_for_an_older_store_checked_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
     let store = reopen(dir.path());
     let a = account(&store);
@@ -1018,35 +1018,81 @@ fn the_modseq_index_is_built_for_an_older_store_checked_and_repaired() {
     }
     store_flags(&store, mb, &[uid(2)], FlagOp::Add, Flags::FLAGGED);
     let expected = store.changed_since(mb, 0).unwrap();
-    // What a store from before the index looks like.
-    store.trees.modseqs.clear().unwrap();
-    store.trees.meta.remove(super::tx::MODSEQ_INDEX_BUILT).unwrap();
+    assert_eq!(uids(&expected.changed), [1, 2, 3, 4]);
+    // What a store from before the log looks like.
+    store.trees.changes.clear().unwrap();
+    store.trees.meta.remove(super::tx::CHANGE_LOG_BUILT).unwrap();
+    let old = store.db.open_tree(super::tx::OLD_MODSEQ_TREE).unwrap();
+    old.insert(b"x", b"y").unwrap();
     store.db.flush().unwrap();
-    drop(store);
+    drop((old, store));
 
     // Unchecked: damaged on purpose below.
     let store = reopen(dir.path());
     assert!(store.check().unwrap().is_consistent());
-    assert_eq!(store.trees.modseqs.len(), 4);
+    assert!(
+        !store
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n == super::tx::OLD_MODSEQ_TREE.as_bytes())
+    );
+    assert_eq!(store.trees.changes.len(), 1);
     assert_eq!(store.changed_since(mb, 0).unwrap(), expected);
     assert_eq!(uids(&store.changed_since(mb, 5).unwrap().changed), [2]);
-    // Built once: a marked store is not scanned again, so an entry removed now
-    // stays removed across a reopen, for the check to find.
-    let removed = super::tx::modseq_key(mb, expected.changed[0].modseq);
-    store.trees.modseqs.remove(removed).unwrap();
+    // Built once: a marked store is not scanned again, so a record removed now
+    // stays removed across a reopen, for the check to find; so does one that
+    // does not decode.
+    store.trees.changes.clear().unwrap();
     store
         .trees
-        .modseqs
-        .insert(super::tx::modseq_key(mb, 1), &9u32.to_be_bytes())
+        .changes
+        .insert(super::tx::modseq_key(mb, 1), &[0u8, 0, 9][..])
         .unwrap();
     store.db.flush().unwrap();
     drop(store);
     let store = Checked(reopen(dir.path()));
     let kinds: Vec<&str> = store.check().unwrap().problems.iter().map(|p| p.kind).collect();
-    assert_eq!(kinds, ["modseq_index", "modseq_index"]);
+    assert_eq!(
+        kinds,
+        [
+            "change_log",
+            "change_log",
+            "change_log",
+            "change_log",
+            "change_log"
+        ]
+    );
     let repaired = store.repair().unwrap();
     assert!(repaired.after.is_consistent(), "{repaired:?}");
     assert_eq!(store.changed_since(mb, 0).unwrap(), expected);
+}
+
+/// One record per writing transaction and mailbox, whatever it touched: a flag
+/// change on every message of a mailbox writes one record of one range.
+#[test]
+fn a_store_on_every_message_writes_one_change_log_record() {
+    let (_dir, store) = open();
+    let a = account(&store);
+    let mb = inbox(&store, a).id;
+    for n in 0..50u8 {
+        deliver(&store, &[a], &[b'z', n]);
+    }
+    let before = store.trees.changes.len();
+    let all: Vec<Uid> = (1..=50).map(uid).collect();
+    store_flags(&store, mb, &all, FlagOp::Add, Flags::SEEN);
+    assert_eq!(store.trees.changes.len(), before + 1);
+    let (_, record) = store.trees.changes.last().unwrap().unwrap();
+    assert_eq!(record.len(), 8, "one range");
+    let since = store.mailbox(mb).unwrap().unwrap().highestmodseq;
+    store_flags(&store, mb, &[uid(7), uid(9)], FlagOp::Add, Flags::FLAGGED);
+    assert_eq!(uids(&store.changed_since(mb, since).unwrap().changed), [7, 9]);
+    // From inside that record's modseqs: exactly the messages above.
+    assert_eq!(
+        uids(&store.changed_since(mb, since - 1).unwrap().changed),
+        [7, 9, 50]
+    );
+    assert_eq!(store.changed_since(mb, since - 50).unwrap().changed.len(), 50);
 }
 
 #[test]

@@ -11,15 +11,19 @@
 //! | `store.blob_refs`     | BlobId (32 bytes)              | reference count, u64 BE  |
 //! | `store.queue`         | QueueId (u64 BE)               | JSON [`QueueEntry`]      |
 //! | `store.expunged`      | MailboxId BE ‖ modseq (u64 BE) | JSON `[Uid]`, ascending  |
-//! | `store.modseq`        | MailboxId BE ‖ modseq (u64 BE) | UID (u32 BE)             |
+//! | `store.changes`       | MailboxId BE ‖ modseq (u64 BE) | UID ranges, (u32 BE, u32 BE) pairs |
 //!
-//! `store.modseq` indexes the messages by their MODSEQ: exactly one entry per
-//! message, under the modseq its record holds (a message's modseq is unique in its
-//! mailbox: every append and flag change takes a new one). Every write that adds a
-//! message, removes one or gives it a new modseq moves its entry in the same
-//! transaction, so `changed_since` reads only what changed. A store from before the
-//! index gets it built once at open (`SledStore::build_modseq_index`, marked by
-//! [`MODSEQ_INDEX_BUILT`] in `store.meta`).
+//! `store.changes` is the change log: one record per transaction and mailbox that
+//! appended messages or changed their flags, under the highest modseq the
+//! transaction gave in that mailbox, naming the UIDs it touched as ranges (a
+//! `STORE 1:*` on 20,000 messages is one record of one range). A message's record
+//! modseq was given by the transaction whose log record is the first at or above it,
+//! so `changed_since` reads the records above a modseq and then only the messages
+//! they name. One record per writing command, not one index entry per message:
+//! an entry moved per message tripled the time of a `STORE 1:*` (docs/benchmarks.md).
+//! Like the expunge log, the change log is kept as long as its mailbox. A store from
+//! before it gets one record per mailbox at open (`SledStore::build_change_log`,
+//! marked by [`CHANGE_LOG_BUILT`] in `store.meta`).
 //!
 //! Big-endian ids make a prefix scan return a mailbox's messages in UID order and an
 //! account's mailboxes together, outside transactions; inside one, every access is a
@@ -35,6 +39,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use std::cell::RefCell;
 use std::sync::{PoisonError, RwLock};
 
 pub(super) const NEXT_ACCOUNT: &[u8] = b"next_account";
@@ -42,10 +47,12 @@ pub(super) const NEXT_MAILBOX: &[u8] = b"next_mailbox";
 pub(super) const NEXT_QUEUE: &[u8] = b"next_queue";
 /// The last UIDVALIDITY handed out (any mailbox).
 const LAST_UIDVALIDITY: &[u8] = b"last_uidvalidity";
-/// Present in `store.meta` once `store.modseq` indexes every message.
-pub(super) const MODSEQ_INDEX_BUILT: &[u8] = b"modseq_index_built";
-/// The name of the modseq index tree.
-pub(super) const MODSEQ_TREE: &str = "store.modseq";
+/// Present in `store.meta` once `store.changes` covers every message.
+pub(super) const CHANGE_LOG_BUILT: &[u8] = b"change_log_built";
+/// The name of the change log tree.
+pub(super) const CHANGE_LOG_TREE: &str = "store.changes";
+/// The per-message modseq index an earlier version kept; dropped at open.
+pub(super) const OLD_MODSEQ_TREE: &str = "store.modseq";
 
 /// Why a transaction closure gave up.
 #[derive(Debug)]
@@ -90,12 +97,47 @@ pub(super) fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("{what}: expected 8 bytes, found {}", bytes.len())))
 }
 
-/// A UID as the modseq index stores it.
-pub(super) fn decode_uid(bytes: &[u8]) -> Result<Uid, StoreError> {
-    <[u8; 4]>::try_from(bytes)
-        .ok()
-        .and_then(|b| Uid::new(u32::from_be_bytes(b)))
-        .ok_or_else(|| StoreError::Corrupt(format!("modseq index entry: not a UID ({} bytes)", bytes.len())))
+/// A change log record: ascending UIDs as `(first, last)` ranges, u32 BE each.
+pub(super) fn encode_uid_ranges(uids: &[u32]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut iter = uids.iter().copied().peekable();
+    while let Some(first) = iter.next() {
+        let mut last = first;
+        while let Some(&next) = iter.peek() {
+            if next != last.wrapping_add(1) {
+                break;
+            }
+            last = next;
+            iter.next();
+        }
+        out.extend_from_slice(&first.to_be_bytes());
+        out.extend_from_slice(&last.to_be_bytes());
+    }
+    out
+}
+
+/// The UIDs of a change log record, ascending.
+pub(super) fn decode_uid_ranges(bytes: &[u8]) -> Result<Vec<Uid>, StoreError> {
+    let corrupt = || {
+        StoreError::Corrupt(format!(
+            "change log record: not UID ranges ({} bytes)",
+            bytes.len()
+        ))
+    };
+    if !bytes.len().is_multiple_of(8) {
+        return Err(corrupt());
+    }
+    let mut uids = Vec::new();
+    for pair in bytes.chunks_exact(8) {
+        let (first, last) = pair.split_at(4);
+        let first = u32::from_be_bytes(first.try_into().map_err(|_| corrupt())?);
+        let last = u32::from_be_bytes(last.try_into().map_err(|_| corrupt())?);
+        if first == 0 || last < first || uids.last().is_some_and(|prev: &Uid| prev.get() >= first) {
+            return Err(corrupt());
+        }
+        uids.extend((first..=last).filter_map(Uid::new));
+    }
+    Ok(uids)
 }
 
 pub(super) fn name_key(account: AccountId, name: &str) -> Vec<u8> {
@@ -111,7 +153,7 @@ pub(super) fn message_key(mailbox: MailboxId, uid: Uid) -> [u8; 12] {
     key
 }
 
-/// Mailbox ‖ modseq: the key of both the expunge log and the modseq index.
+/// Mailbox ‖ modseq: the key of both the expunge log and the change log.
 pub(super) fn modseq_key(mailbox: MailboxId, modseq: u64) -> [u8; 16] {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&mailbox.0.to_be_bytes());
@@ -119,8 +161,8 @@ pub(super) fn modseq_key(mailbox: MailboxId, modseq: u64) -> [u8; 16] {
     key
 }
 
-/// The entries of a tree keyed mailbox ‖ modseq (the expunge log, the modseq
-/// index) with a modseq above `since` and at most `until`, in modseq order.
+/// The entries of a tree keyed mailbox ‖ modseq (the expunge log, the change
+/// log) with a modseq above `since` and at most `until`, in modseq order.
 fn modseq_range(
     tree: &sled::Tree,
     mailbox: MailboxId,
@@ -145,8 +187,9 @@ pub(super) struct Trees {
     /// The expunge log: which UIDs each expunging modseq removed (RFC 7162 §3.2.10
     /// VANISHED needs them after the messages are gone).
     pub expunged: sled::Tree,
-    /// The modseq index: which message holds each modseq (see the module docs).
-    pub modseqs: sled::Tree,
+    /// The change log: which UIDs each writing transaction touched (see the module
+    /// docs).
+    pub changes: sled::Tree,
     /// Every transaction holds it shared; [`Trees::quiesced`] holds it exclusively, so
     /// a reader of several trees (backup, check, repair) sees the effect of every
     /// committed transaction and of none half-done.
@@ -164,7 +207,7 @@ impl Trees {
             refs: db.open_tree("store.blob_refs")?,
             queue: db.open_tree("store.queue")?,
             expunged: db.open_tree("store.expunged")?,
-            modseqs: db.open_tree(MODSEQ_TREE)?,
+            changes: db.open_tree(CHANGE_LOG_TREE)?,
             gate: RwLock::new(()),
         })
     }
@@ -191,11 +234,11 @@ impl Trees {
             &self.refs,
             &self.queue,
             &self.expunged,
-            &self.modseqs,
+            &self.changes,
         )
             .transaction(
-                |(meta, accounts, mailboxes, names, messages, refs, queue, expunged, modseqs)| {
-                    body(&Tx {
+                |(meta, accounts, mailboxes, names, messages, refs, queue, expunged, changes)| {
+                    let tx = Tx {
                         meta,
                         accounts,
                         mailboxes,
@@ -204,8 +247,12 @@ impl Trees {
                         refs,
                         queue,
                         expunged,
-                        modseqs,
-                    })
+                        changes,
+                        touched: RefCell::default(),
+                    };
+                    let done = body(&tx)?;
+                    tx.write_change_log()?;
+                    Ok(done)
                 },
             )
             .map_err(|e| match e {
@@ -261,28 +308,44 @@ impl Trees {
     }
 
     /// The messages whose modseq is above `since` and at most `until`, ascending by
-    /// UID, as their records read now: one range of the modseq index and a point
-    /// read per entry. A message removed since its entry was read is left out.
+    /// UID, as their records read now: the change log records above `since`, then a
+    /// point read per UID they name. A message removed meanwhile is left out.
     pub fn changed_between(
         &self,
         mailbox: MailboxId,
         since: u64,
         until: u64,
     ) -> Result<Vec<MessageMeta>, StoreError> {
-        let mut changed = Vec::new();
-        for item in modseq_range(&self.modseqs, mailbox, since, until) {
-            let uid = decode_uid(&item?.1)?;
-            changed.extend(self.message(mailbox, uid)?);
+        let mut uids = Vec::new();
+        // The last record may hold modseqs above `until` too: it is read whole.
+        let last = self
+            .changes
+            .range(modseq_key(mailbox, until.saturating_add(1))..=modseq_key(mailbox, u64::MAX))
+            .next()
+            .transpose()?;
+        for item in modseq_range(&self.changes, mailbox, since, until).chain(last.map(Ok)) {
+            uids.extend(decode_uid_ranges(&item?.1)?);
         }
-        changed.sort_unstable_by_key(|meta| meta.uid);
+        uids.sort_unstable();
+        uids.dedup();
+        let mut changed = Vec::new();
+        for uid in uids {
+            changed.extend(
+                self.message(mailbox, uid)?
+                    .filter(|meta| meta.modseq > since && meta.modseq <= until),
+            );
+        }
         Ok(changed)
     }
 
-    /// Drops the expunge log of a deleted mailbox (ids are never reused, so a
-    /// leftover is only wasted space; this runs after the delete committed).
-    pub fn forget_expunged(&self, mailbox: MailboxId) -> Result<(), StoreError> {
-        for key in self.expunged.scan_prefix(mailbox.0.to_be_bytes()).keys() {
-            self.expunged.remove(key?)?;
+    /// Drops the expunge and change logs of a deleted mailbox (ids are never
+    /// reused, so a leftover is only wasted space; this runs after the delete
+    /// committed).
+    pub fn forget_logs(&self, mailbox: MailboxId) -> Result<(), StoreError> {
+        for tree in [&self.expunged, &self.changes] {
+            for key in tree.scan_prefix(mailbox.0.to_be_bytes()).keys() {
+                tree.remove(key?)?;
+            }
         }
         Ok(())
     }
@@ -321,7 +384,10 @@ pub(super) struct Tx<'a> {
     refs: &'a TransactionalTree,
     queue: &'a TransactionalTree,
     expunged: &'a TransactionalTree,
-    modseqs: &'a TransactionalTree,
+    changes: &'a TransactionalTree,
+    /// (mailbox, modseq, UID) of every message this transaction wrote, for its
+    /// change log records.
+    touched: RefCell<Vec<(MailboxId, u64, u32)>>,
 }
 
 impl Tx<'_> {
@@ -454,22 +520,33 @@ impl Tx<'_> {
         }
     }
 
-    /// Writes a message record and its modseq index entry (a new message).
-    fn put_message(&self, mailbox: MailboxId, meta: &MessageMeta) -> TxResult<()> {
-        self.messages
-            .insert(&message_key(mailbox, meta.uid), encode(meta)?)?;
-        self.modseqs
-            .insert(&modseq_key(mailbox, meta.modseq), &meta.uid.get().to_be_bytes())?;
+    /// Writes one change log record per mailbox this transaction wrote messages in,
+    /// under the highest modseq it gave there.
+    fn write_change_log(&self) -> TxResult<()> {
+        let mut touched = self.touched.take();
+        touched.sort_unstable();
+        for per_mailbox in touched.chunk_by(|a, b| a.0 == b.0) {
+            let (Some(first), Some(highest)) = (per_mailbox.first(), per_mailbox.iter().map(|t| t.1).max())
+            else {
+                continue;
+            };
+            let mut uids: Vec<u32> = per_mailbox.iter().map(|t| t.2).collect();
+            uids.sort_unstable();
+            uids.dedup();
+            self.changes
+                .insert(&modseq_key(first.0, highest), encode_uid_ranges(&uids))?;
+        }
         Ok(())
     }
 
-    /// Writes back a message whose record held `old_modseq`, moving its modseq
-    /// index entry to the new one.
-    pub fn update_message(&self, mailbox: MailboxId, old_modseq: u64, meta: &MessageMeta) -> TxResult<()> {
-        if old_modseq != meta.modseq {
-            self.modseqs.remove(&modseq_key(mailbox, old_modseq))?;
-        }
-        self.put_message(mailbox, meta)
+    /// Writes a message record, noting it for the change log.
+    pub fn put_message(&self, mailbox: MailboxId, meta: &MessageMeta) -> TxResult<()> {
+        self.messages
+            .insert(&message_key(mailbox, meta.uid), encode(meta)?)?;
+        self.touched
+            .borrow_mut()
+            .push((mailbox, meta.modseq, meta.uid.get()));
+        Ok(())
     }
 
     /// Adds a message to `info` under the next UID and a new modseq, keeping the
@@ -496,7 +573,6 @@ impl Tx<'_> {
     /// HIGHESTMODSEQ once per operation and writes `info` back).
     pub fn remove_message(&self, info: &mut MailboxInfo, meta: &MessageMeta) -> TxResult<()> {
         self.messages.remove(&message_key(info.id, meta.uid))?;
-        self.modseqs.remove(&modseq_key(info.id, meta.modseq))?;
         info.messages = info.messages.saturating_sub(1);
         if !meta.flags.contains(crate::Flags::SEEN) {
             info.unseen = info.unseen.saturating_sub(1);
