@@ -181,6 +181,18 @@ impl Selected {
                 self.messages[i].meta = meta.clone();
             }
         }
+        // When this session's own write took every modseq right above the
+        // snapshot's, nothing else changed in between: the snapshot is current up
+        // to them, and the next sync need not read them back (a `STORE 1:*` on
+        // 20,000 messages would read 20,000 records for nothing).
+        let mut modseqs: Vec<u64> = changed.iter().map(|meta| meta.modseq).collect();
+        modseqs.sort_unstable();
+        let contiguous = modseqs.windows(2).all(|pair| pair[1] == pair[0] + 1);
+        if let (Some(first), Some(last), true) = (modseqs.first(), modseqs.last(), contiguous)
+            && *first == self.synced_modseq + 1
+        {
+            self.synced_modseq = *last;
+        }
         self.announce_keywords(out);
     }
 
@@ -446,5 +458,56 @@ mod tests {
             times[times.len() - 1]
         );
         assert_eq!(selected.exists() as usize, messages + 21);
+    }
+
+    /// A session's own flag change advances its snapshot without a read back only
+    /// when nothing else took a modseq in between: another session's change that
+    /// came first is still announced at the next sync.
+    #[test]
+    fn own_changes_skip_the_read_back_but_never_hide_another_sessions() {
+        use congvu_store::{FlagOp, FlagStore};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let account = store.create_account(AccountKind::Personal, 1 << 30).unwrap();
+        let inbox = store.mailbox_by_name(account, "INBOX").unwrap().unwrap().id;
+        for n in 0..3 {
+            append(&store, inbox, n);
+        }
+        let info = store.mailbox(inbox).unwrap().unwrap();
+        let mut selected = Selected::load(&store, &info, false, Recent::Claim, Rights::ALL).unwrap();
+        let flag = |uid: u32, flags: Flags| {
+            let uids = [Uid::new(uid).unwrap()];
+            store
+                .store_flags(
+                    inbox,
+                    &FlagStore {
+                        uids: &uids,
+                        op: FlagOp::Add,
+                        flags,
+                        keywords: &[],
+                        unchanged_since: None,
+                    },
+                )
+                .unwrap()
+                .changed
+        };
+        let mut out = Vec::new();
+        // Ours alone: the snapshot moves to its modseq, nothing to announce.
+        let ours = flag(1, Flags::SEEN);
+        selected.apply_changes(&ours, &mut out);
+        assert_eq!(selected.modseq(), ours[0].modseq);
+        selected.sync(&store, true, Enabled::default(), &mut out).unwrap();
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+        // Another session's change first, then ours: the snapshot stays, and the
+        // sync announces the other one.
+        let before = selected.modseq();
+        flag(2, Flags::FLAGGED);
+        let ours = flag(3, Flags::SEEN);
+        selected.apply_changes(&ours, &mut out);
+        assert_eq!(selected.modseq(), before);
+        selected.sync(&store, true, Enabled::default(), &mut out).unwrap();
+        let said = String::from_utf8_lossy(&out);
+        assert!(said.contains("* 2 FETCH (FLAGS (\\Flagged \\Recent)"), "{said}");
+        assert!(!said.contains("* 3 FETCH"), "{said}");
     }
 }
