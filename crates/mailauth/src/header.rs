@@ -3,7 +3,10 @@
 //! RFC 8601 §5: a border MTA must not pass on a field that claims to come from its own
 //! authserv-id — anyone on the Internet can write one — so those are removed before
 //! ours is added. Fields of other authserv-ids are kept: they are someone else's
-//! statements, and readers know to ignore them (RFC 8601 §7.1).
+//! statements, and readers know to ignore them (RFC 8601 §7.1). The header section
+//! is cut by `congvu_protocol::rfc5322`, as everywhere in congvu.
+
+use congvu_protocol::rfc5322::{self, Field};
 
 /// The message without the `Authentication-Results:` fields of the header section
 /// whose authserv-id is `authserv_id` (ASCII case-insensitive), with the number
@@ -11,52 +14,30 @@
 pub fn without_own_results(message: &[u8], authserv_id: &str) -> Option<(Vec<u8>, usize)> {
     let mut out: Option<Vec<u8>> = None;
     let mut removed = 0;
+    // Where the current field starts: the fields' raw bytes put end to end are the
+    // header section up to its empty line (rfc5322 invariant 2), so the rest is
+    // copied from there.
     let mut start = 0;
-    while start < message.len() {
-        let end = field_end(message, start);
-        let field = &message[start..end];
-        // The empty line ends the header section; anything after it is body.
-        if field.starts_with(b"\r\n") || field.starts_with(b"\n") {
-            break;
-        }
-        if claims(field, authserv_id) {
-            out.get_or_insert_with(|| message[..start].to_vec());
+    for field in rfc5322::fields(message) {
+        if claims(&field, authserv_id) {
+            out.get_or_insert_with(|| message.get(..start).unwrap_or_default().to_vec());
             removed += 1;
         } else if let Some(kept) = out.as_mut() {
-            kept.extend_from_slice(field);
+            kept.extend_from_slice(field.raw);
         }
-        start = end;
+        start += field.raw.len();
     }
     let mut kept = out?;
-    kept.extend_from_slice(&message[start..]);
+    kept.extend_from_slice(message.get(start..).unwrap_or_default());
     Some((kept, removed))
 }
 
-/// The end of the field starting at `start`: past its last line and that line's LF,
-/// continuation lines (starting with SP or HT) included.
-fn field_end(message: &[u8], start: usize) -> usize {
-    let mut pos = start;
-    loop {
-        match message[pos..].iter().position(|&b| b == b'\n') {
-            None => return message.len(),
-            Some(lf) => pos += lf + 1,
-        }
-        if !matches!(message.get(pos), Some(b' ' | b'\t')) {
-            return pos;
-        }
-    }
-}
-
 /// True for an `Authentication-Results:` field whose authserv-id is `authserv_id`.
-fn claims(field: &[u8], authserv_id: &str) -> bool {
-    let Some(colon) = field.iter().position(|&b| b == b':') else {
-        return false;
-    };
-    let name = field[..colon].trim_ascii_end();
-    if !name.eq_ignore_ascii_case(b"Authentication-Results") {
+fn claims(field: &Field<'_>, authserv_id: &str) -> bool {
+    if !field.is("Authentication-Results") {
         return false;
     }
-    let value = skip_cfws(&field[colon + 1..]);
+    let value = skip_cfws(field.value);
     let id_len = value
         .iter()
         .position(|&b| matches!(b, b';' | b'(' | b' ' | b'\t' | b'\r' | b'\n'))
@@ -143,5 +124,15 @@ mod tests {
         let (kept, removed) =
             without_own_results(b"A: 1\nAuthentication-Results: mx.a.vn; x", "mx.a.vn").unwrap();
         assert_eq!((kept.as_slice(), removed), (&b"A: 1\n"[..], 1));
+    }
+
+    #[test]
+    fn a_claim_behind_white_space_at_the_very_start_is_removed_too() {
+        // White space before the first field name continues nothing; readers that
+        // trim it would take the line for our field, so it goes (rfc5322 names are
+        // trimmed on both sides; this module used to trim only the end).
+        let message = b" Authentication-Results: mx.a.vn; dkim=pass\r\nSubject: hi\r\n\r\nbody";
+        let (kept, removed) = without_own_results(message, "mx.a.vn").unwrap();
+        assert_eq!((kept.as_slice(), removed), (&b"Subject: hi\r\n\r\nbody"[..], 1));
     }
 }
