@@ -24,6 +24,7 @@
 use std::borrow::Cow;
 
 use chrono::{TimeZone, Utc};
+use congvu_protocol::rfc5322;
 use congvu_store::{DsnRequest, DsnRet, OriginalRecipient};
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
@@ -179,18 +180,6 @@ fn field_text(text: &str) -> String {
         .collect()
 }
 
-/// The header section of a message: up to the first empty line.
-pub fn header_section(message: &[u8]) -> &[u8] {
-    let mut offset = 0;
-    for line in message.split_inclusive(|&b| b == b'\n') {
-        if line == b"\r\n" || line == b"\n" {
-            return &message[..offset];
-        }
-        offset += line.len();
-    }
-    message
-}
-
 fn explanation(report: &Report<'_>) -> String {
     let list: String = report
         .recipients
@@ -269,7 +258,14 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
     let (returned, returned_type) = match report.returned {
         Returned::Full => (report.original, "message/rfc822"),
         Returned::Headers | Returned::HeadersOfTooLarge => {
-            (header_section(report.original), "text/rfc822-headers")
+            (
+                // RFC 6522 §3: the header fields, without the empty line.
+                report
+                    .original
+                    .get(..rfc5322::fields_len(report.original))
+                    .unwrap_or_default(),
+                "text/rfc822-headers",
+            )
         }
     };
     let token = token(report, returned);
