@@ -45,9 +45,10 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use congvu_protocol::rfc5322;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, Message, MessageParser, MessagePart, MimeHeaders};
-use memchr::{memchr_iter, memmem};
+use memchr::memmem;
 
 use crate::cms::{self, Pkcs7};
 use crate::config::LimitsRule;
@@ -159,25 +160,6 @@ static HEADERS: LazyLock<MessageParser> = LazyLock::new(|| {
         .header_text(HeaderName::Subject)
         .header_id(HeaderName::MessageId)
 });
-
-/// Where the body starts in an entity: after the first empty line (RFC 5322 §2.1), at
-/// the end when there is none.
-fn body_start(entity: &[u8]) -> usize {
-    if entity.starts_with(b"\r\n") {
-        return 2;
-    }
-    if entity.starts_with(b"\n") {
-        return 1;
-    }
-    for at in memchr_iter(b'\n', entity) {
-        match entity.get(at + 1..) {
-            Some([b'\n', ..]) => return at + 2,
-            Some([b'\r', b'\n', ..]) => return at + 3,
-            _ => {}
-        }
-    }
-    entity.len()
-}
 
 /// The parts of a multipart body: the ranges between delimiter lines, the line break
 /// before a delimiter belonging to it (RFC 2046 §5.1.1). `None` when no delimiter is
@@ -376,7 +358,7 @@ impl<'r> Walker<'r, '_, '_> {
             return;
         }
         let entity = self.raw.get(range.clone()).unwrap_or_default();
-        let split = body_start(entity);
+        let split = rfc5322::header_len(entity);
         let parsed = HEADERS.parse_headers(&entity[..split]);
         if place.nesting > 0
             && let Some(subject) = parsed.as_ref().and_then(|m| m.subject())
@@ -681,7 +663,11 @@ impl<'r> Walker<'r, '_, '_> {
             multipart_depth: 0,
             in_digest: false,
         };
-        let is_message = |bytes: &[u8]| HEADERS.parse_headers(&bytes[..body_start(bytes)]).is_some();
+        let is_message = |bytes: &[u8]| {
+            HEADERS
+                .parse_headers(&bytes[..rfc5322::header_len(bytes)])
+                .is_some()
+        };
         if encoding == TransferEncoding::Identity {
             if !is_message(received) {
                 return false;
@@ -708,7 +694,7 @@ impl<'r> Walker<'r, '_, '_> {
 /// Walks `raw` within `limits`, decoding on `budget`; `None` when it has no header at
 /// all (not a message).
 pub fn walk<'a>(raw: &'a [u8], limits: &LimitsRule, budget: &mut Budget) -> Option<Walked<'a>> {
-    let root = HEADERS.parse_headers(&raw[..body_start(raw)])?;
+    let root = HEADERS.parse_headers(&raw[..rfc5322::header_len(raw)])?;
     let mut state = State {
         limits,
         texts: Vec::new(),
@@ -786,25 +772,6 @@ fn part_name(part: &MessagePart<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn header_ends() {
-        for (entity, expected) in [
-            (&b"A: 1\r\nB: 2\r\n\r\nbody"[..], 14),
-            (b"A: 1\n\nbody", 6),
-            (b"\r\nbody", 2),
-            (b"\nbody", 1),
-            (b"A: 1\r\n", 6),
-            (b"", 0),
-        ] {
-            assert_eq!(
-                body_start(entity),
-                expected,
-                "{:?}",
-                String::from_utf8_lossy(entity)
-            );
-        }
-    }
 
     #[test]
     fn delimiters() {

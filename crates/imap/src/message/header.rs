@@ -2,65 +2,18 @@
 //! answers with the header text as it was received (ENVELOPE strings, BODY[HEADER…]),
 //! never decoded.
 
-/// One header field: `name: value` with its folded continuation lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Field<'a> {
-    pub name: &'a [u8],
-    /// The value after the colon, folding kept, final line end excluded.
-    pub value: &'a [u8],
-    /// The whole field, final line end included.
-    pub raw: &'a [u8],
-}
+pub(crate) use congvu_protocol::rfc5322::{Field, field};
 
-/// The fields of a header block, in order. Stops at the empty line that ends the
-/// block; lines that are neither fields nor continuations are skipped.
+/// The fields of a header block, in order, cut by `congvu_protocol::rfc5322` (the one
+/// splitter of the server). Stops at the empty line that ends the block; lines that
+/// are neither fields nor continuations are skipped.
 pub(crate) fn fields(header: &[u8]) -> impl Iterator<Item = Field<'_>> {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        loop {
-            let rest = header.get(pos..).filter(|r| !r.is_empty())?;
-            let line_len = line_length(rest);
-            if is_blank_line(&rest[..line_len]) {
-                return None;
-            }
-            let mut end = line_len;
-            while rest.get(end).is_some_and(|b| *b == b' ' || *b == b'\t') {
-                end += line_length(&rest[end..]);
-            }
-            pos += end;
-            let raw = &rest[..end];
-            let Some(colon) = raw.iter().position(|b| *b == b':') else {
-                continue;
-            };
-            let name = raw[..colon].trim_ascii();
-            if name.is_empty() || name.iter().any(|b| !b.is_ascii_graphic()) {
-                continue;
-            }
-            let value = strip_line_end(&raw[colon + 1..]);
-            return Some(Field { name, value, raw });
-        }
-    })
-}
-
-/// The first field called `name` (case-insensitive).
-pub(crate) fn field<'a>(header: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    fields(header)
-        .find(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|f| f.value)
+    congvu_protocol::rfc5322::fields(header).filter(|field| !field.name.is_empty())
 }
 
 /// Length of the first line of `s`, its LF included (all of `s` if there is none).
 pub(crate) fn line_length(s: &[u8]) -> usize {
     s.iter().position(|b| *b == b'\n').map_or(s.len(), |p| p + 1)
-}
-
-pub(crate) fn is_blank_line(line: &[u8]) -> bool {
-    matches!(line, b"\r\n" | b"\n")
-}
-
-fn strip_line_end(s: &[u8]) -> &[u8] {
-    let s = s.strip_suffix(b"\n").unwrap_or(s);
-    s.strip_suffix(b"\r").unwrap_or(s)
 }
 
 /// A value unfolded (line breaks removed, RFC 5322 §2.2.3) and trimmed.

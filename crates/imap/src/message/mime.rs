@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::header::{self, ContentType, is_blank_line, line_length};
+use super::header::{self, ContentType, line_length};
 
 /// Bound on multipart / message nesting, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 32;
@@ -75,7 +75,7 @@ impl Entity {
 
 fn parse_entity(raw: &[u8], range: Range<usize>, default_type: ContentType, depth: usize) -> Entity {
     let bytes = &raw[range.clone()];
-    let header_len = header_length(bytes);
+    let header_len = congvu_protocol::rfc5322::header_len(bytes);
     let header = range.start..range.start + header_len;
     let body = header.end..range.end;
     let header_bytes = &bytes[..header_len];
@@ -134,20 +134,6 @@ fn is_identity_encoded(header_bytes: &[u8]) -> bool {
             .iter()
             .any(|e| v.eq_ignore_ascii_case(e.as_bytes()))
     })
-}
-
-/// Length of the header block at the start of `bytes`, its terminating empty line
-/// included. Without an empty line the whole entity is header.
-fn header_length(bytes: &[u8]) -> usize {
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let len = line_length(&bytes[pos..]);
-        pos += len;
-        if is_blank_line(&bytes[pos - len..pos]) {
-            return pos;
-        }
-    }
-    bytes.len()
 }
 
 /// The byte ranges of the body parts between delimiter lines of `boundary`.
