@@ -24,6 +24,7 @@ use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use congvu_protocol::rfc5322;
 use mail_parser::{Address, ContentType, HeaderName, HeaderValue, Message, MessageParser};
 use memchr::memmem;
 
@@ -73,17 +74,17 @@ pub(crate) fn read(message: &[u8]) -> TopLevel<'_> {
     }
 }
 
-/// The header block (with the CRLF ending its last field) and the body: split at the
-/// first empty line (RFC 5322 §2.1). No header block when the message starts with the
-/// empty line; the body is empty when there is none.
+/// The header block (with the line end of its last field) and the body, cut by
+/// `congvu_protocol::rfc5322` at the first empty line (RFC 5322 §2.1), as everywhere
+/// in congvu. No header block when the message starts with the empty line; the body
+/// is empty when there is none.
 fn split(entity: &[u8]) -> (Option<&[u8]>, &[u8]) {
-    if let Some(body) = entity.strip_prefix(b"\r\n") {
+    let (fields, header) = (rfc5322::fields_len(entity), rfc5322::header_len(entity));
+    let body = entity.get(header..).unwrap_or_default();
+    if fields == 0 && header > 0 {
         return (None, body);
     }
-    match memmem::find(entity, b"\r\n\r\n") {
-        Some(at) => (entity.get(..at + 2), entity.get(at + 4..).unwrap_or_default()),
-        None => (Some(entity), &[]),
-    }
+    (entity.get(..fields), body)
 }
 
 fn from_addresses(parsed: &Message<'_>) -> Vec<String> {
