@@ -7,6 +7,8 @@
 //!   trip), response encoder, modified UTF-7, COMPRESS=DEFLATE.
 //! - [`rfc5322`]: the header section of a message and its fields, cut one way for
 //!   every server (SMTP checks, policy, DSN, IMAP).
+//! - [`smtp`]: the SMTP command, DATA and BDAT parsers and the typed replies; the
+//!   command encoder writes back what the parser reads (they round trip).
 //!
 //! ## Invariants
 //! 1. Nothing here does I/O or depends on a congvu crate: the compiler keeps the
@@ -18,6 +20,7 @@
 
 pub mod imap;
 pub mod rfc5322;
+pub mod smtp;
 
 mod flags;
 mod rights;

@@ -73,19 +73,18 @@
 //! - **Bad input gets a reply, never a panic**; passwords and bodies are never logged.
 //!
 //! ## Layout
-//! [`parse`] is I/O-free (commands, lines, DATA, SASL). `session` is the state
+//! [`parse`] and [`reply`] live in `congvu_protocol::smtp`, I/O-free and standing
+//! alone (commands and their encoder, lines, DATA, BDAT, SASL, replies). `session` is the state
 //! machine, one file per verb. `server` owns sockets, TLS, timeouts and shutdown.
 
 mod config;
-pub mod parse;
-pub mod reply;
 mod server;
 mod session;
 
 use std::sync::Arc;
 
 pub use config::SmtpConfig;
-pub use reply::Reply;
+pub use congvu_protocol::smtp::{Reply, parse, reply};
 pub use server::{ListenerKind, serve};
 pub use session::MemoryBudget;
 

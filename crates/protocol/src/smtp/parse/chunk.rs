@@ -44,7 +44,7 @@ impl ChunkReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{CanonicalSink, DataOutcome};
+    use crate::smtp::parse::{CanonicalSink, DataOutcome};
 
     /// Sends `chunks` as the BDAT chunks of one transaction into one sink, each
     /// followed by a pipelined command and fed in pieces of `piece` bytes.

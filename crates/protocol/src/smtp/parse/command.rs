@@ -1,6 +1,6 @@
 //! SMTP command lines (RFC 5321 §4.1.1) and their ESMTP parameters.
 
-use congvu_directory::Secret;
+use crate::Secret;
 
 use super::dsn::{self, DsnRet, Notify, Orcpt};
 use super::path::{self, ForwardPath, HeloName, ReversePath};
@@ -313,8 +313,8 @@ fn auth(cursor: &mut Cursor<'_>, strictness: Strictness) -> Result<Command, Pars
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::PathError;
-    use crate::reply::Reply;
+    use crate::smtp::parse::PathError;
+    use crate::smtp::reply::Reply;
     use Strictness::{Lenient, Strict};
 
     fn ok(line: &str, strictness: Strictness) -> Command {

@@ -2,9 +2,9 @@
 //! (RFC 4616) and the LOGIN fields. Everything that may hold a password is a
 //! [`Secret`], whose `Debug` is redacted.
 
+use crate::Secret;
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use congvu_directory::Secret;
 
 use super::ParseError;
 

@@ -8,12 +8,15 @@
 //! - [`CanonicalSink`]: the one line-ending rule (bare CR/LF → CRLF) for DATA and BDAT.
 //! - DSN parameters (RFC 3461): [`DsnRet`], [`Notify`], [`Orcpt`] and xtext.
 //! - [`sasl`]: AUTH PLAIN/LOGIN responses (RFC 4954, RFC 4616).
+//! - `Command::encode`: a command written back as a client sends it (the parser
+//!   reads it back equal; see `encode`).
 
 mod canonical;
 mod chunk;
 mod command;
 mod data;
 mod dsn;
+mod encode;
 mod line;
 mod path;
 pub mod sasl;
@@ -26,7 +29,7 @@ pub use dsn::{DsnRet, Notify, Orcpt};
 pub use line::{Line, LineBuffer};
 pub use path::{ForwardPath, HeloName, Mailbox, PathError, ReversePath};
 
-use crate::reply::Reply;
+use crate::smtp::reply::Reply;
 
 /// How forgiving the command parser is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

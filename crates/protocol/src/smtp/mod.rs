@@ -1,0 +1,9 @@
+//! SMTP without I/O: the command and DATA/BDAT parsers (`parse`) and the typed
+//! replies (`reply`), which `congvu-smtp`'s sessions drive and the fuzz targets
+//! drive alone. `parse::encode` writes a parsed command back as a client sends it,
+//! so parse → encode → parse gives the same command (the `smtp_roundtrip` target).
+
+pub mod parse;
+pub mod reply;
+
+pub use reply::Reply;
