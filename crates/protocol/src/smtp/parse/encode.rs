@@ -1,14 +1,19 @@
 //! The client side of [`parse_command`](super::parse_command): a [`Command`] written
-//! back as the line a client sends (CRLF not included).
+//! back as the line a client sends, final CRLF included.
 //!
-//! ## Invariant
-//! For every line `l` and strictness `s`: when `parse_command(l, s)` gives `c`,
-//! `parse_command(c.encode(), s)` gives `c` again (unit tests below; fuzzed by
-//! `smtp_roundtrip`). What the parser drops is written so that it parses back to the
-//! same value: the argument of VRFY, NOOP and HELP (not kept) is left out or replaced,
-//! a lenient `AUTH=` MAIL parameter (accepted and ignored) is not written.
+//! ## Invariants
+//! 1. Round trip: for every line `l` and strictness `s`, when `parse_command(l, s)`
+//!    gives `c`, the line [`Command::encode`] writes, without its CRLF, parses in
+//!    `s` to `c` again (unit tests below; fuzzed by `smtp_roundtrip`). What the
+//!    parser drops is written so that it parses back to the same value: the
+//!    argument of VRFY, NOOP and HELP (not kept) is left out or replaced, a lenient
+//!    `AUTH=` MAIL parameter (accepted and ignored) is not written.
+//! 2. One line: the only CR and LF written are the final CRLF (the parser lets no
+//!    CR or LF into a value, and xtext escapes every control octet).
+//! 3. An AUTH initial response is written, since a client must send it; the
+//!    encoder logs nothing, and `Secret`'s `Debug` still redacts it.
 
-use std::fmt::Write;
+use std::io::Write;
 
 use super::command::{Body, Command, MailParams, Mechanism, RcptParams};
 use super::dsn::{DsnRet, Notify};
@@ -16,113 +21,125 @@ use super::path::ForwardPath;
 use super::sasl;
 
 impl Command {
-    /// The command line, without its CRLF.
-    pub fn encode(&self) -> String {
+    /// Appends the command line as a client sends it, final CRLF included.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        // Writing into a Vec<u8> cannot fail: the io::Result is always Ok.
+        let _ = self.write_line(out);
+        out.extend_from_slice(b"\r\n");
+    }
+
+    fn write_line(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
         match self {
-            Command::Ehlo(name) => format!("EHLO {name}"),
-            Command::Helo(name) => format!("HELO {name}"),
+            Command::Ehlo(name) => write!(out, "EHLO {name}"),
+            Command::Helo(name) => write!(out, "HELO {name}"),
             Command::Mail { from, params } => {
-                let mut line = format!("MAIL FROM:{from}");
-                mail_params(&mut line, params);
-                line
+                write!(out, "MAIL FROM:{from}")?;
+                mail_params(out, params)
             }
             Command::Rcpt { to, params } => {
-                let mut line = match to {
-                    ForwardPath::Postmaster => "RCPT TO:<Postmaster>".to_owned(),
-                    ForwardPath::Mailbox(mailbox) => format!("RCPT TO:<{mailbox}>"),
-                };
-                rcpt_params(&mut line, params);
-                line
+                match to {
+                    ForwardPath::Postmaster => out.extend_from_slice(b"RCPT TO:<Postmaster>"),
+                    ForwardPath::Mailbox(mailbox) => write!(out, "RCPT TO:<{mailbox}>")?,
+                }
+                rcpt_params(out, params)
             }
-            Command::Data => "DATA".to_owned(),
+            Command::Data => write!(out, "DATA"),
             Command::Bdat { size, last } => {
-                format!("BDAT {size}{}", if *last { " LAST" } else { "" })
+                write!(out, "BDAT {size}{}", if *last { " LAST" } else { "" })
             }
-            Command::Rset => "RSET".to_owned(),
-            Command::Noop => "NOOP".to_owned(),
-            Command::Quit => "QUIT".to_owned(),
+            Command::Rset => write!(out, "RSET"),
+            Command::Noop => write!(out, "NOOP"),
+            Command::Quit => write!(out, "QUIT"),
             // RFC 5321 §4.1.1.6: VRFY needs an argument; the parser keeps none.
-            Command::Vrfy => "VRFY postmaster".to_owned(),
-            Command::Help => "HELP".to_owned(),
-            Command::StartTls => "STARTTLS".to_owned(),
+            Command::Vrfy => write!(out, "VRFY postmaster"),
+            Command::Help => write!(out, "HELP"),
+            Command::StartTls => write!(out, "STARTTLS"),
             Command::Auth { mechanism, initial } => {
                 let mechanism = match mechanism {
                     Mechanism::Plain => "PLAIN",
                     Mechanism::Login => "LOGIN",
                 };
                 match initial {
-                    None => format!("AUTH {mechanism}"),
+                    None => write!(out, "AUTH {mechanism}"),
                     // RFC 4954 §4: "=" is an empty initial response.
-                    Some(response) if response.expose().is_empty() => format!("AUTH {mechanism} ="),
-                    Some(response) => format!("AUTH {mechanism} {}", sasl::encode_base64(response.expose())),
+                    Some(response) if response.expose().is_empty() => write!(out, "AUTH {mechanism} ="),
+                    Some(response) => {
+                        write!(out, "AUTH {mechanism} {}", sasl::encode_base64(response.expose()))
+                    }
                 }
             }
         }
     }
 }
 
-fn mail_params(line: &mut String, params: &MailParams) {
+fn mail_params(out: &mut Vec<u8>, params: &MailParams) -> std::io::Result<()> {
     if let Some(size) = params.size {
-        let _ = write!(line, " SIZE={size}");
+        write!(out, " SIZE={size}")?;
     }
     match params.body {
-        Some(Body::SevenBit) => line.push_str(" BODY=7BIT"),
-        Some(Body::EightBitMime) => line.push_str(" BODY=8BITMIME"),
+        Some(Body::SevenBit) => out.extend_from_slice(b" BODY=7BIT"),
+        Some(Body::EightBitMime) => out.extend_from_slice(b" BODY=8BITMIME"),
         None => {}
     }
     if params.smtputf8 {
-        line.push_str(" SMTPUTF8");
+        out.extend_from_slice(b" SMTPUTF8");
     }
     match params.ret {
-        Some(DsnRet::Full) => line.push_str(" RET=FULL"),
-        Some(DsnRet::Headers) => line.push_str(" RET=HDRS"),
+        Some(DsnRet::Full) => out.extend_from_slice(b" RET=FULL"),
+        Some(DsnRet::Headers) => out.extend_from_slice(b" RET=HDRS"),
         None => {}
     }
     if let Some(envid) = &params.envid {
-        line.push_str(" ENVID=");
-        xtext(line, envid);
+        out.extend_from_slice(b" ENVID=");
+        xtext(out, envid)?;
     }
+    Ok(())
 }
 
-fn rcpt_params(line: &mut String, params: &RcptParams) {
+fn rcpt_params(out: &mut Vec<u8>, params: &RcptParams) -> std::io::Result<()> {
     if let Some(notify) = params.notify {
-        line.push_str(" NOTIFY=");
-        line.push_str(&notify_value(notify));
+        out.extend_from_slice(b" NOTIFY=");
+        notify_value(out, notify);
     }
     if let Some(orcpt) = &params.orcpt {
-        let _ = write!(line, " ORCPT={};", orcpt.addr_type);
-        xtext(line, &orcpt.value);
+        write!(out, " ORCPT={};", orcpt.addr_type)?;
+        xtext(out, &orcpt.value)?;
     }
+    Ok(())
 }
 
-/// `NEVER`, or the events in RFC 3461 §4.1's order.
-fn notify_value(notify: Notify) -> String {
+/// `NEVER`, or the events in RFC 3461 §4.1's order, comma-separated.
+fn notify_value(out: &mut Vec<u8>, notify: Notify) {
     if notify.is_never() {
-        return "NEVER".to_owned();
+        out.extend_from_slice(b"NEVER");
+        return;
     }
     let events = [
         (notify.success, "SUCCESS"),
         (notify.failure, "FAILURE"),
         (notify.delay, "DELAY"),
     ];
-    events
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, name)| *name)
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut first = true;
+    for (_, name) in events.iter().filter(|(on, _)| *on) {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(name.as_bytes());
+        first = false;
+    }
 }
 
 /// RFC 3461 §4 xtext: `!` to `~` as themselves except `+` and `=`, every other
 /// octet as `+` and two upper-case hex digits.
-fn xtext(line: &mut String, text: &str) {
+fn xtext(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
     for octet in text.bytes() {
         if matches!(octet, b'!'..=b'~') && octet != b'+' && octet != b'=' {
-            line.push(char::from(octet));
+            out.push(octet);
         } else {
-            let _ = write!(line, "+{octet:02X}");
+            write!(out, "+{octet:02X}")?;
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -130,15 +147,14 @@ mod tests {
     use super::super::{Strictness, parse_command};
 
     /// parse → encode → parse gives the same command, and the encoding is the
-    /// expected line.
+    /// expected line and its CRLF.
     fn round_trip(line: &str, strictness: Strictness, encoded: &str) {
         let command = parse_command(line.as_bytes(), strictness).unwrap_or_else(|e| panic!("{line}: {e}"));
-        assert_eq!(command.encode(), encoded, "{line}");
-        assert_eq!(
-            parse_command(command.encode().as_bytes(), strictness),
-            Ok(command),
-            "{line}"
-        );
+        let mut out = Vec::new();
+        command.encode(&mut out);
+        assert_eq!(String::from_utf8_lossy(&out), format!("{encoded}\r\n"), "{line}");
+        let again = out.strip_suffix(b"\r\n").unwrap_or(&out);
+        assert_eq!(parse_command(again, strictness), Ok(command), "{line}");
     }
 
     #[test]
@@ -179,6 +195,16 @@ mod tests {
                 Strict,
                 "RCPT TO:<a@b.vn> NOTIFY=NEVER",
             ),
+            (
+                "RCPT TO:<nguyễn.thị.hằng@sởytế.thanhhoa.gov.vn> NOTIFY=FAILURE",
+                Strict,
+                "RCPT TO:<nguyễn.thị.hằng@sởytế.thanhhoa.gov.vn> NOTIFY=FAILURE",
+            ),
+            (
+                "RCPT  TO: <\"Phòng Tổng hợp\"@ubnd.thanhhoa.gov.vn>  ORCPT=utf-8;a+20b+3Dc  ",
+                Lenient,
+                "RCPT TO:<\"Phòng Tổng hợp\"@ubnd.thanhhoa.gov.vn> ORCPT=utf-8;a+20b+3Dc",
+            ),
             ("DATA", Strict, "DATA"),
             ("BDAT 0 LAST", Strict, "BDAT 0 LAST"),
             ("bdat 65536", Strict, "BDAT 65536"),
@@ -189,6 +215,8 @@ mod tests {
             ("HELP MAIL", Strict, "HELP"),
             ("STARTTLS", Strict, "STARTTLS"),
             ("AUTH LOGIN", Strict, "AUTH LOGIN"),
+            ("auth login  dXNlcg", Lenient, "AUTH LOGIN dXNlcg=="),
+            ("BDAT  12   last", Lenient, "BDAT 12 LAST"),
             ("AUTH PLAIN =", Strict, "AUTH PLAIN ="),
             (
                 "AUTH PLAIN AHR1YW5uYQBtYXQta2hhdQ==",
@@ -202,8 +230,8 @@ mod tests {
 
     #[test]
     fn xtext_encodes_what_is_not_printable_or_special() {
-        let mut line = String::new();
-        super::xtext(&mut line, "a+b=c d~");
-        assert_eq!(line, "a+2Bb+3Dc+20d~");
+        let mut out = Vec::new();
+        super::xtext(&mut out, "a+b=c d~\u{1}ệ").unwrap();
+        assert_eq!(out, b"a+2Bb+3Dc+20d~+01+E1+BB+87");
     }
 }
