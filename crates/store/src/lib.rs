@@ -26,6 +26,11 @@
 //!    modseq of any change (append, flag change, expunge) in that mailbox.
 //! 4. A blob file is removed only after the last metadata reference to it is
 //!    durably gone.
+//! 5. The supervision facts (issue 14) — access events, mail events,
+//!    acknowledgement records — are durable on return like every other write, and
+//!    go only by retention ([`MailStore::prune_events`]; acknowledgement records
+//!    also with their account); see
+//!    `sled_store::events` and `sled_store::acks`.
 //!
 //! ## Calling convention
 //! The [`MailStore`] trait is synchronous and object-safe. Reads are cheap (memory or
@@ -91,7 +96,8 @@ pub trait MailStore: Send + Sync + 'static {
     /// Deletes the account with every mailbox (INBOX too) and message; their blobs
     /// go when nothing else refers to them. Safe to run again after a crash midway:
     /// what is already gone is skipped. An unknown account is `NotFound`. Access
-    /// events stay (they are the Art. 10 record, kept by time, not by account life).
+    /// and mail events stay (they are the Art. 10 and 12.6 record, kept by time,
+    /// not by account life); its acknowledgement records go with its mailboxes.
     fn delete_account(&self, id: AccountId) -> Result<()>;
 
     // ---- mailboxes ------------------------------------------------------------
@@ -191,6 +197,50 @@ pub trait MailStore: Send + Sync + 'static {
     fn record_access(&self, event: &AccessEvent) -> Result<()>;
     /// The account's events with `from <= at <= until`, in time order.
     fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>>;
+
+    /// The spans during which a session had the account's INBOX selected (Art. 10)
+    /// that meet `from..=until`, ordered by start: each `AgencyInboxSelected` paired
+    /// with the `AgencyInboxLeft` of the same session (`AccessEvent::session`). A
+    /// selection never left ends at [`OPEN_SPAN_LIMIT`] after it, or at the
+    /// session's next event if that came first (`closed: false`). Spans keep their
+    /// own ends (not cut to the period) within [`SPAN_SEARCH`] of it. See
+    /// `sled_store::events`.
+    fn access_spans(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessSpan>>;
+
+    // ---- mail events (Art. 12.6, 15.4) -------------------------------------------
+    /// Durably records mail events: one write for the batch, durable on return
+    /// through the group commit. `Invalid` (nothing written) for a refusal rule
+    /// that is empty or longer than [`MAX_RULE_LEN`] bytes.
+    fn record_events(&self, events: &[EventRecord]) -> Result<()>;
+    /// Every account's events with `from <= at <= until`, in time order (recording
+    /// order within a second).
+    fn events(&self, from: i64, until: i64) -> Result<Vec<EventRecord>>;
+    /// Retention: drops the mail events and the access events before `before`, and
+    /// the acknowledged acknowledgement records whose acknowledgement is before it
+    /// (pending ones stay, however old). Returns how many records went.
+    fn prune_events(&self, before: i64) -> Result<u64>;
+
+    // ---- acknowledgements of receipt (Art. 16.2.a) ------------------------------
+    /// Records a message that awaits acknowledgement (kept by account, mailbox and
+    /// UID; recording the same message again replaces the record; the Message-ID
+    /// is kept without angle brackets). Durable on return. `Invalid` for a
+    /// Message-ID that is empty or longer than 998 bytes.
+    fn record_pending_ack(&self, ack: &PendingAck) -> Result<()>;
+    /// Marks the account's messages with this `Message-ID` (angle brackets and
+    /// surrounding white space ignored) acknowledged by `by` at `at`, and returns
+    /// the oldest of them as it now stands. The first acknowledgement wins: a
+    /// message already acknowledged keeps its record, which is returned. `None`
+    /// when the account has no record of such a message. Durable on return.
+    fn acknowledge(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<Option<PendingAck>>;
+    /// The acknowledgement records, acknowledged or not, of one account or of all,
+    /// by account, mailbox and UID.
+    fn acks(&self, account: Option<AccountId>) -> Result<Vec<PendingAck>>;
 
     // ---- notifications --------------------------------------------------------
     /// Every change committed from now on in the account's mailboxes (new

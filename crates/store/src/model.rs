@@ -2,6 +2,9 @@
 //! is never zero (RFC 3501 §2.3.1.1), a `BlobId` is a SHA-256 digest.
 
 pub use congvu_protocol::{FlagOp, Flags};
+/// The mail event vocabulary and the acknowledgement are the reports'
+/// ([`congvu_report`]): what the store records is what they count.
+pub use congvu_report::{Acknowledgement, Destination, MailEventKind, Origin};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::num::NonZeroU32;
@@ -416,6 +419,9 @@ pub enum AccessKind {
     Login,
     /// The INBOX of an agency account was selected (SELECT or EXAMINE).
     AgencyInboxSelected,
+    /// The session that selected it left it (another SELECT or EXAMINE, CLOSE,
+    /// UNSELECT, LOGOUT, the connection's end): the end of a check span.
+    AgencyInboxLeft,
 }
 
 /// One access to a mailbox account, for the Art. 10 check report.
@@ -432,4 +438,80 @@ pub struct AccessEvent {
     pub client: String,
     /// `imap`, `imaps`, `submission`, …
     pub protocol: String,
+    /// The session (connection) that did it, unique across restarts, so that a
+    /// selection pairs with the leaving of the same session; 0 in events recorded
+    /// before sessions were numbered (each such selection is a span of no length).
+    #[serde(default)]
+    pub session: u64,
+}
+
+/// A span of time during which a session had an agency's INBOX selected (Art. 10
+/// check windows): from its `AgencyInboxSelected` to its `AgencyInboxLeft`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessSpan {
+    /// The agency account whose INBOX was selected.
+    pub account: AccountId,
+    /// Who selected it: the agency's own login, or a clerk's through the shared
+    /// namespace.
+    pub login: String,
+    /// Unix seconds.
+    pub from: i64,
+    pub until: i64,
+    pub protocol: String,
+    pub session: u64,
+    /// False when no leaving was recorded (the server stopped, or the record
+    /// failed): `until` is then the limit [`OPEN_SPAN_LIMIT`] after `from`, or the
+    /// session's next event if that came first.
+    pub closed: bool,
+}
+
+/// How long a selection with no recorded leaving is taken to have lasted, in
+/// seconds (30 minutes: RFC 3501 §5.4's autologout timer, the longest an IMAP
+/// client may stay silent). Independent of the `[imap]` settings, so a report
+/// computed again later gives the same spans.
+pub const OPEN_SPAN_LIMIT: i64 = 30 * 60;
+
+/// How far before and after a period [`crate::MailStore::access_spans`] looks for
+/// the selection or the leaving that bounds a span crossing the period's edge
+/// (31 days, the farthest a check window reaches back). A span longer than that is
+/// cut there.
+pub const SPAN_SEARCH: i64 = 31 * 86_400;
+
+/// The longest refusal rule a mail event keeps, in bytes (the policy rules' codes
+/// and SMTP reply codes are far shorter).
+pub const MAX_RULE_LEN: usize = 128;
+
+/// One durable mail fact (Art. 12.6, 15.4: the usage statistics are computed from
+/// these for any past period).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Unix seconds.
+    pub at: i64,
+    /// The account concerned (the recipient of a delivery, the sender of a
+    /// submission, the one logged into).
+    pub account: AccountId,
+    pub kind: MailEventKind,
+}
+
+/// A message to an agency mailbox that asks for an acknowledgement of receipt
+/// (Art. 16.2.a "trả lời đã tiếp nhận"): from another agency, or with a
+/// `Disposition-Notification-To` (RFC 8098 §2.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAck {
+    /// The agency account it was delivered to.
+    pub account: AccountId,
+    pub mailbox: MailboxId,
+    pub uid: Uid,
+    /// Its `Message-ID`, without the angle brackets.
+    pub message_id: String,
+    /// Its author (`From`) or envelope sender, whom the acknowledgement goes to by
+    /// default.
+    pub sender: String,
+    /// `Disposition-Notification-To`, if the message had one.
+    pub notify_to: Option<String>,
+    /// Unix seconds of the delivery.
+    pub received_at: i64,
+    /// Who acknowledged (the login) and when (Unix seconds); the first
+    /// acknowledgement is kept.
+    pub acknowledged: Option<Acknowledgement>,
 }

@@ -45,12 +45,17 @@
 //!   changes, not the mailbox (see `tx` and `change_log`).
 //! - Change notifications go to the subscribers of the account that owns the
 //!   mailbox, after the change is durable (see `notify`).
+//! - The supervision facts are outside the transactions: access and mail events
+//!   are appended, acknowledgements set by compare-and-swap; each write waits for
+//!   the same group commit as the others (see `access`, `events`, `acks`).
 
 mod access;
+mod acks;
 pub mod backup;
 mod change_log;
 mod check;
 mod committer;
+mod events;
 mod names;
 mod recent;
 mod subscriptions;
@@ -59,11 +64,11 @@ mod tx;
 use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::notify::ChangeHub;
 use crate::{
-    AccessEvent, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest, BackupSpec,
-    BlobId, Change, ChangeKind, Changes, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder,
-    DeliveryOutcome, FlagOp, FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound,
-    Progress, QueueEntry, QueueId, QueueUpdate, QuotaRule, Result, SpecialUse, StoreError, StoreOutcome,
-    Subscription, Uid,
+    AccessEvent, AccessSpan, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest,
+    BackupSpec, BlobId, Change, ChangeKind, Changes, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder,
+    DeliveryOutcome, EventRecord, FlagOp, FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta,
+    Outbound, PendingAck, Progress, QueueEntry, QueueId, QueueUpdate, QuotaRule, Result, SpecialUse,
+    StoreError, StoreOutcome, Subscription, Uid,
 };
 pub use check::{CheckReport, Inconsistency, RepairReport};
 use committer::{Committer, Pins};
@@ -156,6 +161,10 @@ pub struct SledStore {
     trees: Trees,
     /// The access log (see `access`): outside `Trees`, as no transaction touches it.
     access: sled::Tree,
+    /// The mail events (see `events`), outside `Trees` likewise.
+    events: sled::Tree,
+    /// The acknowledgement records (see `acks`), changed by compare-and-swap.
+    acks: sled::Tree,
     /// The first UID of each mailbox no session claimed as `\Recent` (see `recent`):
     /// outside `Trees`, claimed by compare-and-swap.
     recent: sled::Tree,
@@ -188,6 +197,8 @@ impl SledStore {
     fn from_parts(db: sled::Db, blobs: Arc<BlobStore>) -> Result<SledStore> {
         let trees = Trees::open(&db)?;
         let access = db.open_tree("store.access")?;
+        let events = db.open_tree(events::EVENTS_TREE)?;
+        let acks = db.open_tree(acks::ACKS_TREE)?;
         let recent = db.open_tree(recent::RECENT_TREE)?;
         let subscriptions = db.open_tree(subscriptions::SUBSCRIPTIONS_TREE)?;
         let committer = Committer::start(db.clone(), trees.refs.clone(), blobs.clone())?;
@@ -195,6 +206,8 @@ impl SledStore {
             db,
             trees,
             access,
+            events,
+            acks,
             recent,
             subscriptions,
             blobs,
@@ -607,6 +620,7 @@ impl MailStore for SledStore {
             })
         })?;
         self.forget_subscriptions(account)?;
+        acks::forget(&self.acks, account)?;
         drop(namespace);
         self.finish(self.committer.no_pins(), Vec::new(), [])
     }
@@ -1106,6 +1120,56 @@ impl MailStore for SledStore {
 
     fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>> {
         access::range(&self.access, account, from, until)
+    }
+
+    fn access_spans(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessSpan>> {
+        access::spans(&self.access, account, from, until)
+    }
+
+    fn record_events(&self, events: &[EventRecord]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        events::insert(&self.db, &self.events, events)?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
+    fn events(&self, from: i64, until: i64) -> Result<Vec<EventRecord>> {
+        events::range(&self.events, from, until)
+    }
+
+    fn prune_events(&self, before: i64) -> Result<u64> {
+        let removed = events::prune(&self.events, before)?
+            + access::prune(&self.access, before)?
+            + acks::prune(&self.acks, before)?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])?;
+        if removed > 0 {
+            tracing::info!(removed, before, "supervision records past retention pruned");
+        }
+        Ok(removed)
+    }
+
+    fn record_pending_ack(&self, ack: &PendingAck) -> Result<()> {
+        acks::insert(&self.acks, ack)?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
+    fn acknowledge(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<Option<PendingAck>> {
+        let acknowledged = acks::acknowledge(&self.acks, account, message_id, by, at)?;
+        if acknowledged.is_some() {
+            self.finish(self.committer.no_pins(), Vec::new(), [])?;
+        }
+        Ok(acknowledged)
+    }
+
+    fn acks(&self, account: Option<AccountId>) -> Result<Vec<PendingAck>> {
+        acks::list(&self.acks, account)
     }
 
     fn check(&self) -> Result<CheckReport> {

@@ -24,6 +24,8 @@ impl Session {
             at: chrono::Utc::now().timestamp(),
             client: self.peer.ip().to_string(),
             protocol: self.kind.as_str().to_owned(),
+            // Numbered sessions come with the check spans (issue 14).
+            session: 0,
         };
         match self.blocking(move |store| store.record_access(&event)).await {
             Ok(()) => Ok(()),

@@ -1,5 +1,5 @@
 //! The access log (Art. 10 check report): who logged in, and who opened an agency's
-//! INBOX, when, from where, over which protocol.
+//! INBOX and left it again, when, from where, over which protocol, in which session.
 //!
 //! | tree           | key                                      | value              |
 //! |----------------|------------------------------------------|--------------------|
@@ -7,10 +7,31 @@
 //!
 //! Keyed by account then time, so one account's events over a period are one
 //! range scan in time order. The id (sled's monotonic id generator) keeps two
-//! events of the same second apart. Events are appended, never changed.
+//! events of the same second apart. Events are appended, never changed; retention
+//! removes the old ones ([`prune`]).
+//!
+//! ## Check spans
+//! A **span** is the time a session had the agency INBOX selected (IDLE included:
+//! it runs in the selected state): from its `AgencyInboxSelected` to its
+//! `AgencyInboxLeft`, paired by [`AccessEvent::session`] so that interleaved
+//! sessions never close each other's spans. Invariants of [`spans`]:
+//! 1. A selection with no leaving (the server stopped, or recording the leaving
+//!    failed) ends at the session's next event or [`OPEN_SPAN_LIMIT`] after it,
+//!    whichever first, and is marked `closed: false`. A session still open when
+//!    the spans are read shows the same way until it leaves.
+//! 2. The events read are those within [`SPAN_SEARCH`] of the period: a leaving
+//!    whose selection is further back starts at the search's start, a selection
+//!    whose leaving is further on is treated as never left.
+//! 3. A selection recorded before sessions were numbered (session 0) is a span of
+//!    no length, closed: the old log knew only the moment.
 
-use crate::{AccessEvent, AccountId, Result};
+use std::collections::BTreeMap;
 
+use crate::{
+    AccessEvent, AccessKind, AccessSpan, AccountId, OPEN_SPAN_LIMIT, Result, SPAN_SEARCH, StoreError,
+};
+
+use super::events::{remove_picked, unreadable};
 use super::tx::{decode, encode};
 
 fn key(account: AccountId, at: i64, id: u64) -> [u8; 24] {
@@ -20,6 +41,14 @@ fn key(account: AccountId, at: i64, id: u64) -> [u8; 24] {
     key[8..16].copy_from_slice(&(at.max(0) as u64).to_be_bytes());
     key[16..].copy_from_slice(&id.to_be_bytes());
     key
+}
+
+/// The time in a key (0 for a key too short to hold one: the check reports its
+/// record, which does not decode either).
+fn key_time(key: &[u8]) -> i64 {
+    key.get(8..16)
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map_or(0, i64::from_be_bytes)
 }
 
 pub(super) fn insert(db: &sled::Db, tree: &sled::Tree, event: &AccessEvent) -> Result<()> {
@@ -40,4 +69,89 @@ pub(super) fn range(
     tree.range(key(account, from, 0)..=key(account, until, u64::MAX))
         .map(|item| decode(&item?.1, "access event"))
         .collect()
+}
+
+/// The account's check spans that meet `from..=until` (module docs), by start.
+pub(super) fn spans(tree: &sled::Tree, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessSpan>> {
+    if until < from {
+        return Ok(Vec::new());
+    }
+    let search_from = from.saturating_sub(SPAN_SEARCH);
+    let events = range(tree, account, search_from, until.saturating_add(SPAN_SEARCH))?;
+    let mut sessions: BTreeMap<u64, Vec<&AccessEvent>> = BTreeMap::new();
+    for event in &events {
+        sessions.entry(event.session).or_default().push(event);
+    }
+    let mut spans = Vec::new();
+    for (session, events) in sessions {
+        if session == 0 {
+            // Invariant 3.
+            spans.extend(
+                events
+                    .iter()
+                    .filter(|e| e.kind == AccessKind::AgencyInboxSelected)
+                    .map(|e| span(e, e.at, e.at, true)),
+            );
+            continue;
+        }
+        let mut open: Option<&AccessEvent> = None;
+        for (n, event) in events.iter().enumerate() {
+            if let Some(selected) = open.take() {
+                spans.push(match event.kind {
+                    AccessKind::AgencyInboxLeft => span(selected, selected.at, event.at, true),
+                    // Invariant 1: the leaving was not recorded.
+                    _ => span(selected, selected.at, event.at.min(limit(selected)), false),
+                });
+            } else if event.kind == AccessKind::AgencyInboxLeft && n == 0 {
+                // Invariant 2: selected before the search began.
+                spans.push(span(event, search_from, event.at, true));
+            }
+            if event.kind == AccessKind::AgencyInboxSelected {
+                open = Some(event);
+            }
+        }
+        if let Some(selected) = open {
+            spans.push(span(selected, selected.at, limit(selected), false));
+        }
+    }
+    spans.retain(|s| s.until >= from && s.from <= until);
+    spans.sort_by_key(|s| (s.from, s.until, s.session));
+    Ok(spans)
+}
+
+/// Where a selection never left ends at the latest (invariant 1).
+fn limit(selected: &AccessEvent) -> i64 {
+    selected.at.saturating_add(OPEN_SPAN_LIMIT)
+}
+
+/// A span of the session, login and protocol of `event`.
+fn span(event: &AccessEvent, from: i64, until: i64, closed: bool) -> AccessSpan {
+    AccessSpan {
+        account: event.account,
+        login: event.login.clone(),
+        from,
+        until,
+        protocol: event.protocol.clone(),
+        session: event.session,
+        closed,
+    }
+}
+
+/// Removes the events before `before`, of every account; returns how many went.
+/// The log is keyed by account first, so this reads every key once.
+pub(super) fn prune(tree: &sled::Tree, before: i64) -> Result<u64> {
+    remove_picked(tree, tree.iter(), |key, _| key_time(key) < before)
+}
+
+/// The events that do not decode (consistency check), with why.
+pub(super) fn undecodable(tree: &sled::Tree) -> Result<(u64, Vec<(sled::IVec, String)>)> {
+    unreadable(tree, |key, value| {
+        if key.len() != 24 {
+            return Err(StoreError::Corrupt(format!(
+                "access event key of {} bytes",
+                key.len()
+            )));
+        }
+        decode::<AccessEvent>(value, "access event").map(drop)
+    })
 }

@@ -19,14 +19,20 @@
 //!    every message: the first record of its mailbox at or above the message's
 //!    modseq names its UID, and every record decodes. The repair writes the log
 //!    again from the records.
+//! 7. Every mail event (`store.events`), access event (`store.access`) and
+//!    acknowledgement record (`store.acks`) decodes, and every acknowledgement
+//!    record belongs to an existing account. The repair removes those that do
+//!    not: a record nobody can read would fail every report of its period. These
+//!    trees are read outside the gate (they are appended to without
+//!    transactions), so a large log does not hold writers.
 //!
 //! Blob files that nothing references are reported as orphans (a crash between a
 //! put and its transaction leaves them); `SledStore::collect_orphans` removes them.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::SledStore;
 use super::tx::{decode, decode_u64, decode_uid_ranges, encode};
+use super::{SledStore, access, acks, events};
 use crate::blob::BlobFile;
 use crate::{AccountId, AccountStorage, BlobId, MailboxId, MailboxInfo, MessageMeta, QueueEntry, Result};
 
@@ -45,6 +51,10 @@ pub struct CheckReport {
     pub messages: u64,
     pub queue_entries: u64,
     pub blobs: u64,
+    /// Mail events, access events and acknowledgement records read (invariant 7).
+    pub mail_events: u64,
+    pub access_events: u64,
+    pub acks: u64,
     /// Unreferenced blob files (harmless; `collect_orphans` deletes them).
     pub orphan_blobs: u64,
     pub problems: Vec<Inconsistency>,
@@ -141,6 +151,12 @@ impl SledStore {
             }
             Ok(report.problems)
         })?;
+        let mut found = found;
+        let mut facts = CheckReport::default();
+        for (tree, key) in self.check_facts(&mut facts)? {
+            tree.remove(key)?;
+        }
+        found.extend(facts.problems);
         self.db.flush()?;
         let orphans_removed = self.collect_orphans()? as u64;
         if !found.is_empty() {
@@ -157,6 +173,7 @@ impl SledStore {
     /// database or the blob directory cannot be read.
     pub fn check(&self) -> Result<CheckReport> {
         let (mut report, _) = self.trees.quiesced(|| self.check_trees())?;
+        self.check_facts(&mut report)?;
         // Outside the gate: a put whose transaction has not committed yet shows as
         // an orphan, which is harmless either way.
         for file in self.blobs.list()? {
@@ -348,6 +365,34 @@ impl SledStore {
 }
 
 impl SledStore {
+    /// Invariant 7: reports the supervision records that do not decode, and the
+    /// acknowledgement records of missing accounts; returns where they are (for
+    /// the repair).
+    fn check_facts(&self, report: &mut CheckReport) -> Result<Vec<(&sled::Tree, sled::IVec)>> {
+        let mut found = Vec::new();
+        let (records, bad) = events::undecodable(&self.events)?;
+        report.mail_events = records;
+        for (key, why) in bad {
+            report.problem("undecodable_mail_event", why);
+            found.push((&self.events, key));
+        }
+        let (records, bad) = access::undecodable(&self.access)?;
+        report.access_events = records;
+        for (key, why) in bad {
+            report.problem("undecodable_access_event", why);
+            found.push((&self.access, key));
+        }
+        let (records, bad) = acks::inconsistent(&self.acks, |account| {
+            Ok(self.trees.accounts.contains_key(account.0.to_be_bytes())?)
+        })?;
+        report.acks = records;
+        for (key, kind, why) in bad {
+            report.problem(kind, why);
+            found.push((&self.acks, key));
+        }
+        Ok(found)
+    }
+
     /// Invariant 6: for each message, the first change log record of its mailbox
     /// at or above its modseq names its UID. Reads one mailbox's log at a time.
     fn check_change_log(

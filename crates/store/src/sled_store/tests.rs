@@ -4,6 +4,9 @@ use crate::{AccessKind, DsnRequest, DsnRet, Notify, OriginalRecipient, Recipient
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The supervision facts of issue 14: mail events, check spans, acknowledgements.
+mod facts;
+
 const MB: u64 = 1 << 20;
 
 fn open() -> (tempfile::TempDir, Checked) {
@@ -563,6 +566,7 @@ fn access_log_is_per_account_in_time_order_and_durable() {
         at,
         client: "203.0.113.7".into(),
         protocol: "imaps".into(),
+        session: 1,
     };
     let (agency, other) = {
         let store = SledStore::open(dir.path()).unwrap();

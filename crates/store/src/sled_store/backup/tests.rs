@@ -332,3 +332,80 @@ fn carried_directories_come_back_private() {
     );
     assert!(!path.join("tls").exists());
 }
+
+/// Issue 14: the supervision facts (mail events, access events, acknowledgement
+/// records) are in the dump, so a restored store computes the same reports.
+#[test]
+fn a_restored_snapshot_carries_the_mail_events_access_log_and_acknowledgements() {
+    use crate::{AccessEvent, AccessKind, EventRecord, MailEventKind, Origin, PendingAck};
+    let data = tempfile::tempdir().unwrap();
+    let store = SledStore::open(data.path()).unwrap();
+    let account = store.create_account(AccountKind::Agency, 100 << 20).unwrap();
+    let inbox = store.mailbox_by_name(account, "INBOX").unwrap().unwrap();
+    store
+        .record_events(&[EventRecord {
+            at: 1_767_574_800,
+            account,
+            kind: MailEventKind::Delivered {
+                origin: Origin::AgencyRelay,
+            },
+        }])
+        .unwrap();
+    for (at, kind) in [
+        (1_767_574_900, AccessKind::AgencyInboxSelected),
+        (1_767_575_900, AccessKind::AgencyInboxLeft),
+    ] {
+        store
+            .record_access(&AccessEvent {
+                account,
+                login: "sttt@thanhhoa.gov.vn".into(),
+                kind,
+                at,
+                client: "127.0.0.1".into(),
+                protocol: "imap".into(),
+                session: 3,
+            })
+            .unwrap();
+    }
+    store
+        .record_pending_ack(&PendingAck {
+            account,
+            mailbox: inbox.id,
+            uid: crate::Uid::MIN,
+            message_id: "cv-1@sonv.thanhhoa.gov.vn".into(),
+            sender: "vanthu@sonv.thanhhoa.gov.vn".into(),
+            notify_to: None,
+            received_at: 1_767_574_800,
+            acknowledged: None,
+        })
+        .unwrap();
+    let spans = store.access_spans(account, 0, i64::MAX).unwrap();
+    let (events, acks) = (store.events(0, i64::MAX).unwrap(), store.acks(None).unwrap());
+
+    let backups = tempfile::tempdir().unwrap();
+    let manifest = store.backup(&spec(backups.path()), &Progress::default()).unwrap();
+    let restored_dir = tempfile::tempdir().unwrap();
+    let target = restored_dir.path().join("data");
+    let restored = restore(
+        backups.path(),
+        Some(&manifest.name),
+        &target,
+        &StoreOptions::default(),
+        &Progress::default(),
+    )
+    .unwrap();
+    assert!(restored.check.is_consistent(), "{:?}", restored.check);
+    assert_eq!(
+        (
+            restored.check.mail_events,
+            restored.check.access_events,
+            restored.check.acks
+        ),
+        (1, 2, 1)
+    );
+    let reopened = SledStore::open(&target).unwrap();
+    assert_eq!(reopened.events(0, i64::MAX).unwrap(), events);
+    assert_eq!(reopened.access_spans(account, 0, i64::MAX).unwrap(), spans);
+    assert_eq!(spans.len(), 1);
+    assert_eq!(reopened.acks(None).unwrap(), acks);
+}
