@@ -6,7 +6,7 @@ mod support;
 
 use congvu_directory::{Role, Secret};
 use congvu_store::{AccessKind, Delivery, DeliveryFolder, MailStore};
-use support::{Client, PASSWORD, Server, append, sample_message};
+use support::{Client, PASSWORD, Server, append, ok, sample_message};
 
 const AGENCY: &str = "sttt@thanhhoa.gov.vn";
 
@@ -26,21 +26,6 @@ fn deliver(server: &Server, subject: &str) {
             folder: DeliveryFolder::Inbox,
         })
         .unwrap();
-}
-
-async fn login(server: &Server, address: &str) -> Client {
-    let mut client = server.tls().await;
-    let lines = client
-        .command("l", &format!("LOGIN {address} \"{PASSWORD}\""))
-        .await;
-    assert!(last(&lines).starts_with("l OK"), "{lines:?}");
-    client
-}
-
-async fn ok(client: &mut Client, command: &str) -> Vec<String> {
-    let lines = client.command("t", command).await;
-    assert!(last(&lines).starts_with("t OK"), "{command}: {lines:?}");
-    lines
 }
 
 async fn refused(client: &mut Client, command: &str, code: &str) {
@@ -77,7 +62,7 @@ async fn clerk_uses_the_agency_mailbox_within_the_rights_granted() {
 
     // The agency's own login (the head's): the owner holds every right, and grants
     // the clerk read access.
-    let mut agency = login(&server, AGENCY).await;
+    let mut agency = server.login_as(AGENCY).await;
     let rights = ok(&mut agency, "MYRIGHTS INBOX").await;
     assert_eq!(rights[0], "* MYRIGHTS \"INBOX\" \"lrswipkxteacd\"");
     ok(&mut agency, &format!("SETACL INBOX {clerk_address} lr")).await;

@@ -1,6 +1,7 @@
 //! CLOSE (RFC 3501 §6.4.2): expunge silently (unless read-only), then leave the
 //! mailbox. The state changes even when the expunge fails. Without the `e` right
-//! (RFC 4314 §4) nothing is expunged and CLOSE still succeeds.
+//! (RFC 4314 §4) nothing is expunged and CLOSE still succeeds. Leaving an agency
+//! INBOX ends its check span (`session::access`).
 
 use congvu_directory::Rights;
 
@@ -15,7 +16,7 @@ impl Session {
             selected.id,
             selected.read_only || !selected.rights.contains(Rights::EXPUNGE),
         );
-        self.deselect();
+        self.leave_selected().await;
         if read_only {
             return Reply::ok("CLOSE completed");
         }

@@ -1,4 +1,5 @@
-//! LOGOUT (RFC 3501 §6.1.3): BYE, then the tagged OK, then the connection closes.
+//! LOGOUT (RFC 3501 §6.1.3): BYE, then the tagged OK, then the connection closes;
+//! the session's end records the leaving of an agency INBOX (`session::access`).
 
 use crate::codec::Tag;
 use crate::codec::response::Status;

@@ -14,13 +14,15 @@
 //!
 //! Selecting an agency account's INBOX — by the agency's own login, or by a clerk
 //! through `Shared/<agency>/INBOX` — is recorded as an access event (Art. 10) with
-//! the login that did it, before the mailbox is opened.
+//! the login that did it, before the mailbox is opened; leaving it (another
+//! SELECT or EXAMINE, or this one failing) is recorded too, so that the two bound
+//! a check span (see `session::access`).
 //!
 //! RFC 4314 §4: SELECT and EXAMINE need `r`; without any of `s w t e i` the mailbox
 //! opens READ-ONLY, and PERMANENTFLAGS lists only the flags the rights allow setting.
 
 use congvu_directory::Rights;
-use congvu_store::{AccessKind, Flags};
+use congvu_store::Flags;
 
 use crate::codec::response::{Code, Status, write_mailbox};
 use crate::codec::sequence::Ranges;
@@ -34,8 +36,18 @@ impl Session {
         read_only: bool,
         params: SelectParams,
     ) -> Reply {
+        let reply = self.select(mailbox, read_only, params).await;
+        // A SELECT that failed after its agency INBOX selection was recorded left
+        // no mailbox selected (RFC 3501 §6.3.1): its check span ends here.
+        if self.selected().is_none() {
+            self.leave_agency_inbox().await;
+        }
+        reply
+    }
+
+    async fn select(&mut self, mailbox: MailboxName, read_only: bool, params: SelectParams) -> Reply {
         if self.selected().is_some() {
-            self.deselect();
+            self.leave_selected().await;
             self.untagged(Status::Ok, Some(Code::Closed), "Previous mailbox closed");
         }
         // RFC 7162 §3.2.5: QRESYNC in SELECT without ENABLE QRESYNC is a BAD.
@@ -62,10 +74,10 @@ impl Session {
             .union(Rights::INSERT);
         let read_only = read_only || target.rights.difference(writable) == target.rights;
         // Art. 10: opening an agency's INBOX is an access event, in the agency's log,
-        // naming whoever logged in.
+        // naming whoever logged in; it starts a check span.
         if target.is_agency_inbox()
             && let Err(reply) = self
-                .record_access(target.account(), &user.address, AccessKind::AgencyInboxSelected)
+                .record_agency_inbox_selected(target.account(), &user.address)
                 .await
         {
             return reply;

@@ -154,7 +154,7 @@ impl Session {
                 message,
             } => self.op_append(mailbox, flags, date, message).await,
             Close => self.op_close().await,
-            Unselect => self.op_unselect(),
+            Unselect => self.op_unselect().await,
             Expunge(uids) => {
                 let uids = uids.map(|set| self.message_set(set, true));
                 self.op_expunge(uids).await

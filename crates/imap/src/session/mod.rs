@@ -28,6 +28,7 @@ use crate::codec::{Frame, Limits, Tag, frame, parse_command_with};
 use crate::limits::Slot;
 use crate::server::{ImapContext, ListenerKind, shutdown_requested, shutdown_signalled};
 
+use access::{AgencyInbox, access_session};
 pub(crate) use connection::Connection;
 pub(crate) use selected::{Entry, Recent, Selected};
 pub(crate) use shared::{SHARED, Target, is_reserved, no_such_mailbox};
@@ -160,6 +161,11 @@ pub(crate) struct Session {
     pub enabled: Enabled,
     /// The client's address, for access events.
     pub peer: SocketAddr,
+    /// This session's number in the access log (`access::access_session`).
+    access_session: u64,
+    /// The agency INBOX this session has selected, until it leaves it (the end of
+    /// its check span, see `access`).
+    agency_inbox: Option<AgencyInbox>,
     /// This session's place in the per-user count, from login on.
     pub user_slot: Option<Slot<AccountId>>,
     /// From login on: fires when the password the session logged in with is
@@ -211,6 +217,8 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
         auth_failures: 0,
         enabled: Enabled::default(),
         peer,
+        access_session: access_session(id),
+        agency_inbox: None,
         user_slot: None,
         credentials: None,
         _ticket: ticket,
@@ -222,6 +230,9 @@ pub(crate) async fn run(stream: TcpStream, setup: Setup) {
     };
     let reason = session.serve().await;
     session.conn.close().await;
+    // However it ended (LOGOUT, the client gone, autologout, shutdown, revoked
+    // access), a session that had the agency INBOX selected leaves it now.
+    session.leave_agency_inbox().await;
     info!(
         session = %id,
         listener = kind.as_str(),
@@ -548,8 +559,16 @@ impl Session {
         }
     }
 
-    /// Leaves the Selected state (CLOSE, UNSELECT, a new SELECT).
-    pub fn deselect(&mut self) {
+    /// Leaves the Selected state (CLOSE, UNSELECT, a new SELECT) and ends the check
+    /// span of an agency INBOX selected.
+    pub async fn leave_selected(&mut self) {
+        self.deselect();
+        self.leave_agency_inbox().await;
+    }
+
+    /// Leaves the Selected state; callers end the check span
+    /// ([`Session::leave_selected`]).
+    fn deselect(&mut self) {
         let state = std::mem::replace(&mut self.state, State::Logout);
         self.state = match state {
             State::Selected(user, _) => State::Authenticated(user),

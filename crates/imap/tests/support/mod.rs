@@ -170,9 +170,14 @@ impl Server {
 
     /// A TLS client logged in as user `n`.
     pub async fn login(&self, n: usize) -> Client {
+        self.login_as(&self.users[n]).await
+    }
+
+    /// A TLS client logged in as `address` (whose password is [`PASSWORD`]).
+    pub async fn login_as(&self, address: &str) -> Client {
         let mut client = self.tls().await;
         let lines = client
-            .command("l", &format!("LOGIN {} \"{PASSWORD}\"", self.users[n]))
+            .command("l", &format!("LOGIN {address} \"{PASSWORD}\""))
             .await;
         assert!(lines.last().unwrap().starts_with("l OK"), "{lines:?}");
         client
@@ -317,6 +322,13 @@ impl Client {
 /// The tagged line that ended a command's responses.
 pub fn last(lines: &[String]) -> &str {
     lines.last().map(String::as_str).unwrap_or_default()
+}
+
+/// Runs `command` (tag `t`), which must succeed; its response lines.
+pub async fn ok(client: &mut Client, command: &str) -> Vec<String> {
+    let lines = client.command("t", command).await;
+    assert!(last(&lines).starts_with("t OK"), "{command}: {lines:?}");
+    lines
 }
 
 /// True when any response line contains `needle`.
