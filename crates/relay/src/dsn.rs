@@ -20,6 +20,11 @@
 //!    limit, the header section above it (and the explanation says so).
 //! 4. The MIME boundary is derived from a digest of the returned content itself, so
 //!    that content cannot contain it (it would have to hold its own digest).
+//!
+//! The acknowledgement of receipt (RFC 8098 MDN, [`mdn`]) is the other report this
+//! server writes: both are a `multipart/report` (RFC 6522) put together by one
+//! function here, [`multipart_report`], with the same field rules (invariant 1) and
+//! boundary rule (invariant 4).
 
 use std::borrow::Cow;
 
@@ -35,6 +40,8 @@ use mail_builder::mime::{BodyPart, MimePart};
 use sha2::{Digest, Sha256};
 
 use crate::client::data;
+
+pub mod mdn;
 
 /// What a report says happened to its recipients (RFC 3464 §2.3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,16 +242,21 @@ fn explanation(report: &Report<'_>) -> String {
 /// A token naming the report (`Message-ID`, boundary): a digest of what it is about
 /// and of the content it returns (invariant 4).
 fn token(report: &Report<'_>, returned: &[u8]) -> String {
+    let about = [report.hostname, report.sender, report.action.field()]
+        .into_iter()
+        .chain(report.recipients.iter().map(|r| r.recipient.as_str()));
+    digest_token(about, report.now, returned)
+}
+
+/// The first 12 bytes, in hex, of a digest of the names a report is about (each
+/// ended by NUL), its date and the content it returns.
+fn digest_token<'a>(about: impl Iterator<Item = &'a str>, now: i64, returned: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    for part in [report.hostname, report.sender, report.action.field()] {
-        hasher.update(part.as_bytes());
+    for name in about {
+        hasher.update(name.as_bytes());
         hasher.update([0]);
     }
-    for recipient in report.recipients {
-        hasher.update(recipient.recipient.as_bytes());
-        hasher.update([0]);
-    }
-    hasher.update(report.now.to_be_bytes());
+    hasher.update(now.to_be_bytes());
     hasher.update(returned);
     let digest = hasher.finalize();
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
@@ -258,17 +270,59 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
     let (returned, returned_type) = match report.returned {
         Returned::Full => (report.original, "message/rfc822"),
         Returned::Headers | Returned::HeadersOfTooLarge => {
-            (
-                // RFC 6522 §3: the header fields, without the empty line.
-                report
-                    .original
-                    .get(..rfc5322::fields_len(report.original))
-                    .unwrap_or_default(),
-                "text/rfc822-headers",
-            )
+            (header_fields(report.original), "text/rfc822-headers")
         }
     };
     let token = token(report, returned);
+    let parts = vec![
+        explanation_part(explanation(report)),
+        MimePart::new(
+            ContentType::new("message/delivery-status"),
+            delivery_status(report).into_bytes(),
+        )
+        .transfer_encoding("7bit"),
+        returned_part(returned_type, returned),
+    ];
+    multipart_report(
+        ReportHead {
+            from: Address::new_address(Some("Mail Delivery System"), format!("MAILER-DAEMON@{hostname}")),
+            // The reverse path as received (it may be UTF-8, RFC 6531; it holds no CR or LF).
+            to: report.sender,
+            subject: report.action.subject(),
+            now: report.now,
+            message_id: format!("dsn.{token}@{hostname}"),
+        },
+        "delivery-status",
+        &format!("=_congvu_dsn_{token}"),
+        parts,
+    )
+}
+
+/// The header of a report message.
+struct ReportHead<'a> {
+    from: Address<'a>,
+    to: &'a str,
+    subject: &'a str,
+    /// Unix seconds: the `Date`.
+    now: i64,
+    /// Without angle brackets.
+    message_id: String,
+}
+
+/// The human-readable first part of a report (RFC 6522 §3), UTF-8 text.
+fn explanation_part<'a>(text: String) -> MimePart<'a> {
+    MimePart::new(ContentType::new("text/plain").attribute("charset", "utf-8"), text)
+}
+
+/// RFC 6522 §3 (`text/rfc822-headers`): the header fields of `original`, without
+/// the empty line.
+fn header_fields(original: &[u8]) -> &[u8] {
+    original.get(..rfc5322::fields_len(original)).unwrap_or_default()
+}
+
+/// The last part of a report: what it returns of the original message (the header
+/// section or the whole of it).
+fn returned_part<'a>(content_type: &'a str, returned: &'a [u8]) -> MimePart<'a> {
     // Written as is (RFC 2046 §5.2.1: message/rfc822 is never encoded), ending with
     // its own line break so the delimiter's CRLF does not eat the last one.
     let returned: Cow<'_, [u8]> = if returned.ends_with(b"\n") {
@@ -276,40 +330,35 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
     } else {
         Cow::Owned([returned, b"\r\n"].concat())
     };
-    let returned_encoding = if data::is_8bit(&returned) { "8bit" } else { "7bit" };
-    let parts = vec![
-        MimePart::new(
-            ContentType::new("text/plain").attribute("charset", "utf-8"),
-            explanation(report),
-        ),
-        MimePart::new(
-            ContentType::new("message/delivery-status"),
-            delivery_status(report).into_bytes(),
-        )
-        .transfer_encoding("7bit"),
-        MimePart::new(ContentType::new(returned_type), BodyPart::Binary(returned))
-            .transfer_encoding(returned_encoding),
-    ];
-    // RFC 3464 §2 / RFC 6522 §3: `report-type` written as the RFC's examples do (a
-    // token, unquoted); the boundary is ours (invariant 4).
-    let report_type =
-        format!("multipart/report; report-type=delivery-status; boundary=\"=_congvu_dsn_{token}\"");
+    let encoding = if data::is_8bit(&returned) { "8bit" } else { "7bit" };
+    MimePart::new(ContentType::new(content_type), BodyPart::Binary(returned)).transfer_encoding(encoding)
+}
+
+/// A `multipart/report` (RFC 6522 §3) of `report_type` holding `parts` — the one
+/// assembly of both reports, the DSN and the MDN; mail-builder writes the header
+/// fields (encoded words, folding, date) and the MIME structure.
+fn multipart_report(
+    head: ReportHead<'_>,
+    report_type: &str,
+    boundary: &str,
+    parts: Vec<MimePart<'_>>,
+) -> Vec<u8> {
+    // RFC 3464 §2 / RFC 8098 §3 / RFC 6522 §3: `report-type` written as the RFCs'
+    // examples do (a token, unquoted); the boundary is ours (invariant 4).
+    let content_type = format!("multipart/report; report-type={report_type}; boundary=\"{boundary}\"");
     let body = MimePart {
-        headers: vec![("Content-Type".into(), Raw::new(report_type).into())],
+        headers: vec![("Content-Type".into(), Raw::new(content_type).into())],
         contents: BodyPart::Multipart(parts),
     };
     let mut out = Vec::new();
     MessageBuilder::new()
-        .from(Address::new_address(
-            Some("Mail Delivery System"),
-            format!("MAILER-DAEMON@{hostname}"),
-        ))
-        // The reverse path as received (it may be UTF-8, RFC 6531; it holds no CR or LF).
-        .to(Address::new_address(None::<&str>, report.sender))
-        .subject(report.action.subject())
-        .date(Date::new(report.now))
-        .message_id(format!("dsn.{token}@{hostname}"))
-        // RFC 3834 §5: automatic replies must not be answered automatically.
+        .from(head.from)
+        .to(Address::new_address(None::<&str>, head.to))
+        .subject(head.subject)
+        .date(Date::new(head.now))
+        .message_id(head.message_id)
+        // RFC 3834 §5: automatic replies must not be answered automatically; an MDN
+        // must not be answered by another (RFC 8098 §2.1).
         .header("Auto-Submitted", Raw::new("auto-replied"))
         .body(body)
         .serialize(&mut out);

@@ -43,7 +43,8 @@
 //! I/O-free parsing in `policy`, HTTPS fetch, cache) and `dane` (RFC 7672 TLSA
 //! matching, a rustls certificate verifier) — the TLS demands of Internet
 //! destinations —, `dkim` signing, `dsn` reports (also the `delivered` report the
-//! SMTP side builds for local recipients, [`dsn::delivered_report`]), `worker` the
+//! SMTP side builds for local recipients, [`dsn::delivered_report`], and the
+//! acknowledgement of receipt, an RFC 8098 MDN, [`dsn::mdn`]), `worker` the
 //! queue loop, woken through a [`QueueWaker`] by whoever queues mail.
 
 pub mod client;

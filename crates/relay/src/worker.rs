@@ -32,8 +32,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use congvu_store::{
-    AccountId, Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, MailStore, Notify, Outbound,
-    QueueEntry, QueueId, QueueUpdate,
+    AccountId, Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, EventRecord, MailEventKind, MailStore,
+    Notify, Outbound, QueueEntry, QueueId, QueueUpdate,
 };
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
@@ -859,7 +859,12 @@ impl FinishContext {
                     now,
                 });
                 match send_report(store.as_ref(), entry.submitted_by, &entry.sender, &built) {
-                    Ok(()) => tracing::info!(queue_id = entry.id.0, action = ?action, "delivery report sent to the sender"),
+                    Ok(()) => {
+                        tracing::info!(queue_id = entry.id.0, action = ?action, "delivery report sent to the sender");
+                        if let (Action::Failed, Some(account)) = (action, entry.submitted_by) {
+                            record_bounce(store.as_ref(), account, now, entry.id);
+                        }
+                    }
                     Err(error) => {
                         tracing::warn!(queue_id = entry.id.0, error = %error, "cannot deliver a delivery report")
                     }
@@ -903,6 +908,20 @@ impl FinishContext {
             }
             Err(error) => tracing::error!(queue_id = entry.id.0, error = %error, "finalising task failed"),
         }
+    }
+}
+
+/// The mail event of a failure report returned to the local account that submitted
+/// the message (issue 14, usage statistics). The report is already in its INBOX, so
+/// an event that cannot be written is logged, not a reason to repeat the attempt.
+fn record_bounce(store: &dyn MailStore, account: AccountId, now: i64, id: QueueId) {
+    let event = EventRecord {
+        at: now,
+        account,
+        kind: MailEventKind::Bounced,
+    };
+    if let Err(error) = store.record_events(&[event]) {
+        tracing::error!(queue_id = id.0, account = account.0, %error, "the bounce event was not recorded");
     }
 }
 

@@ -223,6 +223,16 @@ fn inbox_texts(setup: &Setup) -> Vec<String> {
         .collect()
 }
 
+/// The `Bounced` mail events of the sender's account (issue 14).
+fn bounce_events(setup: &Setup) -> usize {
+    let events = setup.store.events(0, i64::MAX).unwrap();
+    assert!(events.iter().all(|e| e.account == setup.sender));
+    events
+        .iter()
+        .filter(|e| e.kind == congvu_store::MailEventKind::Bounced)
+        .count()
+}
+
 const BODY: &[u8] = b"From: Tuan <tuanna.sttt@a.vn>\nTo: x@b.vn\nSubject: hi\n\n.leading dot\nbare LF line\n";
 
 #[tokio::test]
@@ -279,6 +289,11 @@ async fn per_recipient_4xx_is_kept_5xx_bounced_2xx_done() {
     assert!(bounce.contains("Final-Recipient: rfc822; nobody@b.vn") && bounce.contains("Status: 5.1.1"));
     assert!(!bounce.contains("later@b.vn") && !bounce.contains("Final-Recipient: rfc822; ok@b.vn"));
     assert!(bounce.contains("Subject: hi"), "original headers attached");
+    assert_eq!(
+        bounce_events(&setup),
+        1,
+        "the bounce is a mail event of the sender"
+    );
 
     // Not due yet: a scan does nothing; after `queue retry` it is attempted again.
     assert_eq!(relay.scan().await, 0);
@@ -510,6 +525,11 @@ async fn notify_never_or_success_only_means_no_bounce() {
         "no NOTIFY: failures reported"
     );
     assert!(!bounce.contains("never@b.vn") && !bounce.contains("success@b.vn"));
+    assert_eq!(
+        bounce_events(&setup),
+        1,
+        "no event for a failure nobody was told of"
+    );
 }
 
 #[tokio::test]
