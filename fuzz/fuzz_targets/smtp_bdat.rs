@@ -5,7 +5,7 @@
 //! or LF.
 #![no_main]
 
-use congvu_smtp::parse::{CanonicalSink, ChunkReader, DataOutcome};
+use congvu_protocol::smtp::parse::{CanonicalSink, ChunkReader, DataOutcome};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

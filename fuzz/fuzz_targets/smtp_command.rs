@@ -2,7 +2,7 @@
 //! modes. Any input must yield a command or a parse error with a reply, never a panic.
 #![no_main]
 
-use congvu_smtp::parse::{Line, LineBuffer, Strictness, parse_command};
+use congvu_protocol::smtp::parse::{Line, LineBuffer, Strictness, parse_command};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

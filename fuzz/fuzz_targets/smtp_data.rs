@@ -3,7 +3,7 @@
 //! consumes more than it was given, and what it keeps holds no bare CR or LF.
 #![no_main]
 
-use congvu_smtp::parse::{DataOutcome, DataReader};
+use congvu_protocol::smtp::parse::{DataOutcome, DataReader};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
