@@ -93,11 +93,17 @@ pub fn repo_root() -> PathBuf {
 impl Server {
     /// A fresh server with an empty data directory.
     pub fn start() -> Server {
-        let tempdir = tempfile::tempdir().expect("tempdir");
-        let dir = tempdir.path().to_owned();
-        let mut server = Server::configure(dir, Ports::free());
-        server._tempdir = Some(tempdir);
+        let mut server = Server::unstarted();
         server.spawn();
+        server
+    }
+
+    /// A fresh server configured in a temporary directory of its own, not started: the
+    /// test adds configuration (and files beside it) first, then calls `spawn`.
+    pub fn unstarted() -> Server {
+        let tempdir = tempfile::tempdir().expect("tempdir");
+        let mut server = Server::configure(tempdir.path().to_owned(), Ports::free());
+        server._tempdir = Some(tempdir);
         server
     }
 
@@ -598,21 +604,44 @@ pub fn fetch_mailbox(server: &Server, user: &str, password: &str, mailbox: &str,
 /// `GET path` on the admin API with curl and the bootstrap token; asserts a 2xx
 /// answer and returns its JSON.
 pub fn admin_get(server: &Server, path: &str) -> Value {
+    admin_get_as(server, path, &server.admin_token())
+}
+
+/// `GET path` on the admin API with curl and `token` (the bootstrap token or a
+/// session's): the HTTP status and the body.
+pub fn admin_call(server: &Server, path: &str, token: &str) -> (u16, Vec<u8>) {
     let output = run(
         "curl",
         &[
-            "-sf",
+            "-s",
+            "-w",
+            "\n%{http_code}",
             "-H",
-            &format!("Authorization: Bearer {}", server.admin_token()),
+            &format!("Authorization: Bearer {token}"),
             &format!("http://127.0.0.1:{}{path}", server.ports.admin),
         ],
     );
+    assert!(output.status.success(), "GET {path}: {output:?}");
+    let mut body = output.stdout;
+    let split = body.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+    let status = String::from_utf8_lossy(&body[split..])
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    body.truncate(split);
+    (status, body)
+}
+
+/// [`admin_call`] that asserts a 2xx answer and returns its JSON.
+pub fn admin_get_as(server: &Server, path: &str, token: &str) -> Value {
+    let (status, body) = admin_call(server, path, token);
     assert!(
-        output.status.success(),
-        "GET {path}: {output:?}\n{}",
+        (200..300).contains(&status),
+        "GET {path}: {status} {}\n{}",
+        String::from_utf8_lossy(&body),
         server.log()
     );
-    serde_json::from_slice(&output.stdout).expect("JSON from the admin API")
+    serde_json::from_slice(&body).expect("JSON from the admin API")
 }
 
 /// `POST path` with a JSON body on the admin API as the super-administrator;

@@ -20,7 +20,7 @@
 //! address (what LOGIN and AUTH accept). Nothing here reads the directory: whether
 //! an address exists is not revealed.
 
-use crate::markup::escape;
+use congvu_report::render::escape;
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;

@@ -96,6 +96,17 @@ pub fn execute_raw(config: &Config, call: Call) -> Result<(u16, Vec<u8>), CliErr
     Endpoint::connect(config)?.call(&call)
 }
 
+/// [`execute_raw`] for a 2xx answer's body as sent (exports, printable forms,
+/// reports); any other status is the API error it carries.
+pub fn execute_text(config: &Config, call: Call) -> Result<Vec<u8>, CliError> {
+    let (status, body) = execute_raw(config, call)?;
+    if (200..300).contains(&status) {
+        Ok(body)
+    } else {
+        decode::<Value>(status, &body).and(Err(CliError::Protocol(format!("HTTP status {status}"))))
+    }
+}
+
 /// Starts a job (a long operation, `admin::jobs`) and follows it to its end with a
 /// progress bar on a terminal; returns its result.
 pub fn run_job(config: &Config, call: Call, label: &str) -> Result<Value, CliError> {
@@ -198,6 +209,8 @@ impl Endpoint {
             )),
             jobs: Arc::default(),
             queue_waker: Default::default(),
+            calendar: Arc::new(config.calendar.clone()),
+            ack_working_hours: config.compliance.ack_working_hours,
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -5,6 +5,11 @@
 //! section denies unknown keys, and [`Config::parse`] reports every error it finds at
 //! once (each section is read on its own, then the whole is checked), so an operator
 //! fixes a broken file in one pass.
+//!
+//! Paths in the file are relative to the working directory, except
+//! `[compliance] holidays_file`, which is relative to the configuration file's own
+//! directory: the example names its sibling `holidays.toml`, and the two are installed
+//! together (the built-in default carries the shipped holidays file embedded alike).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +20,13 @@ use crate::size::ByteSize;
 
 /// The built-in default configuration: the commented example, byte for byte.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/congvu.toml");
+
+/// The holidays file the built-in default names (`holidays_file = "holidays.toml"`,
+/// the sibling of `config/congvu.toml`), embedded alike.
+pub const DEFAULT_HOLIDAYS_TOML: &str = include_str!("../../../config/holidays.toml");
+
+/// The default of `[retention] events_days`: two years of mail and access events.
+pub const DEFAULT_EVENTS_DAYS: u32 = 730;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -46,17 +58,43 @@ pub struct Config {
     pub store: congvu_store::StoreOptions,
     /// `[backup]`: the daily backup's directory, time and number kept (Art. 12.3).
     pub backup: crate::backup::BackupConfig,
-    /// `[retention]`: where a mailbox's archive is written before it is purged.
+    /// `[retention]`: where a mailbox's archive is written before it is purged, and
+    /// how long mail and access events are kept.
     pub retention: Retention,
+    /// `[compliance]`: check windows, working days and hours (Art. 10, 16.2.a).
+    pub compliance: congvu_report::ComplianceSettings,
+    /// The working calendar of `[compliance]` with its holidays file, read at load.
+    pub calendar: congvu_report::Calendar,
+}
+
+/// Where a relative `holidays_file` is looked for.
+#[derive(Clone, Copy, Debug)]
+enum HolidaysBase<'a> {
+    /// The built-in default: its `holidays.toml` is [`DEFAULT_HOLIDAYS_TOML`].
+    Embedded,
+    /// The directory of the configuration file.
+    Dir(&'a Path),
 }
 
 /// `[retention]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
     /// Directory of the archives written before a purge (Art. 6.3, 13); none means
     /// `data_dir/archive`.
     pub archive_dir: Option<PathBuf>,
+    /// Days the mail events, access events and acknowledged acknowledgement records
+    /// are kept for the reports (issue 14); 730, two years. 0 keeps them forever.
+    pub events_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention {
+            archive_dir: None,
+            events_days: DEFAULT_EVENTS_DAYS,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -173,7 +211,7 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-const SECTIONS: [&str; 19] = [
+const SECTIONS: [&str; 20] = [
     "server",
     "domain",
     "listeners",
@@ -193,6 +231,7 @@ const SECTIONS: [&str; 19] = [
     "store",
     "backup",
     "retention",
+    "compliance",
 ];
 
 /// Reads one section; missing optional sections take their default.
@@ -221,7 +260,7 @@ fn section<T: serde::de::DeserializeOwned>(
 impl Config {
     /// The embedded default.
     pub fn embedded() -> Config {
-        Config::parse(DEFAULT_TOML, "(built-in default)")
+        Config::parse_with(DEFAULT_TOML, "(built-in default)", HolidaysBase::Embedded)
             .unwrap_or_else(|e| unreachable!("the embedded default config is tested: {e}"))
     }
 
@@ -231,10 +270,18 @@ impl Config {
             origin: origin.clone(),
             errors: vec![format!("cannot read the file: {e}")],
         })?;
-        Config::parse(&text, &origin)
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Config::parse_with(&text, &origin, HolidaysBase::Dir(dir))
     }
 
+    /// Parses a configuration whose relative `holidays_file` is in the working
+    /// directory (the tests' texts).
+    #[cfg(test)]
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
+        Config::parse_with(text, origin, HolidaysBase::Dir(Path::new(".")))
+    }
+
+    fn parse_with(text: &str, origin: &str, base: HolidaysBase<'_>) -> Result<Config, ConfigErrors> {
         let fail = |errors| ConfigErrors {
             origin: origin.to_owned(),
             errors,
@@ -373,6 +420,21 @@ impl Config {
             errors.push(problem);
         }
         let retention = section(&table, "retention", Some(Retention::default()), &mut errors);
+        let compliance = section(
+            &table,
+            "compliance",
+            Some(congvu_report::ComplianceSettings::default()),
+            &mut errors,
+        );
+        let calendar = compliance
+            .as_ref()
+            .and_then(|settings| match calendar(settings, base) {
+                Ok(calendar) => Some(calendar),
+                Err(problem) => {
+                    errors.push(problem);
+                    None
+                }
+            });
         for problem in antivirus.iter().flat_map(|c| c.problems()) {
             errors.push(format!("[antivirus] {problem}"));
         }
@@ -404,7 +466,7 @@ impl Config {
             errors.push("[dkim]: domains need a selector".to_owned());
         }
 
-        match (server, domain, listeners, tls, log, quota, smtp, imap) {
+        match (server, domain, listeners, tls, log, quota, smtp, imap, calendar) {
             (
                 Some(server),
                 Some(domain),
@@ -414,6 +476,7 @@ impl Config {
                 Some(quota),
                 Some(smtp),
                 Some(imap),
+                Some(calendar),
             ) if errors.is_empty() => Ok(Config {
                 server,
                 domain,
@@ -435,10 +498,49 @@ impl Config {
                 store: store.unwrap_or_default(),
                 backup: backup.unwrap_or_default(),
                 retention: retention.unwrap_or_default(),
+                compliance: compliance.unwrap_or_default(),
+                calendar,
             }),
             _ => Err(fail(errors)),
         }
     }
+}
+
+/// The working calendar of `[compliance]`: its settings checked, its holidays file read
+/// (relative to `base`) and parsed. The error is the configuration problem's line,
+/// Vietnamese first.
+fn calendar(
+    settings: &congvu_report::ComplianceSettings,
+    base: HolidaysBase<'_>,
+) -> Result<congvu_report::Calendar, String> {
+    let holidays = match (&settings.holidays_file, base) {
+        (None, _) => congvu_report::Holidays::default(),
+        (Some(path), base) => {
+            let (text, shown) = match base {
+                HolidaysBase::Embedded if path.is_relative() => (
+                    DEFAULT_HOLIDAYS_TOML.to_owned(),
+                    "config/holidays.toml (built in)".to_owned(),
+                ),
+                HolidaysBase::Embedded => (read_holidays(path)?, path.display().to_string()),
+                HolidaysBase::Dir(dir) => {
+                    let full = dir.join(path);
+                    (read_holidays(&full)?, full.display().to_string())
+                }
+            };
+            congvu_report::Holidays::parse(&text)
+                .map_err(|error| format!("[compliance] holidays_file {shown}: {error}"))?
+        }
+    };
+    congvu_report::Calendar::new(settings, holidays).map_err(|error| format!("[compliance]: {error}"))
+}
+
+fn read_holidays(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|error| {
+        format!(
+            "[compliance] holidays_file {}: không đọc được tệp ngày nghỉ / cannot read the holidays file: {error}",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -447,7 +549,7 @@ mod tests {
 
     #[test]
     fn embedded_default_parses_with_the_contract_values() {
-        let config = Config::parse(DEFAULT_TOML, "default").expect("default parses");
+        let config = Config::embedded();
         assert_eq!(config.server.hostname, "mail.thanhhoa.gov.vn");
         assert_eq!(config.server.data_dir, PathBuf::from("./data"));
         assert_eq!(config.domain.primary, "thanhhoa.gov.vn");
@@ -478,6 +580,58 @@ mod tests {
         assert_eq!(config.inbound_auth, congvu_mailauth::InboundAuthConfig::default());
         assert_eq!(config.backup, crate::backup::BackupConfig::default());
         assert_eq!(config.retention, Retention::default());
+        assert_eq!(config.retention.events_days, 730);
+        assert_eq!(
+            config.compliance,
+            congvu_report::ComplianceSettings {
+                holidays_file: Some(PathBuf::from("holidays.toml")),
+                ..congvu_report::ComplianceSettings::default()
+            }
+        );
+    }
+
+    /// The built-in default reads the shipped holidays file: New Year's Day 2026 is off,
+    /// the make-up Saturday 10 January is worked.
+    #[test]
+    fn embedded_default_has_the_shipped_holidays() {
+        let calendar = Config::embedded().calendar;
+        let date = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        assert!(!calendar.is_working_day(date(1, 1)));
+        assert!(calendar.is_working_day(date(1, 10)));
+        assert!(calendar.is_working_day(date(1, 5)));
+    }
+
+    /// A relative holidays file is the config file's sibling; a missing or broken one
+    /// is a configuration error naming it, Vietnamese first.
+    #[test]
+    fn holidays_file_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("congvu.toml");
+        let text = format!(
+            "{}\n[compliance]\nholidays_file = \"days.toml\"\n",
+            DEFAULT_TOML.split("[compliance]").next().unwrap()
+        );
+        std::fs::write(&config_path, &text).unwrap();
+        let missing = Config::load(&config_path).unwrap_err().errors.join("\n");
+        assert!(
+            missing.contains("không đọc được tệp ngày nghỉ / cannot read"),
+            "{missing}"
+        );
+        assert!(missing.contains(&dir.path().join("days.toml").display().to_string()));
+
+        std::fs::write(dir.path().join("days.toml"), "[[holiday]]\ndate = \"2026-01-05\"\nname = \"x\"\n[[holiday]]\ndate = \"2026-01-05\"\nname = \"y\"\n").unwrap();
+        let twice = Config::load(&config_path).unwrap_err().errors.join("\n");
+        assert!(twice.contains("2026-01-05"), "{twice}");
+
+        std::fs::write(
+            dir.path().join("days.toml"),
+            "[[holiday]]\ndate = \"2026-01-05\"\nname = \"x\"\n",
+        )
+        .unwrap();
+        let calendar = Config::load(&config_path).unwrap().calendar;
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        assert!(!calendar.is_working_day(monday));
+        assert!(calendar.is_working_day(monday.succ_opt().unwrap()));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use congvu_directory::request::Request;
 use congvu_directory::{AccountRecord, AuditEntry, CredentialCacheSettings, Settings, ThrottleLimits};
 
 use crate::admin::Purged;
-use crate::cli::{Call, CliError, decode, execute, execute_raw, segment};
+use crate::cli::{Call, CliError, execute, execute_text as text, segment};
 use crate::config::Config;
 
 /// Rows applied per API call during an import: the progress bar's step.
@@ -201,16 +201,6 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Protocol(e.to_string()))?;
     println!("{text}");
     Ok(())
-}
-
-/// A non-JSON answer's body, or the API error it carries.
-fn text(config: &Config, call: Call) -> Result<Vec<u8>, CliError> {
-    let (status, body) = execute_raw(config, call)?;
-    if (200..300).contains(&status) {
-        Ok(body)
-    } else {
-        decode::<Value>(status, &body).and(Err(CliError::Protocol(format!("HTTP status {status}"))))
-    }
 }
 
 pub fn directory(config: &Config, command: DirectoryCommand) -> Result<(), CliError> {

@@ -13,12 +13,13 @@ mod cli;
 mod cli_backup;
 mod cli_migrate;
 mod cli_queue;
+mod cli_report;
 mod config;
 mod directory_cli;
 mod log_writer;
-mod markup;
 mod progress_bar;
 mod relay;
+mod report;
 mod retention;
 mod serve;
 mod size;
@@ -89,6 +90,10 @@ enum Command {
     /// Write a mailbox out with its flags (mbox or Maildir).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Supervision reports: check windows, acknowledgements, usage, the yearly report
+    /// (table, CSV, JSON or printable HTML).
+    #[command(subcommand)]
+    Report(cli_report::ReportCommand),
 }
 
 #[derive(Subcommand)]
@@ -373,6 +378,7 @@ fn main() -> ExitCode {
             }
         }
         .map_err(Into::into),
+        Command::Report(command) => cli_report::report(&config, command).map_err(Into::into),
         Command::Export(ExportCommand::Mailbox { address, format, to }) => {
             cli_migrate::export(&config, &address, &format, &to).map_err(Into::into)
         }

@@ -1,18 +1,29 @@
-//! Purges deleted mailboxes once their retention period is over (Form 03 deletions
-//! keep the mail `[directory] retention_days`, then the address answers 5.1.1). Runs
-//! at start and then hourly; the purge itself is idempotent, so a crash or a stop
-//! midway is finished by the next run.
+//! Housekeeping by age, at start and then hourly:
+//! - purges deleted mailboxes once their retention period is over (Form 03 deletions
+//!   keep the mail `[directory] retention_days`, then the address answers 5.1.1);
+//! - drops the mail events, access events and acknowledged acknowledgement records
+//!   older than `[retention] events_days` (the reports' record, issue 14; 0 keeps them).
+//!
+//! Both are idempotent, so a crash or a stop midway is finished by the next run.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use congvu_directory::Directory;
+use congvu_store::MailStore;
 use tokio::sync::watch;
 
 /// How often due mailboxes are looked for: retention is counted in days.
 const INTERVAL: Duration = Duration::from_secs(3600);
 
-pub async fn run(directory: Arc<Directory>, mut stop: watch::Receiver<bool>) {
+const SECONDS_PER_DAY: i64 = 86_400;
+
+pub async fn run(
+    directory: Arc<Directory>,
+    store: Arc<dyn MailStore>,
+    events_days: u32,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let directory = directory.clone();
         let purged = tokio::task::spawn_blocking(move || {
@@ -26,6 +37,16 @@ pub async fn run(directory: Arc<Directory>, mut stop: watch::Receiver<bool>) {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => tracing::error!(error = %error, "purging expired mailboxes failed"),
             Err(error) => tracing::error!(error = %error, "the purge task failed"),
+        }
+        if events_days > 0 {
+            let store = store.clone();
+            let before = congvu_directory::unix_now() - i64::from(events_days) * SECONDS_PER_DAY;
+            match tokio::task::spawn_blocking(move || store.prune_events(before)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(count)) => tracing::info!(count, events_days, "old events pruned"),
+                Ok(Err(error)) => tracing::error!(error = %error, "pruning old events failed"),
+                Err(error) => tracing::error!(error = %error, "the event pruning task failed"),
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(INTERVAL) => {}

@@ -262,6 +262,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         admission: congvu_listener::Admission::new(config.smtp.limits()),
         memory_budget: congvu_smtp::MemoryBudget::new(config.smtp.spool_memory_mb.saturating_mul(1 << 20)),
         queue_waker: queue_waker.clone(),
+        agency_domains: config.routes.iter().flat_map(|r| r.domains.clone()).collect(),
     });
     use congvu_smtp::ListenerKind as Smtp;
     for (name, addr, kind) in [
@@ -320,6 +321,8 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             backups: backups.clone(),
             jobs: Arc::default(),
             queue_waker: queue_waker.clone(),
+            calendar: Arc::new(config.calendar.clone()),
+            ack_working_hours: config.compliance.ack_working_hours,
         }));
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
@@ -356,7 +359,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     }
 
     // Not in `tasks` either: purging is housekeeping, not a listener.
-    tokio::spawn(crate::retention::run(directory.clone(), stop_rx.clone()));
+    tokio::spawn(crate::retention::run(
+        directory.clone(),
+        store.clone(),
+        config.retention.events_days,
+        stop_rx.clone(),
+    ));
     tokio::spawn(crate::backup::schedule(
         backups.clone(),
         store.clone(),

@@ -2,7 +2,7 @@
 //! 03), in Vietnamese, as HTML with print CSS: the agency prints it, the head signs and
 //! stamps it (Art. 4).
 
-use crate::markup::escape;
+use congvu_report::render::escape;
 use std::collections::HashMap;
 
 use congvu_directory::request::{Form, Line, Request};

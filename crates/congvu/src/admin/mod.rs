@@ -18,6 +18,7 @@
 //! | GET  | /api/v1/queue | the outbound queue |
 //! | GET, DELETE | /api/v1/queue/{id} | one entry; drop it (see [`queue`]) |
 //! | POST | /api/v1/queue/{id}/retry | make it due now |
+//! | GET  | /api/v1/reports/… | the supervision reports of issue 14 (see [`report`]) |
 //!
 //! The routes above are the administrators'. Sessions and roles are in [`auth`]
 //! (`POST /api/v1/login` → a session token for an official's own account), the
@@ -35,6 +36,7 @@ pub mod jobs;
 mod metrics;
 mod migrate;
 mod queue;
+mod report;
 mod requests;
 
 pub use directory::Purged;
@@ -70,6 +72,10 @@ pub struct AdminState {
     pub jobs: Arc<jobs::Jobs>,
     /// Wakes the outbound queue worker after `queue retry` (offline CLI mode: none runs).
     pub queue_waker: congvu_relay::QueueWaker,
+    /// The working calendar of `[compliance]`, for the reports.
+    pub calendar: Arc<congvu_report::Calendar>,
+    /// `[compliance] ack_working_hours`: the acknowledgements report's default threshold.
+    pub ack_working_hours: u32,
 }
 
 pub fn router(state: Arc<AdminState>) -> Router {
@@ -94,6 +100,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route_layer(middleware::from_fn(auth::administrators_only))
         .merge(directory::routes())
         .merge(requests::routes())
+        .merge(report::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .route(
