@@ -10,7 +10,8 @@
 //! `imap-idle`, `imap-load`, `login-storm`, `idle-connections` and `rss` (the
 //! server's memory probes): see [`imap`]. `checks`: see [`checks`]. `backup`
 //! (on a store of its own, no server): see [`backup`]. `import` (from a private
-//! Dovecot): see [`import`].
+//! Dovecot): see [`import`]. `report` (the yearly report of a generated province,
+//! on a store of its own, computed by the `congvu` binary): see [`report`].
 //!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
@@ -18,6 +19,7 @@ mod backup;
 mod checks;
 mod imap;
 mod import;
+mod report;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -123,6 +125,8 @@ enum Bench {
         #[arg(long, default_value = "target/bench-backup")]
         work: PathBuf,
     },
+    /// The yearly report of a generated province: its time and the events' size.
+    Report(report::Generated),
     /// IMAP import rate from a private Dovecot on loopback.
     Import {
         #[arg(long, default_value_t = 10_000)]
@@ -410,6 +414,7 @@ async fn main() -> Result<(), Error> {
             delta,
             work,
         } => tokio::task::spawn_blocking(move || backup::run(messages, delta, &work)).await?,
+        Bench::Report(generated) => tokio::task::spawn_blocking(move || report::run(generated)).await?,
         Bench::Import { messages } => tokio::task::spawn_blocking(move || import::run(messages)).await?,
         Bench::Checks {
             messages,
