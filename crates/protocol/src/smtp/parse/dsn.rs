@@ -10,6 +10,8 @@
 //!    characters (§4.4), `ORCPT` ≤ 500 (§4.2), so the decoded values are no longer.
 //! 3. No value here depends on the store: the session converts them when it queues.
 
+use std::fmt;
+
 use super::ParseError;
 
 /// RFC 3461 §4.4: the longest `ENVID` value.
@@ -45,6 +47,27 @@ impl Notify {
 
     pub fn is_never(self) -> bool {
         self == Notify::NEVER
+    }
+}
+
+/// The `NOTIFY=` value: `NEVER`, or the events in RFC 3461 §4.1's order,
+/// comma-separated.
+impl fmt::Display for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_never() {
+            return f.write_str("NEVER");
+        }
+        let events = [
+            (self.success, "SUCCESS"),
+            (self.failure, "FAILURE"),
+            (self.delay, "DELAY"),
+        ];
+        let mut separator = "";
+        for (_, name) in events.iter().filter(|(wanted, _)| *wanted) {
+            write!(f, "{separator}{name}")?;
+            separator = ",";
+        }
+        Ok(())
     }
 }
 
@@ -120,6 +143,32 @@ fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
 
+/// Encodes RFC 3461 §4 xtext, what [`printable_xtext`] decodes: `!` to `~` as
+/// themselves except `+` and `=`, every other octet as `+` and two upper-case hex
+/// digits, so no value can end a parameter or a command line.
+pub fn encode_xtext(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for octet in value.bytes() {
+        if matches!(octet, b'!'..=b'~') && octet != b'+' && octet != b'=' {
+            encoded.push(char::from(octet));
+        } else {
+            encoded.push('+');
+            encoded.push(upper_hex_digit(octet >> 4));
+            encoded.push(upper_hex_digit(octet & 0x0f));
+        }
+    }
+    encoded
+}
+
+fn upper_hex_digit(nibble: u8) -> char {
+    char::from(
+        b"0123456789ABCDEF"
+            .get(usize::from(nibble))
+            .copied()
+            .unwrap_or(b'0'),
+    )
+}
+
 /// Decodes RFC 3461 §4 xtext: `xchar` is `!` to `~` except `+` and `=`; `+` is
 /// followed by two hex digits. RFC 3461 asks for upper-case digits; lower case is
 /// accepted too, since it decodes to the same octet without ambiguity. `None` when
@@ -154,6 +203,32 @@ fn hex_digit(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xtext_encoding_is_read_back() {
+        assert_eq!(encode_xtext("a+b=c d~\u{1}ệ"), "a+2Bb+3Dc+20d~+01+E1+BB+87");
+        let printable: String = (b' '..=b'~').map(char::from).collect();
+        assert_eq!(
+            printable_xtext(encode_xtext(&printable).as_bytes()),
+            Some(printable)
+        );
+    }
+
+    #[test]
+    fn notify_values_are_written_in_rfc_order() {
+        let notify = |success, failure, delay| {
+            Notify {
+                success,
+                failure,
+                delay,
+            }
+            .to_string()
+        };
+        assert_eq!(notify(false, false, false), "NEVER");
+        assert_eq!(notify(true, false, true), "SUCCESS,DELAY");
+        assert_eq!(notify(true, true, true), "SUCCESS,FAILURE,DELAY");
+        assert_eq!(notify(false, true, false), "FAILURE");
+    }
 
     #[test]
     fn xtext_decoding() {

@@ -16,7 +16,7 @@
 use std::io::Write;
 
 use super::command::{Body, Command, MailParams, Mechanism, RcptParams};
-use super::dsn::{DsnRet, Notify};
+use super::dsn::{DsnRet, encode_xtext};
 use super::path::ForwardPath;
 use super::sasl;
 
@@ -90,54 +90,17 @@ fn mail_params(out: &mut Vec<u8>, params: &MailParams) -> std::io::Result<()> {
         None => {}
     }
     if let Some(envid) = &params.envid {
-        out.extend_from_slice(b" ENVID=");
-        xtext(out, envid)?;
+        write!(out, " ENVID={}", encode_xtext(envid))?;
     }
     Ok(())
 }
 
 fn rcpt_params(out: &mut Vec<u8>, params: &RcptParams) -> std::io::Result<()> {
     if let Some(notify) = params.notify {
-        out.extend_from_slice(b" NOTIFY=");
-        notify_value(out, notify);
+        write!(out, " NOTIFY={notify}")?;
     }
     if let Some(orcpt) = &params.orcpt {
-        write!(out, " ORCPT={};", orcpt.addr_type)?;
-        xtext(out, &orcpt.value)?;
-    }
-    Ok(())
-}
-
-/// `NEVER`, or the events in RFC 3461 §4.1's order, comma-separated.
-fn notify_value(out: &mut Vec<u8>, notify: Notify) {
-    if notify.is_never() {
-        out.extend_from_slice(b"NEVER");
-        return;
-    }
-    let events = [
-        (notify.success, "SUCCESS"),
-        (notify.failure, "FAILURE"),
-        (notify.delay, "DELAY"),
-    ];
-    let mut first = true;
-    for (_, name) in events.iter().filter(|(on, _)| *on) {
-        if !first {
-            out.push(b',');
-        }
-        out.extend_from_slice(name.as_bytes());
-        first = false;
-    }
-}
-
-/// RFC 3461 §4 xtext: `!` to `~` as themselves except `+` and `=`, every other
-/// octet as `+` and two upper-case hex digits.
-fn xtext(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
-    for octet in text.bytes() {
-        if matches!(octet, b'!'..=b'~') && octet != b'+' && octet != b'=' {
-            out.push(octet);
-        } else {
-            write!(out, "+{octet:02X}")?;
-        }
+        write!(out, " ORCPT={};{}", orcpt.addr_type, encode_xtext(&orcpt.value))?;
     }
     Ok(())
 }
@@ -226,12 +189,5 @@ mod tests {
         ] {
             round_trip(line, strictness, encoded);
         }
-    }
-
-    #[test]
-    fn xtext_encodes_what_is_not_printable_or_special() {
-        let mut out = Vec::new();
-        super::xtext(&mut out, "a+b=c d~\u{1}ệ").unwrap();
-        assert_eq!(out, b"a+2Bb+3Dc+20d~+01+E1+BB+87");
     }
 }

@@ -6,7 +6,8 @@
 //! - [`DataReader`]: the DATA phase — end detection and dot-unstuffing.
 //! - [`ChunkReader`]: one BDAT chunk (RFC 3030) — exactly its size in octets.
 //! - [`CanonicalSink`]: the one line-ending rule (bare CR/LF → CRLF) for DATA and BDAT.
-//! - DSN parameters (RFC 3461): [`DsnRet`], [`Notify`], [`Orcpt`] and xtext.
+//! - DSN parameters (RFC 3461): [`DsnRet`], [`Notify`], [`Orcpt`] and xtext
+//!   ([`encode_xtext`] and its decoder).
 //! - [`sasl`]: AUTH PLAIN/LOGIN responses (RFC 4954, RFC 4616).
 //! - `Command::encode`: a command written back as a client sends it (the parser
 //!   reads it back equal; see `encode`).
@@ -25,7 +26,7 @@ pub use canonical::{CanonicalSink, DataOutcome, DataOutput};
 pub use chunk::ChunkReader;
 pub use command::{Body, Command, MailParams, Mechanism, RcptParams, parse_command};
 pub use data::DataReader;
-pub use dsn::{DsnRet, Notify, Orcpt};
+pub use dsn::{DsnRet, Notify, Orcpt, encode_xtext};
 pub use line::{Line, LineBuffer};
 pub use path::{ForwardPath, HeloName, Mailbox, PathError, ReversePath};
 
