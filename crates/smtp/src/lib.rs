@@ -113,4 +113,8 @@ pub struct SmtpContext {
     pub memory_budget: Arc<MemoryBudget>,
     /// Wakes the outbound queue worker once mail is queued: it does not poll.
     pub queue_waker: congvu_relay::QueueWaker,
+    /// The domain patterns of the relay's `[[routes]]` (exact, or `*.suffix`): the
+    /// other agencies of the provincial network. A submitted message to one of them
+    /// counts as sent to another agency, not to the Internet (mail events, issue 14).
+    pub agency_domains: Vec<String>,
 }

@@ -12,6 +12,14 @@
 //! delivery, a recipient whose mailbox crossed 90 % of its quota gets a warning
 //! (`quota_warning.rs`).
 //!
+//! Supervision records (issue 14): the mail events of the transaction (`events.rs`)
+//! and the acknowledgements of receipt (`ack.rs`) are written in the blocking task
+//! that stored the message, after the store made it durable, and a failure to write
+//! them is logged, not replied: once the copies are delivered and queued the `250` is
+//! decided, and a `451` would make the client send the message again to everybody
+//! for the sake of a statistic. The events of a refusal (5xx) are written before its
+//! reply, on the blocking pool, with the same rule.
+//!
 //! Over quota at DATA (the mailbox filled up after RCPT): SMTP has one reply for all
 //! recipients of a DATA. If no copy was stored anywhere the reply is `552 5.2.2`;
 //! if some copy was, the reply is `250` — a failure would make the client send it
@@ -25,7 +33,9 @@ use chrono::Local;
 use congvu_store::{Delivery, DeliveryFolder, DeliveryOutcome, DsnRequest, Outbound, QueueId};
 use tracing::{error, info, warn};
 
+use super::ack::AckContext;
 use super::dsn::local_request;
+use super::events;
 use super::message::Message;
 use super::quota_warning::{Postmaster, warn_crossed};
 use super::spool::Spool;
@@ -46,6 +56,24 @@ struct Timings {
 
 fn lap(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A check's refusal: the log outcome, the reply, and the policy's reason code when
+/// the policy refused.
+struct Refusal {
+    outcome: &'static str,
+    reply: Reply,
+    rule: Option<&'static str>,
+}
+
+impl Refusal {
+    fn new(outcome: &'static str, reply: Reply) -> Refusal {
+        Refusal {
+            outcome,
+            reply,
+            rule: None,
+        }
+    }
 }
 
 /// What the store made of one message.
@@ -87,6 +115,8 @@ impl Session {
             }
             DataOutcome::TooBig { size } => {
                 self.log_transaction(&envelope, size, "too_big", None, "");
+                self.record_refusal(&envelope, &Reply::MESSAGE_TOO_BIG, None)
+                    .await;
                 return Action::Reply(Reply::MESSAGE_TOO_BIG);
             }
             DataOutcome::Lost { size, error } => {
@@ -95,9 +125,10 @@ impl Session {
                 return Action::Reply(Reply::LOCAL_ERROR);
             }
         };
-        if let Err((outcome, reply)) = self.check(&envelope, &mut message).await {
-            self.log_transaction(&envelope, size, outcome, None, "");
-            return Action::Reply(reply);
+        if let Err(refusal) = self.check(&envelope, &mut message).await {
+            self.log_transaction(&envelope, size, refusal.outcome, None, "");
+            self.record_refusal(&envelope, &refusal.reply, refusal.rule).await;
+            return Action::Reply(refusal.reply);
         }
         let Some(stored) = self.store_message(&envelope, &message).await else {
             self.log_transaction(&envelope, size, "failed", None, "");
@@ -117,6 +148,7 @@ impl Session {
         let uids = uids.join(",");
         if uids.is_empty() && stored.queue.is_none() {
             self.log_transaction(&envelope, size, "over_quota", None, "");
+            self.record_refusal(&envelope, &Reply::MAILBOX_FULL, None).await;
             return Action::Reply(Reply::MAILBOX_FULL);
         }
         let some_over_quota = stored
@@ -142,10 +174,9 @@ impl Session {
         ))
     }
 
-    /// Every check, in order; the first refusal stops them. `Err` carries the log
-    /// outcome and the reply. Each check's time goes in one log line (microseconds),
-    /// which is also where the benchmark reads them.
-    async fn check(&self, envelope: &Envelope, message: &mut Message) -> Result<(), (&'static str, Reply)> {
+    /// Every check, in order; the first refusal stops them. Each check's time goes
+    /// in one log line (microseconds), which is also where the benchmark reads them.
+    async fn check(&self, envelope: &Envelope, message: &mut Message) -> Result<(), Refusal> {
         let mut timings = Timings::default();
         let result = self.run_checks(envelope, message, &mut timings).await;
         info!(
@@ -170,7 +201,7 @@ impl Session {
         envelope: &Envelope,
         message: &mut Message,
         timings: &mut Timings,
-    ) -> Result<(), (&'static str, Reply)> {
+    ) -> Result<(), Refusal> {
         let started = Instant::now();
         self.authenticate_sender(envelope, message)
             .await
@@ -180,19 +211,23 @@ impl Session {
                 } else {
                     "deferred_by_sender_auth"
                 };
-                (outcome, reply)
+                Refusal::new(outcome, reply)
             })?;
         timings.sender_auth = lap(started);
         let started = Instant::now();
         self.check_originators(envelope, message)
             .await
-            .map_err(|reply| ("refused_by_from_header", reply))?;
+            .map_err(|reply| Refusal::new("refused_by_from_header", reply))?;
         timings.originators = lap(started);
         let started = Instant::now();
         let extracted = self
             .apply_policy(envelope, message)
             .await
-            .map_err(|reply| ("refused_by_policy", reply))?;
+            .map_err(|(reply, rule)| Refusal {
+                outcome: "refused_by_policy",
+                reply,
+                rule,
+            })?;
         timings.policy = lap(started);
         let started = Instant::now();
         self.verify_smime(envelope, message).await;
@@ -206,7 +241,7 @@ impl Session {
                 } else {
                     "deferred_by_antivirus"
                 };
-                (outcome, reply)
+                Refusal::new(outcome, reply)
             })?;
         timings.antivirus = lap(started);
         Ok(())
@@ -253,12 +288,28 @@ impl Session {
             .zip(self.auth.as_ref())
             .map(|(agency, clerk)| (agency, format!("X-Congvu-Sent-By: <{}>\r\n", clerk.address)));
         let envelope_id = envelope.id.clone();
+        let parties = self.parties(envelope);
+        let acks = AckContext {
+            directory: Arc::clone(&self.ctx.directory),
+            sender: sender.clone(),
+            from_agency_relay: self.origin() == congvu_policy::Origin::AgencyRelay,
+            agency_recipients: envelope
+                .local
+                .iter()
+                .filter(|r| r.agency_mailbox)
+                .map(|r| r.account)
+                .collect(),
+            submitter: self.auth.as_ref().map(|a| (a.account, a.address.clone())),
+            fallback_message_id: format!("congvu.{}.{}@{hostname}", envelope.id, now.timestamp()),
+        };
         let task = tokio::task::spawn_blocking(move || -> congvu_store::Result<Stored> {
+            let acks = acks.plan(&body);
+            let message_id = &acks.added_message_id;
             let queue = if remote.is_empty() {
                 None
             } else {
                 let queued = store.enqueue(&Outbound {
-                    bytes: &[&added, &body],
+                    bytes: &[&added, message_id, &body],
                     sender: &sender,
                     recipients: &remote,
                     submitted_by,
@@ -270,7 +321,7 @@ impl Session {
             let outcomes = if targets.is_empty() {
                 Vec::new()
             } else {
-                let parts: [&[u8]; 3] = [&return_path, &added, &body];
+                let parts: [&[u8]; 4] = [&return_path, &added, message_id, &body];
                 let outcomes = store.deliver(&Delivery {
                     bytes: &parts,
                     internal_date: now.timestamp(),
@@ -300,6 +351,9 @@ impl Session {
             if let Some((agency, sent_by)) = &sent_copy {
                 file_sent_copy(&*store, *agency, sent_by, &body, &now, &envelope_id);
             }
+            let at = now.timestamp();
+            events::record(&*store, &events::accepted(&parties, &outcomes, at), &envelope_id);
+            acks.record(&*store, &outcomes, &body, at, &envelope_id);
             Ok(Stored { queue, outcomes })
         });
         match task.await {
@@ -316,6 +370,22 @@ impl Session {
                 error!(id = %envelope.id, error = %e, "delivery task failed");
                 None
             }
+        }
+    }
+
+    /// The events of a message refused for good (`events.rs`); a temporary refusal
+    /// is none. Written before the refusal is replied, a failure logged.
+    async fn record_refusal(&self, envelope: &Envelope, reply: &Reply, rule: Option<&'static str>) {
+        if !reply.is_permanent_failure() {
+            return;
+        }
+        let rule = rule.map_or_else(|| reply.code.to_string(), str::to_owned);
+        let recorded = events::refused(&self.parties(envelope), &rule, Local::now().timestamp());
+        let store = Arc::clone(&self.ctx.store);
+        let id = envelope.id.clone();
+        let task = tokio::task::spawn_blocking(move || events::record(&*store, &recorded, &id));
+        if let Err(error) = task.await {
+            error!(id = %envelope.id, %error, "recording the refusal failed");
         }
     }
 

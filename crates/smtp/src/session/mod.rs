@@ -5,12 +5,14 @@
 //! data (DATA, or one BDAT chunk). Each verb lives in its own file as an
 //! `impl Session` block.
 
+mod ack;
 mod antivirus;
 mod auth;
 mod bdat;
 mod data;
 mod dsn;
 mod ehlo;
+mod events;
 mod from_header;
 mod help;
 mod mail;
@@ -131,6 +133,12 @@ struct LocalRecipient {
     /// As the client wrote it (for `Received: … for <…>`).
     address: String,
     account: AccountId,
+    /// The code of the agency the account belongs to (the destination class of a
+    /// submission, `events.rs`).
+    agency: String,
+    /// An agency mailbox (not an official's): mail to it may await an
+    /// acknowledgement of receipt (`ack.rs`).
+    agency_mailbox: bool,
     /// Its DSN parameters (the first RCPT naming the account decides).
     dsn: RcptParams,
 }

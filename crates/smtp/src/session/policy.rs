@@ -23,7 +23,7 @@ use crate::reply::Reply;
 use crate::server::ListenerKind;
 
 impl Session {
-    fn origin(&self) -> Origin {
+    pub(super) fn origin(&self) -> Origin {
         match self.kind {
             ListenerKind::Mx => self.ctx.policy.relay_origin(self.peer.ip()),
             ListenerKind::Submission | ListenerKind::Submissions => Origin::Submission,
@@ -32,12 +32,13 @@ impl Session {
 
     /// Evaluates the received message; `Ok` adds the policy's header lines (and
     /// applies an announced legacy-encoding conversion) and gives the files the walk
-    /// decoded for the antivirus, `Err` is the reply refusing it.
+    /// decoded for the antivirus, `Err` is the reply refusing it with the verdict's
+    /// reason code (none when the evaluation itself failed).
     pub(super) async fn apply_policy(
         &self,
         envelope: &Envelope,
         message: &mut Message,
-    ) -> Result<Vec<ExtractedFile>, Reply> {
+    ) -> Result<Vec<ExtractedFile>, (Reply, Option<&'static str>)> {
         let ctx = Arc::clone(&self.ctx);
         let origin = self.origin();
         let body = message.body();
@@ -47,14 +48,14 @@ impl Session {
             Ok(evaluation) => evaluation,
             Err(e) => {
                 error!(id = %envelope.id, error = %e, "policy evaluation failed");
-                return Err(Reply::LOCAL_ERROR);
+                return Err((Reply::LOCAL_ERROR, None));
             }
         };
         self.ctx.policy_metrics.record(&evaluation);
         self.log_verdict(envelope, &evaluation);
         if let Verdict::Refuse(finding) = &evaluation.verdict {
             let (code, enhanced, text) = finding.reply();
-            return Err(Reply::new(code, enhanced, text));
+            return Err((Reply::new(code, enhanced, text), Some(finding.reason.as_str())));
         }
         message.add_headers(evaluation.headers().as_bytes());
         if let Some(converted) = evaluation.converted {

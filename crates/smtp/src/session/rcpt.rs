@@ -4,6 +4,8 @@
 //! accepted only from an authenticated submitter (no open relay). The DSN
 //! parameters (RFC 3461: NOTIFY, ORCPT) are kept with the recipient they came with.
 
+use congvu_directory::AccountRecord;
+use congvu_store::AccountKind;
 use tracing::{debug, error, warn};
 
 use super::{Action, Envelope, LocalRecipient, Session, State};
@@ -68,14 +70,16 @@ impl Session {
                 mailbox.to_string()
             }
         };
-        let account = match self.local_account(&address, envelope.params.size) {
-            Ok(account) => account,
+        let record = match self.local_account(&address, envelope.params.size) {
+            Ok(record) => record,
             Err(reply) => return reply,
         };
-        if !envelope.local.iter().any(|r| r.account == account) {
+        if !envelope.local.iter().any(|r| r.account == record.account) {
             envelope.local.push(LocalRecipient {
                 address,
-                account,
+                account: record.account,
+                agency: record.agency,
+                agency_mailbox: record.kind == AccountKind::Agency,
                 dsn,
             });
         }
@@ -83,12 +87,9 @@ impl Session {
         Reply::RECIPIENT_OK
     }
 
-    /// The storage account that receives mail for a local address, if it may.
-    fn local_account(
-        &self,
-        address: &str,
-        declared_size: Option<u64>,
-    ) -> Result<congvu_store::AccountId, Reply> {
+    /// The directory record of the account that receives mail for a local address,
+    /// if it may.
+    fn local_account(&self, address: &str, declared_size: Option<u64>) -> Result<AccountRecord, Reply> {
         let record = match self.ctx.directory.lookup(address) {
             Ok(Some(record)) => record,
             Ok(None) => return Err(Reply::NO_SUCH_USER),
@@ -110,7 +111,7 @@ impl Session {
             {
                 Err(Reply::MAILBOX_FULL_TEMP)
             }
-            Ok(Some(_)) => Ok(record.account),
+            Ok(Some(_)) => Ok(record),
             Ok(None) => {
                 error!(
                     account = record.account.0,

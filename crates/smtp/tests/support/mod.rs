@@ -119,6 +119,7 @@ impl TestServer {
             admission: congvu_listener::Admission::new(limits),
             memory_budget: congvu_smtp::MemoryBudget::new(64 << 20),
             queue_waker: Default::default(),
+            agency_domains: vec!["*.bacninh.gov.vn".to_owned()],
         });
         let (acceptor, connector) = tls_pair();
         let (shutdown, watch) = watch::channel(false);
