@@ -10,6 +10,7 @@ mod archive;
 mod autoconfig;
 mod backup;
 mod cli;
+mod cli_ack;
 mod cli_backup;
 mod cli_migrate;
 mod cli_queue;
@@ -94,6 +95,14 @@ enum Command {
     /// (table, CSV, JSON or printable HTML).
     #[command(subcommand)]
     Report(cli_report::ReportCommand),
+    /// Acknowledge receipt of a message to an agency mailbox (Art. 16.2.a): records
+    /// who and when, and sends the acknowledgement (RFC 8098 MDN) to its sender.
+    Ack {
+        /// The agency mailbox, e.g. sttt@thanhhoa.gov.vn.
+        agency: String,
+        /// The message's Message-ID (angle brackets optional).
+        message_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -379,6 +388,9 @@ fn main() -> ExitCode {
         }
         .map_err(Into::into),
         Command::Report(command) => cli_report::report(&config, command).map_err(Into::into),
+        Command::Ack { agency, message_id } => {
+            cli_ack::ack(&config, &agency, &message_id).map_err(Into::into)
+        }
         Command::Export(ExportCommand::Mailbox { address, format, to }) => {
             cli_migrate::export(&config, &address, &format, &to).map_err(Into::into)
         }

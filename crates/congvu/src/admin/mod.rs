@@ -19,6 +19,7 @@
 //! | GET, DELETE | /api/v1/queue/{id} | one entry; drop it (see [`queue`]) |
 //! | POST | /api/v1/queue/{id}/retry | make it due now |
 //! | GET  | /api/v1/reports/… | the supervision reports of issue 14 (see [`report`]) |
+//! | GET, POST | /api/v1/acks | acknowledgements of receipt of an agency mailbox (see [`ack`]) |
 //!
 //! The routes above are the administrators'. Sessions and roles are in [`auth`]
 //! (`POST /api/v1/login` → a session token for an official's own account), the
@@ -27,6 +28,7 @@
 //! [`backup`], imports and exports in [`migrate`], long operations in [`jobs`];
 //! `docs/admin-api.md` lists them all.
 
+mod ack;
 mod auth;
 mod backup;
 mod directory;
@@ -101,6 +103,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .merge(directory::routes())
         .merge(requests::routes())
         .merge(report::routes())
+        .merge(ack::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .route(
