@@ -322,6 +322,7 @@ fn the_yearly_report_prints_with_chromium() {
         &[
             format!("--screenshot={}", png.display()),
             "--window-size=1123,794".to_owned(),
+            "--hide-scrollbars".to_owned(),
         ],
     );
     assert_eq!(png_size(&png), (1123, 794), "an A4 landscape page at 96 dpi");
