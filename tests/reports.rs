@@ -133,6 +133,28 @@ fn an_imaplib_selection_meets_todays_window() {
     assert_eq!(sttt["met"], count, "{report}");
     assert_eq!(sttt["total"], WINDOWS.len(), "{report}");
 
+    // Usage on request (Art. 15.4) as CSV for Excel: a BOM, sttt's row with its one
+    // agency and two personal mailboxes, quota 700 MB.
+    let csv = server.cli_ok(
+        &[
+            "report", "usage", "--from", "today", "--to", "today", "--agency", "sttt", "--format", "csv",
+        ],
+        None,
+    );
+    assert!(csv.starts_with('\u{feff}'), "{csv}");
+    let row = csv
+        .lines()
+        .find(|line| line.starts_with("sttt,"))
+        .expect("sttt's row");
+    assert!(row.contains(",1,2,") && row.contains(",700.0,"), "{row}");
+    // Nothing awaits an acknowledgement (a colleague's message asks for none); the
+    // threshold is [compliance] ack_working_hours.
+    let acks: Value =
+        serde_json::from_str(&server.cli_ok(&["report", "acknowledgements", "--format", "json"], None))
+            .unwrap();
+    assert_eq!(acks["threshold_hours"], 8, "{acks}");
+    assert_eq!(acks["agencies"], serde_json::json!([]), "{acks}");
+
     // The same report as a table and for one agency; an unknown agency is named.
     let table = server.cli_ok(
         &[
