@@ -31,8 +31,8 @@ use chrono::{Days, NaiveDate};
 use congvu_directory::request::Form;
 use congvu_directory::{AccountRecord, AgencyRecord, Directory, DirectoryError};
 use congvu_report::{
-    AckReport, AgencyFacts, AgencySpans, Calendar, CalendarError, CheckReport, CheckSpan, MailEvent,
-    PendingItem, Period, Requests, Scope, UsageError, UsageReport,
+    AckReport, AgencyFacts, AgencySpans, Calendar, CheckReport, CheckSpan, MailEvent, PendingItem, Period,
+    Requests, Scope, UsageError, UsageReport,
 };
 use congvu_store::{AccountId, AccountKind, MailStore, StoreError};
 
@@ -51,8 +51,6 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Usage(#[from] UsageError),
-    #[error(transparent)]
-    Calendar(#[from] CalendarError),
 }
 
 /// The directory's view of the province, indexed for attribution.
