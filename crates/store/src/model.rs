@@ -1,6 +1,7 @@
 //! The store's records and identifiers. Identifiers are validated newtypes: a `Uid`
 //! is never zero (RFC 3501 §2.3.1.1), a `BlobId` is a SHA-256 digest.
 
+pub use congvu_protocol::smtp::parse::{DsnRet, Notify};
 pub use congvu_protocol::{FlagOp, Flags};
 /// The mail event vocabulary and the acknowledgement are the reports'
 /// ([`congvu_report`]): what the store records is what they count.
@@ -320,15 +321,6 @@ impl DsnRequest {
     }
 }
 
-/// `RET=` (RFC 3461 §4.3): what a failure report returns of the message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DsnRet {
-    /// `FULL`: the whole message.
-    Full,
-    /// `HDRS`: its header section only.
-    Headers,
-}
-
 /// One recipient's DSN parameters.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -339,31 +331,6 @@ pub struct RecipientDsn {
     pub notify: Option<Notify>,
     /// `ORCPT=`, decoded.
     pub orcpt: Option<OriginalRecipient>,
-}
-
-/// `NOTIFY=` (RFC 3461 §4.1): the events a report is wanted for; all false is
-/// `NEVER`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Notify {
-    pub success: bool,
-    pub failure: bool,
-    pub delay: bool,
-}
-
-impl Notify {
-    /// `NOTIFY=NEVER`.
-    pub const NEVER: Notify = Notify {
-        success: false,
-        failure: false,
-        delay: false,
-    };
-    /// What a recipient without `NOTIFY` gets (RFC 3461 §4.1): failure and delay.
-    pub const DEFAULT: Notify = Notify {
-        success: false,
-        failure: true,
-        delay: true,
-    };
 }
 
 /// `ORCPT=addr-type;xtext` (RFC 3461 §4.2), decoded: the recipient as the original

@@ -11,7 +11,8 @@
 //!    §4.4; `ORCPT` 500, §4.2) is left out rather than sent: the next hop would
 //!    refuse the whole command for it.
 
-use congvu_store::{DsnRequest, DsnRet, Notify};
+use congvu_protocol::smtp::parse::{encode_xtext, is_atext};
+use congvu_store::{DsnRequest, DsnRet};
 
 /// RFC 3461 §4.4: the longest `ENVID` value.
 const MAX_ENVID: usize = 100;
@@ -26,7 +27,12 @@ pub fn mail_params(dsn: &DsnRequest) -> String {
         Some(DsnRet::Headers) => params.push_str(" RET=HDRS"),
         None => {}
     }
-    if let Some(envid) = dsn.envid.as_deref().map(xtext).filter(|e| e.len() <= MAX_ENVID) {
+    if let Some(envid) = dsn
+        .envid
+        .as_deref()
+        .map(encode_xtext)
+        .filter(|e| e.len() <= MAX_ENVID)
+    {
         params.push_str(" ENVID=");
         params.push_str(&envid);
     }
@@ -41,10 +47,10 @@ pub fn rcpt_params(dsn: &DsnRequest, recipient: &str) -> String {
     };
     if let Some(notify) = given.notify {
         params.push_str(" NOTIFY=");
-        params.push_str(&notify_value(notify));
+        params.push_str(&notify.to_string());
     }
     if let Some(orcpt) = &given.orcpt {
-        let value = format!("{};{}", orcpt.addr_type, xtext(&orcpt.address));
+        let value = format!("{};{}", orcpt.addr_type, encode_xtext(&orcpt.address));
         let atom = !orcpt.addr_type.is_empty() && orcpt.addr_type.bytes().all(is_atext);
         if atom && value.len() <= MAX_ORCPT {
             params.push_str(" ORCPT=");
@@ -54,45 +60,10 @@ pub fn rcpt_params(dsn: &DsnRequest, recipient: &str) -> String {
     params
 }
 
-/// `NEVER`, or the events in RFC 3461 §4.1's order.
-fn notify_value(notify: Notify) -> String {
-    let events: Vec<&str> = [
-        (notify.success, "SUCCESS"),
-        (notify.failure, "FAILURE"),
-        (notify.delay, "DELAY"),
-    ]
-    .into_iter()
-    .filter_map(|(wanted, name)| wanted.then_some(name))
-    .collect();
-    if events.is_empty() {
-        "NEVER".to_owned()
-    } else {
-        events.join(",")
-    }
-}
-
-/// RFC 3461 §4 xtext, with upper-case hex digits as it asks.
-pub fn xtext(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if (b'!'..=b'~').contains(&b) && b != b'+' && b != b'=' {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("+{b:02X}"));
-        }
-    }
-    encoded
-}
-
-/// RFC 5322 §3.2.3 `atext`: what an ORCPT address type is made of.
-fn is_atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use congvu_store::{OriginalRecipient, RecipientDsn};
+    use congvu_store::{Notify, OriginalRecipient, RecipientDsn};
 
     #[test]
     fn xtext_encodes_plus_equals_space_and_controls() {
@@ -105,7 +76,7 @@ mod tests {
             ("", ""),
         ];
         for (value, expected) in table {
-            assert_eq!(xtext(value), expected, "{value:?}");
+            assert_eq!(encode_xtext(value), expected, "{value:?}");
         }
     }
 

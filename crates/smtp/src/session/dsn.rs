@@ -1,6 +1,7 @@
 //! The DSN parameters of a transaction (RFC 3461: RET and ENVID of MAIL, NOTIFY and
-//! ORCPT of each RCPT), from the parser's types into the store's, so that the queue
-//! entry carries them to the relay and its reports: `DsnRequest::from(&envelope)`.
+//! ORCPT of each RCPT), from the parser's types into the store's request (RET and
+//! NOTIFY are the protocol crate's types in both), so that the queue entry carries
+//! them to the relay and its reports: `DsnRequest::from(&envelope)`.
 //!
 //! `DsnRequest::from` lists the remote recipients: the queue entry names them, and a
 //! recipient without NOTIFY or ORCPT is left out (the store reads that as "neither
@@ -10,7 +11,7 @@
 use congvu_store::{DsnRequest, OriginalRecipient, RecipientDsn};
 
 use super::Envelope;
-use crate::parse::{DsnRet, Notify, Orcpt, RcptParams};
+use crate::parse::{Orcpt, RcptParams};
 
 impl From<&Envelope> for DsnRequest {
     fn from(envelope: &Envelope) -> DsnRequest {
@@ -28,27 +29,16 @@ fn request<'a>(
     recipients: impl Iterator<Item = (&'a String, &'a RcptParams)>,
 ) -> DsnRequest {
     DsnRequest {
-        ret: envelope.params.ret.map(|ret| match ret {
-            DsnRet::Full => congvu_store::DsnRet::Full,
-            DsnRet::Headers => congvu_store::DsnRet::Headers,
-        }),
+        ret: envelope.params.ret,
         envid: envelope.params.envid.clone(),
         recipients: recipients
             .filter(|(_, params)| **params != RcptParams::default())
             .map(|(address, params)| RecipientDsn {
                 address: address.clone(),
-                notify: params.notify.map(store_notify),
+                notify: params.notify,
                 orcpt: params.orcpt.as_ref().map(original_recipient),
             })
             .collect(),
-    }
-}
-
-fn store_notify(notify: Notify) -> congvu_store::Notify {
-    congvu_store::Notify {
-        success: notify.success,
-        failure: notify.failure,
-        delay: notify.delay,
     }
 }
 
@@ -62,7 +52,7 @@ fn original_recipient(orcpt: &Orcpt) -> OriginalRecipient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{MailParams, ReversePath};
+    use crate::parse::{DsnRet, MailParams, Notify, ReversePath};
 
     fn envelope(params: MailParams, remote: &[(&str, RcptParams)]) -> Envelope {
         Envelope {

@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::ParseError;
 
 /// RFC 3461 §4.4: the longest `ENVID` value.
@@ -19,8 +21,9 @@ const MAX_ENVID: usize = 100;
 /// RFC 3461 §4.2: the longest `ORCPT` value.
 const MAX_ORCPT: usize = 500;
 
-/// `RET=`: what a failure report returns of the message (RFC 3461 §4.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `RET=`: what a failure report returns of the message (RFC 3461 §4.3). The store
+/// keeps it in queue entries as it is (serde).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DsnRet {
     /// `FULL`: the whole message.
     Full,
@@ -29,8 +32,9 @@ pub enum DsnRet {
 }
 
 /// `NOTIFY=` (RFC 3461 §4.1): the events the sender wants a report of. All three
-/// false is `NEVER`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// false is `NEVER`. The store keeps it in queue entries as it is (serde).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Notify {
     pub success: bool,
     pub failure: bool,
@@ -43,6 +47,12 @@ impl Notify {
         success: false,
         failure: false,
         delay: false,
+    };
+    /// What a recipient without `NOTIFY` gets (RFC 3461 §4.1): failure and delay.
+    pub const DEFAULT: Notify = Notify {
+        success: false,
+        failure: true,
+        delay: true,
     };
 
     pub fn is_never(self) -> bool {
@@ -138,8 +148,8 @@ pub(super) fn orcpt(value: &[u8]) -> Result<Orcpt, ParseError> {
     })
 }
 
-/// RFC 5322 §3.2.3 `atext`.
-fn is_atext(b: u8) -> bool {
+/// RFC 5322 §3.2.3 `atext`: what an ORCPT address type is made of.
+pub fn is_atext(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
 }
 

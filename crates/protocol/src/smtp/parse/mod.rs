@@ -26,7 +26,7 @@ pub use canonical::{CanonicalSink, DataOutcome, DataOutput};
 pub use chunk::ChunkReader;
 pub use command::{Body, Command, MailParams, Mechanism, RcptParams, parse_command};
 pub use data::DataReader;
-pub use dsn::{DsnRet, Notify, Orcpt, encode_xtext};
+pub use dsn::{DsnRet, Notify, Orcpt, encode_xtext, is_atext};
 pub use line::{Line, LineBuffer};
 pub use path::{ForwardPath, HeloName, Mailbox, PathError, ReversePath};
 

@@ -239,7 +239,7 @@ fn is_ldh_label(label: &[u8]) -> bool {
 
 /// RFC 5322 `atext`, plus UTF8-non-ascii (RFC 6531 §3.3).
 fn is_atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b) || b >= 0x80
+    super::dsn::is_atext(b) || b >= 0x80
 }
 
 /// `Dot-string = Atom *("." Atom)`
