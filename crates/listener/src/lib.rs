@@ -59,6 +59,11 @@ impl SessionId {
     pub fn random() -> SessionId {
         SessionId(rand::random::<u64>() & 0xffff_ffff_ffff)
     }
+
+    /// The id as a number (48 bits), as records that name the session keep it.
+    pub fn get(self) -> u64 {
+        self.0
+    }
 }
 
 impl fmt::Display for SessionId {
