@@ -6,8 +6,7 @@
 use super::{BarChart, Cell, Document, Table};
 
 /// The text with `& < > " '` escaped: safe in element content and in quoted attribute
-/// values of HTML and XML. The same as `crates/congvu/src/markup.rs`, which can use
-/// this one once the binary depends on this crate.
+/// values of HTML and XML. The binary's HTML (autoconfig, forms) uses it too.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
