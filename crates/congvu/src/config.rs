@@ -636,11 +636,14 @@ mod tests {
 
     #[test]
     fn deploy_example_parses() {
-        let text = include_str!("../../../deploy/congvu.toml");
-        let config = Config::parse(text, "deploy").expect("deploy example parses");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/congvu.toml");
+        let config = Config::load(&path).expect("deploy example parses");
         assert_eq!(config.listeners.smtp.map(|a| a.port()), Some(25));
         assert_eq!(config.listeners.imaps.map(|a| a.port()), Some(993));
         assert!(config.backup.dir.is_some(), "production backs up daily");
+        // Production counts public holidays: New Year's Day 2026 is not a working day.
+        let new_year = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert!(!config.calendar.is_working_day(new_year));
     }
 
     #[test]
