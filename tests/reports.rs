@@ -224,6 +224,27 @@ fn who_reads_which_report() {
         status_of(&server, &format!("/api/v1/reports/year/{year}"), &head),
         403
     );
+    // Bad input is a 400 naming what is wrong, never a report: a date that does not
+    // exist, a reversed period, an unknown format.
+    let admin = server.admin_token();
+    let (status, body) = admin_call(
+        &server,
+        "/api/v1/reports/checks?from=2026-02-30&to=2026-03-01",
+        &admin,
+    );
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("2026-02-30"), "{body}");
+    let (status, body) = admin_call(
+        &server,
+        "/api/v1/reports/checks?from=2026-03-02&to=2026-03-01",
+        &admin,
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let (status, body) = admin_call(&server, &format!("{checks}&format=pdf"), &admin);
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("pdf"), "{body}");
     // The administrator reads them all.
     let all = admin_get(&server, &checks);
     assert_eq!(all["agencies"].as_array().unwrap().len(), 2, "{all}");
