@@ -12,6 +12,12 @@
 //! submitted and the error names the line, so the Office can reject it with that
 //! reason. Submission records the filing date (Asia/Ho_Chi_Minh); filed more than
 //! `late_filing_days` after the decision took effect, it is flagged late (Art. 15.3).
+//!
+//! A draft records the decision's effective date when the clerk starts the form, so
+//! the server knows a change is coming before it is filed: a draft still unsubmitted
+//! `[directory] filing_reminder_days` after its effective date is due one reminder to the agency
+//! mailbox ([`Directory::filing_reminders_due`], [`Directory::record_filing_reminder`]),
+//! while there is still time to file on time.
 
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
@@ -191,6 +197,10 @@ pub struct Request {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub reason: Option<String>,
+    /// When the agency mailbox was reminded that this draft is not filed yet (unix
+    /// seconds); at most one reminder per request.
+    #[serde(default)]
+    pub reminded_at: Option<i64>,
     /// One line of outcome per form line once applied (the address issued, …).
     pub results: Vec<String>,
 }
@@ -287,6 +297,7 @@ impl Directory {
             decided_by: None,
             decided_at: None,
             reason: None,
+            reminded_at: None,
             results: Vec::new(),
         };
         let detail = format!("Mẫu {}", request.form.number());
@@ -353,6 +364,50 @@ impl Directory {
         request.reason = Some(reason.clone());
         Plan::new(self, acting.actor, now).record_request(&request, "reject_request", reason)?;
         tracing::info!(request = id, "request rejected");
+        Ok(request)
+    }
+
+    /// Drafts whose decision took effect `after_days` or more days before `now`'s local
+    /// date and that were never reminded, oldest first (none when `after_days` is 0).
+    /// A dissolved agency has no mailbox to remind.
+    pub fn filing_reminders_due(&self, after_days: u32, now: i64) -> Result<Vec<Request>> {
+        if after_days == 0 {
+            return Ok(Vec::new());
+        }
+        let today = local_date(now)?;
+        let mut due = Vec::new();
+        for request in self.trees.all::<Request>(T::Requests)? {
+            if request.state != State::Draft || request.reminded_at.is_some() {
+                continue;
+            }
+            let effective = parse_date("effective_date", &request.effective_date)?;
+            if (today - effective).num_days() < i64::from(after_days) {
+                continue;
+            }
+            if self
+                .agency(&request.agency)?
+                .is_some_and(|agency| agency.dissolved.is_none())
+            {
+                due.push(request);
+            }
+        }
+        Ok(due)
+    }
+
+    /// Records that the agency mailbox was reminded of draft `id`, with its audit line.
+    /// A request submitted or reminded meanwhile is a conflict: it is not reminded twice.
+    pub fn record_filing_reminder(&self, id: u64, actor: &str, now: i64) -> Result<Request> {
+        let _write = self.write_lock();
+        let mut request = self.request_in_state(id, State::Draft, "reminded")?;
+        if request.reminded_at.is_some() {
+            return Err(DirectoryError::Conflict(format!(
+                "request {id} was already reminded"
+            )));
+        }
+        request.reminded_at = Some(now);
+        let detail = format!("effective {}", request.effective_date);
+        Plan::new(self, actor, now).record_request(&request, "filing_reminder", detail)?;
+        tracing::info!(request = id, agency = %request.agency, "filing reminder recorded");
         Ok(request)
     }
 

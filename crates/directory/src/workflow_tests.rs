@@ -447,6 +447,60 @@ fn late_filing_is_flagged() {
 }
 
 #[test]
+fn an_unfiled_draft_is_reminded_once_seven_days_after_effect() {
+    let f = fixture(Settings::default());
+    let lines = || vec![Line::NewOfficial(official("Vũ Đức Đam"))];
+    // NOW is 2024-05-20 in Vietnam: 7 days after 05-13 is due, 6 days after 05-14 is not.
+    let due = f
+        .dir
+        .file_request(request(Form::New, "sttt", "2024-05-13", lines()), ADMIN, NOW)
+        .unwrap();
+    let early = f
+        .dir
+        .file_request(request(Form::New, "sttt", "2024-05-14", lines()), ADMIN, NOW)
+        .unwrap();
+    let submitted = f
+        .dir
+        .file_request(request(Form::New, "sttt", "2024-05-01", lines()), ADMIN, NOW)
+        .unwrap();
+    f.dir.submit_request(submitted.id, ADMIN, NOW).unwrap();
+    let ids = |after_days: u32, now: i64| -> Vec<u64> {
+        let due = f.dir.filing_reminders_due(after_days, now).unwrap();
+        due.iter().map(|request| request.id).collect()
+    };
+    assert_eq!(
+        ids(7, NOW),
+        vec![due.id],
+        "the submitted one is filed, the other early"
+    );
+    assert_eq!(ids(7, NOW + DAY), vec![due.id, early.id], "a day later both are");
+    assert_eq!(ids(0, NOW + DAY), Vec::<u64>::new(), "0 turns reminders off");
+
+    let reminded = f.dir.record_filing_reminder(due.id, "congvu", NOW).unwrap();
+    assert_eq!(reminded.reminded_at, Some(NOW));
+    assert_eq!(ids(7, NOW + DAY), vec![early.id], "reminded once");
+    assert!(matches!(
+        f.dir.record_filing_reminder(due.id, "congvu", NOW),
+        Err(DirectoryError::Conflict(_))
+    ));
+    assert!(matches!(
+        f.dir.record_filing_reminder(submitted.id, "congvu", NOW),
+        Err(DirectoryError::Conflict(_))
+    ));
+    let audit = f.dir.audit_log(Some(due.id), None, 10).unwrap();
+    let line = audit
+        .iter()
+        .find(|entry| entry.action == "filing_reminder")
+        .expect("the reminder is in the audit log");
+    assert_eq!(line.subject, format!("request {}", due.id));
+    assert_eq!(line.detail, "effective 2024-05-13");
+    // Still a draft: filing it now (day 7) is on time.
+    let filed = f.dir.submit_request(due.id, ADMIN, NOW).unwrap();
+    assert!(!filed.late);
+    assert_eq!(filed.reminded_at, Some(NOW));
+}
+
+#[test]
 fn form02_move_keeps_mail_password_and_old_address() {
     let f = fixture(Settings::default());
     let (tuan, _) = f
