@@ -90,6 +90,11 @@ impl ImapConfig {
 }
 
 impl ImapContext {
+    /// What the IMAP listeners counted (connections, APPENDed messages and bytes).
+    pub fn listener_metrics(&self) -> &Arc<congvu_listener::ListenerMetrics> {
+        self.admission.metrics()
+    }
+
     pub fn new(
         config: ImapConfig,
         store: Arc<dyn congvu_store::MailStore>,

@@ -243,6 +243,14 @@ async fn append_fetch_store_search_copy_move_expunge() {
     );
     let missing = append(&mut c, "Nowhere", "()", &second).await;
     assert!(missing.starts_with("ap NO [TRYCREATE]"), "{missing}");
+    // The two stored messages are counted, the refused one is not.
+    let (messages, bytes) = server
+        .metrics
+        .snapshot()
+        .iter()
+        .fold((0, 0), |(m, b), l| (m + l.messages, b + l.message_bytes));
+    assert_eq!(messages, 2);
+    assert_eq!(bytes, u64::try_from(message.len() + second.len()).unwrap());
 
     // The first SELECT after the APPENDs: both messages are \Recent here (RFC 3501
     // §2.3.2), and only here.

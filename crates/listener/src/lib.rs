@@ -20,6 +20,12 @@
 //!    it, however the session ends (panic included), gives the place back.
 //! 4. **Shutdown** stops accepting at once and returns when every session has ended
 //!    (each session watches the same signal and ends at its next boundary).
+//! 5. **Counted.** Every accepted and refused connection, and every running session,
+//!    is counted per listener in the [`ListenerMetrics`] of its [`Admission`].
+
+mod metrics;
+
+pub use metrics::{ListenerCounters, ListenerMetrics, ListenerSnapshot};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -123,6 +129,7 @@ pub fn client_group(client: IpAddr) -> IpAddr {
 pub struct Admission {
     limits: Limits,
     counts: Mutex<Counts>,
+    metrics: Arc<ListenerMetrics>,
 }
 
 #[derive(Debug, Default)]
@@ -136,7 +143,13 @@ impl Admission {
         Arc::new(Admission {
             limits,
             counts: Mutex::new(Counts::default()),
+            metrics: Arc::default(),
         })
+    }
+
+    /// Where this admission's listeners are counted (invariant 5).
+    pub fn metrics(&self) -> &Arc<ListenerMetrics> {
+        &self.metrics
     }
 
     /// Takes a place for a connection from `client` (invariant 1).
@@ -226,6 +239,7 @@ where
         admission,
         refusal,
     } = listener;
+    let counters = admission.metrics().listener(name);
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
@@ -234,9 +248,15 @@ where
             accepted = socket.accept() => match accepted {
                 Ok((stream, peer)) => match admission.admit(peer.ip()) {
                     Ok(ticket) => {
-                        sessions.spawn(session(stream, peer, ticket));
+                        let active = counters.session();
+                        let session = session(stream, peer, ticket);
+                        sessions.spawn(async move {
+                            session.await;
+                            drop(active);
+                        });
                     }
                     Err(why) => {
+                        counters.refused(why);
                         info!(listener = name, peer = %peer, reason = why.as_str(), "connection refused over a cap");
                         if let Some(prefix) = refusal {
                             sessions.spawn(refuse(stream, format!("{prefix} {}\r\n", why.text())));
@@ -336,5 +356,62 @@ mod tests {
         let many: Vec<_> = (0..100).map(|_| unlimited.admit(a).unwrap()).collect();
         assert_eq!(unlimited.live(), 100);
         drop(many);
+    }
+
+    /// A real accept loop on loopback: a session holds its place, a second client is
+    /// refused with the protocol's line, and both are counted for the listener.
+    #[tokio::test]
+    async fn the_accept_loop_counts_sessions_and_refusals() {
+        use tokio::io::AsyncReadExt;
+
+        let admission = Admission::new(Limits {
+            max_connections: 1,
+            max_connections_per_ip: 0,
+        });
+        let metrics = Arc::clone(admission.metrics());
+        let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let (release, released) = watch::channel(false);
+        let listener = Listener {
+            socket,
+            name: "test",
+            admission,
+            refusal: Some("421 4.7.0"),
+        };
+        let served = tokio::spawn(serve(listener, shutdown, move |_stream, _peer, ticket| {
+            let mut released = released.clone();
+            async move {
+                let _ = released.wait_for(|done| *done).await;
+                drop(ticket);
+            }
+        }));
+        let _held = TcpStream::connect(addr).await.unwrap();
+        let live = || async {
+            loop {
+                let snapshot = metrics.snapshot();
+                if snapshot.first().is_some_and(|l| l.accepted == 1) {
+                    return snapshot;
+                }
+                tokio::task::yield_now().await;
+            }
+        };
+        assert_eq!(live().await[0].active, 1);
+        let mut refused = TcpStream::connect(addr).await.unwrap();
+        let mut line = String::new();
+        refused.read_to_string(&mut line).await.unwrap();
+        assert!(line.starts_with("421 4.7.0 "), "{line}");
+        release.send(true).unwrap();
+        stop.send(true).unwrap();
+        served.await.unwrap().unwrap();
+        assert_eq!(
+            metrics.snapshot(),
+            vec![ListenerSnapshot {
+                listener: "test",
+                accepted: 1,
+                refused_full: 1,
+                ..ListenerSnapshot::default()
+            }]
+        );
     }
 }

@@ -67,6 +67,16 @@ async fn mx_delivers_to_a_local_user_with_trace_headers_and_the_body_unchanged()
         "{trace}"
     );
     assert!(trace.contains(&format!("\tfor <{rcpt}>;")), "{trace}");
+    // Counted for the listener that took it, with the size of the message as
+    // received (unstuffed and repaired, before the trace fields).
+    let mx = server
+        .metrics
+        .snapshot()
+        .into_iter()
+        .find(|l| l.listener == "mx")
+        .unwrap();
+    let received = u64::try_from(expected_body.len()).unwrap();
+    assert_eq!((mx.accepted, mx.messages, mx.message_bytes), (1, 1, received));
     server.stop().await;
 }
 

@@ -59,6 +59,7 @@ impl Session {
         }
         let flags = permitted_flags(flags, target.rights);
         let (account, name) = (target.account(), target.name);
+        let size = u64::try_from(message.len()).unwrap_or(u64::MAX);
         let date = date.unwrap_or_else(|| DateTime {
             unix: chrono::Utc::now().timestamp(),
             offset_secs: 0,
@@ -80,13 +81,20 @@ impl Session {
             })
             .await;
         match appended {
-            Ok(Some(appended)) => Reply::ok_code(
-                Code::AppendUid {
-                    uidvalidity: appended.uidvalidity,
-                    uid: appended.uid.get(),
-                },
-                "APPEND completed",
-            ),
+            Ok(Some(appended)) => {
+                self.ctx
+                    .admission
+                    .metrics()
+                    .listener(self.kind.as_str())
+                    .message(size);
+                Reply::ok_code(
+                    Code::AppendUid {
+                        uidvalidity: appended.uidvalidity,
+                        uid: appended.uid.get(),
+                    },
+                    "APPEND completed",
+                )
+            }
             // RFC 3501 §6.3.11: TRYCREATE tells the client to CREATE and retry.
             Ok(None) => Reply::no(Some(Code::TryCreate), "No such mailbox"),
             Err(err) => store_failure(&err),

@@ -25,6 +25,8 @@ pub struct Server {
     pub directory: Arc<Directory>,
     /// The two test officials' login addresses.
     pub users: Vec<String>,
+    /// What the listeners counted.
+    pub metrics: Arc<congvu_listener::ListenerMetrics>,
     cert: CertificateDer<'static>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
@@ -114,6 +116,7 @@ impl Server {
             )));
         }
         Server {
+            metrics: Arc::clone(ctx.listener_metrics()),
             imap: addrs[0],
             imaps: addrs[1],
             store,

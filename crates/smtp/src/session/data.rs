@@ -157,6 +157,8 @@ impl Session {
             .any(|o| matches!(o, DeliveryOutcome::OverQuota { .. }));
         let outcome = if some_over_quota { "partial" } else { "accepted" };
         self.log_transaction(&envelope, size, outcome, stored.queue, &uids);
+        let counters = self.ctx.admission.metrics().listener(self.kind.name());
+        counters.message(size);
         Action::Reply(Reply::new(
             250,
             (2, 0, 0),

@@ -32,6 +32,8 @@ pub struct TestServer {
     pub agency: AgencyRecord,
     pub shutdown: watch::Sender<bool>,
     pub listeners: Vec<JoinHandle<std::io::Result<()>>>,
+    /// What the listeners counted.
+    pub metrics: Arc<congvu_listener::ListenerMetrics>,
     connector: TlsConnector,
     _data: tempfile::TempDir,
 }
@@ -141,6 +143,7 @@ impl TestServer {
             )));
         }
         TestServer {
+            metrics: Arc::clone(ctx.admission.metrics()),
             mx: addresses[0],
             submission: addresses[1],
             submissions: addresses[2],
