@@ -52,6 +52,7 @@ pub mod config;
 pub mod dane;
 pub mod dkim;
 pub mod dsn;
+mod metrics;
 pub mod mta_sts;
 pub mod resolve;
 pub mod route;
@@ -59,6 +60,7 @@ pub mod waker;
 pub mod worker;
 
 pub use config::{DkimConfig, QueueConfig, Route, TlsMode};
+pub use metrics::{DeliveryMetrics, DeliverySnapshot};
 pub use resolve::{DnsResolver, Resolver, StaticResolver};
 pub use waker::QueueWaker;
 pub use worker::{Outcome, Relay, RelayError, RelaySettings, retry_now, send_report};

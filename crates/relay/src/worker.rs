@@ -44,6 +44,7 @@ use crate::config::{QueueConfig, Route, TlsMode};
 use crate::dane::{self, Requirement};
 use crate::dkim::Dkim;
 use crate::dsn::{self, Action, RecipientStatus, Report, Returned};
+use crate::metrics::{AttemptResult, DeliveryMetrics};
 use crate::mta_sts::{HttpsFetcher, Mode, PolicyFetcher, Sts};
 use crate::resolve::{Destination, LookupError, Resolver, destination};
 use crate::route::{self, NextHop};
@@ -126,6 +127,7 @@ pub struct Relay {
     waker: QueueWaker,
     /// Entries some batch is delivering: no other batch takes them.
     in_flight: Mutex<HashSet<QueueId>>,
+    metrics: Arc<DeliveryMetrics>,
 }
 
 /// What one read of the queue found.
@@ -259,6 +261,7 @@ impl Relay {
             sts,
             waker: QueueWaker::new(),
             in_flight: Mutex::new(HashSet::new()),
+            metrics: Arc::default(),
         })
     }
 
@@ -268,6 +271,11 @@ impl Relay {
     pub fn with_waker(mut self, waker: QueueWaker) -> Relay {
         self.waker = waker;
         self
+    }
+
+    /// The attempts this worker counted (see `metrics`).
+    pub fn metrics(&self) -> Arc<DeliveryMetrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// Replaces where MTA-STS policies come from (tests serve them on 127.0.0.1
@@ -480,6 +488,7 @@ impl Relay {
             store: self.store.clone(),
             hostname: self.settings.hostname.clone(),
             queue: self.settings.queue.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -793,6 +802,7 @@ struct FinishContext {
     store: Arc<dyn MailStore>,
     hostname: String,
     queue: QueueConfig,
+    metrics: Arc<DeliveryMetrics>,
 }
 
 impl FinishContext {
@@ -809,6 +819,12 @@ impl FinishContext {
         let mut deferred = Vec::new();
         let mut relayed = Vec::new();
         for (recipient, outcome) in outcomes {
+            self.metrics.attempt(match &outcome {
+                Outcome::Delivered | Outcome::Relayed(_) => AttemptResult::Delivered,
+                Outcome::Failed(_) => AttemptResult::Failed,
+                Outcome::Deferred(_) if expired => AttemptResult::Expired,
+                Outcome::Deferred(_) => AttemptResult::Deferred,
+            });
             match outcome {
                 Outcome::Delivered => {}
                 Outcome::Relayed(diagnostic) => relayed.push(RecipientStatus::of(dsn, recipient, diagnostic)),

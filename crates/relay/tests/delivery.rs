@@ -300,6 +300,16 @@ async fn per_recipient_4xx_is_kept_5xx_bounced_2xx_done() {
     retry_now(setup.store.as_ref(), id).unwrap();
     assert_eq!(relay.scan().await, 1);
     assert_eq!(setup.store.queue_entry(id).unwrap().unwrap().attempts, 2);
+    // One count per recipient per attempt: 250, 451, 550, then 451 again.
+    assert_eq!(
+        relay.metrics().snapshot(),
+        congvu_relay::DeliverySnapshot {
+            delivered: 1,
+            deferred: 2,
+            failed: 1,
+            expired: 0,
+        }
+    );
 }
 
 #[tokio::test]
