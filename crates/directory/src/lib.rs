@@ -114,7 +114,7 @@ pub use error::{DirectoryError, Result};
 pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
 pub use revocation::CredentialWatch;
 pub use session::{Principal, SessionToken};
-pub use throttle::ThrottleLimits;
+pub use throttle::{LoginCounts, ThrottleLimits};
 
 use trees::Trees;
 
@@ -165,6 +165,8 @@ pub struct Directory {
     dummy_hash: String,
     /// Failed logins per client, across connections and protocols.
     throttle: throttle::LoginThrottle,
+    /// How logins ended since start (see `throttle`).
+    logins: throttle::LoginCounters,
     /// Argon2 working memory, lent to one check at a time (see `scratch`).
     scratch: scratch::Scratch,
     /// Passwords verified lately (see `credential_cache`).
@@ -216,6 +218,7 @@ impl Directory {
             archiver: None,
             write_lock: Mutex::new(()),
             throttle: throttle::LoginThrottle::default(),
+            logins: throttle::LoginCounters::default(),
         })
     }
 

@@ -22,6 +22,7 @@ use crate::error::{DirectoryError, Result};
 use crate::record::AccountRecord;
 use crate::revocation::WatchStart;
 use crate::scratch::Scratch;
+use crate::throttle::{LoginCounts, LoginEnd};
 use crate::trees::T;
 use crate::{CredentialWatch, Directory, Secret};
 
@@ -74,6 +75,11 @@ impl Directory {
         self.throttled_check(client, login, password, since)
     }
 
+    /// How the logins checked here ended since start.
+    pub fn login_counts(&self) -> LoginCounts {
+        self.logins.snapshot()
+    }
+
     /// [`Directory::authenticate_from`], and a watch that tells the session it opens
     /// when these credentials stop being valid (password changed, account disabled
     /// or deleted: see `revocation`). A revocation that lands while the password is
@@ -118,12 +124,16 @@ impl Directory {
         // Before the cache: a throttled client must not test passwords against it.
         if let Err(retry_after) = self.throttle.attempt(limits, client, &counted, Instant::now()) {
             tracing::info!(%client, login, retry_after_secs = retry_after.as_secs(), "login throttled");
+            self.logins.count(LoginEnd::Throttled);
             return Err(DirectoryError::Throttled { retry_after });
         }
         let record = self.check_password(login, account, password, since)?;
         if record.is_some() {
             // A cache hit too: it proves the password as much as Argon2 did.
             self.throttle.succeeded(client, &counted);
+            self.logins.count(LoginEnd::Succeeded);
+        } else {
+            self.logins.count(LoginEnd::Failed);
         }
         Ok(record)
     }

@@ -429,6 +429,14 @@ fn repeated_failures_throttle_the_login_from_that_address_even_with_the_right_pa
     // The official, from their own machine, still logs in.
     let desk: std::net::IpAddr = "192.0.2.8".parse().unwrap();
     assert!(f.dir.authenticate_from(desk, &tuan, &good).unwrap().is_some());
+    assert_eq!(
+        f.dir.login_counts(),
+        crate::LoginCounts {
+            succeeded: 1,
+            failed: u64::from(limit),
+            throttled: 1,
+        }
+    );
 }
 
 #[test]

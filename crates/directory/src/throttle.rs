@@ -23,15 +23,64 @@
 //! the server they cannot cause. The table is bounded ([`MAX_TRACKED`]); when it is
 //! full of live entries new keys are not tracked (and a warning is logged) rather
 //! than letting memory grow without end.
+//!
+//! Every login's end is also counted since start ([`LoginCounts`]), for the admin
+//! listener's `/metrics`: succeeded, failed (wrong password, unknown or disabled
+//! login) and throttled (refused before any check).
 
 use congvu_listener::client_group;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Entries kept at most (about 100 bytes each).
 const MAX_TRACKED: usize = 200_000;
+
+/// How logins ended since start.
+#[derive(Debug, Default)]
+pub(crate) struct LoginCounters {
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// [`LoginCounters`] as read at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LoginCounts {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub throttled: u64,
+}
+
+/// How one login ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoginEnd {
+    Succeeded,
+    Failed,
+    Throttled,
+}
+
+impl LoginCounters {
+    pub(crate) fn count(&self, end: LoginEnd) {
+        let counter = match end {
+            LoginEnd::Succeeded => &self.succeeded,
+            LoginEnd::Failed => &self.failed,
+            LoginEnd::Throttled => &self.throttled,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> LoginCounts {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        LoginCounts {
+            succeeded: read(&self.succeeded),
+            failed: read(&self.failed),
+            throttled: read(&self.throttled),
+        }
+    }
+}
 
 /// How many failed logins are tolerated within the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
