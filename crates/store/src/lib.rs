@@ -257,6 +257,9 @@ pub trait MailStore: Send + Sync + 'static {
     fn repair(&self) -> Result<RepairReport>;
     /// Every storage account (the directory cross-checks its records against them).
     fn account_ids(&self) -> Result<Vec<AccountId>>;
+    /// How big the store is now (for `/metrics`): reads every account record, so it
+    /// is a scrape's work, not a hot path's.
+    fn size(&self) -> Result<StoreSize>;
 
     // ---- backup -----------------------------------------------------------------
     /// Writes a snapshot of everything (store, directory, queue, logs), the bodies

@@ -87,6 +87,17 @@ pub struct AccountStorage {
     pub used_bytes: u64,
 }
 
+/// How big the store is ([`crate::MailStore::size`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StoreSize {
+    /// Storage accounts (agency and personal mailboxes, deleted ones until purged).
+    pub accounts: u64,
+    /// The messages' bytes as quotas count them: every copy in every mailbox.
+    pub mailbox_bytes: u64,
+    /// The metadata database's files on disk (bodies are apart, deduplicated).
+    pub metadata_bytes: u64,
+}
+
 /// RFC 6154 special-use attributes congvu creates and reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SpecialUse {

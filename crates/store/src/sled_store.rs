@@ -68,7 +68,7 @@ use crate::{
     BackupSpec, BlobId, Change, ChangeKind, Changes, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder,
     DeliveryOutcome, EventRecord, FlagOp, FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta,
     Outbound, PendingAck, Progress, QueueEntry, QueueId, QueueUpdate, QuotaRule, Result, SpecialUse,
-    StoreError, StoreOutcome, Subscription, Uid,
+    StoreError, StoreOutcome, StoreSize, Subscription, Uid,
 };
 pub use check::{CheckReport, Inconsistency, RepairReport};
 use committer::{Committer, Pins};
@@ -1186,6 +1186,19 @@ impl MailStore for SledStore {
             .iter()
             .map(|entry| Ok(AccountId(tx::decode_u64(&entry?.0, "account key")?)))
             .collect()
+    }
+
+    fn size(&self) -> Result<StoreSize> {
+        let mut size = StoreSize {
+            metadata_bytes: self.db.size_on_disk()?,
+            ..StoreSize::default()
+        };
+        for entry in self.trees.accounts.iter() {
+            let account: AccountStorage = decode(&entry?.1, "account record")?;
+            size.accounts += 1;
+            size.mailbox_bytes = size.mailbox_bytes.saturating_add(account.used_bytes);
+        }
+        Ok(size)
     }
 
     fn backup(&self, spec: &BackupSpec<'_>, progress: &Progress) -> Result<BackupManifest> {

@@ -232,6 +232,13 @@ fn delivery_to_three_accounts_stores_one_blob() {
             (1_700_000_000, 25200)
         );
     }
+    let size = store.size().unwrap();
+    assert_eq!(
+        (size.accounts, size.mailbox_bytes),
+        (3, 3 * body.len() as u64),
+        "every copy counts as quotas count it"
+    );
+    assert!(size.metadata_bytes > 0);
 
     for (n, &account) in accounts.iter().enumerate() {
         let inbox = inbox(&store, account);
