@@ -38,7 +38,6 @@ use congvu_store::{
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
-use crate::client::reply::ServerReply;
 use crate::client::{Connection, Envelope, SessionError, SessionParams, data, local_reply};
 use crate::config::{QueueConfig, Route, TlsMode};
 use crate::dane::{self, Requirement};
@@ -49,6 +48,7 @@ use crate::mta_sts::{HttpsFetcher, Mode, PolicyFetcher, Sts};
 use crate::resolve::{Destination, LookupError, Resolver, destination};
 use crate::route::{self, NextHop};
 use crate::waker::QueueWaker;
+use congvu_protocol::smtp::reply_parser::ServerReply;
 
 /// Entries in delivery at once, in all batches: their bodies are held in memory.
 const MAX_IN_FLIGHT: usize = 2000;

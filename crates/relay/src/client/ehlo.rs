@@ -1,6 +1,6 @@
 //! The EHLO reply's extension list (RFC 5321 §4.1.1.1), parsed without I/O.
 
-use super::reply::ServerReply;
+use congvu_protocol::smtp::reply_parser::ServerReply;
 
 /// What the server offered.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

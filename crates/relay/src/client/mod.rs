@@ -22,7 +22,6 @@
 pub mod data;
 pub mod dsn_params;
 pub mod ehlo;
-pub mod reply;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -36,8 +35,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::TlsMode;
+use congvu_protocol::smtp::reply_parser::{self, MAX_LINE, ReplyParser, ServerReply};
 use ehlo::Capabilities;
-use reply::{MAX_LINE, ReplyParser, ServerReply};
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
@@ -53,7 +52,7 @@ pub enum SessionError {
     #[error("server refused the session: {}", .0.summary())]
     Refused(ServerReply),
     #[error("protocol error: {0}")]
-    Protocol(#[from] reply::ReplyError),
+    Protocol(#[from] reply_parser::ReplyError),
     #[error("connection closed by the server")]
     Closed,
     #[error("TLS handshake failed: {0}")]

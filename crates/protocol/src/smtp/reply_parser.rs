@@ -1,5 +1,10 @@
 //! Server replies (RFC 5321 §4.2), parsed without I/O: one line in, a finished
-//! [`ServerReply`] out once its last line arrived.
+//! [`ServerReply`] out once its last line arrived. The relay reads other servers'
+//! replies with it.
+//!
+//! The text of a reply ends up in queue entries, logs and the `Diagnostic-Code` of
+//! bounces, so a control character another server put in it (a stray CR, an escape
+//! sequence) is read as a space: no reply text can break a line or a header field.
 
 /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 sets 512; servers exceed it).
 pub const MAX_LINE: usize = 4096;
@@ -77,7 +82,12 @@ impl ReplyParser {
         if self.lines.len() >= MAX_LINES {
             return Err(ReplyError::TooManyLines);
         }
-        self.lines.push(text.get(4..).unwrap_or("").to_owned());
+        let rest = text.get(4..).unwrap_or("");
+        self.lines.push(
+            rest.chars()
+                .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+                .collect(),
+        );
         Ok(last.then(|| ServerReply {
             code,
             lines: std::mem::take(&mut self.lines),
@@ -141,5 +151,40 @@ mod tests {
         let reply = |code| ServerReply { code, lines: vec![] };
         assert!(reply(250).is_positive() && reply(354).is_intermediate() && reply(550).is_permanent());
         assert!(!reply(451).is_permanent() && !reply(451).is_positive());
+    }
+
+    /// What the server side writes reads back as the same code and lines; control
+    /// characters in another server's text are read as spaces.
+    #[test]
+    fn written_replies_read_back() {
+        use crate::smtp::Reply;
+        for reply in [
+            Reply::OK,
+            Reply::plain(250, "mx.example\nPIPELINING\nSIZE 10"),
+            Reply::new(550, (5, 1, 1), "Người nhận không tồn tại\nno such user"),
+            Reply::plain(334, ""),
+        ] {
+            let mut wire = Vec::new();
+            reply.write_to(&mut wire);
+            let lines: Vec<&str> = std::str::from_utf8(&wire)
+                .unwrap()
+                .split_inclusive('\n')
+                .collect();
+            let read = parse(&lines).unwrap().unwrap();
+            assert_eq!(read.code, reply.code);
+            let enhanced = reply
+                .enhanced
+                .map(|(class, subject, detail)| format!("{class}.{subject}.{detail} "))
+                .unwrap_or_default();
+            let expected: Vec<String> = reply.text.split('\n').map(|l| format!("{enhanced}{l}")).collect();
+            assert_eq!(read.lines, expected);
+        }
+        assert_eq!(
+            parse(&["550 5.1.1 a\rb\x1b[31m\tc\r\n"]),
+            Ok(Some(ServerReply {
+                code: 550,
+                lines: vec!["5.1.1 a b [31m\tc".to_owned()],
+            }))
+        );
     }
 }
