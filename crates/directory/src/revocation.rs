@@ -147,14 +147,22 @@ impl CredentialWatch {
 }
 
 impl Directory {
-    /// Ends what `account`'s current credentials opened: its sessions' watches fire
-    /// and its cached passwords are forgotten. Call once the change is durable.
+    /// Ends what `account`'s current credentials opened: its sessions' watches fire,
+    /// its cached passwords are forgotten and its web and API sessions end. Call once
+    /// the change is durable.
     pub(crate) fn revoke(&self, account: AccountId) {
         // Revoked first, forgotten second: a check remembering its password in
         // between sees the revocation (`CredentialCache::remember`).
         self.revocations.revoke(account);
         self.credentials.forget(account);
-        tracing::info!(account = account.0, "credentials revoked");
+        // The caller's change is durable already: a session that cannot be ended
+        // here is still refused while the account is disabled, and is logged.
+        match self.end_sessions_of(account) {
+            Ok(sessions) => tracing::info!(account = account.0, sessions, "credentials revoked"),
+            Err(error) => {
+                tracing::error!(account = account.0, error = %error, "credentials revoked, sessions not ended")
+            }
+        }
     }
 
     /// Revokes the accounts a committed plan disabled (a disable, a deletion) or

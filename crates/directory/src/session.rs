@@ -4,6 +4,10 @@
 //!
 //! `dir.sessions` keeps only the SHA-256 of each token (hex) with its account and
 //! expiry, so a copy of the database gives no usable token.
+//!
+//! A password change, a disabled or a deleted account ends the account's sessions
+//! (with its IMAP and SMTP sessions, see `revocation`): enabling the account again
+//! does not bring them back.
 
 use std::net::IpAddr;
 
@@ -14,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::account::now;
 use crate::error::Result;
 use crate::record::Role;
-use crate::trees::{T, encode};
+use crate::trees::{T, decode, encode};
 use crate::{Directory, Secret};
 
 /// A bearer token as handed to the client; never logged.
@@ -94,6 +98,23 @@ impl Directory {
                 role: record.role,
                 agency: record.agency,
             }))
+    }
+
+    /// Ends every session of `account`; how many there were.
+    pub(crate) fn end_sessions_of(&self, account: AccountId) -> Result<usize> {
+        let mut ended = 0;
+        for entry in self.trees.tree(T::Sessions).iter() {
+            let (key, json) = entry?;
+            let session: Session = decode(T::Sessions, &key, &json)?;
+            if session.account == account {
+                self.trees.remove(T::Sessions, &key)?;
+                ended += 1;
+            }
+        }
+        if ended > 0 {
+            self.flush()?;
+        }
+        Ok(ended)
     }
 
     /// Ends a session.

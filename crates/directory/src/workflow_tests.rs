@@ -1119,8 +1119,24 @@ fn sessions_follow_the_account() {
         "disabled: session dead"
     );
     f.dir.set_disabled(&op.address, false, "admin").unwrap();
-    f.dir.logout(token.expose()).unwrap();
-    assert!(f.dir.principal(token.expose()).unwrap().is_none());
+    assert!(
+        f.dir.principal(token.expose()).unwrap().is_none(),
+        "enabled again: the session stays ended"
+    );
+    // A password change ends every session of the account, and only of it.
+    let (first, _, _) = f.dir.login(LOOPBACK, &op.address, &password).unwrap().unwrap();
+    let (second, _, _) = f.dir.login(LOOPBACK, &op.address, &password).unwrap().unwrap();
+    let (other, _) = f.dir.add_person("sttt", "Lê Thị Hoa", None, None).unwrap();
+    f.dir.set_password(&other.address, &password).unwrap();
+    let (bystander, _, _) = f.dir.login(LOOPBACK, &other.address, &password).unwrap().unwrap();
+    f.dir
+        .set_password(&op.address, &Secret::new("mật khẩu mới".into()))
+        .unwrap();
+    assert!(f.dir.principal(first.expose()).unwrap().is_none());
+    assert!(f.dir.principal(second.expose()).unwrap().is_none());
+    assert!(f.dir.principal(bystander.expose()).unwrap().is_some());
+    f.dir.logout(bystander.expose()).unwrap();
+    assert!(f.dir.principal(bystander.expose()).unwrap().is_none());
     assert_eq!(
         f.dir
             .set_role("sttt@thanhhoa.gov.vn", Role::Operator, "admin")
