@@ -38,6 +38,21 @@ impl Directory {
         self.add_official(agency_full_abbr, &official, "admin")
     }
 
+    /// The address an official named `full_name` would get in `agency_full_abbr` now,
+    /// and the collision if it is not the Art. 3.3.a one — what a form shows while it
+    /// is typed. Nothing is written; a later filing may find it taken meanwhile.
+    pub fn propose_address(
+        &self,
+        agency_full_abbr: &str,
+        full_name: &str,
+    ) -> Result<(String, Option<Collision>)> {
+        let plan = Plan::new(self, "", now());
+        let name = text::required("name", full_name)?;
+        let agency = plan_live_agency(&plan, agency_full_abbr)?;
+        let (local, collision) = choose_address(&plan, &name, &agency.abbr, None)?;
+        Ok((self.address_of(&local), collision))
+    }
+
     /// Creates an official's personal mailbox (Art. 2.4: exactly one per person). When
     /// the derived address was ever issued, the operator's choice (`official.address`)
     /// or the first free alternative of `congvu_policy::naming::alternatives` is taken

@@ -114,6 +114,7 @@ pub use error::{DirectoryError, Result};
 pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
 pub use revocation::CredentialWatch;
 pub use session::{Principal, SessionToken};
+pub use password::MIN_PASSWORD_CHARS;
 pub use throttle::{LoginCounts, ThrottleLimits};
 
 use trees::Trees;

@@ -27,7 +27,7 @@ use crate::trees::T;
 use crate::{CredentialWatch, Directory, Secret};
 
 /// Shorter passwords are refused by `set_password`.
-const MIN_PASSWORD_CHARS: usize = 8;
+pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longer passwords are refused: no client needs more, and it bounds the work a
 /// request can cause.
 const MAX_PASSWORD_BYTES: usize = 1024;

@@ -570,3 +570,31 @@ fn the_cross_check_finds_orphan_and_missing_storage_and_repair_deletes_only_empt
     assert_eq!(kinds(), ["directory_account_without_storage"]);
     assert_eq!(dir.repair_accounts().unwrap(), 0);
 }
+
+#[test]
+fn a_proposed_address_is_what_creation_would_give_and_writes_nothing() {
+    let f = province();
+    let (address, collision) = f.dir.propose_address("sttt", "Nguyễn Anh Tuấn").unwrap();
+    assert_eq!(
+        (address.as_str(), collision),
+        ("tuanna.sttt@thanhhoa.gov.vn", None)
+    );
+    assert!(f.dir.lookup(&address).unwrap().is_none(), "nothing written");
+    let (created, _) = person(&f.dir, "sttt", "Nguyễn Anh Tuấn");
+    assert_eq!(created, address);
+    // NFD input, a namesake: the next free alternative, with the explanation.
+    let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Nguyễn Anh Tuấn").collect();
+    let (second, collision) = f.dir.propose_address("sttt", &nfd).unwrap();
+    let collision = collision.expect("the Art. 3.3.a address is taken");
+    assert_eq!(collision.wanted, "tuanna.sttt@thanhhoa.gov.vn");
+    assert_eq!(collision.chosen, second);
+    assert!(!collision.alternatives.is_empty());
+    assert!(matches!(
+        f.dir.propose_address("khongco", "Lê Lợi"),
+        Err(DirectoryError::NotFound(_))
+    ));
+    assert!(matches!(
+        f.dir.propose_address("sttt", "  "),
+        Err(DirectoryError::Invalid(_))
+    ));
+}
