@@ -5,20 +5,13 @@
 //! admin API (or, with the server stopped, works on the data directory directly).
 //! See `docs/architecture.md` for the message path and the crates' jobs.
 
-mod admin;
 mod archive;
-mod autoconfig;
 mod backup;
 mod cli;
-mod cli_ack;
-mod cli_backup;
-mod cli_migrate;
-mod cli_queue;
-mod cli_report;
 mod config;
-mod directory_cli;
+mod data_dir;
+mod http;
 mod log_writer;
-mod progress_bar;
 mod relay;
 mod report;
 mod retention;
@@ -49,211 +42,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server: SMTP, submission, IMAP and the admin API.
+    /// Run the server: SMTP, submission, IMAP, the admin API and the HTTPS listener.
     Serve,
-    /// Agencies (cơ quan) and their agency mailbox.
-    #[command(subcommand)]
-    Agency(AgencyCommand),
-    /// Personal mailboxes of officials.
-    #[command(subcommand)]
-    Account(AccountCommand),
-    /// The directory (Danh bạ): import, export, search, aliases, roles, purge.
-    #[command(subcommand)]
-    Directory(directory_cli::DirectoryCommand),
-    /// Requests on forms Mẫu 01/02/03: file, submit, approve, reject, print.
-    #[command(subcommand)]
-    Request(directory_cli::RequestCommand),
     /// Check a configuration file and print every error in it.
     CheckConfig,
-    /// The outbound queue (mail waiting for other servers).
-    #[command(subcommand)]
-    Queue(QueueCommand),
-    /// DKIM signing keys.
-    #[command(subcommand)]
-    Dkim(DkimCommand),
-    /// Check the store's consistency (blob references and files, UIDs and MODSEQs,
-    /// quota usage, directory accounts against storage); exits 1 when anything does
-    /// not hold.
-    Check {
-        /// First fix what can be fixed without losing mail (totals, usage, UIDNEXT,
-        /// reference counts, orphan files, empty orphan storage accounts).
-        #[arg(long)]
-        repair: bool,
-    },
-    /// Online backups: create, verify, list, restore (docs/operations.md).
-    #[command(subcommand)]
-    Backup(BackupCommand),
-    /// Bring mail in from an agency's old server (Art. 2.7): folders mapped, flags
-    /// and dates kept, no policy, quota applied; running it again copies nothing
-    /// twice.
-    #[command(subcommand)]
-    Import(ImportCommand),
-    /// Write a mailbox out with its flags (mbox or Maildir).
-    #[command(subcommand)]
-    Export(ExportCommand),
-    /// Supervision reports: check windows, acknowledgements, usage, the yearly report
-    /// (table, CSV, JSON or printable HTML).
-    #[command(subcommand)]
-    Report(cli_report::ReportCommand),
-    /// Acknowledge receipt of a message to an agency mailbox (Art. 16.2.a): records
-    /// who and when, and sends the acknowledgement (RFC 8098 MDN) to its sender.
-    Ack {
-        /// The agency mailbox, e.g. sttt@thanhhoa.gov.vn.
-        agency: String,
-        /// The message's Message-ID (angle brackets optional).
-        message_id: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum ImportCommand {
-    /// A Dovecot/Courier Maildir++ tree (flags from file names, dates from the files).
-    Maildir {
-        path: PathBuf,
-        #[arg(long, value_name = "ADDRESS")]
-        to: String,
-        #[arg(long)]
-        ignore_quota: bool,
-    },
-    /// One mbox file (into --folder, INBOX by default), or a directory of .mbox files
-    /// as `export` and the purge archives write them.
-    Mbox {
-        path: PathBuf,
-        #[arg(long, value_name = "ADDRESS")]
-        to: String,
-        #[arg(long)]
-        folder: Option<String>,
-        #[arg(long)]
-        ignore_quota: bool,
-    },
-    /// Every folder of a live IMAP server: one account (--user, --password-file,
-    /// --to), or a whole agency (--accounts FILE.csv: source user, password file,
-    /// target address).
-    Imap {
-        #[arg(long)]
-        host: String,
-        #[arg(long)]
-        port: u16,
-        /// TLS from the first byte (usually port 993).
-        #[arg(long, conflicts_with = "starttls", required_unless_present = "starttls")]
-        tls: bool,
-        /// STARTTLS before login (usually port 143).
-        #[arg(long)]
-        starttls: bool,
-        /// PEM trust roots for the server's certificate (default: the system's).
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
-        #[arg(long, required_unless_present = "accounts", requires_all = ["password_file", "to"])]
-        user: Option<String>,
-        #[arg(long)]
-        password_file: Option<PathBuf>,
-        #[arg(long, value_name = "ADDRESS")]
-        to: Option<String>,
-        #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["user", "password_file", "to"])]
-        accounts: Option<PathBuf>,
-        #[arg(long)]
-        ignore_quota: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum ExportCommand {
-    /// Every folder of ADDRESS with its flags into PATH.
-    Mailbox {
-        address: String,
-        #[arg(long, default_value = "mbox", value_parser = ["mbox", "maildir"])]
-        format: String,
-        #[arg(long, value_name = "PATH")]
-        to: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
-enum BackupCommand {
-    /// Snapshot everything into DIR (default `[backup] dir`) while the server runs;
-    /// only bodies not yet there are copied.
-    Create { dir: Option<PathBuf> },
-    /// Re-hash every body and check every snapshot of DIR.
-    Verify { dir: Option<PathBuf> },
-    /// The snapshots in DIR.
-    List { dir: Option<PathBuf> },
-    /// Restore a snapshot (the newest by default) into a new, empty data directory.
-    Restore {
-        dir: PathBuf,
-        #[arg(long, value_name = "NEW_DATA_DIR")]
-        data_dir: PathBuf,
-        #[arg(long)]
-        snapshot: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum QueueCommand {
-    /// List queued messages.
-    List,
-    /// Show one queued message.
-    Show { id: String },
-    /// Attempt delivery at the next scan instead of waiting for the backoff.
-    Retry { id: String },
-    /// Drop a message from the queue (the sender gets no report).
-    Delete { id: String },
-}
-
-#[derive(Subcommand)]
-enum DkimCommand {
-    /// Generate an RSA-2048 key into data_dir/dkim and print the TXT record to publish.
-    Generate {
-        #[arg(long)]
-        domain: String,
-        #[arg(long)]
-        selector: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum AgencyCommand {
-    /// Create an agency and its single agency mailbox; prints the address.
-    Add {
-        /// Abbreviation (Art. 3), e.g. `sttt`; a sub-agency gives its own (`pvhtt`).
-        abbr: String,
-        /// Full name, e.g. "Sở Thông tin và Truyền thông".
-        #[arg(long)]
-        name: String,
-        /// The parent agency's abbreviation for a sub-agency (`yendinh`).
-        #[arg(long)]
-        parent: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum AccountCommand {
-    /// Create an official's mailbox; derives and prints the address.
-    Add {
-        /// The agency's full abbreviation: ABBR or ABBR.PARENT.
-        #[arg(long)]
-        agency: String,
-        /// Full name, family name first: "Nguyễn Anh Tuấn".
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        position: Option<String>,
-        #[arg(long)]
-        department: Option<String>,
-    },
-    /// Set a mailbox password, read from standard input.
-    Passwd {
-        address: String,
-        /// Read the password from standard input (the only way: never on the command line).
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Set a mailbox quota: 1MB, 250MB, 2GB.
-    Quota { address: String, size: String },
-    /// List mailboxes with quota and usage.
-    List {
-        #[arg(long)]
-        agency: Option<String>,
-    },
+    #[command(flatten)]
+    Operator(cli::Command),
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<Config, config::ConfigErrors> {
@@ -302,109 +96,11 @@ fn main() -> ExitCode {
             };
             runtime.block_on(serve::run(config)).map_err(Into::into)
         }
-        Command::Directory(command) => directory_cli::directory(&config, command).map_err(Into::into),
-        Command::Request(command) => directory_cli::request(&config, command).map_err(Into::into),
         Command::CheckConfig => {
             println!("configuration OK");
             Ok(())
         }
-        Command::Agency(AgencyCommand::Add { abbr, name, parent }) => {
-            cli::agency_add(&config, &abbr, &name, parent.as_deref()).map_err(Into::into)
-        }
-        Command::Account(command) => match command {
-            AccountCommand::Add {
-                agency,
-                name,
-                position,
-                department,
-            } => cli::account_add(
-                &config,
-                &agency,
-                &name,
-                position.as_deref(),
-                department.as_deref(),
-            ),
-            AccountCommand::Passwd {
-                address,
-                password_stdin,
-            } => cli::account_passwd(&config, &address, password_stdin),
-            AccountCommand::Quota { address, size } => cli::account_quota(&config, &address, &size),
-            AccountCommand::List { agency } => cli::account_list(&config, agency.as_deref()),
-        }
-        .map_err(Into::into),
-        Command::Queue(command) => match command {
-            QueueCommand::List => cli_queue::list(&config),
-            QueueCommand::Show { id } => cli_queue::show(&config, &id),
-            QueueCommand::Retry { id } => cli_queue::retry(&config, &id),
-            QueueCommand::Delete { id } => cli_queue::delete(&config, &id),
-        }
-        .map_err(Into::into),
-        Command::Dkim(DkimCommand::Generate { domain, selector }) => {
-            cli_queue::dkim_generate(&config, &domain, &selector).map_err(Into::into)
-        }
-        Command::Check { repair } => cli_backup::check(&config, repair).map_err(Into::into),
-        Command::Import(command) => match command {
-            ImportCommand::Maildir {
-                path,
-                to,
-                ignore_quota,
-            } => cli_migrate::import_maildir(&config, &path, &to, ignore_quota),
-            ImportCommand::Mbox {
-                path,
-                to,
-                folder,
-                ignore_quota,
-            } => cli_migrate::import_mbox(&config, &path, &to, folder.as_deref(), ignore_quota),
-            ImportCommand::Imap {
-                host,
-                port,
-                tls: _,
-                starttls,
-                ca_file,
-                user,
-                password_file,
-                to,
-                accounts,
-                ignore_quota,
-            } => {
-                let server = cli_migrate::ImapServer {
-                    host: &host,
-                    port,
-                    starttls,
-                    ca_file: ca_file.as_deref(),
-                };
-                match (accounts, user, password_file, to) {
-                    (Some(accounts), ..) => {
-                        cli_migrate::import_imap_accounts(&config, &server, &accounts, ignore_quota)
-                    }
-                    (None, Some(user), Some(password_file), Some(to)) => {
-                        cli_migrate::import_imap(&config, &server, &user, &password_file, &to, ignore_quota)
-                    }
-                    _ => Err(cli::CliError::Usage(
-                        "give --user, --password-file and --to, or --accounts FILE.csv".to_owned(),
-                    )),
-                }
-            }
-        }
-        .map_err(Into::into),
-        Command::Report(command) => cli_report::report(&config, command).map_err(Into::into),
-        Command::Ack { agency, message_id } => {
-            cli_ack::ack(&config, &agency, &message_id).map_err(Into::into)
-        }
-        Command::Export(ExportCommand::Mailbox { address, format, to }) => {
-            cli_migrate::export(&config, &address, &format, &to).map_err(Into::into)
-        }
-        Command::Backup(command) => match command {
-            BackupCommand::Create { dir } => cli_backup::create(&config, dir.as_deref()),
-            BackupCommand::Verify { dir } => cli_backup::verify(&config, dir.as_deref()),
-            BackupCommand::List { dir } => cli_backup::list(&config, dir.as_deref()),
-            BackupCommand::Restore {
-                dir,
-                data_dir,
-                snapshot,
-            } => cli_backup::restore(&config, &dir, &data_dir, snapshot.as_deref()),
-        }
-        .map_err(Into::into),
+        Command::Operator(command) => cli::run(&config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

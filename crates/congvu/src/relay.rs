@@ -9,7 +9,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::serve::ServeError;
+
+/// Why the worker could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("outbound relay: {0}")]
+pub struct StartError(String);
 
 /// Loads DKIM keys, prepares routes and the system resolver, and spawns the worker,
 /// woken through `waker` by whatever queues mail; it stops when `stop` turns true.
@@ -18,11 +22,10 @@ pub fn start(
     store: Arc<dyn MailStore>,
     waker: QueueWaker,
     stop: watch::Receiver<bool>,
-) -> Result<JoinHandle<()>, ServeError> {
-    let dkim =
-        Dkim::load(&config.server.data_dir, &config.dkim).map_err(|e| ServeError::Relay(e.to_string()))?;
-    let resolver = DnsResolver::from_system(config.queue.dane)
-        .map_err(|e| ServeError::Relay(format!("DNS resolver: {e}")))?;
+) -> Result<JoinHandle<()>, StartError> {
+    let dkim = Dkim::load(&config.server.data_dir, &config.dkim).map_err(|e| StartError(e.to_string()))?;
+    let resolver =
+        DnsResolver::from_system(config.queue.dane).map_err(|e| StartError(format!("DNS resolver: {e}")))?;
     let settings = RelaySettings {
         hostname: config.server.hostname.clone(),
         queue: config.queue.clone(),
@@ -30,7 +33,7 @@ pub fn start(
         dkim,
     };
     let relay = Relay::new(settings, store, Arc::new(resolver))
-        .map_err(|e| ServeError::Relay(e.to_string()))?
+        .map_err(|e| StartError(e.to_string()))?
         .with_waker(waker);
     Ok(tokio::spawn(Arc::new(relay).run(stop)))
 }

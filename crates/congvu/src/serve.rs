@@ -9,10 +9,7 @@
 //! durable, so an aborted one is retried by its sender, never lost), the database is
 //! flushed, and the process exits 0 — all within [`SHUTDOWN_GRACE`].
 
-use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,33 +18,20 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use congvu_directory::{DefaultQuotas, Directory, Secret};
-use congvu_store::{MailStore, SledStore};
+use congvu_store::MailStore;
 
-use crate::admin::{self, AdminState};
 use crate::config::Config;
+use crate::data_dir::{DataDirError, ensure_token, open_data_dir, spool_dir, warn_loose_modes};
+use crate::http::admin::{self, AdminState};
 use crate::tls;
 
 /// How long sessions get to finish after SIGTERM before they are cut off.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
-pub const LOCK_FILE: &str = "congvu.lock";
-pub const TOKEN_FILE: &str = "admin.token";
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
-    #[error(
-        "another congvu process is using {0} (its lock file is held); stop it first, or use the CLI, \
-         which talks to the running server"
-    )]
-    Locked(PathBuf),
-    #[error("cannot open the mail store in {path}: {source}")]
-    Store {
-        path: PathBuf,
-        source: congvu_store::StoreError,
-    },
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     #[error("cannot open the directory: {0}")]
     Directory(#[from] congvu_directory::DirectoryError),
     #[error("TLS: {0}")]
@@ -58,135 +42,14 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot write the admin token {path}: {source}")]
-    Token { path: PathBuf, source: std::io::Error },
-    #[error("outbound relay: {0}")]
-    Relay(String),
+    #[error(transparent)]
+    Relay(#[from] crate::relay::StartError),
     #[error("[inbound_auth]: {0}")]
     InboundAuth(#[from] congvu_mailauth::VerifierError),
     #[error("[smime]: {0}")]
     Smime(#[from] congvu_smime::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-}
-
-/// The exclusive lock on a data directory; released when dropped (or the process dies).
-pub struct DataDirLock {
-    _file: File,
-}
-
-impl DataDirLock {
-    pub fn acquire(data_dir: &Path) -> Result<DataDirLock, ServeError> {
-        // Every official's mail lives below: no other local user may enter (issue 11).
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(data_dir)
-            .map_err(|source| ServeError::DataDir {
-                path: data_dir.to_owned(),
-                source,
-            })?;
-        let path = data_dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .mode(0o600)
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| ServeError::DataDir {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(DataDirLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Locked(data_dir.to_owned())),
-            Err(std::fs::TryLockError::Error(source)) => Err(ServeError::DataDir { path, source }),
-        }
-    }
-}
-
-/// The opened data directory: what both `serve` and the offline CLI work on.
-pub struct Opened {
-    pub store: Arc<SledStore>,
-    pub directory: Arc<Directory>,
-    pub _lock: DataDirLock,
-}
-
-pub fn open_data_dir(config: &Config) -> Result<Opened, ServeError> {
-    let data_dir = &config.server.data_dir;
-    let lock = DataDirLock::acquire(data_dir)?;
-    let store =
-        Arc::new(
-            SledStore::open_with(data_dir, &config.store).map_err(|source| ServeError::Store {
-                path: data_dir.clone(),
-                source,
-            })?,
-        );
-    let quotas = DefaultQuotas {
-        agency_bytes: config.quota.agency.0,
-        personal_bytes: config.quota.personal.0,
-    };
-    let directory = Arc::new(
-        Directory::open(store.db(), store.clone(), &config.domain.primary, quotas)?
-            .with_settings(crate::directory_cli::settings(config))?
-            .with_credential_cache(crate::directory_cli::credential_cache(config))
-            .with_password_checks(crate::directory_cli::password_checks(config))
-            .with_archiver(Arc::new(crate::archive::MboxArchiver::new(store.clone(), config))),
-    );
-    Ok(Opened {
-        store,
-        directory,
-        _lock: lock,
-    })
-}
-
-/// `data_dir/spool`, where arriving mail data waits in unnamed files (0700).
-fn spool_dir(data_dir: &Path) -> Result<PathBuf, ServeError> {
-    let dir = data_dir.join("spool");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|source| ServeError::DataDir {
-            path: dir.clone(),
-            source,
-        })?;
-    Ok(dir)
-}
-
-/// The data directory holds every official's mail: `serve` says so when another
-/// local user could read it (issue 11). Directories made by the store are 0700 and
-/// its files 0600; one loosened by hand is left as it is.
-fn warn_loose_modes(data_dir: &Path) {
-    match SledStore::loose_modes(data_dir) {
-        Ok(loose) => {
-            for entry in loose {
-                tracing::warn!(
-                    path = %entry.path.display(),
-                    mode = format!("{:o}", entry.mode),
-                    "readable by other local users: chmod 700 for directories, 600 for files"
-                );
-            }
-        }
-        Err(error) => tracing::warn!(%error, "cannot check the data directory's permissions"),
-    }
-}
-
-/// Reads the admin token, creating it (mode 0600) on first start.
-pub fn ensure_token(data_dir: &Path) -> Result<Secret<String>, ServeError> {
-    let path = data_dir.join(TOKEN_FILE);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let token = existing.trim().to_owned();
-        if token.len() >= 32 {
-            return Ok(Secret::new(token));
-        }
-    }
-    let token = hex::encode(rand::random::<[u8; 32]>());
-    tls::write_private(&path, format!("{token}\n").as_bytes()).map_err(|source| ServeError::Token {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(Secret::new(token))
 }
 
 async fn bind(name: &'static str, addr: SocketAddr) -> Result<TcpListener, ServeError> {
@@ -341,7 +204,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         let listener = bind("https", addr).await?;
         bound.push(("https", listener.local_addr()?));
         let port = |addr: Option<SocketAddr>| addr.map(|a| a.port());
-        let router = crate::autoconfig::router(crate::autoconfig::Settings {
+        let router = crate::http::autoconfig::router(crate::http::autoconfig::Settings {
             domain: config.domain.primary.clone(),
             hostname: config.server.hostname.clone(),
             display_name: format!("Thư điện tử công vụ {}", config.domain.primary),
@@ -350,7 +213,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             submissions_port: port(listeners.submissions),
             submission_port: port(listeners.submission),
         });
-        tasks.spawn(crate::autoconfig::serve(
+        tasks.spawn(crate::http::https::serve(
             listener,
             acceptor.clone(),
             router,

@@ -30,7 +30,7 @@
 //!   on like any message.
 //! - **In congvu** (`congvu ack`, `POST /api/v1/acks`, later the console and
 //!   webmail): the server writes the MDN itself (`congvu_relay::dsn::mdn`) and records
-//!   the operator's login; see `crates/congvu/src/admin/ack.rs`.
+//!   the operator's login; see `crates/congvu/src/http/admin/ack.rs`.
 //!
 //! Either way the first acknowledgement wins (the store's compare-and-swap); a later
 //! one finds it. Like the mail events, all of it is written after the message is

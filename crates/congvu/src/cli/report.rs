@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
-use crate::cli::{Call, CliError, execute_text, segment};
+use super::client::{Call, CliError, execute_text, segment};
 use crate::config::Config;
 
 #[derive(Subcommand)]

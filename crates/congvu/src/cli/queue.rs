@@ -1,12 +1,11 @@
-//! `congvu queue list | show ID | retry ID | delete ID` and `congvu dkim generate`.
-//! The queue commands are admin API calls (see `cli::execute`); key generation writes
-//! into the data directory and needs no server.
+//! `congvu queue list | show ID | retry ID | delete ID`: the outbound queue, each
+//! an admin API call (see `client`).
 
 use axum::http::Method;
 use chrono::{TimeZone, Utc};
 use congvu_store::QueueEntry;
 
-use crate::cli::{Call, CliError, execute};
+use super::client::{Call, CliError, execute};
 use crate::config::Config;
 
 fn when(unix: i64) -> String {
@@ -80,22 +79,5 @@ pub fn delete(config: &Config, id: &str) -> Result<(), CliError> {
         entry.id.0,
         entry.recipients.len()
     );
-    Ok(())
-}
-
-pub fn dkim_generate(config: &Config, domain: &str, selector: &str) -> Result<(), CliError> {
-    let (path, record) = congvu_relay::dkim::generate(&config.server.data_dir, domain, selector)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    println!("private key written to {}", path.display());
-    println!("publish this TXT record, then add the domain to [dkim] domains (selector {selector:?}):");
-    println!();
-    // A TXT string holds at most 255 bytes (RFC 1035 §3.3.14); a 2048-bit key needs
-    // several, which resolvers join (RFC 6376 §3.6.2.2).
-    let strings: Vec<String> = record
-        .as_bytes()
-        .chunks(250)
-        .map(|chunk| format!("\"{}\"", String::from_utf8_lossy(chunk)))
-        .collect();
-    println!("{selector}._domainkey.{domain}. IN TXT ( {} )", strings.join(" "));
     Ok(())
 }

@@ -11,6 +11,8 @@
 //! directory: the example names its sibling `holidays.toml`, and the two are installed
 //! together (the built-in default carries the shipped holidays file embedded alike).
 
+pub mod directory;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -19,11 +21,11 @@ use serde::Deserialize;
 use crate::size::ByteSize;
 
 /// The built-in default configuration: the commented example, byte for byte.
-pub const DEFAULT_TOML: &str = include_str!("../../../config/congvu.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../../../config/congvu.toml");
 
 /// The holidays file the built-in default names (`holidays_file = "holidays.toml"`,
 /// the sibling of `config/congvu.toml`), embedded alike.
-pub const DEFAULT_HOLIDAYS_TOML: &str = include_str!("../../../config/holidays.toml");
+pub const DEFAULT_HOLIDAYS_TOML: &str = include_str!("../../../../config/holidays.toml");
 
 /// The default of `[retention] events_days`: two years of mail and access events.
 pub const DEFAULT_EVENTS_DAYS: u32 = 730;
@@ -49,7 +51,7 @@ pub struct Config {
     /// `[inbound_auth]`: SPF, DKIM, ARC and DMARC on the MX port.
     pub inbound_auth: congvu_mailauth::InboundAuthConfig,
     /// `[directory]`: deletion retention, late filing (Art. 15.3), API sessions.
-    pub directory: crate::directory_cli::DirectorySection,
+    pub directory: directory::DirectorySection,
     /// `[smime]`: the anchors S/MIME signatures are verified against (Art. 11.3).
     pub smime: congvu_smime::SmimeConfig,
     /// `[antivirus]`: virus scanning with clamd (Art. 17.6).
@@ -389,7 +391,7 @@ impl Config {
         let directory = section(
             &table,
             "directory",
-            Some(crate::directory_cli::DirectorySection::default()),
+            Some(directory::DirectorySection::default()),
             &mut errors,
         );
         let smime = section(

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::cli::{Call, CliError, execute};
+use super::client::{Call, CliError, execute};
 use crate::config::Config;
 
 pub fn ack(config: &Config, agency: &str, message_id: &str) -> Result<(), CliError> {

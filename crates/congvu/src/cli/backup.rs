@@ -12,9 +12,9 @@ use congvu_store::Progress;
 use congvu_store::sled_store::backup;
 use serde_json::{Value, json};
 
-use crate::cli::{Call, CliError, execute, run_job};
+use super::client::{Call, CliError, execute, run_job};
+use super::progress_bar;
 use crate::config::Config;
-use crate::progress_bar;
 use crate::size::ByteSize;
 
 pub fn create(config: &Config, dir: Option<&Path>) -> Result<(), CliError> {

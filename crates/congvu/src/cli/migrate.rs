@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::cli::{Call, CliError, run_job};
+use super::client::{Call, CliError, run_job};
 use crate::config::Config;
 use crate::size::ByteSize;
 

@@ -1,7 +1,7 @@
 //! The admin API: JSON over HTTP under `/api/v1`, authenticated by a bearer token.
 //!
 //! The same [`router`] serves the network listener and, when the server is stopped,
-//! the CLI in-process (see `cli.rs`): one implementation of every operation, two ways
+//! the CLI in-process (see `cli/client.rs`): one implementation of every operation, two ways
 //! to reach it. The bootstrap token lives in `data_dir/admin.token` (mode 0600); it is
 //! the super-administrator's, for setup.
 //!

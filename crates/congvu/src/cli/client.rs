@@ -1,4 +1,5 @@
-//! The operator CLI: a client of the running server's admin API.
+//! How every CLI command reaches the server: a client of the running server's admin
+//! API.
 //!
 //! Each command becomes one admin API call. With the server running, the call goes
 //! over HTTP to `[listeners] admin` with the token from `data_dir/admin.token`. With
@@ -6,7 +7,6 @@
 //! router runs in-process on the data directory: sled admits one process per database,
 //! so the CLI never opens the store while a server holds it.
 
-use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -15,15 +15,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use congvu_directory::{AgencyRecord, Secret};
+use congvu_directory::Secret;
 
-use crate::admin::jobs::JobView;
-use crate::admin::{self, AdminState};
-use crate::admin::{AccountView, AddedAccount};
+use super::progress_bar;
 use crate::config::Config;
-use crate::progress_bar;
-use crate::serve;
-use crate::size::ByteSize;
+use crate::data_dir;
+use crate::http::admin::jobs::JobView;
+use crate::http::admin::{self, AdminState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -43,7 +41,7 @@ pub enum CliError {
     #[error("cannot read the admin token {path}: {source} (run the CLI as the server's user)")]
     Token { path: String, source: std::io::Error },
     #[error(transparent)]
-    Serve(#[from] serve::ServeError),
+    DataDir(#[from] data_dir::DataDirError),
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
     #[error("kho thư không nhất quán: {0} lỗi / the store is inconsistent: {0} problem(s)")]
@@ -51,6 +49,8 @@ pub enum CliError {
     /// A job (backup, import…) ended in an error.
     #[error("{0}")]
     Job(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// One admin API call.
@@ -158,7 +158,7 @@ enum Endpoint {
         router: axum::Router,
         authorization: String,
         runtime: tokio::runtime::Runtime,
-        opened: serve::Opened,
+        opened: data_dir::Opened,
     },
 }
 
@@ -170,14 +170,14 @@ impl Endpoint {
         // Probe first so a stopped server is told apart before the token is needed.
         if let Err(error) = std::net::TcpStream::connect(addr) {
             return Endpoint::in_process(config).map_err(|e| match e {
-                CliError::Serve(serve::ServeError::Locked(_)) => CliError::Unreachable {
+                CliError::DataDir(data_dir::DataDirError::Locked(_)) => CliError::Unreachable {
                     addr: addr.to_string(),
                     detail: error.to_string(),
                 },
                 other => other,
             });
         }
-        let token_path = config.server.data_dir.join(serve::TOKEN_FILE);
+        let token_path = config.server.data_dir.join(data_dir::TOKEN_FILE);
         let token = std::fs::read_to_string(&token_path).map_err(|source| CliError::Token {
             path: token_path.display().to_string(),
             source,
@@ -194,7 +194,7 @@ impl Endpoint {
     }
 
     fn in_process(config: &Config) -> Result<Endpoint, CliError> {
-        let opened = serve::open_data_dir(config)?;
+        let opened = data_dir::open_data_dir(config)?;
         let token = hex::encode(rand::random::<[u8; 32]>());
         let router = admin::router(Arc::new(AdminState {
             directory: opened.directory.clone(),
@@ -214,8 +214,7 @@ impl Endpoint {
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()
-            .map_err(serve::ServeError::Io)?;
+            .build()?;
         Ok(Endpoint::InProcess {
             router,
             authorization: format!("Bearer {token}"),
@@ -276,11 +275,7 @@ impl Endpoint {
                     (status, bytes)
                 });
                 let bytes = bytes.map_err(|e| CliError::Protocol(e.to_string()))?;
-                opened
-                    .store
-                    .db()
-                    .flush()
-                    .map_err(|e| serve::ServeError::Io(e.into()))?;
+                opened.store.db().flush().map_err(std::io::Error::from)?;
                 Ok((status, bytes.to_vec()))
             }
         }
@@ -289,6 +284,13 @@ impl Endpoint {
 
 /// Percent-encodes a path segment (addresses contain `@`, which is fine, but a
 /// mistyped one may contain anything).
+/// A value as pretty JSON on standard output.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Protocol(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
 pub fn segment(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -298,140 +300,4 @@ pub fn segment(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-pub fn agency_add(config: &Config, abbr: &str, name: &str, parent: Option<&str>) -> Result<(), CliError> {
-    let agency: AgencyRecord = execute(
-        config,
-        Call::post(
-            "/api/v1/agencies",
-            serde_json::json!({"abbr": abbr, "name": name, "parent": parent}),
-        ),
-    )?;
-    println!("{}", agency.address);
-    Ok(())
-}
-
-pub fn account_add(
-    config: &Config,
-    agency: &str,
-    name: &str,
-    position: Option<&str>,
-    department: Option<&str>,
-) -> Result<(), CliError> {
-    let added: AddedAccount = execute(
-        config,
-        Call::post(
-            "/api/v1/accounts",
-            serde_json::json!({"agency": agency, "name": name, "position": position, "department": department}),
-        ),
-    )?;
-    if let Some(collision) = &added.collision {
-        eprintln!(
-            "note: {} is already taken; chose {} instead ({})",
-            collision.wanted, collision.chosen, collision.explanation
-        );
-    }
-    println!("{}", added.account.record.address);
-    Ok(())
-}
-
-pub fn account_passwd(config: &Config, address: &str, from_stdin: bool) -> Result<(), CliError> {
-    if !from_stdin {
-        return Err(CliError::Usage(
-            "give the password on standard input with --password-stdin (never on the command line)"
-                .to_owned(),
-        ));
-    }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("new password for {address} (then Enter):");
-    }
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
-        return Err(CliError::Usage("no password on standard input".to_owned()));
-    }
-    let _: Value = execute(
-        config,
-        Call::put(
-            format!("/api/v1/accounts/{}/password", segment(address)),
-            serde_json::json!({"password": password}),
-        ),
-    )?;
-    eprintln!("password changed for {address}");
-    Ok(())
-}
-
-pub fn account_quota(config: &Config, address: &str, size: &str) -> Result<(), CliError> {
-    let size: ByteSize = size
-        .parse()
-        .map_err(|e: crate::size::ByteSizeError| CliError::Usage(e.to_string()))?;
-    let view: AccountView = execute(
-        config,
-        Call::put(
-            format!("/api/v1/accounts/{}/quota", segment(address)),
-            serde_json::json!({"quota": size.to_string()}),
-        ),
-    )?;
-    println!(
-        "{} quota {} (used {})",
-        view.record.address,
-        ByteSize(view.quota_bytes),
-        human(view.used_bytes)
-    );
-    Ok(())
-}
-
-pub fn account_list(config: &Config, agency: Option<&str>) -> Result<(), CliError> {
-    let path = match agency {
-        Some(agency) => format!("/api/v1/accounts?agency={}", segment(agency)),
-        None => "/api/v1/accounts".to_owned(),
-    };
-    let accounts: Vec<AccountView> = execute(config, Call::get(path))?;
-    let width = accounts
-        .iter()
-        .map(|a| a.record.address.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    println!(
-        "{:<width$}  {:<8}  {:>10}  {:>10}  NAME",
-        "ADDRESS", "KIND", "QUOTA", "USED"
-    );
-    for account in &accounts {
-        let kind = match account.record.kind {
-            congvu_store::AccountKind::Agency => "agency",
-            congvu_store::AccountKind::Personal => "personal",
-        };
-        println!(
-            "{:<width$}  {:<8}  {:>10}  {:>10}  {}{}",
-            account.record.address,
-            kind,
-            ByteSize(account.quota_bytes).to_string(),
-            human(account.used_bytes),
-            account.record.display_name,
-            if account.record.disabled {
-                " (disabled)"
-            } else {
-                ""
-            },
-        );
-    }
-    Ok(())
-}
-
-/// Usage in the largest unit that keeps one decimal meaningful.
-fn human(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")];
-    for (size, unit) in UNITS {
-        if bytes >= size {
-            return format!("{:.1}{unit}", bytes as f64 / size as f64);
-        }
-    }
-    format!("{bytes}B")
 }
