@@ -9,7 +9,6 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -1006,31 +1005,6 @@ fn fetchmail_fetches_and_deletes_over_imaps() {
     );
 }
 
-/// Starts a server with the HTTPS autoconfig listener on a free port.
-fn start_with_https() -> (Server, u16, tempfile::TempDir) {
-    let tempdir = tempfile::tempdir().unwrap();
-    let https = free_port();
-    let mut server = Server::configure(tempdir.path().to_owned(), Ports::free());
-    let config = std::fs::read_to_string(&server.config_path).unwrap();
-    let config = config.replacen(
-        "[listeners]\n",
-        &format!("[listeners]\nhttps = \"127.0.0.1:{https}\"\n"),
-        1,
-    );
-    std::fs::write(&server.config_path, config).unwrap();
-    server.spawn();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", https)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "https port not open:\n{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (server, https, tempdir)
-}
-
 fn curl(server: &Server, args: &[&str]) -> (u16, String) {
     let cafile = server.cafile();
     let mut all = vec!["-sS", "--cacert", cafile.as_str(), "-w", "\n%{http_code}"];
@@ -1068,7 +1042,7 @@ fn validate_thunderbird(server: &Server, xml: &str, username: &str) -> String {
 
 #[test]
 fn autoconfig_and_autodiscover_over_https() {
-    let (server, https, _dir) = start_with_https();
+    let (server, https) = start_with_https();
     let base = format!("https://localhost:{https}");
     let address = format!("tuanna.sttt@{DOMAIN}");
     for path in [

@@ -350,6 +350,31 @@ impl Drop for Server {
     }
 }
 
+/// A started server with the public HTTPS listener (autoconfig, console) on a free
+/// port, once that port accepts connections.
+pub fn start_with_https() -> (Server, u16) {
+    let mut server = Server::unstarted();
+    let https = free_port();
+    let config = std::fs::read_to_string(&server.config_path).expect("read config");
+    let config = config.replacen(
+        "[listeners]\n",
+        &format!("[listeners]\nhttps = \"127.0.0.1:{https}\"\n"),
+        1,
+    );
+    std::fs::write(&server.config_path, config).expect("write config");
+    server.spawn();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", https)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "https port not open:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, https)
+}
+
 /// Runs `tests/py/<script>` with arguments; returns its output (not asserted).
 pub fn python(script: &str, args: &[String]) -> Output {
     Command::new("python3")

@@ -15,6 +15,17 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshakes finished but not yet taken by the HTTP server.
 const ACCEPT_BACKLOG: usize = 64;
 
+/// The client's address of an HTTPS request (`ConnectInfo<ClientAddr>`): the login
+/// throttle counts failures by it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
 /// TLS connections whose handshake finished, for `axum::serve`. Handshakes run in
 /// their own tasks, so a client that stalls in one does not hold up the others.
 struct TlsListener {
@@ -74,7 +85,8 @@ async fn accept_loop(
     }
 }
 
-/// Serves `router` over TLS until `stop` turns true.
+/// Serves `router` over TLS until `stop` turns true; handlers can read the client's
+/// address (`ConnectInfo<SocketAddr>`).
 pub async fn serve(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -85,11 +97,14 @@ pub async fn serve(
     let (ready_tx, ready) = mpsc::channel(ACCEPT_BACKLOG);
     let acceptor_task = tokio::spawn(accept_loop(listener, acceptor, ready_tx, stop.clone()));
     let mut stop = stop;
-    let served = axum::serve(TlsListener { local, ready }, router)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopping| *stopping).await;
-        })
-        .await;
+    let served = axum::serve(
+        TlsListener { local, ready },
+        router.into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    })
+    .await;
     acceptor_task.abort();
     served
 }

@@ -1,6 +1,8 @@
-//! HTTP: the admin API on the admin listener (`admin`), and on the public HTTPS
-//! listener (`https`) client autoconfiguration (`autoconfig`).
+//! HTTP: the admin API and `/metrics` on the admin listener (`admin`), and on the
+//! public HTTPS listener (`https`) client autoconfiguration (`autoconfig`) and the
+//! web console (`console`).
 
 pub mod admin;
 pub mod autoconfig;
+pub mod console;
 pub mod https;

@@ -16,7 +16,7 @@ use crate::size::ByteSize;
 
 pub(super) type ApiResult<T> = Result<Json<T>, ApiError>;
 
-pub(super) async fn blocking<T, F>(state: &Arc<AdminState>, work: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(state: &Arc<AdminState>, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&AdminState) -> Result<T, ApiError> + Send + 'static,

@@ -7,6 +7,7 @@
 //!
 //! | method | path | does |
 //! |---|---|---|
+//! | GET  | /metrics | counters and gauges for Prometheus (see [`prometheus`]), no token needed |
 //! | GET  | /api/v1/health | liveness, no token needed |
 //! | GET  | /api/v1/agencies | list agencies |
 //! | POST | /api/v1/agencies | `{abbr, name, parent?}` → the agency and its mailbox |
@@ -29,17 +30,18 @@
 //! `docs/admin-api.md` lists them all.
 
 mod ack;
-mod auth;
+pub(crate) mod auth;
 mod backup;
-mod directory;
+pub(crate) mod directory;
 mod form;
-mod handlers;
+pub(crate) mod handlers;
 pub mod jobs;
 mod metrics;
 mod migrate;
-mod queue;
-mod report;
-mod requests;
+mod prometheus;
+pub(crate) mod queue;
+pub(crate) mod report;
+pub(crate) mod requests;
 
 pub use directory::Purged;
 pub use handlers::{AccountView, AddedAccount};
@@ -78,6 +80,12 @@ pub struct AdminState {
     pub calendar: Arc<congvu_report::Calendar>,
     /// `[compliance] ack_working_hours`: the acknowledgements report's default threshold.
     pub ack_working_hours: u32,
+    /// What the SMTP and IMAP listeners count (none in offline CLI mode).
+    pub listener_metrics: Vec<Arc<congvu_listener::ListenerMetrics>>,
+    /// Delivery attempts of the queue worker (zero in offline CLI mode).
+    pub deliveries: Arc<congvu_relay::DeliveryMetrics>,
+    /// The data directory: its filesystem's free space is reported.
+    pub data_dir: std::path::PathBuf,
 }
 
 pub fn router(state: Arc<AdminState>) -> Router {
@@ -106,6 +114,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .merge(ack::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
+        .route("/metrics", get(prometheus::get_metrics))
         .route(
             "/api/v1/health",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
@@ -140,6 +149,15 @@ impl ApiError {
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What the caller is told (the operation's own words).
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

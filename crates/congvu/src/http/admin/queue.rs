@@ -47,7 +47,10 @@ async fn show(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> ApiR
     .await
 }
 
-async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> ApiResult<QueueEntry> {
+pub(crate) async fn retry(
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<u64>,
+) -> ApiResult<QueueEntry> {
     blocking(&state, move |s| {
         congvu_relay::retry_now(s.store.as_ref(), QueueId(id)).map_err(|e| store_error(id, e))?;
         s.queue_waker.wake();
@@ -60,7 +63,10 @@ async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> Api
     .await
 }
 
-async fn delete(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> ApiResult<QueueEntry> {
+pub(crate) async fn delete(
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<u64>,
+) -> ApiResult<QueueEntry> {
     blocking(&state, move |s| {
         let entry = s.store.queue_entry(QueueId(id))?.ok_or_else(|| missing(id))?;
         s.store

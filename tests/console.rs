@@ -1,0 +1,467 @@
+//! End-to-end: the web console on the public HTTPS listener, driven with curl as a
+//! browser would (a cookie jar, forms posted as `application/x-www-form-urlencoded`,
+//! no redirect followed so that each answer is seen), and `/metrics` on the admin
+//! listener.
+//!
+//! - Signing in: the session cookie's flags, the sign-in form's CSRF token, wrong
+//!   passwords, the strict CSP and the other headers on every page.
+//! - An official's pages: the mailbox, the English switch, the directory searched
+//!   with decomposed (NFD) Vietnamese, a vCard; a form from another site refused.
+//! - Changing the password ends every session of the mailbox, the console's too; the
+//!   new password works over IMAP. Disabling an account ends its console session.
+//! - The Provincial Office's queue page is refused to an official.
+//! - `/metrics` names every figure `docs/operations.md` lists, with values that follow
+//!   what the test did.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use common::*;
+use unicode_normalization::UnicodeNormalization;
+
+/// An answer: status, headers (lower-case names, every value), body.
+struct Answer {
+    status: u16,
+    headers: HashMap<String, Vec<String>>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|values| values.first())
+            .map_or("", String::as_str)
+    }
+
+    fn cookies(&self) -> &[String] {
+        self.headers.get("set-cookie").map_or(&[], Vec::as_slice)
+    }
+
+    /// The value of the first form's `csrf` field.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token")
+            + 19;
+        self.body[start..start + 64].to_owned()
+    }
+}
+
+/// curl with a cookie jar of its own: one browser.
+struct Browser<'a> {
+    server: &'a Server,
+    base: String,
+    jar: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a Server, https: u16) -> Browser<'a> {
+        let dir = tempfile::tempdir().unwrap();
+        Browser {
+            server,
+            base: format!("https://localhost:{https}"),
+            jar: dir.path().join("cookies"),
+            _dir: dir,
+        }
+    }
+
+    fn request(&self, args: &[&str], path: &str) -> Answer {
+        let headers = self._dir.path().join("headers");
+        let cafile = self.server.cafile();
+        let jar = self.jar.display().to_string();
+        let url = format!("{}{path}", self.base);
+        let mut all = vec![
+            "-sS",
+            "--cacert",
+            &cafile,
+            "-c",
+            &jar,
+            "-b",
+            &jar,
+            "-D",
+            headers.to_str().unwrap(),
+            "-w",
+            "\n%{http_code}",
+        ];
+        all.extend_from_slice(args);
+        all.push(&url);
+        let output = run("curl", &all);
+        assert!(
+            output.status.success(),
+            "curl {path}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).unwrap();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        let mut parsed: HashMap<String, Vec<String>> = HashMap::new();
+        for line in std::fs::read_to_string(&headers).unwrap().lines() {
+            if let Some((name, value)) = line.split_once(':') {
+                parsed
+                    .entry(name.trim().to_ascii_lowercase())
+                    .or_default()
+                    .push(value.trim().to_owned());
+            }
+        }
+        Answer {
+            status: code.parse().unwrap(),
+            headers: parsed,
+            body: body.to_owned(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.request(&[], path)
+    }
+
+    fn post(&self, path: &str, fields: &[(&str, &str)], extra: &[&str]) -> Answer {
+        let pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut args: Vec<&str> = Vec::new();
+        for pair in &pairs {
+            args.extend(["--data-urlencode", pair.as_str()]);
+        }
+        args.extend_from_slice(extra);
+        self.request(&args, path)
+    }
+
+    /// Signs in through the form; returns the answer to the POST.
+    fn sign_in(&self, login: &str, password: &str) -> Answer {
+        let form = self.get("/console/login");
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.csrf();
+        self.post(
+            "/console/login",
+            &[("csrf", &csrf), ("login", login), ("password", password)],
+            &[],
+        )
+    }
+}
+
+/// The headers every console answer carries (invariant 2 of the console).
+fn assert_secure_headers(answer: &Answer) {
+    assert_eq!(
+        answer.header("content-security-policy"),
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    assert_eq!(answer.header("x-content-type-options"), "nosniff");
+    assert_eq!(answer.header("x-frame-options"), "DENY");
+    assert_eq!(answer.header("referrer-policy"), "no-referrer");
+}
+
+/// A page of ours loads nothing from elsewhere and runs nothing inline: no inline
+/// script or style, no event-handler attribute, no address but SVG's namespace.
+fn assert_self_contained(html: &str) {
+    assert!(!html.contains("<script>"), "an inline script");
+    assert!(!html.contains("style=\""), "an inline style");
+    let elsewhere = html
+        .match_indices("http")
+        .filter(|(at, _)| !html[*at..].starts_with("http://www.w3.org/2000/svg"))
+        .count();
+    assert_eq!(elsewhere, 0, "an address outside the console");
+    let handler = html.split(|c: char| c.is_whitespace() || c == '<').any(|word| {
+        word.split_once('=').is_some_and(|(name, _)| {
+            name.len() > 2 && name.starts_with("on") && name.bytes().all(|b| b.is_ascii_lowercase())
+        })
+    });
+    assert!(!handler, "an event-handler attribute");
+}
+
+#[test]
+fn an_official_signs_in_reads_searches_and_changes_the_password() {
+    let (server, https) = start_with_https();
+    let (_agency, tuan, hoa) = server.provision();
+    let browser = Browser::new(&server, https);
+
+    // Not signed in: every page sends to the sign-in form.
+    let home = browser.get("/console/");
+    assert_eq!(home.status, 303);
+    assert_eq!(home.header("location"), "/console/login");
+    assert_secure_headers(&home);
+
+    let form = browser.get("/console/login");
+    assert_eq!(form.status, 200);
+    assert_secure_headers(&form);
+    assert_eq!(form.header("cache-control"), "no-store");
+    assert!(form.body.contains("<html lang=\"vi\">") && form.body.contains("Đăng nhập"));
+    assert_self_contained(&form.body);
+    let pre = form
+        .cookies()
+        .iter()
+        .find(|c| c.starts_with("__Host-congvu_pre="))
+        .expect("pre-session cookie");
+    assert!(pre.contains("HttpOnly; Secure; SameSite=Strict"), "{pre}");
+
+    // A form without its token, or posted from another site, is refused.
+    let csrf = form.csrf();
+    let no_token = browser.post(
+        "/console/login",
+        &[("csrf", ""), ("login", &tuan), ("password", PASSWORD_A)],
+        &[],
+    );
+    assert_eq!(no_token.status, 403);
+    let foreign = browser.post(
+        "/console/login",
+        &[("csrf", &csrf), ("login", &tuan), ("password", PASSWORD_A)],
+        &["-H", "Origin: https://evil.example"],
+    );
+    assert_eq!(foreign.status, 403);
+    let wrong = browser.post(
+        "/console/login",
+        &[("csrf", &csrf), ("login", &tuan), ("password", "sai mật khẩu")],
+        &[],
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("Sai địa chỉ hoặc mật khẩu"), "{}", wrong.body);
+
+    let signed_in = browser.sign_in(&tuan, PASSWORD_A);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert_eq!(signed_in.header("location"), "/console/");
+    let session = signed_in
+        .cookies()
+        .iter()
+        .find(|c| c.starts_with("__Host-congvu_session="))
+        .expect("session cookie");
+    for flag in ["Path=/", "HttpOnly", "Secure", "SameSite=Strict", "Max-Age=28800"] {
+        assert!(session.contains(flag), "{flag}: {session}");
+    }
+
+    let home = browser.get("/console/");
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert_secure_headers(&home);
+    assert_self_contained(&home.body);
+    for text in [
+        "Hộp thư của tôi",
+        tuan.as_str(),
+        "Nguyễn Anh Tuấn",
+        "Sở Thông tin",
+        "0B / 100MB (0%)",
+    ] {
+        assert!(home.body.contains(text), "{text} in\n{}", home.body);
+    }
+    assert!(
+        !home.body.contains("/console/queue"),
+        "an official's bar has no queue"
+    );
+    assert_eq!(browser.get("/console/queue").status, 403);
+
+    // The English switch, and back.
+    let csrf = home.csrf();
+    let switched = browser.post(
+        "/console/lang",
+        &[("csrf", &csrf), ("lang", "en"), ("back", "/console/")],
+        &[],
+    );
+    assert_eq!(switched.status, 303);
+    let english = browser.get("/console/");
+    assert!(english.body.contains("<html lang=\"en\">") && english.body.contains("My mailbox"));
+    let off_site = browser.post(
+        "/console/lang",
+        &[("csrf", &csrf), ("lang", "vi"), ("back", "https://evil.example/")],
+        &[],
+    );
+    assert_eq!(off_site.header("location"), "/console/", "never an open redirect");
+
+    // The directory, searched in decomposed Vietnamese, and a vCard.
+    let nfd: String = "Lê Thị Hoa".nfd().collect();
+    let query: String = nfd.bytes().map(|b| format!("%{b:02X}")).collect();
+    let found = browser.get(&format!("/console/directory?q={query}"));
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains(&hoa), "{}", found.body);
+    assert!(!found.body.contains(&format!(">{tuan}<")), "only Hoa matches");
+    assert!(
+        found.body.contains("Sở Thông tin và Truyền thông"),
+        "the agency tree"
+    );
+    let card = browser.get(&format!("/console/directory/vcard/{hoa}"));
+    assert_eq!(card.status, 200);
+    assert!(card.header("content-disposition").starts_with("attachment"));
+    assert!(
+        card.body.starts_with("BEGIN:VCARD") && card.body.contains("FN:Lê Thị Hoa"),
+        "{}",
+        card.body
+    );
+
+    // Static files of our own.
+    let css = browser.get("/console/static/console.css");
+    assert_eq!(
+        (css.status, css.header("content-type")),
+        (200, "text/css; charset=utf-8")
+    );
+    assert_eq!(browser.get("/console/static/../../etc/passwd").status, 404);
+
+    // The password: checked, confirmed, then every session of the mailbox ends.
+    let page = browser.get("/console/password");
+    let csrf = page.csrf();
+    // ASCII: imaplib sends LOGIN in ASCII only.
+    let new_password = "Mat-khau-moi-cua-Tuan-2026";
+    let mismatch = browser.post(
+        "/console/password",
+        &[
+            ("csrf", &csrf),
+            ("current", PASSWORD_A),
+            ("new", new_password),
+            ("again", "khác"),
+        ],
+        &[],
+    );
+    assert_eq!(mismatch.status, 400);
+    let wrong = browser.post(
+        "/console/password",
+        &[
+            ("csrf", &csrf),
+            ("current", "không đúng"),
+            ("new", new_password),
+            ("again", new_password),
+        ],
+        &[],
+    );
+    assert_eq!(wrong.status, 400);
+    assert!(
+        wrong.body.contains("Mật khẩu hiện tại không đúng"),
+        "{}",
+        wrong.body
+    );
+    let api_session = admin_post_login(&server, &tuan, PASSWORD_A);
+    let changed = browser.post(
+        "/console/password",
+        &[
+            ("csrf", &csrf),
+            ("current", PASSWORD_A),
+            ("new", new_password),
+            ("again", new_password),
+        ],
+        &[],
+    );
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(changed.header("location"), "/console/login?done=password");
+    assert_eq!(browser.get("/console/").status, 303, "the console session ended");
+    assert_eq!(
+        admin_call(&server, "/api/v1/directory/search?q=hoa", &api_session).0,
+        401,
+        "the API session ended too"
+    );
+    // The new password works over IMAP (imaplib).
+    imap_client(&server, "ids", &tuan, new_password, &["--mailbox", "INBOX"]);
+
+    // Disabling an account ends its console session.
+    let other = Browser::new(&server, https);
+    assert_eq!(other.sign_in(&hoa, PASSWORD_B).status, 303);
+    assert_eq!(other.get("/console/").status, 200);
+    server.cli_ok(&["directory", "disable", &hoa], None);
+    assert_eq!(other.get("/console/").status, 303, "disabled: signed out");
+    assert_eq!(other.sign_in(&hoa, PASSWORD_B).status, 401);
+}
+
+/// `POST /api/v1/login`: an API session token of the official.
+fn admin_post_login(server: &Server, login: &str, password: &str) -> String {
+    let body = serde_json::json!({"login": login, "password": password});
+    let output = run(
+        "curl",
+        &[
+            "-sS",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+            &format!("http://127.0.0.1:{}/api/v1/login", server.ports.admin),
+        ],
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).expect("login answer");
+    answer["token"].as_str().expect("a session token").to_owned()
+}
+
+/// The value of one series in a scrape (`name{labels} value`).
+fn series(scrape: &str, name_and_labels: &str) -> u64 {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name_and_labels} in\n{scrape}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn metrics_name_every_documented_figure() {
+    let server = Server::start();
+    let (_agency, tuan, hoa) = server.provision();
+    submit(&server, &tuan, PASSWORD_A, &tuan, &hoa, &[]);
+    imap_client(&server, "ids", &hoa, PASSWORD_B, &["--mailbox", "INBOX"]);
+    let refused = run(
+        "curl",
+        &[
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &serde_json::json!({"login": tuan, "password": "sai mật khẩu"}).to_string(),
+            &format!("http://127.0.0.1:{}/api/v1/login", server.ports.admin),
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&refused.stdout), "401");
+    let output = run(
+        "curl",
+        &[
+            "-sS",
+            "-i",
+            &format!("http://127.0.0.1:{}/metrics", server.ports.admin),
+        ],
+    );
+    let scrape = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        scrape.contains("content-type: application/openmetrics-text"),
+        "{scrape}"
+    );
+    assert!(scrape.trim_end().ends_with("# EOF"));
+
+    let operations = std::fs::read_to_string(repo_root().join("docs/operations.md")).unwrap();
+    let documented: Vec<&str> = operations
+        .split('`')
+        .filter(|word| {
+            word.starts_with("congvu_") && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .collect();
+    assert!(documented.len() >= 20, "{documented:?}");
+    for name in &documented {
+        assert!(
+            scrape.contains(&format!("# TYPE {name} ")),
+            "{name} documented but not served"
+        );
+    }
+    for line in scrape.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split(' ').nth(2).unwrap();
+        assert!(
+            documented.contains(&name),
+            "{name} served but not in docs/operations.md"
+        );
+    }
+
+    assert_eq!(
+        series(&scrape, "congvu_messages_received_total{listener=\"submission\"}"),
+        1
+    );
+    assert!(
+        series(
+            &scrape,
+            "congvu_message_bytes_received_total{listener=\"submission\"}"
+        ) > 100
+    );
+    assert!(series(&scrape, "congvu_connections_total{listener=\"imaps\"}") >= 1);
+    assert!(series(&scrape, "congvu_logins_total{result=\"failed\"}") >= 1);
+    assert!(series(&scrape, "congvu_logins_total{result=\"succeeded\"}") >= 1);
+    assert_eq!(series(&scrape, "congvu_store_accounts"), 3);
+    assert_eq!(series(&scrape, "congvu_queue_messages"), 0);
+    assert_eq!(
+        series(&scrape, "congvu_policy_messages_total{result=\"accepted\"}"),
+        1
+    );
+    assert!(series(&scrape, "congvu_data_disk_free_bytes") > 0);
+}
