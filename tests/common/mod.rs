@@ -3,6 +3,8 @@
 //! the Python client scripts in `tests/py/`.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod browser;
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

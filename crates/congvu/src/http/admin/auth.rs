@@ -224,7 +224,7 @@ pub async fn me(Extension(caller): Extension<Caller>) -> Json<Me> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    password: String,
+    pub password: String,
 }
 
 /// `PUT /api/v1/me/password`: an official changes their own password.

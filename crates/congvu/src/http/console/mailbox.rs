@@ -4,18 +4,19 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
 use serde::Deserialize;
 
 use congvu_directory::{DirectoryError, MIN_PASSWORD_CHARS, Role, Secret};
 
-use super::failure;
 use super::frame::{Frame, Notice, render};
 use super::session::{Viewer, check_csrf};
+use super::{api_failure, failure};
 use crate::http::admin::AdminState;
+use crate::http::admin::auth::{self, Caller, NewPassword};
 use crate::size::ByteSize;
 
 /// An agency mailbox delegated to the viewer.
@@ -160,19 +161,31 @@ pub async fn change_password(
     let address = viewer.principal.address.clone();
     let client = viewer.client;
     let current = Secret::new(form.current);
-    let new = Secret::new(form.new);
-    let changed = tokio::task::spawn_blocking(move || {
-        if state
-            .directory
-            .authenticate_from(client, &address, &current)?
-            .is_none()
-        {
-            return Ok(false);
+    let directory = state.directory.clone();
+    let checked =
+        tokio::task::spawn_blocking(move || directory.authenticate_from(client, &address, &current)).await;
+    let changed = match checked {
+        Ok(Ok(Some(_))) => {
+            // The admin API's own operation, as the official themself.
+            let caller = Caller::Account(viewer.principal.clone());
+            let new = NewPassword { password: form.new };
+            match auth::change_own_password(State(state), Extension(caller), Json(new)).await {
+                Ok(_) => Ok(Ok(true)),
+                Err(error) if error.status() == StatusCode::BAD_REQUEST => {
+                    let lead = lang.t(
+                        "Mật khẩu mới không dùng được:",
+                        "The new password cannot be used:",
+                    );
+                    let notice = Notice::error(format!("{lead} {}", error.message()));
+                    return password_form(&viewer, StatusCode::BAD_REQUEST, Some(notice));
+                }
+                Err(error) => return api_failure(lang, &error),
+            }
         }
-        state.directory.set_password(&address, &new)?;
-        Ok::<_, DirectoryError>(true)
-    })
-    .await;
+        Ok(Ok(None)) => Ok(Ok(false)),
+        Ok(Err(error)) => Ok(Err(error)),
+        Err(error) => Err(error),
+    };
     match changed {
         Ok(Ok(true)) => {
             tracing::info!(address = %viewer.principal.address, "password changed in the console");
