@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use congvu_relay::dkim::Dkim;
-use congvu_relay::{DnsResolver, QueueWaker, Relay, RelaySettings};
+use congvu_relay::{DeliveryMetrics, DnsResolver, QueueWaker, Relay, RelaySettings};
 use congvu_store::MailStore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -17,12 +17,13 @@ pub struct StartError(String);
 
 /// Loads DKIM keys, prepares routes and the system resolver, and spawns the worker,
 /// woken through `waker` by whatever queues mail; it stops when `stop` turns true.
+/// Returns its task and the delivery attempts it counts (for `/metrics`).
 pub fn start(
     config: &Config,
     store: Arc<dyn MailStore>,
     waker: QueueWaker,
     stop: watch::Receiver<bool>,
-) -> Result<JoinHandle<()>, StartError> {
+) -> Result<(JoinHandle<()>, Arc<DeliveryMetrics>), StartError> {
     let dkim = Dkim::load(&config.server.data_dir, &config.dkim).map_err(|e| StartError(e.to_string()))?;
     let resolver =
         DnsResolver::from_system(config.queue.dane).map_err(|e| StartError(format!("DNS resolver: {e}")))?;
@@ -35,5 +36,6 @@ pub fn start(
     let relay = Relay::new(settings, store, Arc::new(resolver))
         .map_err(|e| StartError(e.to_string()))?
         .with_waker(waker);
-    Ok(tokio::spawn(Arc::new(relay).run(stop)))
+    let metrics = relay.metrics();
+    Ok((tokio::spawn(Arc::new(relay).run(stop)), metrics))
 }

@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use congvu_directory::Secret;
 use congvu_store::MailStore;
 
 use crate::config::Config;
@@ -169,24 +170,42 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         }
     }
 
-    if let Some(addr) = listeners.admin {
+    // Not in `tasks`: the worker ending (queue disabled) is no reason to stop.
+    let (relay, deliveries) =
+        crate::relay::start(&config, store.clone(), queue_waker.clone(), stop_rx.clone())?;
+
+    // One state for the admin API, /metrics and the console: one implementation of
+    // every operation behind the three.
+    let token = match listeners.admin {
         // The token exists before the port opens: a client that sees the port can log in.
-        let token = ensure_token(&data_dir)?;
+        Some(_) => ensure_token(&data_dir)?,
+        // No admin listener: no token to present, none accepted.
+        None => Secret::new(hex::encode(rand::random::<[u8; 32]>())),
+    };
+    let admin_state = Arc::new(AdminState {
+        directory: directory.clone(),
+        store: store.clone(),
+        policy_metrics: policy_metrics.clone(),
+        inbound_auth_metrics: inbound_auth_metrics.clone(),
+        antivirus_metrics: antivirus_metrics.clone(),
+        token,
+        backups: backups.clone(),
+        jobs: Arc::default(),
+        queue_waker: queue_waker.clone(),
+        calendar: Arc::new(config.calendar.clone()),
+        ack_working_hours: config.compliance.ack_working_hours,
+        listener_metrics: vec![
+            smtp_ctx.admission.metrics().clone(),
+            imap_ctx.listener_metrics().clone(),
+        ],
+        deliveries,
+        data_dir: data_dir.clone(),
+    });
+
+    if let Some(addr) = listeners.admin {
         let listener = bind("admin", addr).await?;
         bound.push(("admin", listener.local_addr()?));
-        let router = admin::router(Arc::new(AdminState {
-            directory: directory.clone(),
-            store: store.clone(),
-            policy_metrics: policy_metrics.clone(),
-            inbound_auth_metrics: inbound_auth_metrics.clone(),
-            antivirus_metrics: antivirus_metrics.clone(),
-            token,
-            backups: backups.clone(),
-            jobs: Arc::default(),
-            queue_waker: queue_waker.clone(),
-            calendar: Arc::new(config.calendar.clone()),
-            ack_working_hours: config.compliance.ack_working_hours,
-        }));
+        let router = admin::router(admin_state.clone());
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
             axum::serve(
@@ -212,7 +231,8 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             imap_port: port(listeners.imap),
             submissions_port: port(listeners.submissions),
             submission_port: port(listeners.submission),
-        });
+        })
+        .merge(crate::http::console::router(admin_state.clone()));
         tasks.spawn(crate::http::https::serve(
             listener,
             acceptor.clone(),
@@ -234,9 +254,6 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         directory.clone(),
         stop_rx.clone(),
     ));
-    // Not in `tasks`: the worker ending (queue disabled) is no reason to stop.
-    let relay = crate::relay::start(&config, store.clone(), queue_waker, stop_rx.clone())?;
-
     for (name, addr) in &bound {
         tracing::info!(listener = name, addr = %addr, "listening");
     }

@@ -211,6 +211,9 @@ impl Endpoint {
             queue_waker: Default::default(),
             calendar: Arc::new(config.calendar.clone()),
             ack_working_hours: config.compliance.ack_working_hours,
+            listener_metrics: Vec::new(),
+            deliveries: Arc::default(),
+            data_dir: config.server.data_dir.clone(),
         }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
