@@ -329,3 +329,161 @@ fn metrics_name_every_documented_figure() {
     );
     assert!(series(&scrape, "congvu_data_disk_free_bytes") > 0);
 }
+
+/// An administrator of the Provincial Office (in agency `sttt`), with `password`.
+fn administrator(server: &Server, password: &str) -> String {
+    let address = server.cli_ok(
+        &["account", "add", "--agency", "sttt", "--name", "Trần Quản Trị"],
+        None,
+    );
+    server.cli_ok(&["directory", "role", &address, "administrator"], None);
+    server.cli_ok(
+        &["account", "passwd", &address, "--password-stdin"],
+        Some(&format!("{password}\n")),
+    );
+    address
+}
+
+#[test]
+fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
+    let (server, https) = start_with_https();
+    let (_agency, tuan, _hoa) = server.provision();
+    server.cli_ok(&["directory", "role", &tuan, "operator"], None);
+    server.cli_ok(
+        &["agency", "add", "yendinh", "--name", "UBND huyện Yên Định"],
+        None,
+    );
+    let admin_password = "mat-khau-Quan-Tri-2026";
+    let admin = administrator(&server, admin_password);
+
+    let clerk = Browser::new(&server, https);
+    assert_eq!(clerk.sign_in(&tuan, PASSWORD_A).status, 303);
+    let form = clerk.get("/console/requests/new?form=01");
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_self_contained(&form.body);
+    assert!(
+        form.body.contains("data-derive=\"line-0-derived\""),
+        "live preview hook"
+    );
+    assert!(form.body.contains("<option value=\"sttt\""), "own agency offered");
+    assert!(
+        !form.body.contains("<option value=\"yendinh\""),
+        "another agency is not"
+    );
+
+    // The live preview: a free address, a collision with its alternatives, and no
+    // preview for another agency.
+    let fresh: serde_json::Value = serde_json::from_str(
+        &clerk
+            .get("/console/requests/derive?agency=sttt&name=V%C5%A9%20%C4%90%E1%BB%A9c%20%C4%90am")
+            .body,
+    )
+    .unwrap();
+    assert_eq!(fresh["collision"], false, "{fresh}");
+    assert_eq!(fresh["text"], "→ damvd.sttt@thanhhoa.gov.vn");
+    let taken: serde_json::Value = serde_json::from_str(
+        &clerk
+            .get("/console/requests/derive?agency=sttt&name=Nguy%E1%BB%85n%20Anh%20Tu%E1%BA%A5n")
+            .body,
+    )
+    .unwrap();
+    assert_eq!(taken["collision"], true, "{taken}");
+    assert!(
+        taken["text"]
+            .as_str()
+            .unwrap()
+            .contains("tuanna.sttt@thanhhoa.gov.vn"),
+        "{taken}"
+    );
+    assert_eq!(
+        clerk.get("/console/requests/derive?agency=yendinh&name=A").status,
+        403
+    );
+
+    // Bad input comes back on the form, in Vietnamese first.
+    let csrf = form.csrf();
+    let bad = clerk.post(
+        "/console/requests/new",
+        &[
+            ("csrf", &csrf),
+            ("form", "01"),
+            ("agency", "sttt"),
+            ("requester", "Nguyễn Anh Tuấn"),
+            ("effective_date", "2026-02-30"),
+            ("line.0.type", "new_official"),
+            ("line.0.name", "Vũ Đức Đam"),
+        ],
+        &[],
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body.contains("Chưa lưu được bản nháp") && bad.body.contains("2026-02-30"),
+        "{}",
+        bad.body
+    );
+
+    let filed = clerk.post(
+        "/console/requests/new",
+        &[
+            ("csrf", &csrf),
+            ("form", "01"),
+            ("agency", "sttt"),
+            ("requester", "Nguyễn Anh Tuấn"),
+            ("requester_position", "Văn thư"),
+            ("effective_date", "2026-12-01"),
+            ("line.0.type", "new_official"),
+            ("line.0.name", "Vũ Đức Đam"),
+            ("line.0.position", "Chuyên viên"),
+            ("line.1.type", "new_official"),
+            ("line.1.name", ""),
+        ],
+        &[],
+    );
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let location = filed.header("location").to_owned();
+    assert!(location.ends_with("?done=filed"), "{location}");
+    let path = location.trim_end_matches("?done=filed").to_owned();
+    let draft = clerk.get(&location);
+    assert!(
+        draft.body.contains("bản nháp") && draft.body.contains("Vũ Đức Đam, Chuyên viên"),
+        "{}",
+        draft.body
+    );
+    assert_self_contained(&draft.body);
+
+    let csrf = draft.csrf();
+    assert_eq!(
+        clerk
+            .post(&format!("{path}/submit"), &[("csrf", &csrf)], &[])
+            .status,
+        303
+    );
+    assert!(clerk.get(&path).body.contains("đã gửi, chờ duyệt"));
+    assert_eq!(
+        clerk
+            .post(&format!("{path}/approve"), &[("csrf", &csrf)], &[])
+            .status,
+        403,
+        "a clerk does not approve"
+    );
+    let print = clerk.get(&format!("{path}/print"));
+    assert_eq!(print.status, 200);
+    assert!(print.body.contains("PHIẾU YÊU CẦU") && print.body.contains("Vũ Đức Đam"));
+    let csp = print.header("content-security-policy");
+    assert!(
+        csp.contains("style-src 'sha256-") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(!print.body.contains("style=\""), "only the hashed style block");
+
+    let office = Browser::new(&server, https);
+    assert_eq!(office.sign_in(&admin, admin_password).status, 303);
+    let submitted = office.get(&path);
+    assert!(submitted.body.contains("Phê duyệt"), "{}", submitted.body);
+    let csrf = submitted.csrf();
+    let approved = office.post(&format!("{path}/approve"), &[("csrf", &csrf)], &[]);
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    assert!(office.get(&path).body.contains("đã thực hiện"));
+    let accounts = server.cli_ok(&["account", "list", "--agency", "sttt"], None);
+    assert!(accounts.contains("damvd.sttt@thanhhoa.gov.vn"), "{accounts}");
+}

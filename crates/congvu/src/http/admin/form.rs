@@ -12,6 +12,7 @@ const STYLE: &str = r#"
 @page { size: A4; margin: 2cm 2cm 2cm 3cm; }
 body { font-family: "Times New Roman", serif; font-size: 13pt; line-height: 1.4; max-width: 17cm; margin: 1cm auto; }
 .head { display: flex; justify-content: space-between; text-align: center; }
+.number { text-align: right; }
 .head .agency { width: 40%; font-weight: bold; text-transform: uppercase; }
 .head .nation { width: 58%; }
 .head .nation b { display: block; }
@@ -91,7 +92,7 @@ pub fn render(request: &Request, named: &HashMap<String, AccountRecord>) -> Stri
   <div class="nation"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><span class="motto">Độc lập - Tự do - Hạnh phúc</span></div>
 </div>
 <p class="date">Thanh Hóa, {date}</p>
-<p style="text-align:right">Mẫu {number}</p>
+<p class="number">Mẫu {number}</p>
 <h1>PHIẾU YÊU CẦU</h1>
 <h2>{title}</h2>
 <p class="to">Kính gửi: Văn phòng UBND tỉnh.</p>

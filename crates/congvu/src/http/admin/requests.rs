@@ -77,7 +77,7 @@ pub async fn approve(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
-    reason: String,
+    pub reason: String,
 }
 
 /// `POST /api/v1/requests/{id}/reject` with `{reason}` (administrators).
@@ -123,7 +123,7 @@ pub async fn printable(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     agency: Option<String>,

@@ -194,6 +194,20 @@ impl Frame {
     }
 }
 
+/// The CSP of a printable document of ours (a Mẫu, a report) that carries its print
+/// layout in one `<style>` block: the console's policy, with that block allowed by
+/// its SHA-256 (CSP Level 2 hash source) and nothing else inline.
+pub fn csp_allowing_style_of(html: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let style = html
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(style, _)| style);
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style.as_bytes()));
+    CONTENT_SECURITY_POLICY.replace("style-src 'self'", &format!("style-src 'sha256-{hash}'"))
+}
+
 /// Renders a page; a template that cannot render is a 500, logged.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {

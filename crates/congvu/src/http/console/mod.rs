@@ -24,6 +24,9 @@
 //! | `/console/` | every official | their mailbox: quota, aliases, delegated agency mailboxes |
 //! | `/console/password` | every official | change their password |
 //! | `/console/directory`, `…/vcard/{address}` | every official | search, agency tree, vCard |
+//! | `/console/requests`, `…/new`, `…/derive`, `…/{id}`, `…/{id}/print` | clerks, heads, administrators | forms 01/02/03: draft (live address preview), watch, print |
+//! | `/console/requests/{id}/submit` | clerks, heads | submit a draft |
+//! | `/console/requests/{id}/approve`, `…/reject` | administrators | decide |
 //! | `/console/queue`, `…/{id}/retry`, `…/{id}/delete` | administrators | the outbound queue |
 
 mod assets;
@@ -31,6 +34,7 @@ mod directory;
 mod frame;
 mod mailbox;
 mod queue;
+mod requests;
 mod session;
 
 use std::sync::Arc;
@@ -62,6 +66,15 @@ pub fn router(state: Arc<AdminState>) -> Router {
         )
         .route("/console/directory", get(directory::page))
         .route("/console/directory/vcard/{address}", get(directory::vcard))
+        .route("/console/requests", get(requests::list))
+        .route(
+            "/console/requests/new",
+            get(requests::new_form).post(requests::file),
+        )
+        .route("/console/requests/derive", get(requests::derive))
+        .route("/console/requests/{id}", get(requests::show))
+        .route("/console/requests/{id}/print", get(requests::print))
+        .route("/console/requests/{id}/{action}", post(requests::act))
         .route("/console/queue", get(queue::page))
         .route("/console/queue/{id}/{action}", post(queue::act))
         .route("/console/static/{file}", get(assets::serve))
