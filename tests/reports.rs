@@ -7,6 +7,9 @@
 //!   (Debian `chromium`) to PDF and PNG; the PDF's text (`pdftotext`, Debian
 //!   `poppler-utils`) shows the figures the JSON report gives. Without Chromium the
 //!   test says so and stops, unless `CI` is set: there it must run (.ci/run installs it).
+//! - Art. 15.3: a draft filed with a decision effective 8 days ago gets one reminder in
+//!   the agency mailbox (read with imaplib) at the next housekeeping run, and no second
+//!   one at the run after; a draft of 3 days gets none.
 
 mod common;
 
@@ -428,4 +431,71 @@ fn the_yearly_report_prints_with_chromium() {
         [vi_count(sum("received")), vi_count(sum("sent"))],
         "the monthly totals in the PDF:\n{text}"
     );
+}
+
+/// Art. 15.3: a draft still unfiled 7 days after its decision took effect gets one
+/// reminder in its agency mailbox, at the housekeeping run that follows (at start),
+/// and no second one; a younger draft gets none.
+#[test]
+fn an_unfiled_draft_is_reminded_once_to_its_agency_mailbox() {
+    let mut server = Server::start();
+    let (agency, tuan, _hoa) = server.provision();
+    server.cli_ok(
+        &["account", "passwd", &agency, "--password-stdin"],
+        Some(&format!("{AGENCY_PASSWORD}\n")),
+    );
+    let today = vietnam_now().date();
+    let draft = |days_ago: i64| {
+        let effective = today - chrono::Duration::days(days_ago);
+        let body = serde_json::json!({
+            "form": "02",
+            "agency": "sttt",
+            "requester": {"name": "Nguyễn Anh Tuấn"},
+            "effective_date": effective.to_string(),
+            "lines": [{"type": "change_official", "address": tuan, "position": "Trưởng phòng"}],
+        });
+        admin_post(&server, "/api/v1/requests", &body)["id"]
+            .as_u64()
+            .expect("request id")
+    };
+    let due = draft(8);
+    let young = draft(3);
+    // The housekeeping runs at start, then hourly.
+    server.terminate();
+    server.spawn();
+    let out = tempfile::tempdir().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let inbox = loop {
+        let inbox = fetch_inbox(&server, &agency, AGENCY_PASSWORD, out.path());
+        if !inbox.is_empty() || std::time::Instant::now() > deadline {
+            break inbox;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(inbox.len(), 1, "one reminder:\n{}", server.log());
+    let parsed = mail_parser::MessageParser::default().parse(&inbox[0]).unwrap();
+    let subject = parsed.subject().unwrap_or_default();
+    assert!(
+        subject.starts_with(&format!("Nhắc gửi Mẫu 02 (yêu cầu số {due}) trước ngày ")),
+        "{subject}"
+    );
+    assert!(admin_get(&server, &format!("/api/v1/requests/{due}"))["reminded_at"].is_i64());
+    assert!(admin_get(&server, &format!("/api/v1/requests/{young}"))["reminded_at"].is_null());
+
+    // Another start runs the housekeeping again: nothing more is sent.
+    server.terminate();
+    server.spawn();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        fetch_inbox(&server, &agency, AGENCY_PASSWORD, out.path()).len(),
+        1
+    );
+    let audit = admin_get(&server, &format!("/api/v1/audit?request={due}"));
+    let reminders = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["action"] == "filing_reminder")
+        .count();
+    assert_eq!(reminders, 1, "{audit}");
 }

@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod config;
 mod data_dir;
+mod filing_reminder;
 mod http;
 mod log_writer;
 mod relay;

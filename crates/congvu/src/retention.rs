@@ -2,9 +2,11 @@
 //! - purges deleted mailboxes once their retention period is over (Form 03 deletions
 //!   keep the mail `[directory] retention_days`, then the address answers 5.1.1);
 //! - drops the mail events, access events and acknowledged acknowledgement records
-//!   older than `[retention] events_days` (the reports' record, issue 14; 0 keeps them).
+//!   older than `[retention] events_days` (the reports' record, issue 14; 0 keeps them);
+//! - reminds agencies of drafts still unfiled `[directory] filing_reminder_days` after
+//!   their decision took effect (`filing_reminder`, Art. 15.3).
 //!
-//! Both are idempotent, so a crash or a stop midway is finished by the next run.
+//! All are idempotent, so a crash or a stop midway is finished by the next run.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,16 +20,26 @@ const INTERVAL: Duration = Duration::from_secs(3600);
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
+/// What the housekeeping needs from the configuration.
+pub struct Housekeeping {
+    pub events_days: u32,
+    pub hostname: String,
+    pub filing_reminder_days: u32,
+    pub late_filing_days: u32,
+}
+
 pub async fn run(
     directory: Arc<Directory>,
     store: Arc<dyn MailStore>,
-    events_days: u32,
+    settings: Housekeeping,
     mut stop: watch::Receiver<bool>,
 ) {
+    let events_days = settings.events_days;
+    let settings = Arc::new(settings);
     loop {
-        let directory = directory.clone();
+        let purging = directory.clone();
         let purged = tokio::task::spawn_blocking(move || {
-            directory.purge_expired(congvu_directory::unix_now(), "retention")
+            purging.purge_expired(congvu_directory::unix_now(), "retention")
         })
         .await;
         match purged {
@@ -47,6 +59,21 @@ pub async fn run(
                 Ok(Err(error)) => tracing::error!(error = %error, "pruning old events failed"),
                 Err(error) => tracing::error!(error = %error, "the event pruning task failed"),
             }
+        }
+        let (dir, mail, reminders) = (directory.clone(), store.clone(), settings.clone());
+        let reminded = tokio::task::spawn_blocking(move || {
+            crate::filing_reminder::send_due(
+                &dir,
+                mail.as_ref(),
+                &reminders.hostname,
+                reminders.filing_reminder_days,
+                reminders.late_filing_days,
+                congvu_directory::unix_now(),
+            )
+        })
+        .await;
+        if let Err(error) = reminded {
+            tracing::error!(error = %error, "the filing reminder task failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(INTERVAL) => {}

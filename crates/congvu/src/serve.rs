@@ -245,7 +245,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     tokio::spawn(crate::retention::run(
         directory.clone(),
         store.clone(),
-        config.retention.events_days,
+        crate::retention::Housekeeping {
+            events_days: config.retention.events_days,
+            hostname: config.server.hostname.clone(),
+            filing_reminder_days: config.directory.filing_reminder_days,
+            late_filing_days: config.directory.late_filing_days,
+        },
         stop_rx.clone(),
     ));
     tokio::spawn(crate::backup::schedule(

@@ -17,6 +17,10 @@ pub struct DirectorySection {
     /// Art. 15.3: requests filed more than this many days after the personnel decision
     /// took effect are flagged late.
     pub late_filing_days: u32,
+    /// Days after a decision took effect when a draft still unfiled gets one reminder
+    /// in its agency mailbox (0: none); before `late_filing_days`, so it can still be
+    /// filed on time.
+    pub filing_reminder_days: u32,
     /// Lifetime of an admin API session (`POST /api/v1/login`).
     pub session_hours: u32,
     /// Failed logins (SMTP AUTH, IMAP, admin API together) of one login from one
@@ -42,6 +46,7 @@ impl Default for DirectorySection {
         DirectorySection {
             retention_days: defaults.retention_days,
             late_filing_days: defaults.late_filing_days,
+            filing_reminder_days: 7,
             session_hours: (defaults.session_seconds / 3600) as u32,
             failed_logins_per_login: defaults.login_throttle.per_login,
             failed_logins_per_address: defaults.login_throttle.per_address,
