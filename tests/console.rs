@@ -37,6 +37,7 @@ fn an_official_signs_in_reads_searches_and_changes_the_password() {
     assert_eq!(form.header("cache-control"), "no-store");
     assert!(form.body.contains("<html lang=\"vi\">") && form.body.contains("Đăng nhập"));
     assert_self_contained(&form.body);
+    assert_labelled(&form.body);
     let pre = form
         .cookies()
         .iter()
@@ -82,6 +83,7 @@ fn an_official_signs_in_reads_searches_and_changes_the_password() {
     assert_eq!(home.status, 200, "{}", home.body);
     assert_secure_headers(&home);
     assert_self_contained(&home.body);
+    assert_labelled(&home.body);
     for text in [
         "Hộp thư của tôi",
         tuan.as_str(),
@@ -361,6 +363,7 @@ fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
     let form = clerk.get("/console/requests/new?form=01");
     assert_eq!(form.status, 200, "{}", form.body);
     assert_self_contained(&form.body);
+    assert_labelled(&form.body);
     assert!(
         form.body.contains("data-derive=\"line-0-derived\""),
         "live preview hook"
@@ -450,6 +453,7 @@ fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
         draft.body
     );
     assert_self_contained(&draft.body);
+    assert_labelled(&draft.body);
 
     let csrf = draft.csrf();
     assert_eq!(
@@ -486,4 +490,88 @@ fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
     assert!(office.get(&path).body.contains("đã thực hiện"));
     let accounts = server.cli_ok(&["account", "list", "--agency", "sttt"], None);
     assert!(accounts.contains("damvd.sttt@thanhhoa.gov.vn"), "{accounts}");
+}
+
+#[test]
+fn the_head_delegates_the_agency_mailbox_with_its_written_authorisation() {
+    let (server, https) = start_with_https();
+    let (agency, tuan, hoa) = server.provision();
+    server.cli_ok(&["directory", "role", &tuan, "head"], None);
+    server.cli_ok(&["directory", "role", &hoa, "operator"], None);
+
+    let head = Browser::new(&server, https);
+    assert_eq!(head.sign_in(&tuan, PASSWORD_A).status, 303);
+    let page = head.get("/console/delegations");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_self_contained(&page.body);
+    assert_labelled(&page.body);
+    assert!(page.body.contains(&agency) && page.body.contains("Chưa ủy quyền cho ai"));
+    let csrf = page.csrf();
+    let without_document = head.post(
+        "/console/delegations",
+        &[
+            ("csrf", &csrf),
+            ("agency", "sttt"),
+            ("delegate", &hoa),
+            ("document", " "),
+            ("rights", "lrswipkxte"),
+        ],
+        &[],
+    );
+    assert_eq!(without_document.status, 400);
+    let granted = head.post(
+        "/console/delegations",
+        &[
+            ("csrf", &csrf),
+            ("agency", "sttt"),
+            ("delegate", &hoa),
+            ("document", "Giấy ủy quyền số 12/GUQ-STTTT ngày 01/12/2026"),
+            ("rights", "lrswipkxte"),
+            ("send_as", "true"),
+        ],
+        &[],
+    );
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let listed = head.get("/console/delegations");
+    assert!(listed.body.contains("Giấy ủy quyền số 12/GUQ-STTTT") && listed.body.contains(&hoa));
+    let grants = admin_get(&server, "/api/v1/delegations?agency=sttt");
+    assert_eq!(
+        grants[0]["document"], "Giấy ủy quyền số 12/GUQ-STTTT ngày 01/12/2026",
+        "{grants}"
+    );
+
+    // The clerk sees it, on the list and on their own mailbox page, but grants nothing.
+    let clerk = Browser::new(&server, https);
+    assert_eq!(clerk.sign_in(&hoa, PASSWORD_B).status, 303);
+    let seen = clerk.get("/console/delegations");
+    assert!(seen.body.contains("Giấy ủy quyền số 12/GUQ-STTTT") && !seen.body.contains("name=\"document\""));
+    assert!(
+        clerk.get("/console/").body.contains(&agency),
+        "the delegated mailbox on the clerk's page"
+    );
+    let csrf = seen.csrf();
+    let refused = clerk.post(
+        "/console/delegations",
+        &[
+            ("csrf", &csrf),
+            ("agency", "sttt"),
+            ("delegate", &hoa),
+            ("document", "x"),
+            ("rights", "lrs"),
+        ],
+        &[],
+    );
+    assert_eq!(refused.status, 403);
+
+    let csrf = listed.csrf();
+    let revoked = head.post(
+        "/console/delegations/revoke",
+        &[("csrf", &csrf), ("agency", "sttt"), ("delegate", &hoa)],
+        &[],
+    );
+    assert_eq!(revoked.status, 303);
+    assert_eq!(
+        admin_get(&server, "/api/v1/delegations?agency=sttt"),
+        serde_json::json!([])
+    );
 }

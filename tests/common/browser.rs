@@ -156,3 +156,30 @@ pub fn assert_self_contained(html: &str) {
     });
     assert!(!handler, "an event-handler attribute");
 }
+
+/// Every form control a person fills has a label (`<label for>` naming its `id`):
+/// what a screen reader says and what a click on the text focuses.
+pub fn assert_labelled(html: &str) {
+    for (at, _) in html.match_indices('<').filter(|(at, _)| {
+        ["<input", "<select", "<textarea"]
+            .iter()
+            .any(|tag| html[*at..].starts_with(tag))
+    }) {
+        let tag = &html[at..at + html[at..].find('>').unwrap_or(0)];
+        if ["type=\"hidden\"", "type=\"submit\"", "type=\"button\""]
+            .iter()
+            .any(|t| tag.contains(t))
+        {
+            continue;
+        }
+        let id = tag
+            .split_once("id=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| id)
+            .unwrap_or_else(|| panic!("a control without an id: {tag}"));
+        assert!(
+            html.contains(&format!("for=\"{id}\"")),
+            "no label for {id}: {tag}"
+        );
+    }
+}

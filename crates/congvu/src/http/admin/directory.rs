@@ -248,14 +248,14 @@ fn may_delegate(caller: &Caller, agency: &str) -> Result<(), ApiError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewDelegation {
-    agency: String,
-    delegate: String,
-    document: Option<String>,
+    pub agency: String,
+    pub delegate: String,
+    pub document: Option<String>,
     /// RFC 4314 rights on the agency's mailboxes (default: every delegable right,
     /// `lrswipkxte`); never `a`.
-    rights: Option<String>,
+    pub rights: Option<String>,
     /// May submit mail as the agency address (default: true).
-    send_as: Option<bool>,
+    pub send_as: Option<bool>,
 }
 
 /// `POST /api/v1/delegations`.
@@ -309,9 +309,9 @@ pub async fn revoke_delegation(
 #[serde(deny_unknown_fields)]
 pub struct DelegationQuery {
     /// The agency whose mailbox is delegated, or …
-    agency: Option<String>,
+    pub agency: Option<String>,
     /// … the clerk's address.
-    delegate: Option<String>,
+    pub delegate: Option<String>,
 }
 
 /// `GET /api/v1/delegations?agency=A` or `?delegate=ADDRESS`.

@@ -27,9 +27,11 @@
 //! | `/console/requests`, `…/new`, `…/derive`, `…/{id}`, `…/{id}/print` | clerks, heads, administrators | forms 01/02/03: draft (live address preview), watch, print |
 //! | `/console/requests/{id}/submit` | clerks, heads | submit a draft |
 //! | `/console/requests/{id}/approve`, `…/reject` | administrators | decide |
+//! | `/console/delegations`, `…/revoke` | clerks and heads see; heads and administrators grant and revoke | Art. 16.1 delegations with their written authorisation |
 //! | `/console/queue`, `…/{id}/retry`, `…/{id}/delete` | administrators | the outbound queue |
 
 mod assets;
+mod delegations;
 mod directory;
 mod frame;
 mod mailbox;
@@ -75,6 +77,11 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/console/requests/{id}", get(requests::show))
         .route("/console/requests/{id}/print", get(requests::print))
         .route("/console/requests/{id}/{action}", post(requests::act))
+        .route(
+            "/console/delegations",
+            get(delegations::page).post(delegations::grant),
+        )
+        .route("/console/delegations/revoke", post(delegations::revoke))
         .route("/console/queue", get(queue::page))
         .route("/console/queue/{id}/{action}", post(queue::act))
         .route("/console/static/{file}", get(assets::serve))
