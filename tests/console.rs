@@ -575,3 +575,35 @@ fn the_head_delegates_the_agency_mailbox_with_its_written_authorisation() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn clerks_and_heads_read_their_agencys_reports_in_the_console() {
+    let (server, https) = start_with_https();
+    let (_agency, tuan, hoa) = server.provision();
+    server.cli_ok(&["directory", "role", &tuan, "operator"], None);
+    let clerk = Browser::new(&server, https);
+    assert_eq!(clerk.sign_in(&tuan, PASSWORD_A).status, 303);
+    let form = clerk.get("/console/reports");
+    assert_eq!(form.status, 200);
+    assert_self_contained(&form.body);
+    assert_labelled(&form.body);
+    assert!(!form.body.contains("value=\"usage\""), "usage is the head's");
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive().to_string();
+    let checks = clerk.get(&format!("/console/reports/view?kind=checks&from={today}&to={today}"));
+    assert_eq!(checks.status, 200, "{}", checks.body);
+    assert!(checks.body.contains("sttt") && !checks.body.contains("<script"), "{}", checks.body);
+    let csp = checks.header("content-security-policy");
+    assert!(csp.contains("style-src 'sha256-") && csp.contains("script-src 'self'"), "{csp}");
+    let acks = clerk.get("/console/reports/view?kind=acknowledgements");
+    assert_eq!(acks.status, 200, "{}", acks.body);
+    let other = clerk.get(&format!("/console/reports/view?kind=checks&from={today}&to={today}&agency=yendinh"));
+    assert_eq!(other.status, 403, "{}", other.body);
+    let usage = clerk.get(&format!("/console/reports/view?kind=usage&from={today}&to={today}"));
+    assert_eq!(usage.status, 403, "{}", usage.body);
+    let reversed = clerk.get("/console/reports/view?kind=checks&from=2026-03-02&to=2026-03-01");
+    assert_eq!(reversed.status, 400);
+
+    let official = Browser::new(&server, https);
+    assert_eq!(official.sign_in(&hoa, PASSWORD_B).status, 303);
+    assert_eq!(official.get("/console/reports").status, 403);
+}

@@ -13,7 +13,9 @@
 //! administrators (the bootstrap token and the Provincial Office's `administrator`
 //! accounts) read every report; the `head` of an agency reads the checks,
 //! acknowledgements and usage of its own agency alone (the access log of its mailbox
-//! is already theirs, Art. 10), not the province's yearly report; nobody else reads any.
+//! is already theirs, Art. 10), not the province's yearly report; the agency's clerk
+//! (`operator`), who keeps the agency mailbox, reads its checks and acknowledgements
+//! (issue 15); nobody else reads any.
 
 use std::sync::Arc;
 
@@ -45,22 +47,27 @@ impl From<ReportError> for ApiError {
     }
 }
 
-/// The agency a caller may ask for: administrators any (or all, `None`); a head its
-/// own only, which is also what it gets when it names none.
-fn agency_for(caller: &Caller, asked: Option<String>) -> Result<Option<String>, ApiError> {
+/// The agency a caller may ask for: administrators any (or all, `None`); a head of
+/// agency, or a clerk where `clerks` read the report, its own only, which is also what
+/// it gets when it names none.
+fn agency_for(caller: &Caller, asked: Option<String>, clerks: bool) -> Result<Option<String>, ApiError> {
     if caller.is_administrator() {
         return Ok(asked);
     }
     match caller {
-        Caller::Account(principal) if principal.role == Role::Head => match asked {
-            Some(asked) if !asked.eq_ignore_ascii_case(&principal.agency) => Err(forbidden(format!(
-                "trưởng cơ quan chỉ xem báo cáo của cơ quan mình ({0}) / a head of agency reads its own agency's ({0}) reports only",
-                principal.agency
-            ))),
-            _ => Ok(Some(principal.agency.clone())),
-        },
+        Caller::Account(principal)
+            if principal.role == Role::Head || (clerks && principal.role == Role::Operator) =>
+        {
+            match asked {
+                Some(asked) if !asked.eq_ignore_ascii_case(&principal.agency) => Err(forbidden(format!(
+                    "chỉ xem báo cáo của cơ quan mình ({0}) / only your own agency's ({0}) reports",
+                    principal.agency
+                ))),
+                _ => Ok(Some(principal.agency.clone())),
+            }
+        }
         _ => Err(forbidden(
-            "chỉ quản trị viên (Văn phòng UBND tỉnh) và trưởng cơ quan xem báo cáo / only the administrator (Provincial Office) and heads of agency read reports",
+            "chỉ quản trị viên (Văn phòng UBND tỉnh), trưởng cơ quan và văn thư xem báo cáo / only the administrator (Provincial Office), heads of agency and clerks read reports",
         )),
     }
 }
@@ -122,10 +129,10 @@ where
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChecksQuery {
-    from: String,
-    to: String,
-    agency: Option<String>,
-    format: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub agency: Option<String>,
+    pub format: Option<String>,
 }
 
 /// `GET /api/v1/reports/checks`.
@@ -134,7 +141,7 @@ pub async fn checks(
     Extension(caller): Extension<Caller>,
     Query(query): Query<ChecksQuery>,
 ) -> Result<Response, ApiError> {
-    let agency = agency_for(&caller, query.agency)?;
+    let agency = agency_for(&caller, query.agency, true)?;
     let period = period(&query.from, &query.to)?;
     let format = format(query.format.as_deref())?;
     let report = compute(&state, move |sources| {
@@ -148,11 +155,11 @@ pub async fn checks(
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgementsQuery {
     /// Working hours beyond which a message is overdue; `[compliance] ack_working_hours`.
-    hours: Option<u32>,
-    agency: Option<String>,
+    pub hours: Option<u32>,
+    pub agency: Option<String>,
     /// The moment the report is for, Unix seconds; now by default.
-    at: Option<i64>,
-    format: Option<String>,
+    pub at: Option<i64>,
+    pub format: Option<String>,
 }
 
 /// `GET /api/v1/reports/acknowledgements`.
@@ -161,7 +168,7 @@ pub async fn acknowledgements(
     Extension(caller): Extension<Caller>,
     Query(query): Query<AcknowledgementsQuery>,
 ) -> Result<Response, ApiError> {
-    let agency = agency_for(&caller, query.agency)?;
+    let agency = agency_for(&caller, query.agency, true)?;
     let format = format(query.format.as_deref())?;
     let hours = query.hours.unwrap_or(state.ack_working_hours);
     let now = query.at.unwrap_or_else(congvu_directory::unix_now);
@@ -175,13 +182,13 @@ pub async fn acknowledgements(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
-    from: String,
-    to: String,
-    agency: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub agency: Option<String>,
     /// With `agency`: the agency and every agency below it.
     #[serde(default)]
-    subtree: bool,
-    format: Option<String>,
+    pub subtree: bool,
+    pub format: Option<String>,
 }
 
 /// `GET /api/v1/reports/usage`.
@@ -191,7 +198,7 @@ pub async fn usage(
     Query(query): Query<UsageQuery>,
 ) -> Result<Response, ApiError> {
     let head_only = !caller.is_administrator();
-    let agency = agency_for(&caller, query.agency)?;
+    let agency = agency_for(&caller, query.agency, false)?;
     if head_only && query.subtree {
         return Err(forbidden(
             "trưởng cơ quan xem số liệu của cơ quan mình, không gồm đơn vị cấp dưới / a head of agency reads its own agency's figures, not its subtree's",
@@ -212,7 +219,7 @@ pub async fn usage(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct YearQuery {
-    format: Option<String>,
+    pub format: Option<String>,
 }
 
 /// `GET /api/v1/reports/year/{year}`: administrators only (the province's report).

@@ -197,7 +197,7 @@ impl Frame {
 /// The CSP of a printable document of ours (a Mẫu, a report) that carries its print
 /// layout in one `<style>` block: the console's policy, with that block allowed by
 /// its SHA-256 (CSP Level 2 hash source) and nothing else inline.
-pub fn csp_allowing_style_of(html: &str) -> String {
+fn csp_allowing_style_of(html: &str) -> String {
     use base64::Engine as _;
     use sha2::{Digest, Sha256};
     let style = html
@@ -206,6 +206,23 @@ pub fn csp_allowing_style_of(html: &str) -> String {
         .map_or("", |(style, _)| style);
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style.as_bytes()));
     CONTENT_SECURITY_POLICY.replace("style-src 'self'", &format!("style-src 'sha256-{hash}'"))
+}
+
+/// A printable document the admin API answered (a Mẫu, a report), served in the
+/// console under the CSP of [`csp_allowing_style_of`] for its own style block.
+pub async fn printable(answer: Response) -> Response {
+    let (parts, body) = answer.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let csp = csp_allowing_style_of(&String::from_utf8_lossy(&bytes));
+    let mut response = Response::from_parts(parts, axum::body::Body::from(bytes));
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
 }
 
 /// Renders a page; a template that cannot render is a 500, logged.

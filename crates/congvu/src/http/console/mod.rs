@@ -28,6 +28,7 @@
 //! | `/console/requests/{id}/submit` | clerks, heads | submit a draft |
 //! | `/console/requests/{id}/approve`, `…/reject` | administrators | decide |
 //! | `/console/delegations`, `…/revoke` | clerks and heads see; heads and administrators grant and revoke | Art. 16.1 delegations with their written authorisation |
+//! | `/console/reports`, `…/view` | clerks and heads (own agency), administrators | the supervision reports, as the API renders them |
 //! | `/console/queue`, `…/{id}/retry`, `…/{id}/delete` | administrators | the outbound queue |
 
 mod assets;
@@ -36,6 +37,7 @@ mod directory;
 mod frame;
 mod mailbox;
 mod queue;
+mod reports;
 mod requests;
 mod session;
 
@@ -82,6 +84,8 @@ pub fn router(state: Arc<AdminState>) -> Router {
             get(delegations::page).post(delegations::grant),
         )
         .route("/console/delegations/revoke", post(delegations::revoke))
+        .route("/console/reports", get(reports::page))
+        .route("/console/reports/view", get(reports::view))
         .route("/console/queue", get(queue::page))
         .route("/console/queue/{id}/{action}", post(queue::act))
         .route("/console/static/{file}", get(assets::serve))

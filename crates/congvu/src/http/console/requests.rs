@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use congvu_directory::request::{
 };
 use congvu_directory::{DirectoryError, Principal, Role};
 
-use super::frame::{Frame, Notice, csp_allowing_style_of, render};
+use super::frame::{Frame, Notice, printable, render};
 use super::session::{Viewer, check_csrf};
 use super::{api_failure, failure, local_time, require};
 use crate::http::admin::AdminState;
@@ -630,22 +630,10 @@ pub async fn print(State(state): State<Arc<AdminState>>, viewer: Viewer, Path(id
     if let Err(refused) = require(&viewer, Role::Operator) {
         return refused.into_response();
     }
-    let printed = match api::printable(State(state), Extension(caller(&viewer)), Path(id)).await {
-        Ok(printed) => printed,
-        Err(error) => return api_failure(viewer.lang, &error),
-    };
-    let (parts, body) = printed.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 4 << 20).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let html = String::from_utf8_lossy(&bytes).into_owned();
-    let mut response = Response::from_parts(parts, axum::body::Body::from(html.clone()));
-    if let Ok(csp) = HeaderValue::from_str(&csp_allowing_style_of(&html)) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    match api::printable(State(state), Extension(caller(&viewer)), Path(id)).await {
+        Ok(answer) => printable(answer).await,
+        Err(error) => api_failure(viewer.lang, &error),
     }
-    response
 }
 
 #[cfg(test)]
