@@ -411,6 +411,44 @@ impl Directory {
         Ok(request)
     }
 
+    /// The Provincial Office picks, for line `line` (1-based) of submitted request
+    /// `id`, a new official's address among the alternatives proposed on a collision
+    /// (Art. 3.3.b). The pick is checked now as approval will check it (one of the
+    /// ranked alternatives of the name, never issued), and recorded on the request with
+    /// its audit line; approval then issues it.
+    pub fn pick_address(
+        &self,
+        id: u64,
+        line: usize,
+        address: &str,
+        acting: Acting<'_>,
+        now: i64,
+    ) -> Result<Request> {
+        let _write = self.write_lock();
+        let mut request = self.request_in_state(id, State::Submitted, "given an address")?;
+        let agency = request.agency.clone();
+        let Some(Line::NewOfficial(official)) = line.checked_sub(1).and_then(|i| request.lines.get_mut(i))
+        else {
+            return Err(DirectoryError::Invalid(format!(
+                "line {line} of request {id} is not a new official's"
+            )));
+        };
+        let plan = Plan::new(self, acting.actor, now);
+        let name = text::required("name", &official.name)?;
+        let (local, _) = crate::account::choose_address(&plan, &name, &agency, Some(address))
+            .map_err(|e| at_line(line, e))?;
+        drop(plan);
+        let chosen = self.address_of(&local);
+        official.address = Some(chosen.clone());
+        Plan::new(self, acting.actor, now).record_request(
+            &request,
+            "pick_address",
+            format!("line {line}: {chosen}"),
+        )?;
+        tracing::info!(request = id, line, address = %chosen, "address picked");
+        Ok(request)
+    }
+
     pub fn request(&self, id: u64) -> Result<Option<Request>> {
         self.trees.get(T::Requests, &id.to_be_bytes())
     }

@@ -501,6 +501,58 @@ fn an_unfiled_draft_is_reminded_once_seven_days_after_effect() {
 }
 
 #[test]
+fn the_office_picks_an_alternative_address_on_a_collision() {
+    let f = fixture(Settings::default());
+    let (tuan, _) = f.dir.add_person("sttt", "Nguyễn Anh Tuấn", None, None).unwrap();
+    let lines = vec![Line::NewOfficial(NewOfficial {
+        confirm_namesake: true,
+        ..official("Nguyễn Anh Tuấn")
+    })];
+    let filed = f
+        .dir
+        .file_request(request(Form::New, "sttt", "2024-05-15", lines), ADMIN, NOW)
+        .unwrap();
+    assert!(
+        matches!(
+            f.dir.pick_address(filed.id, 1, "x@thanhhoa.gov.vn", ADMIN, NOW),
+            Err(DirectoryError::Conflict(_))
+        ),
+        "a draft is not given addresses"
+    );
+    f.dir.submit_request(filed.id, ADMIN, NOW).unwrap();
+    let (_, collision) = f.dir.propose_address("sttt", "Nguyễn Anh Tuấn").unwrap();
+    let collision = collision.unwrap();
+    assert_eq!(collision.wanted, tuan.address);
+    let second = collision.alternatives[1].clone();
+    assert_ne!(second, collision.chosen, "not the one taken by default");
+    let refused = f
+        .dir
+        .pick_address(filed.id, 1, "lethihoa.sttt@thanhhoa.gov.vn", ADMIN, NOW);
+    assert!(
+        matches!(&refused, Err(DirectoryError::Invalid(m)) if m.starts_with("line 1:")),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        f.dir.pick_address(filed.id, 2, &second, ADMIN, NOW),
+        Err(DirectoryError::Invalid(_))
+    ));
+    let picked = f.dir.pick_address(filed.id, 1, &second, ADMIN, NOW).unwrap();
+    let Line::NewOfficial(line) = &picked.lines[0] else {
+        panic!()
+    };
+    assert_eq!(line.address.as_deref(), Some(second.as_str()));
+    let applied = f.dir.approve_request(filed.id, ADMIN, NOW).unwrap();
+    assert!(applied.results[0].contains(&second), "{:?}", applied.results);
+    assert!(f.dir.lookup(&second).unwrap().is_some());
+    let audit = f.dir.audit_log(Some(filed.id), None, 10).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "pick_address" && e.detail == format!("line 1: {second}"))
+    );
+}
+
+#[test]
 fn form02_move_keeps_mail_password_and_old_address() {
     let f = fixture(Settings::default());
     let (tuan, _) = f
