@@ -439,6 +439,10 @@ fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
             ("line.0.position", "Chuyên viên"),
             ("line.1.type", "new_official"),
             ("line.1.name", ""),
+            // A namesake of the clerk, told apart by the person id: a collision.
+            ("line.2.type", "new_official"),
+            ("line.2.name", "Nguyễn Anh Tuấn"),
+            ("line.2.person_id", "038090001234"),
         ],
         &[],
     );
@@ -484,12 +488,48 @@ fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
     assert_eq!(office.sign_in(&admin, admin_password).status, 303);
     let submitted = office.get(&path);
     assert!(submitted.body.contains("Phê duyệt"), "{}", submitted.body);
+    assert_labelled(&submitted.body);
+    // The collision: the office sees the alternatives and picks the second one.
+    let pick_form = submitted
+        .body
+        .split("/lines/2/address")
+        .nth(1)
+        .expect("a pick form for line 2");
+    let alternatives: Vec<&str> = pick_form
+        .split("<option value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .take_while(|a| a.contains('@'))
+        .collect();
+    assert!(alternatives.len() >= 2, "{alternatives:?}");
+    assert!(
+        !alternatives.contains(&tuan.as_str()),
+        "the taken address is not offered"
+    );
+    let chosen = alternatives[1].to_owned();
     let csrf = submitted.csrf();
+    let picked = office.post(
+        &format!("{path}/lines/2/address"),
+        &[("csrf", &csrf), ("address", &chosen)],
+        &[],
+    );
+    assert_eq!(picked.status, 303, "{}", picked.body);
+    let not_proposed = office.post(
+        &format!("{path}/lines/2/address"),
+        &[("csrf", &csrf), ("address", "lethihoa.sttt@thanhhoa.gov.vn")],
+        &[],
+    );
+    assert_eq!(not_proposed.status, 400, "{}", not_proposed.body);
+    let submitted = office.get(&path);
     let approved = office.post(&format!("{path}/approve"), &[("csrf", &csrf)], &[]);
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert!(office.get(&path).body.contains("đã thực hiện"));
     let accounts = server.cli_ok(&["account", "list", "--agency", "sttt"], None);
     assert!(accounts.contains("damvd.sttt@thanhhoa.gov.vn"), "{accounts}");
+    assert!(
+        accounts.contains(&chosen),
+        "the picked address was issued: {accounts}"
+    );
 }
 
 #[test]
@@ -588,17 +628,32 @@ fn clerks_and_heads_read_their_agencys_reports_in_the_console() {
     assert_self_contained(&form.body);
     assert_labelled(&form.body);
     assert!(!form.body.contains("value=\"usage\""), "usage is the head's");
-    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive().to_string();
-    let checks = clerk.get(&format!("/console/reports/view?kind=checks&from={today}&to={today}"));
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .date_naive()
+        .to_string();
+    let checks = clerk.get(&format!(
+        "/console/reports/view?kind=checks&from={today}&to={today}"
+    ));
     assert_eq!(checks.status, 200, "{}", checks.body);
-    assert!(checks.body.contains("sttt") && !checks.body.contains("<script"), "{}", checks.body);
+    assert!(
+        checks.body.contains("sttt") && !checks.body.contains("<script"),
+        "{}",
+        checks.body
+    );
     let csp = checks.header("content-security-policy");
-    assert!(csp.contains("style-src 'sha256-") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("style-src 'sha256-") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     let acks = clerk.get("/console/reports/view?kind=acknowledgements");
     assert_eq!(acks.status, 200, "{}", acks.body);
-    let other = clerk.get(&format!("/console/reports/view?kind=checks&from={today}&to={today}&agency=yendinh"));
+    let other = clerk.get(&format!(
+        "/console/reports/view?kind=checks&from={today}&to={today}&agency=yendinh"
+    ));
     assert_eq!(other.status, 403, "{}", other.body);
-    let usage = clerk.get(&format!("/console/reports/view?kind=usage&from={today}&to={today}"));
+    let usage = clerk.get(&format!(
+        "/console/reports/view?kind=usage&from={today}&to={today}"
+    ));
     assert_eq!(usage.status, 403, "{}", usage.body);
     let reversed = clerk.get("/console/reports/view?kind=checks&from=2026-03-02&to=2026-03-01");
     assert_eq!(reversed.status, 400);

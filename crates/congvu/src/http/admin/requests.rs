@@ -99,6 +99,33 @@ pub async fn reject(
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickedAddress {
+    pub address: String,
+}
+
+/// `POST /api/v1/requests/{id}/lines/{line}/address` with `{address}` (administrators):
+/// a new official's address picked among the alternatives on a collision.
+pub async fn pick_address(
+    State(state): State<Arc<AdminState>>,
+    Extension(caller): Extension<Caller>,
+    Path((id, line)): Path<(u64, usize)>,
+    Json(body): Json<PickedAddress>,
+) -> ApiResult<Request> {
+    caller.require_administrator()?;
+    blocking(&state, move |s| {
+        Ok(Json(s.directory.pick_address(
+            id,
+            line,
+            &body.address,
+            acting(&caller),
+            now(),
+        )?))
+    })
+    .await
+}
+
 /// `GET /api/v1/requests/{id}`.
 pub async fn show(
     State(state): State<Arc<AdminState>>,
@@ -174,6 +201,7 @@ pub fn routes() -> axum::Router<Arc<AdminState>> {
         .route("/api/v1/requests/{id}/submit", post(submit))
         .route("/api/v1/requests/{id}/approve", post(approve))
         .route("/api/v1/requests/{id}/reject", post(reject))
+        .route("/api/v1/requests/{id}/lines/{line}/address", post(pick_address))
         .route("/api/v1/requests/{id}/form", get(printable))
         .route("/api/v1/reports/late", get(late_report))
 }

@@ -26,7 +26,7 @@
 //! | `/console/directory`, `…/vcard/{address}` | every official | search, agency tree, vCard |
 //! | `/console/requests`, `…/new`, `…/derive`, `…/{id}`, `…/{id}/print` | clerks, heads, administrators | forms 01/02/03: draft (live address preview), watch, print |
 //! | `/console/requests/{id}/submit` | clerks, heads | submit a draft |
-//! | `/console/requests/{id}/approve`, `…/reject` | administrators | decide |
+//! | `/console/requests/{id}/approve`, `…/reject`, `…/lines/{line}/address` | administrators | decide, picking a new official's address among a collision's alternatives |
 //! | `/console/delegations`, `…/revoke` | clerks and heads see; heads and administrators grant and revoke | Art. 16.1 delegations with their written authorisation |
 //! | `/console/reports`, `…/view` | clerks and heads (own agency), administrators | the supervision reports, as the API renders them |
 //! | `/console/queue`, `…/{id}/retry`, `…/{id}/delete` | administrators | the outbound queue |
@@ -79,6 +79,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/console/requests/{id}", get(requests::show))
         .route("/console/requests/{id}/print", get(requests::print))
         .route("/console/requests/{id}/{action}", post(requests::act))
+        .route(
+            "/console/requests/{id}/lines/{line}/address",
+            post(requests::pick),
+        )
         .route(
             "/console/delegations",
             get(delegations::page).post(delegations::grant),

@@ -461,6 +461,18 @@ struct RequestView {
     results: Vec<String>,
 }
 
+/// A new official's line of a submitted request, as the Provincial Office decides
+/// it: the address approval would issue now, and the alternatives on a collision.
+struct Proposal {
+    /// 1-based line number.
+    line: usize,
+    name: String,
+    address: String,
+    /// Empty when there is no collision.
+    alternatives: Vec<String>,
+    explanation: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/request.html")]
 struct RequestPage {
@@ -468,6 +480,55 @@ struct RequestPage {
     request: RequestView,
     may_file: bool,
     may_decide: bool,
+    proposals: Vec<Proposal>,
+}
+
+/// What approval would issue for each new official of `request`, now.
+fn proposals(state: &AdminState, request: &Request) -> Vec<Proposal> {
+    request
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let Line::NewOfficial(official) = line else {
+                return None;
+            };
+            let line = index + 1;
+            if let Some(picked) = &official.address {
+                return Some(Proposal {
+                    line,
+                    name: official.name.clone(),
+                    address: picked.clone(),
+                    alternatives: Vec::new(),
+                    explanation: String::new(),
+                });
+            }
+            let proposal = match state.directory.propose_address(&request.agency, &official.name) {
+                Ok((address, None)) => Proposal {
+                    line,
+                    name: official.name.clone(),
+                    address,
+                    alternatives: Vec::new(),
+                    explanation: String::new(),
+                },
+                Ok((address, Some(collision))) => Proposal {
+                    line,
+                    name: official.name.clone(),
+                    address,
+                    alternatives: collision.alternatives,
+                    explanation: collision.explanation,
+                },
+                Err(error) => Proposal {
+                    line,
+                    name: official.name.clone(),
+                    address: String::new(),
+                    alternatives: Vec::new(),
+                    explanation: error.to_string(),
+                },
+            };
+            Some(proposal)
+        })
+        .collect()
 }
 
 /// A line as the request page lists it.
@@ -548,9 +609,18 @@ pub async fn show(
     if let Err(refused) = require(&viewer, Role::Operator) {
         return refused.into_response();
     }
-    let request = match api::show(State(state), Extension(caller(&viewer)), Path(id)).await {
+    let request = match api::show(State(state.clone()), Extension(caller(&viewer)), Path(id)).await {
         Ok(Json(request)) => request,
         Err(error) => return api_failure(viewer.lang, &error),
+    };
+    let may_decide = viewer.principal.role == Role::Administrator;
+    let proposals = if may_decide && request.state == RequestState::Submitted {
+        let (state, shown) = (state.clone(), request.clone());
+        tokio::task::spawn_blocking(move || proposals(&state, &shown))
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
     };
     let lang = viewer.lang;
     let notice = done.done.as_deref().and_then(|done| {
@@ -565,6 +635,7 @@ pub async fn show(
             ),
             "approved" => lang.t("Đã phê duyệt và thực hiện.", "Approved and carried out."),
             "rejected" => lang.t("Đã từ chối.", "Rejected."),
+            "picked" => lang.t("Đã chọn địa chỉ.", "Address picked."),
             _ => return None,
         };
         Some(Notice::ok(text))
@@ -574,7 +645,8 @@ pub async fn show(
             .frame("/console/requests", ("Yêu cầu", "Request"))
             .with_notice(notice),
         may_file: true,
-        may_decide: viewer.principal.role == Role::Administrator,
+        may_decide,
+        proposals,
         request: view(request),
     };
     render(StatusCode::OK, &page)
@@ -620,6 +692,42 @@ pub async fn act(
     };
     match done {
         Ok(_) => Redirect::to(&format!("/console/requests/{id}?done={word}")).into_response(),
+        Err(error) => api_failure(viewer.lang, &error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PickForm {
+    csrf: String,
+    address: String,
+}
+
+/// `POST /console/requests/{id}/lines/{line}/address`: the API's pick of an address
+/// among a collision's alternatives (administrators).
+pub async fn pick(
+    State(state): State<Arc<AdminState>>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((id, line)): Path<(u64, usize)>,
+    Form(form): Form<PickForm>,
+) -> Response {
+    if let Err(refused) =
+        check_csrf(&headers, &form.csrf).and_then(|()| require(&viewer, Role::Administrator))
+    {
+        return refused.into_response();
+    }
+    let body = api::PickedAddress {
+        address: form.address,
+    };
+    match api::pick_address(
+        State(state),
+        Extension(caller(&viewer)),
+        Path((id, line)),
+        Json(body),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/console/requests/{id}?done=picked")).into_response(),
         Err(error) => api_failure(viewer.lang, &error),
     }
 }
