@@ -520,7 +520,7 @@ fn a_clerk_files_form_01_with_live_addresses_and_the_office_approves_it() {
         &[],
     );
     assert_eq!(not_proposed.status, 400, "{}", not_proposed.body);
-    let submitted = office.get(&path);
+    assert!(office.get(&path).body.contains(&chosen), "the pick shows");
     let approved = office.post(&format!("{path}/approve"), &[("csrf", &csrf)], &[]);
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert!(office.get(&path).body.contains("đã thực hiện"));

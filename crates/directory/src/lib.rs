@@ -111,10 +111,10 @@ pub use congvu_protocol::{Rights, UnknownRight};
 pub use credential_cache::CredentialCacheSettings;
 pub use delegation::{Delegation, GrantTerms};
 pub use error::{DirectoryError, Result};
+pub use password::MIN_PASSWORD_CHARS;
 pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion, NewOfficial, Role};
 pub use revocation::CredentialWatch;
 pub use session::{Principal, SessionToken};
-pub use password::MIN_PASSWORD_CHARS;
 pub use throttle::{LoginCounts, ThrottleLimits};
 
 use trees::Trees;
