@@ -136,7 +136,7 @@ pub fn assert_secure_headers(answer: &Answer) {
     );
     assert_eq!(answer.header("x-content-type-options"), "nosniff");
     assert_eq!(answer.header("x-frame-options"), "DENY");
-    assert_eq!(answer.header("referrer-policy"), "no-referrer");
+    assert_eq!(answer.header("referrer-policy"), "same-origin");
 }
 
 /// A page of ours loads nothing from elsewhere and runs nothing inline: no inline

@@ -39,12 +39,13 @@ function deriveInto(input) {
     });
 }
 
-let deriveTimer = null;
+// One pending lookup per name field: typing in one line does not cancel another's.
+const deriveTimers = new Map();
 document.addEventListener("input", (event) => {
   const input = event.target;
   if (input.hasAttribute && input.hasAttribute("data-derive")) {
-    window.clearTimeout(deriveTimer);
-    deriveTimer = window.setTimeout(() => deriveInto(input), 250);
+    window.clearTimeout(deriveTimers.get(input));
+    deriveTimers.set(input, window.setTimeout(() => deriveInto(input), 250));
   }
 });
 

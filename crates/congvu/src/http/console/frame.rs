@@ -237,7 +237,8 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 }
 
 /// The headers of every console response (a middleware adds them): the CSP, no
-/// sniffing, no framing, no referrer, and no caching of pages that show personal data.
+/// sniffing, no framing, no referrer to other sites, and no caching of pages that show
+/// personal data.
 pub fn secure(response: &mut Response) {
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
@@ -246,6 +247,8 @@ pub fn secure(response: &mut Response) {
     set(headers, header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    // `same-origin`, not `no-referrer`: browsers then send `Origin: null` on the
+    // console's own form posts, which the CSRF check must refuse.
+    set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::CACHE_CONTROL, "no-store");
 }

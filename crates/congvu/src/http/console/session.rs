@@ -95,7 +95,11 @@ fn foreign_origin(headers: &HeaderMap) -> bool {
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    origin != format!("https://{host}")
+    let foreign = origin != format!("https://{host}");
+    if foreign {
+        tracing::info!(origin, host, "console form from another origin");
+    }
+    foreign
 }
 
 /// A request refused before it is handled: a form with a wrong CSRF token or
