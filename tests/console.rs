@@ -662,3 +662,229 @@ fn clerks_and_heads_read_their_agencys_reports_in_the_console() {
     assert_eq!(official.sign_in(&hoa, PASSWORD_B).status, 303);
     assert_eq!(official.get("/console/reports").status, 403);
 }
+
+/// The audit entries about `subject`, as (actor, action, detail), oldest first.
+fn audit_of(server: &Server, subject: &str) -> Vec<(String, String, String)> {
+    let entries = admin_get(server, "/api/v1/audit?limit=1000");
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject"] == subject)
+        .map(|e| {
+            let text = |key: &str| e[key].as_str().unwrap_or_default().to_owned();
+            (text("actor"), text("action"), text("detail"))
+        })
+        .collect()
+}
+
+/// Only what the actor did, for comparing two doors to the same operation.
+fn actions(entries: &[(String, String, String)]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|(_, action, detail)| (action.clone(), detail.clone()))
+        .collect()
+}
+
+/// Must show 2 of issue 15: every console action writes the audit record its CLI
+/// counterpart writes (the console calls the admin API's own handlers, as the CLI
+/// does), with the console's signed-in official as the actor.
+#[test]
+fn console_actions_write_the_audit_records_of_their_cli_counterparts() {
+    let (server, https) = start_with_https();
+    let (agency, tuan, hoa) = server.provision();
+    server.cli_ok(&["directory", "role", &tuan, "head"], None);
+    let admin_password = "mat-khau-Quan-Tri-2026";
+    let admin = administrator(&server, admin_password);
+    let office = Browser::new(&server, https);
+    assert_eq!(office.sign_in(&admin, admin_password).status, 303);
+    let head = Browser::new(&server, https);
+    assert_eq!(head.sign_in(&tuan, PASSWORD_A).status, 303);
+
+    // Forms: the head files and submits, the office approves — in the console; the
+    // same through the CLI (`request file --submit`, `request approve`).
+    let form = head.get("/console/requests/new?form=01");
+    let csrf = form.csrf();
+    let filed = head.post(
+        "/console/requests/new",
+        &[
+            ("csrf", &csrf),
+            ("form", "01"),
+            ("agency", "sttt"),
+            ("requester", "Nguyễn Anh Tuấn"),
+            ("effective_date", "2026-12-01"),
+            ("line.0.type", "new_official"),
+            ("line.0.name", "Vũ Đức Đam"),
+        ],
+        &[],
+    );
+    let path = filed
+        .header("location")
+        .trim_end_matches("?done=filed")
+        .to_owned();
+    assert_eq!(
+        head.post(&format!("{path}/submit"), &[("csrf", &csrf)], &[])
+            .status,
+        303
+    );
+    let csrf = office.get(&path).csrf();
+    assert_eq!(
+        office
+            .post(&format!("{path}/approve"), &[("csrf", &csrf)], &[])
+            .status,
+        303
+    );
+    let console_id = path.rsplit('/').next().unwrap().to_owned();
+
+    let work = tempfile::tempdir().unwrap();
+    let json = work.path().join("form.json");
+    std::fs::write(
+        &json,
+        serde_json::json!({
+            "form": "01", "agency": "sttt", "requester": {"name": "Nguyễn Anh Tuấn"},
+            "effective_date": "2026-12-01",
+            "lines": [{"type": "new_official", "name": "Trịnh Văn Quyết"}],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let printed = server.cli_ok(&["request", "file", json.to_str().unwrap(), "--submit"], None);
+    let cli_request: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let cli_id = cli_request["id"].to_string();
+    server.cli_ok(&["request", "approve", &cli_id], None);
+    let by_console = audit_of(&server, &format!("request {console_id}"));
+    let by_cli = audit_of(&server, &format!("request {cli_id}"));
+    assert_eq!(actions(&by_console), actions(&by_cli), "requests");
+    let console_actors: Vec<&str> = by_console.iter().map(|(actor, _, _)| actor.as_str()).collect();
+    assert_eq!(console_actors, [tuan.as_str(), tuan.as_str(), admin.as_str()]);
+    let created = |name: &str| {
+        let entries = admin_get(&server, "/api/v1/audit?limit=1000");
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "create_official" && e["detail"] == name)
+            .map(|e| e["actor"].as_str().unwrap().to_owned())
+            .expect("create_official recorded")
+    };
+    assert_eq!(
+        (created("Vũ Đức Đam"), created("Trịnh Văn Quyết")),
+        (admin.clone(), "admin".to_owned())
+    );
+
+    // Delegation: granted and revoked by the head in the console, then by the CLI.
+    let csrf = head.get("/console/delegations").csrf();
+    let document = "Giấy ủy quyền số 12/GUQ-STTTT";
+    head.post(
+        "/console/delegations",
+        &[
+            ("csrf", &csrf),
+            ("agency", "sttt"),
+            ("delegate", &hoa),
+            ("document", document),
+            ("rights", "lrswipkxte"),
+            ("send_as", "true"),
+        ],
+        &[],
+    );
+    head.post(
+        "/console/delegations/revoke",
+        &[("csrf", &csrf), ("agency", "sttt"), ("delegate", &hoa)],
+        &[],
+    );
+    // Recorded about the agency mailbox, naming the clerk.
+    let console_grants = audit_of(&server, &agency);
+    server.cli_ok(
+        &["directory", "delegate", "sttt", &hoa, "--document", document],
+        None,
+    );
+    server.cli_ok(&["directory", "delegate", "sttt", &hoa, "--revoke"], None);
+    let all_grants = audit_of(&server, &agency);
+    let (console_part, cli_part) = all_grants.split_at(console_grants.len());
+    let console_part: Vec<_> = console_part
+        .iter()
+        .filter(|e| e.1.ends_with("_delegation"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        actions(&console_part),
+        actions(cli_part),
+        "delegations: {all_grants:?}"
+    );
+    assert_eq!(console_part.len(), 2, "{all_grants:?}");
+    assert!(
+        console_part.iter().all(|(actor, _, _)| actor == &tuan),
+        "{console_part:?}"
+    );
+
+    // The outbound queue: two messages to the Internet wait (delivery is off in tests);
+    // the office retries and drops one in the console, the CLI the other.
+    for n in 0..2 {
+        submit(
+            &server,
+            &hoa,
+            PASSWORD_B,
+            &hoa,
+            &format!("nguoi{n}@example.org"),
+            &[],
+        );
+    }
+    let queue = admin_get(&server, "/api/v1/queue");
+    let ids: Vec<String> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{queue}");
+    let csrf = office.get("/console/queue").csrf();
+    for action in ["retry", "delete"] {
+        let done = office.post(
+            &format!("/console/queue/{}/{action}", ids[0]),
+            &[("csrf", &csrf)],
+            &[],
+        );
+        assert_eq!(done.status, 303, "{}", done.body);
+        server.cli_ok(&["queue", action, &ids[1]], None);
+    }
+    let by_console = audit_of(&server, &format!("queue {}", ids[0]));
+    let by_cli = audit_of(&server, &format!("queue {}", ids[1]));
+    assert_eq!(by_console.len(), 2, "{by_console:?}");
+    let shape = |entries: &[(String, String, String)]| -> Vec<String> {
+        entries
+            .iter()
+            .map(|(_, action, detail)| format!("{action} {}", detail.split(" → ").next().unwrap_or("")))
+            .collect()
+    };
+    assert_eq!(shape(&by_console), shape(&by_cli), "queue");
+    assert_eq!(by_console[0].0, admin);
+
+    // A password: the official's own change in the console is audited as the CLI's
+    // reset is (set_password), by whoever did it.
+    let csrf = head.get("/console/password").csrf();
+    let changed = head.post(
+        "/console/password",
+        &[
+            ("csrf", &csrf),
+            ("current", PASSWORD_A),
+            ("new", "Mat-khau-moi-2026"),
+            ("again", "Mat-khau-moi-2026"),
+        ],
+        &[],
+    );
+    assert_eq!(changed.status, 303);
+    server.cli_ok(
+        &["account", "passwd", &hoa, "--password-stdin"],
+        Some("Mat-khau-khac-2026\n"),
+    );
+    let own: Vec<(String, String, String)> = audit_of(&server, &tuan)
+        .into_iter()
+        .filter(|e| e.1 == "set_password")
+        .collect();
+    let reset: Vec<(String, String, String)> = audit_of(&server, &hoa)
+        .into_iter()
+        .filter(|e| e.1 == "set_password")
+        .collect();
+    assert_eq!(own.last().map(|e| e.0.as_str()), Some(tuan.as_str()), "{own:?}");
+    assert_eq!(reset.last().map(|e| e.0.as_str()), Some("admin"), "{reset:?}");
+}

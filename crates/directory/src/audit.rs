@@ -22,6 +22,15 @@ pub struct AuditEntry {
 }
 
 impl Directory {
+    /// Records an action done outside the directory's own writes — a password set, a
+    /// quota changed, a queue entry retried or dropped — so that the audit log names
+    /// every administrative act, whichever door (CLI, API, console) it came through.
+    pub fn record_audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+        let mut plan = crate::plan::Plan::new(self, actor, crate::account::now());
+        plan.audit(action, subject, detail);
+        plan.commit()
+    }
+
     /// The newest `limit` entries (oldest first), optionally only those of one request
     /// or about one subject.
     pub fn audit_log(

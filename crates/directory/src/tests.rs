@@ -598,3 +598,21 @@ fn a_proposed_address_is_what_creation_would_give_and_writes_nothing() {
         Err(DirectoryError::Invalid(_))
     ));
 }
+
+#[test]
+fn actions_outside_the_directory_are_audited_too() {
+    let f = province();
+    f.dir
+        .record_audit("admin", "queue_delete", "queue 7", "2 recipient(s)")
+        .unwrap();
+    let entries = f.dir.audit_log(None, Some("queue 7"), 10).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (
+            entries[0].actor.as_str(),
+            entries[0].action.as_str(),
+            entries[0].detail.as_str()
+        ),
+        ("admin", "queue_delete", "2 recipient(s)")
+    );
+}

@@ -240,7 +240,9 @@ pub async fn change_own_password(
     };
     let password = Secret::new(request.password);
     blocking(&state, move |s| {
-        Ok(s.directory.set_password(&principal.address, &password)?)
+        s.directory.set_password(&principal.address, &password)?;
+        Ok(s.directory
+            .record_audit(&principal.address, "set_password", &principal.address, "own")?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use congvu_directory::{AccountRecord, AgencyRecord, Collision, Secret};
 use congvu_store::QueueEntry;
 
+use super::auth::Caller;
 use super::{AdminState, ApiError};
 use crate::size::ByteSize;
 
@@ -171,13 +172,16 @@ pub struct NewPassword {
 
 pub async fn set_password(
     State(state): State<Arc<AdminState>>,
+    Extension(caller): Extension<Caller>,
     Path(address): Path<String>,
     Json(request): Json<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     let password = Secret::new(request.password);
     blocking(&state, move |s| {
-        existing(s, &address)?;
+        let record = existing(s, &address)?;
         s.directory.set_password(&address, &password)?;
+        s.directory
+            .record_audit(caller.label(), "set_password", &record.address, "")?;
         tracing::info!(address = %address, "password changed");
         Ok(())
     })
@@ -193,6 +197,7 @@ pub struct NewQuota {
 
 pub async fn set_quota(
     State(state): State<Arc<AdminState>>,
+    Extension(caller): Extension<Caller>,
     Path(address): Path<String>,
     Json(request): Json<NewQuota>,
 ) -> ApiResult<AccountView> {
@@ -206,6 +211,9 @@ pub async fn set_quota(
     blocking(&state, move |s| {
         let record = existing(s, &address)?;
         s.directory.set_quota(&address, size.0)?;
+        let detail = size.0.to_string();
+        s.directory
+            .record_audit(caller.label(), "set_quota", &record.address, &detail)?;
         tracing::info!(address = %address, quota = size.0, "quota changed");
         Ok(Json(view(s, record)?))
     })

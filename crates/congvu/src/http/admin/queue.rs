@@ -10,11 +10,12 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use congvu_store::{QueueEntry, QueueId, StoreError};
 
+use super::auth::Caller;
 use super::handlers::{ApiResult, blocking};
 use super::{AdminState, ApiError};
 
@@ -49,11 +50,14 @@ async fn show(State(state): State<Arc<AdminState>>, Path(id): Path<u64>) -> ApiR
 
 pub(crate) async fn retry(
     State(state): State<Arc<AdminState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<u64>,
 ) -> ApiResult<QueueEntry> {
     blocking(&state, move |s| {
         congvu_relay::retry_now(s.store.as_ref(), QueueId(id)).map_err(|e| store_error(id, e))?;
         s.queue_waker.wake();
+        s.directory
+            .record_audit(caller.label(), "queue_retry", &format!("queue {id}"), "")?;
         tracing::info!(queue_id = id, "queue entry set due now by an operator");
         s.store
             .queue_entry(QueueId(id))?
@@ -65,6 +69,7 @@ pub(crate) async fn retry(
 
 pub(crate) async fn delete(
     State(state): State<Arc<AdminState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<u64>,
 ) -> ApiResult<QueueEntry> {
     blocking(&state, move |s| {
@@ -72,6 +77,9 @@ pub(crate) async fn delete(
         s.store
             .queue_remove(QueueId(id))
             .map_err(|e| store_error(id, e))?;
+        let detail = format!("{} → {}", entry.sender, entry.recipients.join(", "));
+        s.directory
+            .record_audit(caller.label(), "queue_delete", &format!("queue {id}"), &detail)?;
         tracing::info!(
             queue_id = id,
             recipients = entry.recipients.len(),

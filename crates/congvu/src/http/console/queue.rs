@@ -7,10 +7,11 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::{Extension, Form, Json};
 
 use congvu_directory::Role;
 
+use crate::http::admin::auth::Caller;
 use crate::http::admin::{AdminState, handlers, queue as queue_ops};
 use crate::size::ByteSize;
 
@@ -83,9 +84,10 @@ pub async fn act(
     {
         return refused.into_response();
     }
+    let caller = Extension(Caller::Account(viewer.principal.clone()));
     let done = match action.as_str() {
-        "retry" => queue_ops::retry(State(state), Path(id)).await,
-        "delete" => queue_ops::delete(State(state), Path(id)).await,
+        "retry" => queue_ops::retry(State(state), caller, Path(id)).await,
+        "delete" => queue_ops::delete(State(state), caller, Path(id)).await,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     match done {
