@@ -1,9 +1,26 @@
 //! # congvu — the official e-mail server of a Vietnamese province
 //!
-//! One binary: `congvu serve` runs every listener (SMTP MX, submission, IMAP, admin
-//! API); every other command is an operator tool that talks to the running server's
-//! admin API (or, with the server stopped, works on the data directory directly).
-//! See `docs/architecture.md` for the message path and the crates' jobs.
+//! One binary: `congvu serve` runs every listener; every other command is an operator
+//! tool that talks to the running server's admin API (or, with the server stopped,
+//! runs the same API in-process on the data directory). See `docs/architecture.md`
+//! for the message path and the crates' jobs.
+//!
+//! ## Wiring (`serve`)
+//! `config` is read once; `data_dir` locks the data directory and opens the store
+//! (`congvu-store`) and the directory (`congvu-directory`) on it; `tls` loads or makes
+//! the certificate. Then, all bound before any is served:
+//! - SMTP MX, submission and submissions (`congvu-smtp`) with the policy, sender
+//!   checks, S/MIME and antivirus of the configuration, and IMAP/IMAPS
+//!   (`congvu-imap`), each behind the shared accept loop (`congvu-listener`);
+//! - the queue worker (`relay`, `congvu-relay`), woken by whatever queues mail;
+//! - one `AdminState` for the admin API and `/metrics` on the admin listener and for
+//!   the web console on the HTTPS listener beside autoconfig (`http`);
+//! - the housekeeping (`retention`: purges, event pruning, filing reminders) and the
+//!   daily backup (`backup`).
+//! SIGTERM stops them in that order's reverse and flushes the store.
+//!
+//! No module imports `cli` or `serve`; `config`, `data_dir`, `tls`, `backup` and
+//! `size` import no module above them.
 
 mod archive;
 mod backup;
