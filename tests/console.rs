@@ -888,3 +888,151 @@ fn console_actions_write_the_audit_records_of_their_cli_counterparts() {
     assert_eq!(own.last().map(|e| e.0.as_str()), Some(tuan.as_str()), "{own:?}");
     assert_eq!(reset.last().map(|e| e.0.as_str()), Some("admin"), "{reset:?}");
 }
+
+#[test]
+fn the_office_manages_accounts_and_reads_the_audit_log_dashboard_and_backups() {
+    let (server, https) = start_with_https();
+    let (_agency, tuan, hoa) = server.provision();
+    let admin_password = "mat-khau-Quan-Tri-2026";
+    let admin = administrator(&server, admin_password);
+    // One message delivered, one refused by the policy (an English subject).
+    submit(&server, &tuan, PASSWORD_A, &tuan, &hoa, &[]);
+    let refused = submit(
+        &server,
+        &tuan,
+        PASSWORD_A,
+        &tuan,
+        &hoa,
+        &["--subject", "Meeting invitation for Monday"],
+    );
+    assert_eq!(refused["code"], 550, "{refused}");
+
+    let official = Browser::new(&server, https);
+    assert_eq!(official.sign_in(&hoa, PASSWORD_B).status, 303);
+    let csrf = official.get("/console/").csrf();
+    for page in [
+        "/console/accounts",
+        "/console/audit",
+        "/console/dashboard",
+        "/console/backups",
+    ] {
+        assert_eq!(official.get(page).status, 403, "{page}");
+    }
+    assert_eq!(
+        official
+            .post(
+                "/console/accounts/quota",
+                &[("csrf", &csrf), ("address", &hoa), ("quota", "1GB")],
+                &[]
+            )
+            .status,
+        403
+    );
+
+    let office = Browser::new(&server, https);
+    assert_eq!(office.sign_in(&admin, admin_password).status, 303);
+    let found = office.get("/console/accounts?q=hoa");
+    assert_eq!(found.status, 200);
+    assert_self_contained(&found.body);
+    assert_labelled(&found.body);
+    assert!(found.body.contains(&hoa), "{}", found.body);
+    let csrf = found.csrf();
+    let quota = office.post(
+        "/console/accounts/quota",
+        &[
+            ("csrf", &csrf),
+            ("address", &hoa),
+            ("q", "hoa"),
+            ("quota", "250MB"),
+        ],
+        &[],
+    );
+    assert_eq!(quota.status, 303, "{}", quota.body);
+    assert_eq!(
+        admin_get(&server, &format!("/api/v1/accounts/{hoa}"))["quota_bytes"],
+        250u64 << 20
+    );
+    let bad = office.post(
+        "/console/accounts/quota",
+        &[("csrf", &csrf), ("address", &hoa), ("q", "hoa"), ("quota", "abc")],
+        &[],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("Không thực hiện được") && bad.body.contains("abc"),
+        "{}",
+        bad.body
+    );
+    let reset = office.post(
+        "/console/accounts/password",
+        &[
+            ("csrf", &csrf),
+            ("address", &hoa),
+            ("q", "hoa"),
+            ("password", "Mat-khau-dat-lai-2026"),
+        ],
+        &[],
+    );
+    assert_eq!(reset.status, 303);
+    imap_client(
+        &server,
+        "ids",
+        &hoa,
+        "Mat-khau-dat-lai-2026",
+        &["--mailbox", "INBOX"],
+    );
+    let disabled = office.post(
+        "/console/accounts/disabled",
+        &[
+            ("csrf", &csrf),
+            ("address", &hoa),
+            ("q", "hoa"),
+            ("disabled", "true"),
+        ],
+        &[],
+    );
+    assert_eq!(disabled.status, 303);
+    assert_eq!(
+        admin_get(&server, &format!("/api/v1/accounts/{hoa}"))["disabled"],
+        true
+    );
+
+    // The audit log names the office's acts; the refusal is listed with its rule.
+    let audit = office.get("/console/audit?q=hoalt");
+    assert_eq!(audit.status, 200);
+    assert_self_contained(&audit.body);
+    for action in ["set_quota", "set_password", "disable"] {
+        assert!(
+            audit.body.contains(&format!("<td>{action}</td>")),
+            "{action}: {}",
+            audit.body
+        );
+    }
+    let refusals = office.get("/console/audit?q=subject");
+    assert!(
+        refusals.body.contains("subject_not_vietnamese"),
+        "{}",
+        refusals.body
+    );
+    assert!(!refusals.body.contains("<td>set_quota</td>"), "filtered");
+
+    let dashboard = office.get("/console/dashboard");
+    assert_eq!(dashboard.status, 200);
+    assert_self_contained(&dashboard.body);
+    assert!(
+        dashboard.body.contains("<svg") && dashboard.body.contains("<rect"),
+        "{}",
+        dashboard.body
+    );
+    assert!(
+        dashboard.body.contains("subject_not_vietnamese: 1"),
+        "the refusal's bar"
+    );
+
+    let backups = office.get("/console/backups");
+    assert_eq!(backups.status, 200);
+    assert_self_contained(&backups.body);
+    // No [backup] dir in the test configuration: the API's refusal, in its words.
+    let now = office.post("/console/backups", &[("csrf", &backups.csrf())], &[]);
+    assert_eq!(now.status, 400, "{}", now.body);
+}

@@ -17,7 +17,9 @@
 //!   the web console on the HTTPS listener beside autoconfig (`http`);
 //! - the housekeeping (`retention`: purges, event pruning, filing reminders) and the
 //!   daily backup (`backup`).
-//! SIGTERM stops them in that order's reverse and flushes the store.
+//!
+//! SIGTERM stops the listeners (sessions end at their next command boundary), gives
+//! the queue worker its grace, and flushes the store.
 //!
 //! No module imports `cli` or `serve`; `config`, `data_dir`, `tls`, `backup` and
 //! `size` import no module above them.

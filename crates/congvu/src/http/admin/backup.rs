@@ -39,7 +39,7 @@ pub struct BackupRequest {
     pub dir: Option<PathBuf>,
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AdminState>>,
     Json(request): Json<BackupRequest>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {

@@ -159,7 +159,7 @@ pub async fn restore(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Disabled {
-    disabled: bool,
+    pub disabled: bool,
 }
 
 /// `PUT /api/v1/accounts/{address}/disabled`.
@@ -385,9 +385,9 @@ pub async fn access_events(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    request: Option<u64>,
-    subject: Option<String>,
-    limit: Option<usize>,
+    pub request: Option<u64>,
+    pub subject: Option<String>,
+    pub limit: Option<usize>,
 }
 
 /// `GET /api/v1/audit`: the newest entries, oldest first.

@@ -84,7 +84,7 @@ pub struct AccountView {
     pub used_bytes: u64,
 }
 
-fn view(state: &AdminState, record: AccountRecord) -> Result<AccountView, ApiError> {
+pub(crate) fn view(state: &AdminState, record: AccountRecord) -> Result<AccountView, ApiError> {
     let storage = state.store.account(record.account)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,7 +167,7 @@ pub async fn get_account(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    password: String,
+    pub password: String,
 }
 
 pub async fn set_password(
@@ -192,7 +192,7 @@ pub async fn set_password(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewQuota {
-    quota: String,
+    pub quota: String,
 }
 
 pub async fn set_quota(

@@ -31,7 +31,7 @@
 
 mod ack;
 pub(crate) mod auth;
-mod backup;
+pub(crate) mod backup;
 pub(crate) mod directory;
 mod form;
 pub(crate) mod handlers;

@@ -29,9 +29,17 @@
 //! | `/console/requests/{id}/approve`, `…/reject`, `…/lines/{line}/address` | administrators | decide, picking a new official's address among a collision's alternatives |
 //! | `/console/delegations`, `…/revoke` | clerks and heads see; heads and administrators grant and revoke | Art. 16.1 delegations with their written authorisation |
 //! | `/console/reports`, `…/view` | clerks and heads (own agency), administrators | the supervision reports, as the API renders them |
+//! | `/console/accounts`, `…/quota`, `…/password`, `…/disabled` | administrators | find mailboxes; quota, password reset, disable/enable |
+//! | `/console/audit` | administrators | the audit log and the refusals of 30 days, searchable |
+//! | `/console/dashboard` | administrators | mail per day, refusals by rule, queue, store and disk, last backup (inline SVG) |
+//! | `/console/backups` | administrators | the schedule, the last results, back up now |
 //! | `/console/queue`, `…/{id}/retry`, `…/{id}/delete` | administrators | the outbound queue |
 
+mod accounts;
 mod assets;
+mod audit;
+mod backups;
+mod dashboard;
 mod delegations;
 mod directory;
 mod frame;
@@ -90,6 +98,11 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/console/delegations/revoke", post(delegations::revoke))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/view", get(reports::view))
+        .route("/console/accounts", get(accounts::page))
+        .route("/console/accounts/{what}", post(accounts::change))
+        .route("/console/audit", get(audit::page))
+        .route("/console/dashboard", get(dashboard::page))
+        .route("/console/backups", get(backups::page).post(backups::start))
         .route("/console/queue", get(queue::page))
         .route("/console/queue/{id}/{action}", post(queue::act))
         .route("/console/static/{file}", get(assets::serve))
