@@ -859,6 +859,42 @@ fn console_actions_write_the_audit_records_of_their_cli_counterparts() {
     assert_eq!(shape(&by_console), shape(&by_cli), "queue");
     assert_eq!(by_console[0].0, admin);
 
+    // Accounts: a quota and a disable/enable by the office in the console on Hoa, by
+    // the CLI on a new colleague.
+    let colleague = server.cli_ok(
+        &["account", "add", "--agency", "sttt", "--name", "Đỗ Thị Thư"],
+        None,
+    );
+    let csrf = office.get("/console/accounts?q=hoa").csrf();
+    for (what, field, value) in [
+        ("quota", "quota", "300MB"),
+        ("disabled", "disabled", "true"),
+        ("disabled", "disabled", "false"),
+    ] {
+        let done = office.post(
+            &format!("/console/accounts/{what}"),
+            &[("csrf", &csrf), ("address", &hoa), ("q", "hoa"), (field, value)],
+            &[],
+        );
+        assert_eq!(done.status, 303, "{what}: {}", done.body);
+    }
+    server.cli_ok(&["account", "quota", &colleague, "300MB"], None);
+    server.cli_ok(&["directory", "disable", &colleague], None);
+    server.cli_ok(&["directory", "disable", &colleague, "--enable"], None);
+    let account_acts = |subject: &str| -> Vec<(String, String, String)> {
+        audit_of(&server, subject)
+            .into_iter()
+            .filter(|e| ["set_quota", "disable", "enable"].contains(&e.1.as_str()))
+            .collect()
+    };
+    let (by_console, by_cli) = (account_acts(&hoa), account_acts(&colleague));
+    assert_eq!(actions(&by_console), actions(&by_cli), "accounts");
+    assert_eq!(by_console.len(), 3, "{by_console:?}");
+    assert!(
+        by_console.iter().all(|(actor, _, _)| actor == &admin),
+        "{by_console:?}"
+    );
+
     // A password: the official's own change in the console is audited as the CLI's
     // reset is (set_password), by whoever did it.
     let csrf = head.get("/console/password").csrf();
