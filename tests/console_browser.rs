@@ -105,6 +105,10 @@ fn officials_clerks_and_the_office_use_the_console_in_chromium() {
         "{collision}"
     );
     assert_eq!(seen["office_sees_collision"], true, "{seen}");
+    assert!(
+        seen["dashboard_svg"].as_u64().unwrap() > 0,
+        "the dashboard draws its bars: {seen}"
+    );
     for step in [
         "01-sign-in",
         "06-directory-search",
@@ -113,6 +117,8 @@ fn officials_clerks_and_the_office_use_the_console_in_chromium() {
         "13-office-request",
         "14-approved",
         "15-phone",
+        "16-dashboard",
+        "17-accounts",
     ] {
         let png = std::fs::read(out.join(format!("{step}.png"))).expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "{step} is a PNG");

@@ -164,6 +164,13 @@ def main():
         seen["results"] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "h3 + ol li")]
         shot("14-approved")
 
+        # The office's dashboard and accounts.
+        go("/console/dashboard")
+        seen["dashboard_svg"] = len(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect"))
+        shot("16-dashboard")
+        go("/console/accounts?q=hoa")
+        shot("17-accounts")
+
         # The same console on a phone.
         driver.set_window_size(390, 844)
         go("/console/")
