@@ -337,8 +337,12 @@ impl SledStore {
     fn drop_mailbox(&self, id: MailboxId) -> Result<()> {
         let mut pins = self.committer.no_pins();
         let (removals, changes) = self.retrying(|| {
-            let snapshot = self.trees.messages_of(id).map_err(Abort::Store)?;
+            // UIDNEXT first, then the messages: an append that lands after this read
+            // changes UIDNEXT, and the transaction below starts over (read the other
+            // way round, a message appended between the two reads was missed, and its
+            // size stayed in the account's usage).
             let uidnext = self.require_mailbox(id).map_err(Abort::Store)?.uidnext;
+            let snapshot = self.trees.messages_of(id).map_err(Abort::Store)?;
             pins = self.committer.pin(snapshot.iter().map(|m| m.blob));
             self.trees.transact(|tx| {
                 let mut info = tx.mailbox(id)?;
