@@ -106,6 +106,29 @@ fn a_backup_under_load_restores_every_acknowledged_message_with_its_uid_and_flag
         "{status}"
     );
 
+    // Restarted with these backups as its configured directory, the server knows its
+    // last successful backup: its age is reported at once.
+    let (exit, _) = server.terminate();
+    assert!(exit.success());
+    server.add_config(&format!("[backup]\ndir = \"{}\"\n", backups.display()));
+    server.spawn();
+    let status = admin_get(&server, "/api/v1/backups");
+    assert_eq!(
+        status["last_success"]["manifest"]["name"], second["name"],
+        "{status}"
+    );
+    let scrape = run(
+        "curl",
+        &["-sS", &format!("http://127.0.0.1:{}/metrics", server.ports.admin)],
+    );
+    let scrape = String::from_utf8_lossy(&scrape.stdout).into_owned();
+    assert!(
+        scrape
+            .lines()
+            .any(|line| line.starts_with("congvu_backup_age_seconds ")),
+        "{scrape}"
+    );
+
     // Restore the first snapshot into a new data directory and serve it.
     let (exit, _) = server.terminate();
     assert!(exit.success());

@@ -81,6 +81,29 @@ pub struct BackupStatus {
     pub last_success: Option<BackupResult>,
 }
 
+/// The newest complete snapshot in `dir`, as a backup result; none when the directory
+/// holds none or cannot be read (logged: the next backup will say more).
+fn newest_snapshot(dir: &Path) -> Option<BackupResult> {
+    let snapshots = match congvu_store::sled_store::backup::snapshots(dir) {
+        Ok(snapshots) => snapshots,
+        Err(error) => {
+            tracing::warn!(dir = %dir.display(), %error, "cannot list the backups");
+            return None;
+        }
+    };
+    let newest = snapshots.into_iter().last()?;
+    let duration = i64::try_from(newest.duration_ms / 1000).unwrap_or(0);
+    Some(BackupResult {
+        dir: dir.to_path_buf(),
+        trigger: "found at start".to_owned(),
+        started_at: newest.created_at,
+        finished_at: newest.created_at.saturating_add(duration),
+        error: None,
+        manifest: Some(newest),
+        pruned: None,
+    })
+}
+
 /// Directories of the data directory carried along with each snapshot.
 const CARRIED: [&str; 2] = ["dkim", "tls"];
 
@@ -93,12 +116,16 @@ pub struct Backups {
 }
 
 impl Backups {
+    /// The backups of `config`. The newest complete snapshot already in the configured
+    /// directory counts as the last successful backup, so its age is known across
+    /// restarts (`/metrics`, the console).
     pub fn new(config: BackupConfig, data_dir: &Path) -> Backups {
+        let found = config.dir.as_deref().and_then(newest_snapshot);
         Backups {
             config,
             data_dir: data_dir.to_path_buf(),
             running: Mutex::new(()),
-            last: Mutex::new((None, None)),
+            last: Mutex::new((found.clone(), found)),
         }
     }
 

@@ -262,7 +262,7 @@ fn scrape(state: &AdminState, now: i64) -> Result<Scrape, super::ApiError> {
     let last_success = backups.last_success.as_ref().map(|b| b.finished_at);
     let mut age = Family::new(
         "congvu_backup_age_seconds",
-        "Seconds since the last successful backup finished (no value before the first one since start).",
+        "Seconds since the last successful backup finished (the newest snapshot in [backup] dir at start, or any since; no value while there is none).",
         GAUGE,
     );
     if let Some(at) = last_success {

@@ -217,10 +217,7 @@ pub async fn page(State(state): State<Arc<AdminState>>, viewer: Viewer) -> Respo
             .disk_free
             .map_or_else(|| "—".to_owned(), |free| ByteSize(free).to_string()),
         last_backup: backup.last_success.map_or_else(
-            || {
-                lang.t("chưa có kể từ khi khởi động", "none since start")
-                    .to_owned()
-            },
+            || lang.t("chưa có", "none yet").to_owned(),
             |b| local_time(b.finished_at),
         ),
     };
