@@ -195,6 +195,10 @@ pub trait MailStore: Send + Sync + 'static {
     // ---- access log -------------------------------------------------------------
     /// Durably records an access event (Art. 10); returns once it is on disk.
     fn record_access(&self, event: &AccessEvent) -> Result<()>;
+    /// Durably records a login: its access event and its `Login` mail event, on disk
+    /// together on return (one wait for the group commit, not two: every IMAP login
+    /// makes this call).
+    fn record_login(&self, access: &AccessEvent, event: &EventRecord) -> Result<()>;
     /// The account's events with `from <= at <= until`, in time order.
     fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>>;
 

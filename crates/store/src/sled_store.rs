@@ -1122,6 +1122,12 @@ impl MailStore for SledStore {
         self.finish(self.committer.no_pins(), Vec::new(), [])
     }
 
+    fn record_login(&self, access: &AccessEvent, event: &EventRecord) -> Result<()> {
+        access::insert(&self.db, &self.access, access)?;
+        events::insert(&self.db, &self.events, std::slice::from_ref(event))?;
+        self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
     fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>> {
         access::range(&self.access, account, from, until)
     }

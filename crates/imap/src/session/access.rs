@@ -51,15 +51,16 @@ impl Session {
         let event = self.access_event(account, login, kind);
         let recorded = self
             .blocking(move |store| {
-                store.record_access(&event)?;
                 if kind == AccessKind::Login {
-                    store.record_events(&[EventRecord {
+                    let login = EventRecord {
                         at: event.at,
                         account,
                         kind: MailEventKind::Login,
-                    }])?;
+                    };
+                    store.record_login(&event, &login)
+                } else {
+                    store.record_access(&event)
                 }
-                Ok(())
             })
             .await;
         match recorded {

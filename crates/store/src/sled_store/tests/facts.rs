@@ -511,3 +511,20 @@ fn the_check_finds_unreadable_facts_and_orphan_acknowledgements_and_the_repair_d
     assert_eq!(store.events(0, i64::MAX).unwrap().len(), 1, "the good ones stay");
     assert_eq!(store.acks(None).unwrap().len(), 1);
 }
+
+#[test]
+fn a_login_is_one_access_event_and_one_mail_event() {
+    let (dir, store) = open();
+    let account = account(&store);
+    let login = access(account, AGENCY_LOGIN, 7, 1_000, AccessKind::Login);
+    store
+        .record_login(&login, &event(1_000, account, MailEventKind::Login))
+        .unwrap();
+    drop(store);
+    let store = reopen(dir.path());
+    assert_eq!(store.access_events(account, 0, 2_000).unwrap(), [login]);
+    assert_eq!(
+        store.events(0, 2_000).unwrap(),
+        [event(1_000, account, MailEventKind::Login)]
+    );
+}
