@@ -140,6 +140,7 @@ mod message;
 mod op;
 mod server;
 mod session;
+pub mod view;
 
 #[doc(hidden)]
 pub use message::{Rendering, render};

@@ -75,7 +75,7 @@
 //! ## Layout
 //! [`parse`] and [`reply`] live in `congvu_protocol::smtp`, I/O-free and standing
 //! alone (commands and their encoder, lines, DATA, BDAT, SASL, replies). `session` is the state
-//! machine, one file per verb. `server` owns sockets, TLS, timeouts and shutdown.
+//! machine, one file per verb; [`submit`] drives it without a socket for the webmail. `server` owns sockets, TLS, timeouts and shutdown.
 
 mod config;
 mod server;
@@ -86,7 +86,7 @@ use std::sync::Arc;
 pub use config::SmtpConfig;
 pub use congvu_protocol::smtp::{Reply, parse, reply};
 pub use server::{ListenerKind, serve};
-pub use session::MemoryBudget;
+pub use session::{LocalSubmission, MemoryBudget, Refused, submit};
 
 /// What every session needs: its limits, the regulation's policy, the store and the
 /// directory.

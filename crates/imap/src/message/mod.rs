@@ -14,7 +14,7 @@ mod render;
 mod section;
 mod subject;
 mod summary;
-mod text;
+pub(crate) mod text;
 
 use std::borrow::Cow;
 

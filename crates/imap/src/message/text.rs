@@ -129,7 +129,7 @@ fn address_text(address: &Address) -> Option<String> {
 }
 
 /// The decoded text of every text part, nested messages included.
-fn body_text(raw: &[u8]) -> String {
+pub(crate) fn body_text(raw: &[u8]) -> String {
     let mut out = String::new();
     if let Some(message) = MessageParser::default().parse(raw) {
         collect_text(&message, &mut out);

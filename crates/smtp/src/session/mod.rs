@@ -15,6 +15,7 @@ mod ehlo;
 mod events;
 mod from_header;
 mod help;
+mod local;
 mod mail;
 mod message;
 mod noop;
@@ -47,6 +48,7 @@ use crate::server::ListenerKind;
 
 pub(crate) use auth::SaslStep;
 pub(crate) use bdat::Chunk;
+pub use local::{LocalSubmission, Refused, submit};
 pub use spool::MemoryBudget;
 
 /// What the connection driver must do after a line.
