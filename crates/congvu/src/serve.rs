@@ -232,7 +232,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             submissions_port: port(listeners.submissions),
             submission_port: port(listeners.submission),
         })
-        .merge(crate::http::console::router(admin_state.clone()));
+        .merge(crate::http::console::router(admin_state.clone()))
+        .merge(crate::http::webmail::router(crate::http::webmail::WebmailState {
+            admin: admin_state.clone(),
+            imap: imap_ctx.clone(),
+            smtp: smtp_ctx.clone(),
+        }));
         tasks.spawn(crate::http::https::serve(
             listener,
             acceptor.clone(),

@@ -61,8 +61,10 @@ use axum::routing::{get, post};
 use congvu_directory::{DirectoryError, Role};
 
 use crate::http::admin::{AdminState, ApiError};
-use frame::{Lang, reaches};
-use session::{Refused, Viewer};
+use frame::reaches;
+pub(crate) use frame::{Lang, Notice, render, secure};
+use session::Refused;
+pub(crate) use session::{Viewer, check_csrf};
 
 /// The console's routes, every response with the console's headers (invariant 2).
 pub fn router(state: Arc<AdminState>) -> Router {

@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -165,11 +165,24 @@ impl Viewer {
     }
 }
 
-impl FromRequestParts<Arc<AdminState>> for Viewer {
+impl<S: Send + Sync> FromRequestParts<S> for Viewer
+where
+    Arc<AdminState>: FromRef<S>,
+{
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AdminState>) -> Result<Viewer, Response> {
-        let to_login = || Redirect::to("/console/login").into_response();
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Viewer, Response> {
+        let state = Arc::<AdminState>::from_ref(state);
+        // The webmail's pages come back to the webmail after sign-in.
+        let webmail = !parts.uri.path().starts_with("/console");
+        let to_login = move || {
+            let login = if webmail {
+                "/console/login?next=/"
+            } else {
+                "/console/login"
+            };
+            Redirect::to(login).into_response()
+        };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) else {
             return Err(to_login());
         };
@@ -218,12 +231,21 @@ impl FromRequestParts<Arc<AdminState>> for Viewer {
 struct LoginPage {
     frame: Frame,
     login: String,
+    /// Where to go once signed in: the webmail (`/`) or the console.
+    next: &'static str,
+}
+
+/// The page a sign-in lands on: the webmail when asked for, else the console.
+fn landing(next: Option<&str>) -> &'static str {
+    if next == Some("/") { "/" } else { "/console/" }
 }
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
     #[serde(default)]
     done: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `GET /console/login`.
@@ -240,10 +262,17 @@ pub async fn login_page(
         Some("logout") => Some(Notice::ok(lang.t("Đã đăng xuất.", "Signed out."))),
         _ => None,
     };
-    login_form(&headers, StatusCode::OK, String::new(), notice)
+    let next = landing(query.next.as_deref());
+    login_form(&headers, StatusCode::OK, String::new(), next, notice)
 }
 
-fn login_form(headers: &HeaderMap, status: StatusCode, login: String, notice: Option<Notice>) -> Response {
+fn login_form(
+    headers: &HeaderMap,
+    status: StatusCode,
+    login: String,
+    next: &'static str,
+    notice: Option<Notice>,
+) -> Response {
     let lang = lang(headers);
     let (csrf, fresh) = match cookie(headers, PRE_COOKIE) {
         Some(pre) if pre.len() == 64 && pre.bytes().all(|b| b.is_ascii_hexdigit()) => (pre.to_owned(), false),
@@ -253,6 +282,7 @@ fn login_form(headers: &HeaderMap, status: StatusCode, login: String, notice: Op
         frame: Frame::anonymous(lang, csrf.clone(), "/console/login", ("Đăng nhập", "Sign in"))
             .with_notice(notice),
         login,
+        next,
     };
     let mut response = render(status, &page);
     if fresh && let Ok(value) = set_cookie(PRE_COOKIE, &csrf, 86_400).parse() {
@@ -266,6 +296,8 @@ pub struct LoginForm {
     csrf: String,
     login: String,
     password: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `POST /console/login`: a directory session in the session cookie, then the
@@ -283,6 +315,7 @@ pub async fn login(
         return forbidden_form(lang).into_response();
     }
     let login = form.login.trim().to_owned();
+    let next = landing(form.next.as_deref());
     let password = Secret::new(form.password);
     let directory = state.directory.clone();
     let attempt = login.clone();
@@ -291,7 +324,7 @@ pub async fn login(
         Ok(Ok(Some((token, principal, expires)))) => {
             tracing::info!(address = %principal.address, "console sign-in");
             let max_age = (expires - congvu_directory::unix_now()).max(0);
-            let mut response = Redirect::to("/console/").into_response();
+            let mut response = Redirect::to(next).into_response();
             let headers = response.headers_mut();
             for value in [
                 set_cookie(SESSION_COOKIE, token.expose(), max_age),
@@ -307,6 +340,7 @@ pub async fn login(
             &headers,
             StatusCode::UNAUTHORIZED,
             login,
+            next,
             Some(Notice::error(
                 lang.t("Sai địa chỉ hoặc mật khẩu.", "Wrong address or password."),
             )),
@@ -315,6 +349,7 @@ pub async fn login(
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
             login,
+            next,
             Some(Notice::error(format!(
                 "{} {} {}",
                 lang.t(
@@ -380,8 +415,8 @@ pub async fn set_lang(headers: HeaderMap, Form(form): Form<LangForm>) -> Respons
     let Some(chosen) = Lang::from_code(&form.lang) else {
         return (StatusCode::BAD_REQUEST, "vi | en").into_response();
     };
-    // Only back into the console: never an open redirect.
-    let back = if form.back.starts_with("/console/") && !form.back.starts_with("//") {
+    // Only back to a page of ours: never an open redirect.
+    let back = if form.back.starts_with('/') && !form.back.starts_with("//") && !form.back.contains('\\') {
         form.back
     } else {
         "/console/".to_owned()
