@@ -347,3 +347,92 @@ fn an_official_reads_answers_flags_and_files_mail_in_the_webmail() {
     let suggestions: Value = serde_json::from_str(&browser.get("/mail/addresses?q=tuan").body).unwrap();
     assert_eq!(suggestions[0]["address"], tuan.as_str(), "{suggestions}");
 }
+
+#[test]
+fn a_clerk_keeps_the_agency_mailbox_in_the_webmail() {
+    let (server, https) = start_with_https();
+    let (sttt, tuan, hoa) = server.provision();
+    let syt = server.cli_ok(&["agency", "add", "syt", "--name", "Sở Y tế"], None);
+    server.cli_ok(
+        &["account", "passwd", &syt, "--password-stdin"],
+        Some(&format!("{PASSWORD_A}\n")),
+    );
+    server.cli_ok(&["directory", "delegate", "sttt", &hoa], None);
+    let id = "<cv-7.syt@thanhhoa.gov.vn>";
+    let sent = submit(&server, &syt, PASSWORD_A, &syt, &sttt, &["--message-id", id]);
+    assert_eq!(sent["ok"], true, "{sent}");
+
+    let clerk = Browser::new(&server, https);
+    let csrf = clerk.get("/console/login?next=/").csrf();
+    let signed_in = clerk.post(
+        "/console/login",
+        &[
+            ("csrf", &csrf),
+            ("login", &hoa),
+            ("password", PASSWORD_B),
+            ("next", "/"),
+        ],
+        &[],
+    );
+    assert_eq!(signed_in.status, 303);
+    // The delegated mailbox is in the folder column, as IMAP lists it.
+    let inbox = clerk.get("/");
+    assert!(inbox.body.contains("sttt › Hộp thư đến"), "{}", inbox.body);
+    assert!(inbox.body.contains("href=\"/mail?f=Shared%2Fsttt%2FINBOX\""));
+    let before = congvu_directory::unix_now();
+    let agency_inbox = clerk.get("/mail?f=Shared%2Fsttt%2FINBOX");
+    assert_eq!(agency_inbox.status, 200, "{}", agency_inbox.body);
+    assert!(agency_inbox.body.contains(&syt), "{}", agency_inbox.body);
+    // Art. 10: opening the agency's INBOX here is a check, recorded like SELECT.
+    let events = admin_get(&server, &format!("/api/v1/access/{sttt}?from={before}"));
+    let webmail: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["protocol"] == "webmail")
+        .collect();
+    assert_eq!(webmail.len(), 2, "{events}");
+    assert_eq!(webmail[0]["kind"], "AgencyInboxSelected");
+    assert_eq!(webmail[0]["login"], hoa.as_str());
+    assert_eq!(webmail[1]["kind"], "AgencyInboxLeft");
+
+    // "Trả lời đã tiếp nhận" from the message page: the API's operation, once.
+    let message = clerk.get("/mail/message?f=Shared%2Fsttt%2FINBOX&uid=1");
+    assert!(message.body.contains("action=\"/mail/ack\""), "{}", message.body);
+    let csrf = message.csrf();
+    let acked = clerk.post(
+        "/mail/ack",
+        &[("csrf", &csrf), ("f", "Shared/sttt/INBOX"), ("uid", "1")],
+        &[],
+    );
+    assert_eq!(acked.status, 303, "{}", acked.body);
+    let records = admin_get(&server, &format!("/api/v1/acks?agency={sttt}"));
+    assert_eq!(records[0]["acknowledged"]["by"], hoa.as_str(), "{records}");
+    let shown = clerk.get("/mail/message?f=Shared%2Fsttt%2FINBOX&uid=1&done=ack");
+    assert!(shown.body.contains("Đã gửi trả lời đã tiếp nhận."));
+    assert!(shown.body.contains("id=\"ack\""));
+    assert!(!shown.body.contains("action=\"/mail/ack\""));
+    let again = clerk.post(
+        "/mail/ack",
+        &[("csrf", &csrf), ("f", "Shared/sttt/INBOX"), ("uid", "1")],
+        &[],
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    // The sender's agency got the notification.
+    let syt_inbox = fetch_inbox(&server, &syt, PASSWORD_A, &server.dir.join("syt"));
+    assert!(
+        syt_inbox
+            .iter()
+            .any(|m| String::from_utf8_lossy(m).contains("disposition-notification")),
+        "no MDN reached {syt}"
+    );
+
+    // Revoked, the mailbox is gone from the webmail at once.
+    server.cli_ok(&["directory", "delegate", "sttt", &hoa, "--revoke"], None);
+    assert_eq!(clerk.get("/mail?f=Shared%2Fsttt%2FINBOX").status, 404);
+    assert!(!clerk.get("/").body.contains("sttt › Hộp thư đến"));
+    // An official who holds nothing sees nothing of it.
+    let other = Browser::new(&server, https);
+    assert_eq!(other.sign_in(&tuan, PASSWORD_A).status, 303);
+    assert_eq!(other.get("/mail?f=Shared%2Fsttt%2FINBOX").status, 404);
+}

@@ -62,9 +62,9 @@ pub struct AgencyQuery {
 #[serde(deny_unknown_fields)]
 pub struct Acknowledge {
     /// The agency mailbox's address.
-    agency: String,
+    pub agency: String,
     /// The acknowledged message's `Message-ID`, with or without angle brackets.
-    message_id: String,
+    pub message_id: String,
 }
 
 /// The answer to an acknowledgement.
@@ -137,7 +137,7 @@ async fn list(
     .await
 }
 
-async fn acknowledge(
+pub(crate) async fn acknowledge(
     State(state): State<Arc<AdminState>>,
     Extension(caller): Extension<Caller>,
     Json(request): Json<Acknowledge>,

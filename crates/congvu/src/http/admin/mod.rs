@@ -29,7 +29,7 @@
 //! [`backup`], imports and exports in [`migrate`], long operations in [`jobs`];
 //! `docs/admin-api.md` lists them all.
 
-mod ack;
+pub(crate) mod ack;
 pub(crate) mod auth;
 pub(crate) mod backup;
 pub(crate) mod directory;

@@ -35,6 +35,7 @@
 //! | `/mail/act` (POST) | move, delete, mark read/unread, flag/unflag the selected messages |
 //! | `/mail/folders` (POST) | create, rename, delete a folder |
 //! | `/mail/message?f=…&uid=…`, `/mail/body?…`, `/mail/part?…&path=…` | read; the sanitised body; an attachment |
+//! | `/mail/ack` (POST) | "trả lời đã tiếp nhận" on agency mail (Art. 16.2.a), by the admin API's operation |
 //! | `/mail/compose?mode=new/reply/all/forward&f=…&uid=…` | write |
 //! | `/mail/check`, `/mail/send`, `/mail/draft` (POST) | the policy's verdict; send; save a draft |
 //! | `/mail/addresses?q=…` | directory completion, accents ignored |
@@ -96,6 +97,7 @@ pub fn router(state: WebmailState) -> Router {
         .route("/mail/message", get(read::page))
         .route("/mail/body", get(read::body))
         .route("/mail/part", get(read::part))
+        .route("/mail/ack", post(read::acknowledge))
         .route("/mail/compose", get(compose::page))
         .route("/mail/check", post(compose::check))
         .route("/mail/send", post(compose::send))

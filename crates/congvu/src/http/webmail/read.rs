@@ -40,6 +40,9 @@ pub struct MessageQuery {
     /// An attachment's path, `2.1`.
     #[serde(default)]
     path: Option<String>,
+    /// `ack`: the acknowledgement was sent.
+    #[serde(default)]
+    done: Option<String>,
 }
 
 /// One attachment line.
@@ -82,6 +85,10 @@ struct MessagePage {
     reply_href: String,
     reply_all_href: String,
     forward_href: String,
+    /// Art. 16.2.a on agency mail awaiting it: `Some(None)` pending, `Some(Some(text))`
+    /// acknowledged (by whom, when).
+    ack: Option<Option<String>>,
+    notice: Option<String>,
 }
 
 fn names(list: &[Mailbox]) -> String {
@@ -219,10 +226,24 @@ pub async fn page(
         let user = account_of(&state, &viewer)?;
         let title = lang.t("Đọc thư", "Read").to_owned();
         let chrome = chrome(&state, &viewer, &user, &folder, title, path)?;
-        Ok((target, meta, raw, chrome))
+        let ack = if target.owner.kind == congvu_store::AccountKind::Agency {
+            state
+                .admin
+                .store
+                .acks(Some(target.account()))?
+                .into_iter()
+                .find(|ack| ack.uid == meta.uid)
+                .map(|ack| {
+                    ack.acknowledged
+                        .map(|a| format!("{}, {}", a.by, local_time(a.at)))
+                })
+        } else {
+            None
+        };
+        Ok((target, meta, raw, chrome, ack))
     })
     .await;
-    let (target, meta, raw, chrome) = match loaded {
+    let (target, meta, raw, chrome, ack) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(lang, &error),
     };
@@ -240,9 +261,69 @@ pub async fn page(
         reply_href: compose("reply"),
         reply_all_href: compose("all"),
         forward_href: compose("forward"),
+        ack,
+        notice: (query.done.as_deref() == Some("ack")).then(|| {
+            lang.t(
+                "Đã gửi trả lời đã tiếp nhận.",
+                "The acknowledgement of receipt was sent.",
+            )
+            .to_owned()
+        }),
         chrome,
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct AckForm {
+    csrf: String,
+    f: String,
+    uid: u32,
+}
+
+/// `POST /mail/ack`: "trả lời đã tiếp nhận" (Art. 16.2.a) on a message of an agency
+/// mailbox, by the admin API's own operation as the signed-in keeper: the same
+/// checks (who keeps the mailbox, the first acknowledgement wins), the same MDN and
+/// the same record as the console, the API and a mail client's MDN.
+pub async fn acknowledge(
+    State(state): State<WebmailState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    axum::Form(form): axum::Form<AckForm>,
+) -> Response {
+    if let Err(refused) = crate::http::console::check_csrf(&headers, &form.csrf) {
+        return refused.into_response();
+    }
+    let lang = viewer.lang;
+    let principal = viewer.principal.clone();
+    let task_state = state.clone();
+    let folder = form.f.clone();
+    let loaded = blocking(move || {
+        let (target, _, raw) = load(&task_state, &viewer, &folder, form.uid, false)?;
+        let message_id = congvu_webmail::read(&raw, false, &|_| String::new()).message_id;
+        Ok((target.owner.address, message_id))
+    })
+    .await;
+    let (agency, message_id) = match loaded {
+        Ok((agency, Some(message_id))) => (agency, message_id),
+        Ok((_, None)) => return (StatusCode::BAD_REQUEST, "Message-ID?").into_response(),
+        Err(error) => return failure(lang, &error),
+    };
+    let done = crate::http::admin::ack::acknowledge(
+        State(state.admin.clone()),
+        axum::Extension(crate::http::admin::auth::Caller::Account(principal)),
+        axum::Json(crate::http::admin::ack::Acknowledge { agency, message_id }),
+    )
+    .await;
+    match done {
+        Ok(_) => axum::response::Redirect::to(&format!(
+            "/mail/message?f={}&uid={}&done=ack",
+            encode(&form.f),
+            form.uid
+        ))
+        .into_response(),
+        Err(error) => crate::http::console::api_failure(lang, &error),
+    }
 }
 
 #[derive(Template)]
