@@ -105,11 +105,11 @@ pub async fn tls_session(target: &Target) -> Result<Lines<TlsStream<TcpStream>>,
     Ok(session)
 }
 
-type Session = Lines<TlsStream<TcpStream>>;
+pub(crate) type Session = Lines<TlsStream<TcpStream>>;
 
 /// Sends `tag command` and reads through the tagged reply; returns the untagged
 /// lines and the tagged one, failing unless it is OK.
-async fn command(session: &mut Session, tag: &str, command: &[u8]) -> Result<(Vec<String>, String), Error> {
+pub(crate) async fn command(session: &mut Session, tag: &str, command: &[u8]) -> Result<(Vec<String>, String), Error> {
     let mut bytes = format!("{tag} ").into_bytes();
     bytes.extend_from_slice(command);
     bytes.extend_from_slice(b"\r\n");
@@ -376,14 +376,11 @@ pub async fn idle_connections(addr: SocketAddr, count: usize, pid: u32) -> Resul
     Ok(())
 }
 
-/// `imap-mailbox`: fills the mailbox `Bench` with `messages` messages (created if
-/// missing, appended from 8 connections when it holds fewer), then times, `runs`
-/// times each on a fresh session, SELECT, `FETCH 1:* (FLAGS)`, `SEARCH SUBJECT`
-/// (a word in one message in 1,000) and `STORE 1:* +FLAGS.SILENT (\\Seen)` (then
-/// `-FLAGS.SILENT` untimed, so every run changes every message); prints the median.
-pub async fn mailbox_timings(target: Target, messages: usize, runs: usize) -> Result<(), Error> {
-    let target = Arc::new(target);
-    let mut session = tls_session(&target).await?;
+/// Fills the mailbox `Bench` of `target`'s account with `messages` messages of about
+/// 2 KiB (created if missing, appended from 8 connections when it holds fewer); one
+/// in 1,000 has the word `kimcuong` in its Subject.
+pub async fn fill_mailbox(target: &Arc<Target>, messages: usize) -> Result<(), Error> {
+    let mut session = tls_session(target).await?;
     let login = format!("LOGIN \"{}\" \"{}\"", target.user, target.password);
     command(&mut session, "l", login.as_bytes()).await?;
     let _ = command(&mut session, "c", b"CREATE Bench").await;
@@ -426,6 +423,16 @@ pub async fn mailbox_timings(target: Target, messages: usize, runs: usize) -> Re
             started.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+/// `imap-mailbox`: fills the mailbox `Bench` ([`fill_mailbox`]), then times, `runs`
+/// times each on a fresh session, SELECT, `FETCH 1:* (FLAGS)`, `SEARCH SUBJECT`
+/// (a word in one message in 1,000) and `STORE 1:* +FLAGS.SILENT (\\Seen)` (then
+/// `-FLAGS.SILENT` untimed, so every run changes every message); prints the median.
+pub async fn mailbox_timings(target: Target, messages: usize, runs: usize) -> Result<(), Error> {
+    let target = Arc::new(target);
+    fill_mailbox(&target, messages).await?;
     let steps: [(&str, &[u8]); 4] = [
         ("SELECT", b"SELECT Bench"),
         ("FETCH 1:* (FLAGS)", b"FETCH 1:* (FLAGS)"),

@@ -12,6 +12,7 @@
 //! (on a store of its own, no server): see [`backup`]. `import` (from a private
 //! Dovecot): see [`import`]. `report` (the yearly report of a generated province,
 //! on a store of its own, computed by the `congvu` binary): see [`report`].
+//! `webmail` (the webmail against IMAP on one 20,000-message folder): see [`webmail`].
 //!
 //! Loopback only: the addresses are parsed and refused unless they are in 127.0.0.0/8.
 
@@ -20,6 +21,7 @@ mod checks;
 mod imap;
 mod import;
 mod report;
+mod webmail;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -151,6 +153,18 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         messages: usize,
         #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// The webmail's first page and one message against IMAP, on one folder.
+    Webmail {
+        #[command(flatten)]
+        login: ImapLogin,
+        /// The public HTTPS listener.
+        #[arg(long, default_value = "127.0.0.1:2443")]
+        https: SocketAddr,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 9)]
         runs: usize,
     },
 }
@@ -401,6 +415,12 @@ async fn main() -> Result<(), Error> {
             messages,
             runs,
         } => imap::mailbox_timings(login.target()?, messages, runs).await,
+        Bench::Webmail {
+            login,
+            https,
+            messages,
+            runs,
+        } => webmail::webmail_timings(login.target()?, https, messages, runs).await,
         Bench::LoginStorm {
             login,
             logins,
