@@ -9,8 +9,8 @@
 //!    name the user holds no right on does not exist, a revoked grant is seen at the
 //!    next call.
 //! 2. **A window costs its window.** Listing by arrival with no filter reads only the
-//!    index and the header fields of the messages in the window, so the first page of
-//!    a 20,000-message folder reads 50 headers, not 20,000. Sorting by sender or
+//!    window's index records and header fields (`MailStore::message_window`), so the
+//!    first page of a 20,000-message folder reads 50 records, not 20,000. Sorting by sender or
 //!    subject, or filtering, reads every message's cached header fields once (and a
 //!    text filter every body), as IMAP SORT and SEARCH do.
 //! 3. **Vietnamese without accents.** Filters compare text folded by
@@ -185,7 +185,8 @@ pub fn folders(ctx: &ImapContext, user: &AccountRecord) -> Result<Vec<(MailboxIn
 /// The order of a listing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Order {
-    /// INTERNALDATE, then UID: the order mail came in (from the index alone).
+    /// UID order: the order messages came into the folder, read from the index
+    /// window by window (`MailStore::message_window`).
     #[default]
     Arrival,
     /// The sender's display name (or address), folded.
@@ -294,7 +295,7 @@ fn contains_folded(haystack: &str, words: &str) -> bool {
 }
 
 /// The window `offset..offset + limit` of `mailbox`'s messages kept by `filter`, in
-/// `order` (ties by arrival), newest or greatest first when `descending`.
+/// `order` (ties by UID), newest or greatest first when `descending`.
 pub fn page(
     ctx: &ImapContext,
     mailbox: MailboxId,
@@ -304,22 +305,21 @@ pub fn page(
     offset: usize,
     limit: usize,
 ) -> congvu_store::Result<Page> {
-    let mut metas = ctx.store.messages(mailbox)?;
-    metas.sort_by_key(|m| (m.internal_date, m.uid));
     if order == Order::Arrival && filter.is_empty() {
-        // Invariant 2: only the window's headers are read.
-        let total = metas.len();
-        if descending {
-            metas.reverse();
-        }
+        // Invariant 2: only the window is read, index and headers.
+        let total = ctx
+            .store
+            .mailbox(mailbox)?
+            .map_or(0, |info| info.messages as usize);
         let mut rows = Vec::new();
-        for meta in metas.into_iter().skip(offset).take(limit) {
+        for meta in ctx.store.message_window(mailbox, descending, offset, limit)? {
             if let Some(block) = header_block(ctx, &meta)? {
                 rows.push(row(meta, &block));
             }
         }
         return Ok(Page { total, rows });
     }
+    let metas = ctx.store.messages(mailbox)?;
     let mut rows = Vec::new();
     for meta in metas {
         if filter.since.is_some_and(|since| meta.internal_date < since)

@@ -846,6 +846,17 @@ impl MailStore for SledStore {
         self.trees.message(mailbox, uid)
     }
 
+    fn message_window(
+        &self,
+        mailbox: MailboxId,
+        newest_first: bool,
+        skip: usize,
+        take: usize,
+    ) -> Result<Vec<MessageMeta>> {
+        self.require_mailbox(mailbox)?;
+        self.trees.message_window(mailbox, newest_first, skip, take)
+    }
+
     fn vanished_since(&self, mailbox: MailboxId, modseq: u64) -> Result<Vec<Uid>> {
         self.trees.expunged_between(mailbox, modseq, u64::MAX)
     }

@@ -150,11 +150,13 @@ fn read_message(
         references: ids(message.references()),
         ..Reading::default()
     };
-    let text_part = message.text_body.iter().find(|id| {
-        message
-            .part(**id)
-            .is_some_and(|p| p.is_content_type("text", "plain"))
-    });
+    // RFC 2045 §5.2: a part without a Content-Type is text/plain.
+    let plain = |part: &MessagePart<'_>| {
+        part.content_type().is_none_or(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text") && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+        })
+    };
+    let text_part = message.text_body.iter().find(|id| message.part(**id).is_some_and(plain));
     reading.text = text_part
         .and_then(|id| message.part(*id))
         .and_then(|p| p.text_contents())
@@ -294,6 +296,13 @@ note\r\n\
         let pdf = attachment(SIGNED_FORWARD, &reading.attachments[0].path).unwrap();
         assert_eq!(pdf.bytes, b"%PDF-1.4\n");
         assert_eq!(pdf.name, "Báo cáo.pdf");
+    }
+
+    #[test]
+    fn a_message_without_content_type_is_plain_text() {
+        let reading = read(b"Subject: x\r\n\r\nNoi dung.\r\n", false, &url);
+        assert_eq!(reading.text.as_deref(), Some("Noi dung.\r\n"));
+        assert!(reading.html.is_none());
     }
 
     #[test]

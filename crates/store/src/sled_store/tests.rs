@@ -1590,3 +1590,22 @@ fn repair_raises_uidnext_and_highestmodseq_and_removes_orphans() {
     drop(store);
     drop(dir);
 }
+
+#[test]
+fn windows_read_the_mailbox_in_uid_order_both_ways() {
+    let (_dir, store) = open();
+    let account = account(&store);
+    let inbox = inbox(&store, account);
+    let other = mailbox(&store, account, "Archive");
+    for n in 0..7 {
+        append(&store, inbox.id, format!("Subject: {n}\r\n\r\nx").as_bytes(), Flags::empty()).unwrap();
+    }
+    append(&store, other.id, b"Subject: other\r\n\r\nx", Flags::empty()).unwrap();
+    assert_eq!(uids(&store.message_window(inbox.id, true, 0, 3).unwrap()), [7, 6, 5]);
+    assert_eq!(uids(&store.message_window(inbox.id, true, 5, 3).unwrap()), [2, 1]);
+    assert_eq!(uids(&store.message_window(inbox.id, false, 2, 2).unwrap()), [3, 4]);
+    assert!(store.message_window(inbox.id, false, 9, 2).unwrap().is_empty());
+    // A window never spills into the next mailbox's keys.
+    assert_eq!(uids(&store.message_window(other.id, true, 0, 9).unwrap()), [1]);
+    assert!(store.message_window(MailboxId(999_999), true, 0, 1).is_err());
+}

@@ -283,6 +283,28 @@ impl Trees {
             .collect()
     }
 
+    /// See `MailStore::message_window`: the keys are `mailbox ‖ uid`, big-endian, so
+    /// the prefix scan is in UID order both ways.
+    pub fn message_window(
+        &self,
+        mailbox: MailboxId,
+        newest_first: bool,
+        skip: usize,
+        take: usize,
+    ) -> Result<Vec<MessageMeta>, StoreError> {
+        let scan = self.messages.scan_prefix(mailbox.0.to_be_bytes());
+        let records: Box<dyn Iterator<Item = _>> = if newest_first {
+            Box::new(scan.rev())
+        } else {
+            Box::new(scan)
+        };
+        records
+            .skip(skip)
+            .take(take)
+            .map(|item| decode(&item?.1, "message record"))
+            .collect()
+    }
+
     pub fn message(&self, mailbox: MailboxId, uid: Uid) -> Result<Option<MessageMeta>, StoreError> {
         self.messages
             .get(message_key(mailbox, uid))?
