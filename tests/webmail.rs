@@ -22,14 +22,6 @@ use serde_json::Value;
 const WEBMAIL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// A small, structurally valid PDF (the policy checks formats on content).
-fn pdf() -> Vec<u8> {
-    let mut bytes = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n".to_vec();
-    bytes.extend((0..3000u32).map(|i| (i * 7 % 251) as u8));
-    bytes.extend_from_slice(b"\ntrailer << /Root 1 0 R >>\n%%EOF\n");
-    bytes
-}
-
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     let from = text
         .find(start)
@@ -63,7 +55,7 @@ fn an_official_reads_answers_flags_and_files_mail_in_the_webmail() {
     let (_agency, tuan, hoa) = server.provision();
     let scratch = tempfile::tempdir().unwrap();
     let attachment = scratch.path().join("Báo cáo quý.pdf");
-    std::fs::write(&attachment, pdf()).unwrap();
+    std::fs::write(&attachment, small_pdf(3000)).unwrap();
     let sent = submit(
         &server,
         &tuan,
@@ -138,7 +130,7 @@ fn an_official_reads_answers_flags_and_files_mail_in_the_webmail() {
     );
     assert_eq!(saved.header("x-content-type-options"), "nosniff");
     assert_eq!(saved.header("content-type"), "application/octet-stream");
-    assert_eq!(std::fs::read(&download).unwrap(), pdf());
+    assert_eq!(std::fs::read(&download).unwrap(), small_pdf(3000));
     assert!(flags(&state_of(&server, &hoa, PASSWORD_B), "INBOX", 1).contains(&"\\Seen".to_owned()));
 
     // A flag set here is IMAP's \Flagged.
@@ -251,7 +243,7 @@ fn an_official_reads_answers_flags_and_files_mail_in_the_webmail() {
         congvu_webmail::attachment(&received[0], &reading.attachments[0].path)
             .unwrap()
             .bytes,
-        pdf()
+        small_pdf(3000)
     );
     let hoa_state = state_of(&server, &hoa, PASSWORD_B);
     assert_eq!(hoa_state["Sent"]["status"]["messages"], 1, "{hoa_state}");

@@ -68,14 +68,6 @@ fn run_browser(args: &[String]) -> Value {
     seen
 }
 
-/// A small, structurally valid PDF (the policy checks formats on content).
-fn pdf() -> Vec<u8> {
-    let mut bytes = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n".to_vec();
-    bytes.extend((0..5000u32).map(|i| (i * 13 % 251) as u8));
-    bytes.extend_from_slice(b"\ntrailer << /Root 1 0 R >>\n%%EOF\n");
-    bytes
-}
-
 #[test]
 fn an_official_reads_replies_and_flags_in_chromium() {
     if !browser_installed() {
@@ -86,7 +78,7 @@ fn an_official_reads_replies_and_flags_in_chromium() {
     let scratch = tempfile::tempdir().unwrap();
     let out = output_dir(&scratch);
     let original = scratch.path().join("Kế hoạch năm 2027.pdf");
-    std::fs::write(&original, pdf()).unwrap();
+    std::fs::write(&original, small_pdf(5000)).unwrap();
     let subject = "Công văn số 45 về kế hoạch chuyển đổi số";
     let sent = submit(
         &server,
@@ -98,7 +90,7 @@ fn an_official_reads_replies_and_flags_in_chromium() {
     );
     assert_eq!(sent["ok"], true, "{sent}");
     let reply_file = scratch.path().join("Báo cáo tiến độ.pdf");
-    let reply_bytes: Vec<u8> = [pdf(), b"% reply\n".to_vec()].concat();
+    let reply_bytes: Vec<u8> = [small_pdf(5000), b"% reply\n".to_vec()].concat();
     std::fs::write(&reply_file, &reply_bytes).unwrap();
 
     let seen = run_browser(&strings(&[

@@ -400,6 +400,15 @@ pub fn python_ok(server: &Server, script: &str, args: &[String]) -> String {
 }
 
 /// Runs an external client (curl, swaks, mbsync) and returns its output.
+/// A small, structurally valid PDF with `padding` bytes of stream data (the policy
+/// checks formats on content, so a test's attachment must be a real one).
+pub fn small_pdf(padding: u32) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n".to_vec();
+    bytes.extend((0..padding).map(|i| (i * 7 % 251) as u8));
+    bytes.extend_from_slice(b"\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    bytes
+}
+
 pub fn run(program: &str, args: &[&str]) -> Output {
     Command::new(program)
         .args(args)

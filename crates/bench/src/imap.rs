@@ -109,7 +109,11 @@ pub(crate) type Session = Lines<TlsStream<TcpStream>>;
 
 /// Sends `tag command` and reads through the tagged reply; returns the untagged
 /// lines and the tagged one, failing unless it is OK.
-pub(crate) async fn command(session: &mut Session, tag: &str, command: &[u8]) -> Result<(Vec<String>, String), Error> {
+pub(crate) async fn command(
+    session: &mut Session,
+    tag: &str,
+    command: &[u8],
+) -> Result<(Vec<String>, String), Error> {
     let mut bytes = format!("{tag} ").into_bytes();
     bytes.extend_from_slice(command);
     bytes.extend_from_slice(b"\r\n");

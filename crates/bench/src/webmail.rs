@@ -88,7 +88,9 @@ impl Http {
             if header.is_empty() {
                 break;
             }
-            let Some((name, value)) = header.split_once(':') else { continue };
+            let Some((name, value)) = header.split_once(':') else {
+                continue;
+            };
             let value = value.trim();
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.parse()?,
@@ -209,14 +211,23 @@ async fn imap_operation(session: &mut Session, step: usize, messages: usize, uid
     Ok(())
 }
 
-pub async fn webmail_timings(target: Target, https: SocketAddr, messages: usize, runs: usize) -> Result<(), Error> {
+pub async fn webmail_timings(
+    target: Target,
+    https: SocketAddr,
+    messages: usize,
+    runs: usize,
+) -> Result<(), Error> {
     let target = Arc::new(target);
     fill_mailbox(&target, messages).await?;
     let cookies = sign_in(&target, https).await?;
     let uid = u32::try_from(messages / 2).unwrap_or(1).max(1);
     let first = format!("1–{} / {messages}", messages.min(50));
     let steps = [
-        ("first page, newest first", "/mail?f=Bench".to_owned(), first.clone()),
+        (
+            "first page, newest first",
+            "/mail?f=Bench".to_owned(),
+            first.clone(),
+        ),
         (
             "first page by subject",
             "/mail?f=Bench&sort=subject&desc=0".to_owned(),

@@ -141,8 +141,13 @@ pub trait MailStore: Send + Sync + 'static {
     /// lowest UID (or from the highest, `newest_first`), then at most `take`, in that
     /// direction. It reads the window, not the mailbox: the webmail's first page of a
     /// 20,000-message folder costs what a 20-message one does.
-    fn message_window(&self, mailbox: MailboxId, newest_first: bool, skip: usize, take: usize)
-    -> Result<Vec<MessageMeta>>;
+    fn message_window(
+        &self,
+        mailbox: MailboxId,
+        newest_first: bool,
+        skip: usize,
+        take: usize,
+    ) -> Result<Vec<MessageMeta>>;
     fn message(&self, mailbox: MailboxId, uid: Uid) -> Result<Option<MessageMeta>>;
     /// UIDs expunged (EXPUNGE, MOVE away, RENAME of INBOX) by changes with a modseq
     /// above `modseq`, ascending (RFC 7162 §3.2.5.2 `VANISHED (EARLIER)`). Every

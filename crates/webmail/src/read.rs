@@ -153,10 +153,14 @@ fn read_message(
     // RFC 2045 §5.2: a part without a Content-Type is text/plain.
     let plain = |part: &MessagePart<'_>| {
         part.content_type().is_none_or(|ct| {
-            ct.ctype().eq_ignore_ascii_case("text") && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
         })
     };
-    let text_part = message.text_body.iter().find(|id| message.part(**id).is_some_and(plain));
+    let text_part = message
+        .text_body
+        .iter()
+        .find(|id| message.part(**id).is_some_and(plain));
     reading.text = text_part
         .and_then(|id| message.part(*id))
         .and_then(|p| p.text_contents())

@@ -1598,12 +1598,24 @@ fn windows_read_the_mailbox_in_uid_order_both_ways() {
     let inbox = inbox(&store, account);
     let other = mailbox(&store, account, "Archive");
     for n in 0..7 {
-        append(&store, inbox.id, format!("Subject: {n}\r\n\r\nx").as_bytes(), Flags::empty()).unwrap();
+        append(
+            &store,
+            inbox.id,
+            format!("Subject: {n}\r\n\r\nx").as_bytes(),
+            Flags::empty(),
+        )
+        .unwrap();
     }
     append(&store, other.id, b"Subject: other\r\n\r\nx", Flags::empty()).unwrap();
-    assert_eq!(uids(&store.message_window(inbox.id, true, 0, 3).unwrap()), [7, 6, 5]);
+    assert_eq!(
+        uids(&store.message_window(inbox.id, true, 0, 3).unwrap()),
+        [7, 6, 5]
+    );
     assert_eq!(uids(&store.message_window(inbox.id, true, 5, 3).unwrap()), [2, 1]);
-    assert_eq!(uids(&store.message_window(inbox.id, false, 2, 2).unwrap()), [3, 4]);
+    assert_eq!(
+        uids(&store.message_window(inbox.id, false, 2, 2).unwrap()),
+        [3, 4]
+    );
     assert!(store.message_window(inbox.id, false, 9, 2).unwrap().is_empty());
     // A window never spills into the next mailbox's keys.
     assert_eq!(uids(&store.message_window(other.id, true, 0, 9).unwrap()), [1]);

@@ -64,7 +64,7 @@ use crate::http::admin::{AdminState, ApiError};
 use frame::reaches;
 pub(crate) use frame::{Lang, Notice, render, secure};
 use session::Refused;
-pub(crate) use session::{Viewer, check_csrf};
+pub(crate) use session::{Viewer, check_csrf, lang as lang_of};
 
 /// The console's routes, every response with the console's headers (invariant 2).
 pub fn router(state: Arc<AdminState>) -> Router {

@@ -15,7 +15,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use congvu_webmail::compose::{self, Draft, File, parse_addresses};
 use super::folders::{Chrome, chrome};
 use super::list::open;
 use super::{WebmailState, account_of, blocking, failure};
-use crate::http::console::{Lang, Viewer, check_csrf, render};
+use crate::http::console::{Viewer, check_csrf, lang_of, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ComposeQuery {
@@ -186,7 +186,7 @@ fn special_folder(
 
 /// The compose form as received.
 #[derive(Default)]
-struct Form {
+pub struct Form {
     csrf: String,
     to: String,
     cc: String,
@@ -201,8 +201,24 @@ struct Form {
     files: Vec<File>,
 }
 
-/// Reads the multipart form; `Err` is the answer for a broken upload.
-async fn read_form(mut multipart: Multipart, lang: Lang) -> Result<Form, Response> {
+/// The compose form as a handler's argument: read from the multipart body, its CSRF
+/// token (and origin) checked first thing after.
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Form, Response> {
+        let headers = request.headers().clone();
+        let multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        read_form(multipart, &headers).await
+    }
+}
+
+/// Reads the multipart form and checks its CSRF token (and origin); `Err` is the
+/// answer for a broken upload or a refused form.
+async fn read_form(mut multipart: Multipart, headers: &HeaderMap) -> Result<Form, Response> {
+    let lang = lang_of(headers);
     let broken = |error: axum::extract::multipart::MultipartError| {
         tracing::info!(%error, "webmail form unreadable");
         (
@@ -250,6 +266,7 @@ async fn read_form(mut multipart: Multipart, lang: Lang) -> Result<Form, Respons
             _ => {}
         }
     }
+    check_csrf(headers, &form.csrf).map_err(IntoResponse::into_response)?;
     Ok(form)
 }
 
@@ -357,20 +374,8 @@ struct CheckAnswer {
 
 /// `POST /mail/check`: the problems the message would meet, as JSON, so that the page
 /// shows them before sending.
-pub async fn check(
-    State(state): State<WebmailState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> Response {
+pub async fn check(State(state): State<WebmailState>, viewer: Viewer, form: Form) -> Response {
     let lang = viewer.lang;
-    let form = match read_form(multipart, lang).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    if let Err(refused) = check_csrf(&headers, &form.csrf) {
-        return refused.into_response();
-    }
     let checked = blocking(move || {
         let (draft, _) = prepare(&state, &viewer, &form)?;
         let raw = compose::build(&draft);
@@ -388,20 +393,8 @@ pub async fn check(
 }
 
 /// `POST /mail/send`.
-pub async fn send(
-    State(state): State<WebmailState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> Response {
+pub async fn send(State(state): State<WebmailState>, viewer: Viewer, form: Form) -> Response {
     let lang = viewer.lang;
-    let form = match read_form(multipart, lang).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    if let Err(refused) = check_csrf(&headers, &form.csrf) {
-        return refused.into_response();
-    }
     let client = viewer.client;
     let task_state = state.clone();
     let prepared = blocking(move || {
@@ -521,20 +514,8 @@ struct DraftAnswer {
 
 /// `POST /mail/draft`: saves the form in Drafts (`\Draft \Seen`), replacing the draft
 /// it came from; answers its new UID.
-pub async fn draft(
-    State(state): State<WebmailState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> Response {
+pub async fn draft(State(state): State<WebmailState>, viewer: Viewer, form: Form) -> Response {
     let lang = viewer.lang;
-    let form = match read_form(multipart, lang).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    if let Err(refused) = check_csrf(&headers, &form.csrf) {
-        return refused.into_response();
-    }
     let saved = blocking(move || {
         let user = account_of(&state, &viewer)?;
         let (draft, _) = prepare(&state, &viewer, &form)?;

@@ -45,6 +45,13 @@ pub struct MessageQuery {
     done: Option<String>,
 }
 
+impl MessageQuery {
+    /// `f=…&uid=…`, the message's part of this page's links.
+    fn base(&self) -> String {
+        format!("f={}&uid={}", encode(&self.f), self.uid)
+    }
+}
+
 /// One attachment line.
 pub struct AttachmentLine {
     pub name: String,
@@ -211,7 +218,7 @@ pub async fn page(
     Query(query): Query<MessageQuery>,
 ) -> Response {
     let lang = viewer.lang;
-    let base = format!("f={}&uid={}", encode(&query.f), query.uid);
+    let base = query.base();
     let remote = query.remote == Some(1);
     let folder = query.f.clone();
     let path = format!("/mail/message?{base}");
@@ -340,7 +347,7 @@ pub async fn body(
     Query(query): Query<MessageQuery>,
 ) -> Response {
     let lang = viewer.lang;
-    let base = format!("f={}&uid={}", encode(&query.f), query.uid);
+    let base = query.base();
     let remote = query.remote == Some(1);
     let folder = query.f.clone();
     let loaded = blocking(move || load(&state, &viewer, &folder, query.uid, false)).await;
