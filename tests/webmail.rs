@@ -419,6 +419,71 @@ fn a_clerk_keeps_the_agency_mailbox_in_the_webmail() {
         "no MDN reached {syt}"
     );
 
+    // The answer goes out as the agency: the reply page offers it first, the
+    // submission path checks the delegation, the agency's Sent keeps a copy.
+    let reply = clerk.get("/mail/compose?mode=reply&f=Shared%2Fsttt%2FINBOX&uid=1");
+    assert!(
+        reply
+            .body
+            .contains(&format!("<option value=\"{sttt}\" selected>")),
+        "{}",
+        reply.body
+    );
+    let csrf_field = format!("csrf={csrf}");
+    let from_field = format!("from={sttt}");
+    let to_field = format!("to={syt}");
+    let answered = clerk.request(
+        &[
+            "-F",
+            &csrf_field,
+            "-F",
+            &from_field,
+            "-F",
+            &to_field,
+            "-F",
+            "subject=Re: Công văn số 7 của Sở Y tế",
+            "-F",
+            "body=Sở đã nhận.",
+        ],
+        "/mail/send",
+    );
+    assert_eq!(answered.status, 303, "{}", answered.body);
+    let syt_inbox = fetch_inbox(&server, &syt, PASSWORD_A, &server.dir.join("syt-2"));
+    let answer = syt_inbox
+        .iter()
+        .map(|m| congvu_webmail::read(m, false, &|_| String::new()))
+        .find(|r| r.subject == "Re: Công văn số 7 của Sở Y tế")
+        .expect("the agency's answer");
+    assert_eq!(answer.from[0].address, sttt, "{answer:?}");
+    assert_eq!(answer.text.as_deref().map(str::trim), Some("Sở đã nhận."));
+    // Seen by the clerk over IMAP, in the agency's shared Sent.
+    let seen = imap_client(&server, "state", &hoa, PASSWORD_B, &[]);
+    assert_eq!(
+        seen["Shared/sttt/Sent"]["status"]["messages"], 1,
+        "the agency's own Sent copy: {seen}"
+    );
+    // Someone may only send as what the page offers: a forged `from` is their own.
+    let forged = clerk.request(
+        &[
+            "-F",
+            &csrf_field,
+            "-F",
+            &format!("from={syt}"),
+            "-F",
+            &format!("to={tuan}"),
+            "-F",
+            "subject=Thư thử giả mạo",
+            "-F",
+            "body=x",
+        ],
+        "/mail/send",
+    );
+    assert_eq!(forged.status, 303, "{}", forged.body);
+    let tuan_inbox = fetch_inbox(&server, &tuan, PASSWORD_A, &server.dir.join("tuan-2"));
+    let forged = congvu_webmail::read(tuan_inbox.last().unwrap(), false, &|_| String::new());
+    assert_eq!(forged.subject, "Thư thử giả mạo");
+    assert_eq!(forged.from[0].address, hoa, "{forged:?}");
+
     // Revoked, the mailbox is gone from the webmail at once.
     server.cli_ok(&["directory", "delegate", "sttt", &hoa, "--revoke"], None);
     assert_eq!(clerk.get("/mail?f=Shared%2Fsttt%2FINBOX").status, 404);

@@ -66,6 +66,34 @@ struct ComposePage {
     kept: Vec<Kept>,
     draft: String,
     max_bytes: u64,
+    /// The addresses the official may send as: their own, then the agency mailboxes
+    /// delegated to them with sending (Art. 16.1); the first is chosen.
+    senders: Vec<Mailbox>,
+    /// The sender chosen: a reply from an agency mailbox goes out as the agency.
+    from: String,
+}
+
+/// The addresses `user` may send as from the webmail: their own, then each agency
+/// mailbox whose delegation grants sending (`send_as`). The submission path checks
+/// the same rule again (`Directory::may_submit_as`).
+fn senders(state: &WebmailState, user: &AccountRecord) -> Result<Vec<Mailbox>, Unresolved> {
+    let directory = &state.admin.directory;
+    let mut senders = vec![Mailbox {
+        name: user.display_name.clone(),
+        address: user.address.clone(),
+    }];
+    for grant in directory.delegations_for(user.account)? {
+        if !grant.send_as {
+            continue;
+        }
+        if let Some(agency) = directory.lookup(&grant.mailbox_address)? {
+            senders.push(Mailbox {
+                name: agency.display_name,
+                address: agency.address,
+            });
+        }
+    }
+    Ok(senders)
 }
 
 fn addresses_text(list: &[Mailbox]) -> String {
@@ -111,10 +139,21 @@ pub async fn page(
             }
             None => None,
         };
-        Ok((chrome, original, draft))
+        let senders = senders(&state, &user)?;
+        // A reply to mail in a delegated agency mailbox is the agency's answer.
+        let from = match &query.f {
+            Some(f) => match congvu_imap::view::resolve(&state.admin.directory, &user, f) {
+                Ok(target) if senders.iter().any(|s| s.address == target.owner.address) => {
+                    target.owner.address
+                }
+                _ => user.address.clone(),
+            },
+            None => user.address.clone(),
+        };
+        Ok((chrome, original, draft, senders, from))
     })
     .await;
-    let (chrome, original, draft) = match loaded {
+    let (chrome, original, draft, senders, from) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return failure(lang, &error),
     };
@@ -131,6 +170,8 @@ pub async fn page(
         kept: Vec::new(),
         draft: String::new(),
         max_bytes,
+        senders,
+        from,
     };
     if let Some((f, uid, raw)) = original {
         let reading = congvu_webmail::read(&raw, false, &|_| String::new());
@@ -198,6 +239,8 @@ pub struct Form {
     origin_uid: String,
     keep: Vec<String>,
     draft: String,
+    /// The address to send as (one of [`senders`]); empty: the official's own.
+    from: String,
     files: Vec<File>,
 }
 
@@ -263,6 +306,7 @@ async fn read_form(mut multipart: Multipart, headers: &HeaderMap) -> Result<Form
             "origin_uid" => form.origin_uid = value,
             "keep" => form.keep.push(value),
             "draft" => form.draft = value,
+            "from" => form.from = value,
             _ => {}
         }
     }
@@ -311,11 +355,16 @@ fn prepare(state: &WebmailState, viewer: &Viewer, form: &Form) -> Result<(Draft,
         }
     }
     let domain = user.address.split('@').nth(1).unwrap_or("localhost").to_owned();
-    let draft = Draft {
-        from: Mailbox {
+    // Only an address offered on the page; anything else is the official's own.
+    let from = senders(state, &user)?
+        .into_iter()
+        .find(|s| s.address.eq_ignore_ascii_case(form.from.trim()))
+        .unwrap_or(Mailbox {
             name: user.display_name.clone(),
             address: user.address.clone(),
-        },
+        });
+    let draft = Draft {
+        from,
         to: parse_addresses(&form.to).unwrap_or_default(),
         cc: parse_addresses(&form.cc).unwrap_or_default(),
         subject: form.subject.trim().to_owned(),
