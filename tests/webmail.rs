@@ -332,6 +332,32 @@ fn an_official_reads_answers_flags_and_files_mail_in_the_webmail() {
     assert_eq!(deleted.status, 303);
     assert!(state_of(&server, &hoa, PASSWORD_B).get("Lưu trữ 2026").is_none());
 
+    // The English switch comes back to the page it was pressed on.
+    let switched = browser.post(
+        "/console/lang",
+        &[("csrf", &csrf), ("lang", "en"), ("back", "/mail?f=Sent")],
+        &[],
+    );
+    assert_eq!(switched.status, 303);
+    assert_eq!(switched.header("location"), "/mail?f=Sent");
+    let english = browser.get("/mail?f=Sent");
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(
+        english.body.contains(">Inbox<") && english.body.contains("Mark read"),
+        "{}",
+        english.body
+    );
+    assert_eq!(
+        browser
+            .post(
+                "/console/lang",
+                &[("csrf", &csrf), ("lang", "vi"), ("back", "//evil.example/")],
+                &[]
+            )
+            .header("location"),
+        "/console/"
+    );
+
     // Someone else's message is not found, whatever the UID.
     assert_eq!(browser.get("/mail/message?f=Shared/sttt/INBOX&uid=1").status, 404);
     assert_eq!(browser.get("/mail/message?f=INBOX&uid=999").status, 404);
