@@ -40,12 +40,14 @@
 pub mod blob;
 pub mod dump;
 pub mod model;
+pub mod names;
 pub mod notify;
 pub mod progress;
+pub mod rules;
 pub mod sled_store;
 
 pub use model::*;
-pub use notify::{CHANGE_CAPACITY, Change, ChangeKind, Changes, Subscription};
+pub use notify::{CHANGE_CAPACITY, Change, ChangeHub, ChangeKind, Changes, Subscription};
 pub use progress::{Progress, ProgressView};
 pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};
 pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};

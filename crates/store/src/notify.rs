@@ -61,9 +61,10 @@ pub struct Changes {
 }
 
 /// The per-account channels. Shared (`Arc`) with every [`Subscription`], whose
-/// `Drop` removes the channel it leaves without receivers.
+/// `Drop` removes the channel it leaves without receivers. Every backend has one;
+/// a backend shared by several processes feeds it the changes the others made.
 #[derive(Default)]
-pub(crate) struct ChangeHub {
+pub struct ChangeHub {
     senders: Mutex<HashMap<AccountId, broadcast::Sender<Change>>>,
 }
 
@@ -73,7 +74,7 @@ impl ChangeHub {
     }
 
     /// Every change committed from now on in the account's mailboxes.
-    pub(crate) fn subscribe(self: &Arc<Self>, account: AccountId) -> Subscription {
+    pub fn subscribe(self: &Arc<Self>, account: AccountId) -> Subscription {
         let receiver = self
             .senders()
             .entry(account)
@@ -87,7 +88,7 @@ impl ChangeHub {
     }
 
     /// Tells the account's subscribers, if it has any.
-    pub(crate) fn send(&self, change: Change) {
+    pub fn send(&self, change: Change) {
         if let Some(sender) = self.senders().get(&change.account) {
             // No receiver left (one being dropped right now) is not an error.
             let _ = sender.send(change);

@@ -56,23 +56,26 @@ mod change_log;
 mod check;
 mod committer;
 mod events;
-mod names;
 mod recent;
 mod subscriptions;
 mod tx;
 
 use crate::blob::{BlobFile, BlobStore, Contents};
+use crate::names::{self, INBOX};
 use crate::notify::ChangeHub;
+use crate::rules::{
+    apply_flags, change, check_quota, message_contents, new_message, same_keywords, sorted_unique,
+    unique_keywords,
+};
 use crate::{
     AccessEvent, AccessSpan, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest,
     BackupSpec, BlobId, Change, ChangeKind, Changes, Copied, DEFAULT_MAILBOXES, Delivery, DeliveryFolder,
-    DeliveryOutcome, EventRecord, FlagOp, FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta,
-    Outbound, PendingAck, Progress, QueueEntry, QueueId, QueueUpdate, QuotaRule, Result, SpecialUse,
-    StoreError, StoreOutcome, StoreSize, Subscription, Uid,
+    DeliveryOutcome, EventRecord, FlagStore, Flags, MailStore, MailboxId, MailboxInfo, MessageMeta, Outbound,
+    PendingAck, Progress, QueueEntry, QueueId, QueueUpdate, QuotaRule, Result, SpecialUse, StoreError,
+    StoreOutcome, StoreSize, Subscription, Uid,
 };
 pub use check::{CheckReport, Inconsistency, RepairReport};
 use committer::{Committer, Pins};
-use names::INBOX;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::DirBuilder;
@@ -1237,90 +1240,6 @@ fn now() -> i64 {
 
 fn no_account(account: AccountId) -> StoreError {
     StoreError::NotFound(format!("account {}", account.0))
-}
-
-fn change(info: &MailboxInfo, kind: ChangeKind) -> Change {
-    Change {
-        account: info.account,
-        mailbox: info.id,
-        kind,
-        modseq: info.highestmodseq,
-    }
-}
-
-fn message_contents<'a>(parts: &'a [&'a [u8]]) -> Result<Contents<'a>> {
-    let contents = Contents::new(parts);
-    if contents.is_empty() {
-        return Err(StoreError::Invalid("empty message".into()));
-    }
-    Ok(contents)
-}
-
-/// A message record before the transaction gives it a UID and a modseq.
-fn new_message(blob: BlobId, size: u64, internal_date: i64, internal_date_offset: i32) -> MessageMeta {
-    MessageMeta {
-        uid: Uid::MIN,
-        blob,
-        size,
-        internal_date,
-        internal_date_offset,
-        flags: Flags::empty(),
-        keywords: Vec::new(),
-        modseq: 0,
-    }
-}
-
-fn check_quota(account: &AccountStorage, adding: u64) -> Result<()> {
-    if account.used_bytes.saturating_add(adding) > account.quota_bytes {
-        return Err(StoreError::OverQuota {
-            used: account.used_bytes,
-            adding,
-            limit: account.quota_bytes,
-        });
-    }
-    Ok(())
-}
-
-fn sorted_unique(uids: &[Uid]) -> Vec<Uid> {
-    let mut uids = uids.to_vec();
-    uids.sort_unstable();
-    uids.dedup();
-    uids
-}
-
-/// Keywords deduplicated case-insensitively (RFC 3501 §2.3.2: flag names are
-/// case-insensitive), first spelling kept.
-fn unique_keywords<'a>(keywords: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut unique: Vec<String> = Vec::new();
-    for keyword in keywords {
-        if !unique.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
-            unique.push(keyword.clone());
-        }
-    }
-    unique
-}
-
-fn same_keywords(a: &[String], b: &[String]) -> bool {
-    a.len() == b.len() && a.iter().all(|k| b.iter().any(|o| o.eq_ignore_ascii_case(k)))
-}
-
-/// The flags and keywords a message has after a STORE (RFC 3501 §6.4.6).
-fn apply_flags(op: FlagOp, flags: Flags, keywords: &[String], meta: &MessageMeta) -> (Flags, Vec<String>) {
-    match op {
-        FlagOp::Replace => (flags, keywords.to_vec()),
-        FlagOp::Add => (
-            meta.flags.union(flags),
-            unique_keywords(meta.keywords.iter().chain(keywords)),
-        ),
-        FlagOp::Remove => (
-            meta.flags.difference(flags),
-            meta.keywords
-                .iter()
-                .filter(|k| !keywords.iter().any(|r| r.eq_ignore_ascii_case(k)))
-                .cloned()
-                .collect(),
-        ),
-    }
 }
 
 #[cfg(test)]

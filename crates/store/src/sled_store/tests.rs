@@ -1,6 +1,6 @@
 use super::*;
 use crate::blob::BlobFile;
-use crate::{AccessKind, DsnRequest, DsnRet, Notify, OriginalRecipient, RecipientDsn};
+use crate::{AccessKind, DsnRequest, DsnRet, FlagOp, Notify, OriginalRecipient, RecipientDsn};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -1,8 +1,9 @@
-//! Mailbox names as stored: UTF-8, `/`-separated, `INBOX` in upper case.
+//! Mailbox names as stored, by every backend: UTF-8, `/`-separated, `INBOX` in upper
+//! case.
 
 use crate::{HIERARCHY_SEPARATOR, StoreError};
 
-pub(super) const INBOX: &str = "INBOX";
+pub const INBOX: &str = "INBOX";
 
 /// Longest name accepted, in bytes: ample for deep Vietnamese folder names, and a
 /// bound on key sizes.
@@ -10,7 +11,7 @@ const MAX_NAME_BYTES: usize = 1024;
 
 /// The stored spelling of a name given by a client: `INBOX` in any case is INBOX
 /// (RFC 3501 §5.1); every other name is exact.
-pub(super) fn canonical(name: &str) -> &str {
+pub fn canonical(name: &str) -> &str {
     if name.eq_ignore_ascii_case(INBOX) {
         INBOX
     } else {
@@ -21,7 +22,7 @@ pub(super) fn canonical(name: &str) -> &str {
 /// Checks a name for a new mailbox (CREATE, RENAME target) and returns its stored
 /// spelling. Refused: empty names or components (`a//b`, `/a`, `a/`), control
 /// characters, names over [`MAX_NAME_BYTES`].
-pub(super) fn validate(name: &str) -> Result<&str, StoreError> {
+pub fn validate(name: &str) -> Result<&str, StoreError> {
     let problem = if name.len() > MAX_NAME_BYTES {
         Some("is too long")
     } else if name.split(HIERARCHY_SEPARATOR).any(str::is_empty) {
@@ -38,14 +39,14 @@ pub(super) fn validate(name: &str) -> Result<&str, StoreError> {
 }
 
 /// True when `name` is `root` or below it (`root/…`).
-pub(super) fn is_inferior(name: &str, root: &str) -> bool {
+pub fn is_inferior(name: &str, root: &str) -> bool {
     name.strip_prefix(root)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(HIERARCHY_SEPARATOR))
 }
 
 /// The name `name` takes when `from` is renamed to `to`: for `from` itself and its
 /// inferiors `from/…`; `None` for other names.
-pub(super) fn renamed(name: &str, from: &str, to: &str) -> Option<String> {
+pub fn renamed(name: &str, from: &str, to: &str) -> Option<String> {
     is_inferior(name, from).then(|| format!("{to}{}", &name[from.len()..]))
 }
 
