@@ -1,0 +1,194 @@
+//! # congvu-store-pg — the mail store on PostgreSQL (issue 17, in progress)
+//!
+//! `congvu_store::MailStore` on a PostgreSQL database that several congvu processes
+//! share: the scale-out backend beside sled, the embedded default. PostgreSQL does the
+//! clustering (streaming replication, failover, `pg_basebackup`); congvu only keeps its
+//! invariants when several nodes write to one mailbox at once.
+//!
+//! ## Invariants (those of `crates/store`, kept across nodes)
+//! 1. **Durable before the reply.** Every write is one transaction committed before
+//!    the call returns (`synchronous_commit` as the server has it: on by default).
+//! 2. **UIDs ascend and are never reused.** A UID is taken from `mailboxes.uidnext`
+//!    under that row's lock in the transaction that stores the message: a second
+//!    node appending to the same mailbox waits for the first to commit, so UIDs become
+//!    visible in ascending order.
+//! 3. **MODSEQ per mailbox**, bumped under the same lock by every change.
+//! 4. **A body goes with its last reference**: `blobs.refs` changes in the transaction
+//!    that adds or drops a message, and that transaction deletes the body at zero.
+//! 5. **Changes reach every node.** A transaction that changes a mailbox sends
+//!    `NOTIFY congvu_change` (delivered at commit); each process LISTENs and feeds its
+//!    own `ChangeHub`, so an IDLE on node B wakes for a delivery through node A.
+//!
+//! ## State of this backend
+//! Accounts, mailboxes, delivery, append, flags, expunge, copy and move, `\Recent`,
+//! bodies and change notifications are here, with their tests on a private cluster
+//! (`tests/`). The outbound queue, the Art. 10 access log, the mail events, the
+//! acknowledgements, the consistency check and backups are not yet: those calls
+//! answer `StoreError::Invalid`, and the server does not offer `[store] backend =
+//! "postgres"` until they are (issue 17).
+
+#[cfg(feature = "test-postgres")]
+pub mod cluster;
+mod listen;
+mod mail;
+mod migrate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use congvu_store::{Change, ChangeHub, StoreError};
+
+pub use migrate::{MIGRATIONS, migrate};
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct PgConfig {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// Connections in this process's pool.
+    pub pool_size: usize,
+    /// Longest a statement may run before the server cancels it.
+    pub statement_timeout: Duration,
+}
+
+/// The notification channel of mailbox changes (invariant 5).
+const CHANNEL: &str = "congvu_change";
+
+/// A `MailStore` on PostgreSQL. Its calls are synchronous, like sled's: they run
+/// their queries on a small runtime of their own, so they may be made from the
+/// blocking pool, from a plain thread (the CLI), or — through a scoped thread —
+/// from an async task without stalling it.
+pub struct PgStore {
+    pool: deadpool_postgres::Pool,
+    runtime: tokio::runtime::Runtime,
+    hub: Arc<ChangeHub>,
+}
+
+/// A database error as the store's: a unique violation is `Exists`, everything
+/// else the server's fault.
+pub(crate) fn db_error(error: &tokio_postgres::Error) -> StoreError {
+    if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+        return StoreError::Exists(error.to_string());
+    }
+    StoreError::Db(error.to_string())
+}
+
+/// A failure to get a pooled connection.
+pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Db(format!("connection pool: {error}"))
+}
+
+impl PgStore {
+    /// Connects (checking the schema is at [`MIGRATIONS`]' last version) and starts
+    /// listening for other nodes' changes.
+    pub fn connect(config: &PgConfig) -> Result<PgStore, StoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("congvu-pg")
+            .enable_all()
+            .build()?;
+        let mut pg: tokio_postgres::Config = config
+            .url
+            .parse()
+            .map_err(|e| StoreError::Invalid(format!("[store] url: {e}")))?;
+        pg.options(format!(
+            "-c statement_timeout={}",
+            config.statement_timeout.as_millis()
+        ));
+        let manager = deadpool_postgres::Manager::from_config(
+            pg.clone(),
+            tokio_postgres::NoTls,
+            deadpool_postgres::ManagerConfig {
+                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+            },
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Invalid(format!("[store] pool: {e}")))?;
+        let hub = Arc::new(ChangeHub::default());
+        let store = PgStore { pool, runtime, hub };
+        store.run(migrate::require_current(&store.pool))?;
+        store
+            .runtime
+            .spawn(listen::forward_changes(pg, Arc::clone(&store.hub)));
+        Ok(store)
+    }
+
+    /// Runs `work` on the store's runtime and waits for it (see the type's docs).
+    pub(crate) fn run<T: Send>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, StoreError>> + Send,
+    ) -> Result<T, StoreError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.runtime.block_on(work);
+        }
+        // Inside a runtime: wait on a thread of our own, never on an async worker.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.runtime.block_on(work))
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Db("store thread panicked".into())))
+        })
+    }
+
+    pub(crate) fn hub(&self) -> &Arc<ChangeHub> {
+        &self.hub
+    }
+}
+
+/// The payload of a change notification: `account mailbox kind modseq`.
+pub(crate) fn payload(change: &Change) -> String {
+    let kind = match change.kind {
+        congvu_store::ChangeKind::New => "new",
+        congvu_store::ChangeKind::Flags => "flags",
+        congvu_store::ChangeKind::Expunge => "expunge",
+        congvu_store::ChangeKind::MailboxList => "list",
+    };
+    format!(
+        "{} {} {kind} {}",
+        change.account.0, change.mailbox.0, change.modseq
+    )
+}
+
+/// Reads a notification's payload back; `None` for anything else.
+pub(crate) fn parse_payload(text: &str) -> Option<Change> {
+    let mut fields = text.split(' ');
+    let account = congvu_store::AccountId(fields.next()?.parse().ok()?);
+    let mailbox = congvu_store::MailboxId(fields.next()?.parse().ok()?);
+    let kind = match fields.next()? {
+        "new" => congvu_store::ChangeKind::New,
+        "flags" => congvu_store::ChangeKind::Flags,
+        "expunge" => congvu_store::ChangeKind::Expunge,
+        "list" => congvu_store::ChangeKind::MailboxList,
+        _ => return None,
+    };
+    let modseq = fields.next()?.parse().ok()?;
+    fields.next().is_none().then_some(Change {
+        account,
+        mailbox,
+        kind,
+        modseq,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_read_back() {
+        let change = Change {
+            account: congvu_store::AccountId(7),
+            mailbox: congvu_store::MailboxId(42),
+            kind: congvu_store::ChangeKind::Flags,
+            modseq: 9,
+        };
+        assert_eq!(payload(&change), "7 42 flags 9");
+        assert_eq!(parse_payload(&payload(&change)), Some(change));
+        for bad in ["", "7 42 flags", "7 42 what 9", "7 42 new 9 extra", "x 42 new 9"] {
+            assert_eq!(parse_payload(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Other nodes' changes into this process's `ChangeHub` (invariant 5 of the crate):
+//! one connection of its own LISTENs on `congvu_change`; each notification becomes
+//! the `Change` an IDLE session waits for. When the connection breaks it is made
+//! again after a second; changes sent meanwhile are lost to this node's sessions
+//! until their next command or IDLE timeout, which resynchronise from the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use congvu_store::ChangeHub;
+use futures_util::StreamExt;
+use tokio_postgres::AsyncMessage;
+
+use crate::{CHANNEL, parse_payload};
+
+pub(crate) async fn forward_changes(config: tokio_postgres::Config, hub: Arc<ChangeHub>) {
+    loop {
+        match config.connect(tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let statement = format!("LISTEN {CHANNEL}");
+                let listen = client.batch_execute(&statement);
+                // The LISTEN is answered through the connection: drive both.
+                let mut listen = std::pin::pin!(listen);
+                let mut listening = false;
+                loop {
+                    tokio::select! {
+                        done = &mut listen, if !listening => {
+                            if let Err(error) = done {
+                                tracing::warn!(%error, "LISTEN failed");
+                                break;
+                            }
+                            listening = true;
+                        }
+                        message = messages.next() => match message {
+                            Some(Ok(AsyncMessage::Notification(note))) => {
+                                if let Some(change) = parse_payload(note.payload()) {
+                                    hub.send(change);
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(error)) => {
+                                tracing::warn!(%error, "change notifications: connection lost");
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "change notifications: cannot connect"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
