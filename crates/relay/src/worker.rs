@@ -22,7 +22,11 @@
 //!
 //! Invariants:
 //! 1. No entry is in two batches at once (the in-flight marks), so concurrent
-//!    batches never deliver a message twice.
+//!    batches never deliver a message twice; no entry is in two processes' batches
+//!    at once either: a batch holds only entries the store let this process claim
+//!    (`MailStore::claim_queue`, a lease of [`QUEUE_LEASE_SECS`] on PostgreSQL).
+//!    A process that dies after a remote 250 and before recording it leaves the
+//!    entry to be delivered again when the lease ends: the at-least-once window.
 //! 2. At most `connections_per_host` connections per hop and `max_connections` in
 //!    all, whatever the number of batches; at most [`MAX_IN_FLIGHT`] entries' bodies
 //!    in memory.
@@ -52,6 +56,16 @@ use congvu_protocol::smtp::reply_parser::ServerReply;
 
 /// Entries in delivery at once, in all batches: their bodies are held in memory.
 const MAX_IN_FLIGHT: usize = 2000;
+
+/// Entries one read of the queue claims: several nodes on one database each take
+/// a share of a long queue, claim after claim, rather than the first taking it all.
+const CLAIM_BATCH: usize = 100;
+
+/// How long a claim holds an entry for this process (`MailStore::claim_queue`):
+/// longer than any attempt lasts, so that no other node delivers it meanwhile; the
+/// wait before another node retries the entries of a node that died mid-attempt.
+/// The attempt's record ends the claim at once.
+const QUEUE_LEASE_SECS: i64 = 15 * 60;
 
 /// The fate of one recipient in one attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +150,8 @@ struct Due {
     batch: Vec<QueueEntry>,
     /// The earliest `next_attempt` (Unix seconds) of the entries not yet due.
     next_due: Option<i64>,
+    /// More entries were due than one claim takes: read again at once.
+    more: bool,
 }
 
 /// The entries of a batch, marked in flight until it is dropped (finished,
@@ -309,6 +325,9 @@ impl Relay {
                 let this = self.clone();
                 batches.spawn(async move { this.deliver_batch(due.batch).await });
             }
+            if due.more {
+                continue;
+            }
             let sweep = self.settings.queue.scan_interval();
             let wait = due.next_due.map_or(sweep, |at| until(at).min(sweep));
             tokio::select! {
@@ -358,15 +377,44 @@ impl Relay {
             .map(|e| e.next_attempt)
             .filter(|&at| at > now)
             .min();
+        let (candidates, more) = {
+            let in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+            let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len()).min(CLAIM_BATCH);
+            let mut eligible: Vec<QueueId> = entries
+                .iter()
+                .filter(|e| e.next_attempt <= now && !skip.contains(&e.id) && !in_flight.contains(&e.id))
+                .map(|e| e.id)
+                .collect();
+            let more = eligible.len() > room;
+            eligible.truncate(room);
+            (eligible, more)
+        };
+        let store = self.store.clone();
+        let claimed = if candidates.is_empty() {
+            Ok(Ok(Vec::new()))
+        } else {
+            tokio::task::spawn_blocking(move || store.claim_queue(&candidates, now, now + QUEUE_LEASE_SECS))
+                .await
+        };
+        let claimed = match claimed {
+            Ok(Ok(claimed)) => claimed,
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "cannot claim queue entries");
+                Vec::new()
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "queue claim task failed");
+                Vec::new()
+            }
+        };
         let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
-        let batch: Vec<QueueEntry> = entries
-            .into_iter()
-            .filter(|e| e.next_attempt <= now && !skip.contains(&e.id) && !in_flight.contains(&e.id))
-            .take(room)
-            .collect();
-        in_flight.extend(batch.iter().map(|e| e.id));
-        Due { batch, next_due }
+        let batch: Vec<QueueEntry> = claimed.into_iter().filter(|e| in_flight.insert(e.id)).collect();
+        let more = more && !batch.is_empty();
+        Due {
+            batch,
+            next_due,
+            more,
+        }
     }
 
     /// Delivers a batch that [`Relay::due`] marked in flight; returns the entries

@@ -27,11 +27,13 @@
 //! answer `StoreError::Invalid`, and the server does not offer `[store] backend =
 //! "postgres"` until they are (issue 17).
 
+mod check;
 #[cfg(feature = "test-postgres")]
 pub mod cluster;
 mod listen;
 mod mail;
 mod migrate;
+mod records;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,6 +138,13 @@ impl PgStore {
     pub(crate) fn hub(&self) -> &Arc<ChangeHub> {
         &self.hub
     }
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The payload of a change notification: `account mailbox kind modseq`.

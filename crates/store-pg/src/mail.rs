@@ -18,18 +18,13 @@ use congvu_store::{
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use crate::{CHANNEL, PgStore, db_error, payload, pool_error};
+use crate::{CHANNEL, PgStore, check, db_error, payload, pool_error, records};
 
-type Tx<'a> = deadpool_postgres::Transaction<'a>;
+pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
 const MAILBOX_COLUMNS: &str =
     "id, account, name, uidvalidity, uidnext, highestmodseq, special_use, subscribed, messages, unseen, size";
 const MESSAGE_COLUMNS: &str = "uid, blob, size, internal_date, internal_date_offset, flags, keywords, modseq";
-
-/// A call the PostgreSQL store does not serve yet (see the crate docs).
-fn not_yet(what: &str) -> StoreError {
-    StoreError::Invalid(format!("{what}: not yet on PostgreSQL (issue 17)"))
-}
 
 fn no_account(account: AccountId) -> StoreError {
     StoreError::NotFound(format!("account {}", account.0))
@@ -75,13 +70,18 @@ fn mailbox_of(row: &Row) -> Result<MailboxInfo> {
     })
 }
 
+/// A blob id read from a row.
+pub(crate) fn blob_id(bytes: &[u8]) -> Result<BlobId> {
+    <[u8; 32]>::try_from(bytes)
+        .map(BlobId)
+        .map_err(|_| StoreError::Corrupt("a blob id is not 32 bytes".into()))
+}
+
 fn message_of(row: &Row) -> Result<MessageMeta> {
-    let blob: Vec<u8> = row.get("blob");
-    let blob = <[u8; 32]>::try_from(blob.as_slice())
-        .map_err(|_| StoreError::Corrupt("a message's blob id is not 32 bytes".into()))?;
+    let blob = blob_id(row.get::<_, &[u8]>("blob"))?;
     Ok(MessageMeta {
         uid: Uid::new(row.get::<_, i64>("uid") as u32).ok_or_else(|| StoreError::Corrupt("UID 0".into()))?,
-        blob: BlobId(blob),
+        blob,
         size: row.get::<_, i64>("size") as u64,
         internal_date: row.get("internal_date"),
         internal_date_offset: row.get("internal_date_offset"),
@@ -109,15 +109,15 @@ async fn notify(tx: &Tx<'_>, info: &MailboxInfo, kind: ChangeKind) -> Result<()>
     Ok(())
 }
 
-async fn query(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+pub(crate) async fn query(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
     tx.query(sql, params).await.map_err(|e| db_error(&e))
 }
 
-async fn query_opt(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+pub(crate) async fn query_opt(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
     tx.query_opt(sql, params).await.map_err(|e| db_error(&e))
 }
 
-async fn execute(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+pub(crate) async fn execute(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
     tx.execute(sql, params).await.map_err(|e| db_error(&e))
 }
 
@@ -258,7 +258,7 @@ async fn add_usage(tx: &Tx<'_>, account: AccountId, delta: i64) -> Result<()> {
 }
 
 /// Makes sure the body is stored (content-addressed: once), locked, and adds `refs`.
-async fn put_blob(tx: &Tx<'_>, id: &BlobId, bytes: &[u8], refs: i64) -> Result<()> {
+pub(crate) async fn put_blob(tx: &Tx<'_>, id: &BlobId, bytes: &[u8], refs: i64) -> Result<()> {
     let exists = query_opt(
         tx,
         "SELECT 1 FROM blobs WHERE id = $1 FOR UPDATE",
@@ -285,7 +285,7 @@ async fn put_blob(tx: &Tx<'_>, id: &BlobId, bytes: &[u8], refs: i64) -> Result<(
 }
 
 /// Drops `count` references to the body; deletes it at zero (invariant 4).
-async fn release_blob(tx: &Tx<'_>, id: &BlobId, count: i64) -> Result<()> {
+pub(crate) async fn release_blob(tx: &Tx<'_>, id: &BlobId, count: i64) -> Result<()> {
     execute(
         tx,
         "UPDATE blobs SET refs = refs - $2 WHERE id = $1",
@@ -317,28 +317,26 @@ async fn drop_mailbox(tx: &Tx<'_>, mailbox: MailboxId) -> Result<MailboxInfo> {
         freed += row.get::<_, i64>("size");
     }
     for (blob, count) in released {
-        let id = <[u8; 32]>::try_from(blob.as_slice())
-            .map_err(|_| StoreError::Corrupt("a message's blob id is not 32 bytes".into()))?;
-        release_blob(tx, &BlobId(id), count).await?;
+        release_blob(tx, &blob_id(&blob)?, count).await?;
     }
     add_usage(tx, info.account, -freed).await?;
     execute(tx, "DELETE FROM mailboxes WHERE id = $1", &[&(mailbox.0 as i64)]).await?;
     Ok(info)
 }
 
-type Pool = deadpool_postgres::Pool;
+pub(crate) type Pool = deadpool_postgres::Pool;
 
-async fn commit(tx: Tx<'_>) -> Result<()> {
+pub(crate) async fn commit(tx: Tx<'_>) -> Result<()> {
     tx.commit().await.map_err(|e| db_error(&e))
 }
 
 /// A pooled connection and a transaction on it: `let mut c = client(pool).await?;
 /// let tx = begin(&mut c).await?;`.
-async fn client(pool: &Pool) -> Result<deadpool_postgres::Object> {
+pub(crate) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object> {
     pool.get().await.map_err(pool_error)
 }
 
-async fn begin(client: &mut deadpool_postgres::Object) -> Result<Tx<'_>> {
+pub(crate) async fn begin(client: &mut deadpool_postgres::Object) -> Result<Tx<'_>> {
     client.transaction().await.map_err(|e| db_error(&e))
 }
 
@@ -1215,65 +1213,68 @@ impl MailStore for PgStore {
     fn move_messages(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
         self.run(transfer(&self.pool, from, uids, to, true))
     }
-    fn enqueue(&self, _message: &Outbound<'_>) -> Result<QueueId> {
-        Err(not_yet("the outbound queue"))
+    fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
+        self.run(records::enqueue(&self.pool, message))
     }
     fn queue(&self) -> Result<Vec<QueueEntry>> {
-        Err(not_yet("the outbound queue"))
+        self.run(records::queue(&self.pool))
     }
-    fn queue_entry(&self, _id: QueueId) -> Result<Option<QueueEntry>> {
-        Err(not_yet("the outbound queue"))
+    fn queue_entry(&self, id: QueueId) -> Result<Option<QueueEntry>> {
+        self.run(records::queue_entry(&self.pool, id))
     }
-    fn queue_update(&self, _id: QueueId, _update: &QueueUpdate<'_>) -> Result<()> {
-        Err(not_yet("the outbound queue"))
+    fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()> {
+        self.run(records::queue_update(&self.pool, id, update))
     }
-    fn queue_remove(&self, _id: QueueId) -> Result<()> {
-        Err(not_yet("the outbound queue"))
+    fn claim_queue(&self, ids: &[QueueId], now: i64, lease_until: i64) -> Result<Vec<QueueEntry>> {
+        self.run(records::claim_queue(&self.pool, ids, now, lease_until))
     }
-    fn record_access(&self, _event: &AccessEvent) -> Result<()> {
-        Err(not_yet("the access log"))
+    fn queue_remove(&self, id: QueueId) -> Result<()> {
+        self.run(records::queue_remove(&self.pool, id))
     }
-    fn record_login(&self, _access: &AccessEvent, _event: &EventRecord) -> Result<()> {
-        Err(not_yet("the access log"))
+    fn record_access(&self, event: &AccessEvent) -> Result<()> {
+        self.run(records::record_access(&self.pool, event))
     }
-    fn access_events(&self, _account: AccountId, _from: i64, _until: i64) -> Result<Vec<AccessEvent>> {
-        Err(not_yet("the access log"))
+    fn record_login(&self, access: &AccessEvent, event: &EventRecord) -> Result<()> {
+        self.run(records::record_login(&self.pool, access, event))
     }
-    fn access_spans(&self, _account: AccountId, _from: i64, _until: i64) -> Result<Vec<AccessSpan>> {
-        Err(not_yet("the access log"))
+    fn access_events(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessEvent>> {
+        self.run(records::access_events(&self.pool, account, from, until))
     }
-    fn record_events(&self, _events: &[EventRecord]) -> Result<()> {
-        Err(not_yet("the mail events"))
+    fn access_spans(&self, account: AccountId, from: i64, until: i64) -> Result<Vec<AccessSpan>> {
+        self.run(records::access_spans(&self.pool, account, from, until))
     }
-    fn events(&self, _from: i64, _until: i64) -> Result<Vec<EventRecord>> {
-        Err(not_yet("the mail events"))
+    fn record_events(&self, events: &[EventRecord]) -> Result<()> {
+        self.run(records::record_events(&self.pool, events))
     }
-    fn prune_events(&self, _before: i64) -> Result<u64> {
-        Err(not_yet("the mail events"))
+    fn events(&self, from: i64, until: i64) -> Result<Vec<EventRecord>> {
+        self.run(records::events(&self.pool, from, until))
     }
-    fn record_pending_ack(&self, _ack: &PendingAck) -> Result<()> {
-        Err(not_yet("the acknowledgements"))
+    fn prune_events(&self, before: i64) -> Result<u64> {
+        self.run(records::prune_events(&self.pool, before))
+    }
+    fn record_pending_ack(&self, ack: &PendingAck) -> Result<()> {
+        self.run(records::record_pending_ack(&self.pool, ack))
     }
     fn acknowledge(
         &self,
-        _account: AccountId,
-        _message_id: &str,
-        _by: &str,
-        _at: i64,
+        account: AccountId,
+        message_id: &str,
+        by: &str,
+        at: i64,
     ) -> Result<Option<PendingAck>> {
-        Err(not_yet("the acknowledgements"))
+        self.run(records::acknowledge(&self.pool, account, message_id, by, at))
     }
-    fn acks(&self, _account: Option<AccountId>) -> Result<Vec<PendingAck>> {
-        Err(not_yet("the acknowledgements"))
+    fn acks(&self, account: Option<AccountId>) -> Result<Vec<PendingAck>> {
+        self.run(records::acks(&self.pool, account))
     }
     fn subscribe(&self, account: AccountId) -> Subscription {
         self.hub().subscribe(account)
     }
     fn check(&self) -> Result<CheckReport> {
-        Err(not_yet("the consistency check"))
+        self.run(check::check(&self.pool))
     }
     fn repair(&self) -> Result<RepairReport> {
-        Err(not_yet("the consistency repair"))
+        self.run(check::repair(&self.pool))
     }
     fn account_ids(&self) -> Result<Vec<AccountId>> {
         self.run(async {
@@ -1291,7 +1292,14 @@ impl MailStore for PgStore {
     fn size(&self) -> Result<StoreSize> {
         self.run(size(&self.pool))
     }
+    /// A PostgreSQL cluster is backed up by PostgreSQL's own tools, which copy a
+    /// consistent database while it serves (`pg_basebackup`, WAL archiving; see
+    /// docs/scale-out.md): congvu does not copy the database a second way.
     fn backup(&self, _spec: &BackupSpec<'_>, _progress: &Progress) -> Result<BackupManifest> {
-        Err(not_yet("backups (pg_basebackup and the blob store)"))
+        Err(StoreError::Invalid(
+            "trên PostgreSQL, sao lưu bằng pg_basebackup (docs/scale-out.md) / on PostgreSQL, back up with \
+             pg_basebackup (docs/scale-out.md)"
+                .into(),
+        ))
     }
 }

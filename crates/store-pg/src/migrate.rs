@@ -9,7 +9,10 @@ use congvu_store::StoreError;
 use crate::db_error;
 
 /// (version, name, SQL), in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "mail", include_str!("../migrations/0001_mail.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "mail", include_str!("../migrations/0001_mail.sql")),
+    (2, "records", include_str!("../migrations/0002_records.sql")),
+];
 
 /// The advisory lock migrations hold (any fixed number of ours).
 const MIGRATION_LOCK: i64 = 0x636f_6e67_7675_0001;

@@ -70,7 +70,7 @@ fn migrations_apply_once_and_a_store_needs_them() {
         "{:?}",
         refused.err()
     );
-    assert_eq!(migrate(&cluster.url()).unwrap(), [1]);
+    assert_eq!(migrate(&cluster.url()).unwrap(), [1, 2]);
     assert!(
         migrate(&cluster.url()).unwrap().is_empty(),
         "a second run applies nothing"
@@ -312,4 +312,173 @@ fn folders_rename_move_and_delete_as_on_sled() {
     store.delete_account(account).unwrap();
     assert!(store.account(account).unwrap().is_none());
     assert_eq!(store.size().unwrap().mailbox_bytes, 0);
+}
+
+fn outbound(store: &PgStore, n: usize) -> congvu_store::QueueId {
+    let body = format!("Subject: thư {n}\r\n\r\nnội dung {n}\r\n");
+    let recipients = vec![format!("nguoi{n}@example.net")];
+    store
+        .enqueue(&congvu_store::Outbound {
+            bytes: &[body.as_bytes()],
+            sender: "sttt@thanhhoa.gov.vn",
+            recipients: &recipients,
+            submitted_by: None,
+            dsn: &congvu_store::DsnRequest::default(),
+        })
+        .expect("enqueue")
+}
+
+#[test]
+fn two_nodes_claim_each_queue_entry_once_and_a_lease_runs_out() {
+    let Some(cluster) = cluster() else { return };
+    migrate(&cluster.url()).unwrap();
+    let (a, b) = (Arc::new(node(&cluster)), Arc::new(node(&cluster)));
+    let ids: Vec<_> = (0..200).map(|n| outbound(&a, n)).collect();
+    let now = ids.len() as i64 + 1_900_000_000;
+    // Both nodes ask for every entry at once, in small claims, until none is left.
+    let claim = |store: Arc<PgStore>, ids: Vec<congvu_store::QueueId>| {
+        std::thread::spawn(move || {
+            let mut mine = Vec::new();
+            for chunk in ids.chunks(7) {
+                mine.extend(
+                    store
+                        .claim_queue(chunk, now, now + 600)
+                        .unwrap()
+                        .into_iter()
+                        .map(|e| e.id),
+                );
+            }
+            mine
+        })
+    };
+    let reversed: Vec<_> = ids.iter().rev().copied().collect();
+    let (got_a, got_b) = (claim(a.clone(), ids.clone()), claim(b.clone(), reversed));
+    let (got_a, got_b) = (got_a.join().unwrap(), got_b.join().unwrap());
+    let mut all: Vec<_> = got_a.iter().chain(&got_b).copied().collect();
+    all.sort();
+    assert_eq!(all, ids, "every entry claimed, by one node only");
+    assert!(!got_a.is_empty() && !got_b.is_empty(), "both nodes took a share");
+    // Claimed entries are nobody else's until their lease ends or their attempt is recorded.
+    assert!(b.claim_queue(&ids, now, now + 600).unwrap().is_empty());
+    a.queue_update(
+        ids[0],
+        &congvu_store::QueueUpdate {
+            next_attempt: now,
+            attempts: 1,
+            last_error: Some("451 thử lại"),
+            recipients: &["nguoi0@example.net".to_owned()],
+            delay_notified: false,
+        },
+    )
+    .unwrap();
+    let again = b.claim_queue(&ids, now, now + 600).unwrap();
+    assert_eq!(again.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[0]]);
+    assert_eq!(again[0].attempts, 1);
+    // A node that died mid-attempt: its lease runs out and the entry is the others'.
+    assert!(b.claim_queue(&ids, now + 599, now + 1200).unwrap().is_empty());
+    let later = b.claim_queue(&ids, now + 600, now + 1200).unwrap();
+    assert_eq!(later.len(), ids.len(), "every lease ran out");
+    for id in &ids {
+        a.queue_remove(*id).unwrap();
+    }
+    assert!(a.queue().unwrap().is_empty());
+    let report = a.check().unwrap();
+    assert!(report.is_consistent(), "{:?}", report.problems);
+    assert_eq!(report.blobs, 0, "every body went with its last queue entry");
+}
+
+#[test]
+fn access_spans_events_and_acknowledgements_as_on_sled() {
+    use congvu_store::{AccessEvent, AccessKind, EventRecord, MailEventKind, PendingAck};
+    let Some(cluster) = cluster() else { return };
+    migrate(&cluster.url()).unwrap();
+    let (a, b) = (node(&cluster), node(&cluster));
+    let agency = a.create_account(AccountKind::Agency, 500 * MB).unwrap();
+    let event = |kind, at, session| AccessEvent {
+        account: agency,
+        login: "sttt@thanhhoa.gov.vn".into(),
+        kind,
+        at,
+        client: "127.0.0.1".into(),
+        protocol: "imap".into(),
+        session,
+    };
+    a.record_access(&event(AccessKind::AgencyInboxSelected, 1000, 7))
+        .unwrap();
+    b.record_access(&event(AccessKind::AgencyInboxLeft, 1300, 7))
+        .unwrap();
+    a.record_login(
+        &event(AccessKind::Login, 2000, 8),
+        &EventRecord {
+            at: 2000,
+            account: agency,
+            kind: MailEventKind::Login,
+        },
+    )
+    .unwrap();
+    b.record_access(&event(AccessKind::AgencyInboxSelected, 2001, 8))
+        .unwrap();
+    let spans = a.access_spans(agency, 0, 5000).unwrap();
+    assert_eq!(
+        spans
+            .iter()
+            .map(|s| (s.from, s.until, s.closed))
+            .collect::<Vec<_>>(),
+        [
+            (1000, 1300, true),
+            (2001, 2001 + congvu_store::OPEN_SPAN_LIMIT, false)
+        ],
+        "a selection and its leaving recorded on two nodes make one span"
+    );
+    assert_eq!(b.access_events(agency, 1000, 2000).unwrap().len(), 3);
+    assert!(
+        a.record_events(&[EventRecord {
+            at: 1,
+            account: agency,
+            kind: MailEventKind::Refused { rule: String::new() }
+        }])
+        .is_err(),
+        "an empty refusal rule is refused, as on sled"
+    );
+    assert_eq!(b.events(0, 5000).unwrap().len(), 1);
+    let inbox = a.mailbox_by_name(agency, "INBOX").unwrap().unwrap();
+    let uid = append(&a, inbox.id, b"Subject: x\r\n\r\nx\r\n", Flags::empty()).uid;
+    let pending = PendingAck {
+        account: agency,
+        mailbox: inbox.id,
+        uid,
+        message_id: " <cv-1@syt.thanhhoa.gov.vn> ".into(),
+        sender: "vanthu@syt.thanhhoa.gov.vn".into(),
+        notify_to: None,
+        received_at: 1500,
+        acknowledged: None,
+    };
+    a.record_pending_ack(&pending).unwrap();
+    // Two keepers on two nodes acknowledge at once: the first wins, whole.
+    let (first, second) = std::thread::scope(|scope| {
+        let one = scope.spawn(|| {
+            a.acknowledge(agency, "cv-1@syt.thanhhoa.gov.vn", "an", 1600)
+                .unwrap()
+        });
+        let two = scope.spawn(|| {
+            b.acknowledge(agency, "<cv-1@syt.thanhhoa.gov.vn>", "binh", 1601)
+                .unwrap()
+        });
+        (one.join().unwrap().unwrap(), two.join().unwrap().unwrap())
+    });
+    assert_eq!(
+        first.acknowledged, second.acknowledged,
+        "one acknowledgement, seen by both"
+    );
+    assert_eq!(
+        a.acks(Some(agency)).unwrap()[0].message_id,
+        "cv-1@syt.thanhhoa.gov.vn"
+    );
+    assert!(a.acknowledge(agency, "none@x", "an", 1).unwrap().is_none());
+    assert_eq!(
+        a.prune_events(1500).unwrap(),
+        2,
+        "the events before 1500 go; the pending ack stays"
+    );
+    assert!(a.check().unwrap().is_consistent());
 }

@@ -201,6 +201,15 @@ pub trait MailStore: Send + Sync + 'static {
     /// is empty or names someone the entry does not hold. The DSN parameters of the
     /// recipients that leave the entry are dropped.
     fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()>;
+    /// Claims for this process the entries of `ids` that are still due at `now` and
+    /// that no other process holds, until `lease_until` (Unix seconds) or until their
+    /// attempt is recorded ([`MailStore::queue_update`], [`MailStore::queue_remove`]);
+    /// returns them as they now stand, in id order. Several processes on one database
+    /// share the queue this way and never attempt one entry at once; a process that
+    /// dies mid-attempt leaves its entries to the others when the lease runs out
+    /// (at-least-once delivery). One process owns a sled store: there, every entry
+    /// still due is returned (the worker's own in-flight marks keep its batches apart).
+    fn claim_queue(&self, ids: &[QueueId], now: i64, lease_until: i64) -> Result<Vec<QueueEntry>>;
     /// Removes an entry (every recipient delivered or bounced, or an operator's
     /// delete) and drops its body reference. `NotFound` when it is already gone.
     fn queue_remove(&self, id: QueueId) -> Result<()>;

@@ -2,8 +2,14 @@
 //! flags and keywords (RFC 3501 §6.4.6), quotas (RFC 9208), the records a new
 //! message starts from. The sled store and the PostgreSQL store apply the same ones.
 
+use std::collections::BTreeMap;
+
 use crate::blob::Contents;
 use crate::notify::{Change, ChangeKind};
+use crate::{
+    AccessEvent, AccessKind, AccessSpan, EventRecord, MAX_RULE_LEN, MailEventKind, OPEN_SPAN_LIMIT, Outbound,
+    QueueEntry, QueueUpdate, SPAN_SEARCH,
+};
 use crate::{AccountStorage, BlobId, FlagOp, Flags, MailboxInfo, MessageMeta, Result, StoreError, Uid};
 
 pub fn change(info: &MailboxInfo, kind: ChangeKind) -> Change {
@@ -93,4 +99,186 @@ pub fn apply_flags(
                 .collect(),
         ),
     }
+}
+
+/// The check spans (Art. 10) that meet `from..=until`, by start, from one account's
+/// access events over the search window around it (`from - SPAN_SEARCH ..=
+/// until + SPAN_SEARCH`, in time order). The invariants are those of
+/// `sled_store::access`.
+pub fn pair_spans(events: &[AccessEvent], from: i64, until: i64) -> Vec<AccessSpan> {
+    let search_from = from.saturating_sub(SPAN_SEARCH);
+    let mut sessions: BTreeMap<u64, Vec<&AccessEvent>> = BTreeMap::new();
+    for event in events {
+        sessions.entry(event.session).or_default().push(event);
+    }
+    let mut spans = Vec::new();
+    for (session, events) in sessions {
+        if session == 0 {
+            // Invariant 3.
+            spans.extend(
+                events
+                    .iter()
+                    .filter(|e| e.kind == AccessKind::AgencyInboxSelected)
+                    .map(|e| span(e, e.at, e.at, true)),
+            );
+            continue;
+        }
+        let mut open: Option<&AccessEvent> = None;
+        for (n, event) in events.iter().enumerate() {
+            if let Some(selected) = open.take() {
+                spans.push(match event.kind {
+                    AccessKind::AgencyInboxLeft => span(selected, selected.at, event.at, true),
+                    // Invariant 1: the leaving was not recorded.
+                    _ => span(selected, selected.at, event.at.min(limit(selected)), false),
+                });
+            } else if event.kind == AccessKind::AgencyInboxLeft && n == 0 {
+                // Invariant 2: selected before the search began.
+                spans.push(span(event, search_from, event.at, true));
+            }
+            if event.kind == AccessKind::AgencyInboxSelected {
+                open = Some(event);
+            }
+        }
+        if let Some(selected) = open {
+            spans.push(span(selected, selected.at, limit(selected), false));
+        }
+    }
+    spans.retain(|s| s.until >= from && s.from <= until);
+    spans.sort_by_key(|s| (s.from, s.until, s.session));
+    spans
+}
+
+/// Where a selection never left ends at the latest (invariant 1).
+fn limit(selected: &AccessEvent) -> i64 {
+    selected.at.saturating_add(OPEN_SPAN_LIMIT)
+}
+
+/// A span of the session, login and protocol of `event`.
+fn span(event: &AccessEvent, from: i64, until: i64, closed: bool) -> AccessSpan {
+    AccessSpan {
+        account: event.account,
+        login: event.login.clone(),
+        from,
+        until,
+        protocol: event.protocol.clone(),
+        session: event.session,
+        closed,
+    }
+}
+
+/// Refuses a mail event that cannot be recorded: a refusal rule that is empty or
+/// longer than [`MAX_RULE_LEN`] bytes.
+pub fn validate_event(event: &EventRecord) -> Result<()> {
+    if let MailEventKind::Refused { rule } = &event.kind
+        && (rule.is_empty() || rule.len() > MAX_RULE_LEN)
+    {
+        return Err(StoreError::Invalid(format!(
+            "a refusal rule has 1 to {MAX_RULE_LEN} bytes, not {}",
+            rule.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The longest Message-ID kept, in bytes (RFC 5322 §2.1.1: a line is at most 998
+/// characters).
+pub const MAX_MESSAGE_ID_LEN: usize = 998;
+
+/// A Message-ID as acknowledgement records keep it: without its angle brackets and
+/// the white space around them (RFC 5322 §3.6.4), exactly otherwise.
+pub fn bare_message_id(message_id: &str) -> &str {
+    let trimmed = message_id.trim();
+    trimmed
+        .strip_prefix('<')
+        .and_then(|id| id.strip_suffix('>'))
+        .unwrap_or(trimmed)
+        .trim()
+}
+
+/// The Message-ID an acknowledgement record keeps, or `Invalid` for one that is
+/// empty or longer than [`MAX_MESSAGE_ID_LEN`].
+pub fn kept_message_id(message_id: &str) -> Result<&str> {
+    let message_id = bare_message_id(message_id);
+    if message_id.is_empty() || message_id.len() > MAX_MESSAGE_ID_LEN {
+        return Err(StoreError::Invalid(format!(
+            "a Message-ID has 1 to {MAX_MESSAGE_ID_LEN} bytes, not {}",
+            message_id.len()
+        )));
+    }
+    Ok(message_id)
+}
+
+/// Refuses an outbound message with no recipient, or whose DSN parameters name an
+/// address that is not one of its recipients.
+pub fn check_outbound(message: &Outbound<'_>) -> Result<()> {
+    if message.recipients.is_empty() {
+        return Err(StoreError::Invalid("queued message has no recipient".into()));
+    }
+    if let Some(stranger) = message
+        .dsn
+        .recipients
+        .iter()
+        .find(|r| !message.recipients.contains(&r.address))
+    {
+        return Err(StoreError::Invalid(format!(
+            "DSN parameters for {}, who is not a recipient of the message",
+            stranger.address
+        )));
+    }
+    Ok(())
+}
+
+/// A new queue entry for `message`, queued at `now`.
+pub fn queue_entry(
+    id: crate::QueueId,
+    message: &Outbound<'_>,
+    blob: BlobId,
+    size: u64,
+    now: i64,
+) -> QueueEntry {
+    QueueEntry {
+        id,
+        blob,
+        size,
+        sender: message.sender.to_owned(),
+        recipients: message.recipients.to_vec(),
+        submitted_by: message.submitted_by,
+        queued_at: now,
+        next_attempt: now,
+        attempts: 0,
+        last_error: None,
+        delay_notified: false,
+        dsn: message.dsn.clone(),
+    }
+}
+
+/// Refuses an update that keeps no recipient (a finished entry is removed instead).
+pub fn check_queue_update(update: &QueueUpdate<'_>) -> Result<()> {
+    if update.recipients.is_empty() {
+        return Err(StoreError::Invalid(
+            "a queue entry keeps at least one recipient; remove it instead".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Records an attempt in `entry`; `Invalid` when the update names a recipient the
+/// entry does not hold. The DSN parameters of the recipients that leave go with them.
+pub fn apply_queue_update(entry: &mut QueueEntry, update: &QueueUpdate<'_>) -> Result<()> {
+    if let Some(stranger) = update.recipients.iter().find(|r| !entry.recipients.contains(r)) {
+        return Err(StoreError::Invalid(format!(
+            "queue entry {} has no recipient {stranger}",
+            entry.id.0
+        )));
+    }
+    entry.next_attempt = update.next_attempt;
+    entry.attempts = update.attempts;
+    entry.last_error = update.last_error.map(str::to_owned);
+    entry.recipients = update.recipients.to_vec();
+    entry
+        .dsn
+        .recipients
+        .retain(|r| update.recipients.contains(&r.address));
+    entry.delay_notified = update.delay_notified;
+    Ok(())
 }

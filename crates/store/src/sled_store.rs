@@ -64,7 +64,7 @@ use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::names::{self, INBOX};
 use crate::notify::ChangeHub;
 use crate::rules::{
-    apply_flags, change, check_quota, message_contents, new_message, same_keywords, sorted_unique,
+    self, apply_flags, change, check_quota, message_contents, new_message, same_keywords, sorted_unique,
     unique_keywords,
 };
 use crate::{
@@ -1022,39 +1022,19 @@ impl MailStore for SledStore {
 
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
         let contents = message_contents(message.bytes)?;
-        if message.recipients.is_empty() {
-            return Err(StoreError::Invalid("queued message has no recipient".into()));
-        }
-        if let Some(stranger) = message
-            .dsn
-            .recipients
-            .iter()
-            .find(|r| !message.recipients.contains(&r.address))
-        {
-            return Err(StoreError::Invalid(format!(
-                "DSN parameters for {}, who is not a recipient of the message",
-                stranger.address
-            )));
-        }
+        rules::check_outbound(message)?;
         let pins = self.put_blob(&contents)?;
         let now = now();
         let id = self.retrying(|| {
             self.trees.transact(|tx| {
                 let id = QueueId(tx.next_id(NEXT_QUEUE)?);
-                tx.put_queue(&QueueEntry {
+                tx.put_queue(&rules::queue_entry(
                     id,
-                    blob: contents.id(),
-                    size: contents.len(),
-                    sender: message.sender.to_owned(),
-                    recipients: message.recipients.to_vec(),
-                    submitted_by: message.submitted_by,
-                    queued_at: now,
-                    next_attempt: now,
-                    attempts: 0,
-                    last_error: None,
-                    delay_notified: false,
-                    dsn: message.dsn.clone(),
-                })?;
+                    message,
+                    contents.id(),
+                    contents.len(),
+                    now,
+                ))?;
                 tx.add_refs(&contents.id(), 1)?;
                 Ok(id)
             })
@@ -1080,34 +1060,28 @@ impl MailStore for SledStore {
     }
 
     fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()> {
-        if update.recipients.is_empty() {
-            return Err(StoreError::Invalid(
-                "a queue entry keeps at least one recipient; remove it instead".into(),
-            ));
-        }
+        rules::check_queue_update(update)?;
         self.retrying(|| {
             self.trees.transact(|tx| {
                 let mut entry = tx.queue_entry(id)?;
-                if let Some(stranger) = update.recipients.iter().find(|r| !entry.recipients.contains(r)) {
-                    return Err(StoreError::Invalid(format!(
-                        "queue entry {} has no recipient {stranger}",
-                        id.0
-                    ))
-                    .into());
-                }
-                entry.next_attempt = update.next_attempt;
-                entry.attempts = update.attempts;
-                entry.last_error = update.last_error.map(str::to_owned);
-                entry.recipients = update.recipients.to_vec();
-                entry
-                    .dsn
-                    .recipients
-                    .retain(|r| update.recipients.contains(&r.address));
-                entry.delay_notified = update.delay_notified;
+                rules::apply_queue_update(&mut entry, update)?;
                 tx.put_queue(&entry)
             })
         })?;
         self.finish(self.committer.no_pins(), Vec::new(), [])
+    }
+
+    fn claim_queue(&self, ids: &[QueueId], now: i64, _lease_until: i64) -> Result<Vec<QueueEntry>> {
+        let mut claimed = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(entry) = self.queue_entry(id)?
+                && entry.next_attempt <= now
+            {
+                claimed.push(entry);
+            }
+        }
+        claimed.sort_by_key(|e| e.id);
+        Ok(claimed)
     }
 
     fn queue_remove(&self, id: QueueId) -> Result<()> {

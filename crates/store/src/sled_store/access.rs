@@ -10,7 +10,7 @@
 //! events of the same second apart. Events are appended, never changed; retention
 //! removes the old ones ([`prune`]).
 //!
-//! ## Check spans
+//! ## Check spans (paired by [`rules::pair_spans`], shared with the PostgreSQL store)
 //! A **span** is the time a session had the agency INBOX selected (IDLE included:
 //! it runs in the selected state): from its `AgencyInboxSelected` to its
 //! `AgencyInboxLeft`, paired by [`AccessEvent::session`] so that interleaved
@@ -25,11 +25,7 @@
 //! 3. A selection recorded before sessions were numbered (session 0) is a span of
 //!    no length, closed: the old log knew only the moment.
 
-use std::collections::BTreeMap;
-
-use crate::{
-    AccessEvent, AccessKind, AccessSpan, AccountId, OPEN_SPAN_LIMIT, Result, SPAN_SEARCH, StoreError,
-};
+use crate::{AccessEvent, AccessSpan, AccountId, Result, SPAN_SEARCH, StoreError, rules};
 
 use super::events::{remove_picked, unreadable};
 use super::tx::{decode, encode};
@@ -78,63 +74,7 @@ pub(super) fn spans(tree: &sled::Tree, account: AccountId, from: i64, until: i64
     }
     let search_from = from.saturating_sub(SPAN_SEARCH);
     let events = range(tree, account, search_from, until.saturating_add(SPAN_SEARCH))?;
-    let mut sessions: BTreeMap<u64, Vec<&AccessEvent>> = BTreeMap::new();
-    for event in &events {
-        sessions.entry(event.session).or_default().push(event);
-    }
-    let mut spans = Vec::new();
-    for (session, events) in sessions {
-        if session == 0 {
-            // Invariant 3.
-            spans.extend(
-                events
-                    .iter()
-                    .filter(|e| e.kind == AccessKind::AgencyInboxSelected)
-                    .map(|e| span(e, e.at, e.at, true)),
-            );
-            continue;
-        }
-        let mut open: Option<&AccessEvent> = None;
-        for (n, event) in events.iter().enumerate() {
-            if let Some(selected) = open.take() {
-                spans.push(match event.kind {
-                    AccessKind::AgencyInboxLeft => span(selected, selected.at, event.at, true),
-                    // Invariant 1: the leaving was not recorded.
-                    _ => span(selected, selected.at, event.at.min(limit(selected)), false),
-                });
-            } else if event.kind == AccessKind::AgencyInboxLeft && n == 0 {
-                // Invariant 2: selected before the search began.
-                spans.push(span(event, search_from, event.at, true));
-            }
-            if event.kind == AccessKind::AgencyInboxSelected {
-                open = Some(event);
-            }
-        }
-        if let Some(selected) = open {
-            spans.push(span(selected, selected.at, limit(selected), false));
-        }
-    }
-    spans.retain(|s| s.until >= from && s.from <= until);
-    spans.sort_by_key(|s| (s.from, s.until, s.session));
-    Ok(spans)
-}
-
-/// Where a selection never left ends at the latest (invariant 1).
-fn limit(selected: &AccessEvent) -> i64 {
-    selected.at.saturating_add(OPEN_SPAN_LIMIT)
-}
-
-/// A span of the session, login and protocol of `event`.
-fn span(event: &AccessEvent, from: i64, until: i64, closed: bool) -> AccessSpan {
-    AccessSpan {
-        account: event.account,
-        login: event.login.clone(),
-        from,
-        until,
-        protocol: event.protocol.clone(),
-        session: event.session,
-        closed,
-    }
+    Ok(rules::pair_spans(&events, from, until))
 }
 
 /// Removes the events before `before`, of every account; returns how many went.

@@ -20,6 +20,7 @@
 //!    space around them (RFC 5322 §3.6.4: `msg-id` is `"<" id-left "@" id-right ">"`),
 //!    exactly otherwise.
 
+use crate::rules::{bare_message_id, kept_message_id};
 use crate::{AccountId, Acknowledgement, PendingAck, Result, StoreError};
 
 use super::events::remove_picked;
@@ -32,10 +33,6 @@ pub(super) const ACKS_TREE: &str = "store.acks";
 /// between its read and its write.
 const MAX_ATTEMPTS: usize = 64;
 
-/// The longest Message-ID kept, in bytes (RFC 5322 §2.1.1: a line is at most 998
-/// characters).
-pub(super) const MAX_MESSAGE_ID_LEN: usize = 998;
-
 fn key(ack: &PendingAck) -> [u8; 20] {
     let mut key = [0u8; 20];
     key[..8].copy_from_slice(&ack.account.0.to_be_bytes());
@@ -44,24 +41,8 @@ fn key(ack: &PendingAck) -> [u8; 20] {
     key
 }
 
-/// A Message-ID as kept (invariant 3).
-pub(super) fn bare_message_id(message_id: &str) -> &str {
-    let trimmed = message_id.trim();
-    trimmed
-        .strip_prefix('<')
-        .and_then(|id| id.strip_suffix('>'))
-        .unwrap_or(trimmed)
-        .trim()
-}
-
 pub(super) fn insert(tree: &sled::Tree, ack: &PendingAck) -> Result<()> {
-    let message_id = bare_message_id(&ack.message_id);
-    if message_id.is_empty() || message_id.len() > MAX_MESSAGE_ID_LEN {
-        return Err(StoreError::Invalid(format!(
-            "a Message-ID has 1 to {MAX_MESSAGE_ID_LEN} bytes, not {}",
-            message_id.len()
-        )));
-    }
+    let message_id = kept_message_id(&ack.message_id)?;
     let mut ack = ack.clone();
     ack.message_id = message_id.to_owned();
     tree.insert(key(&ack), encode(&ack)?)?;

@@ -54,19 +54,6 @@ pub(super) fn time_key(at: i64, id: u64) -> [u8; 16] {
     key
 }
 
-/// Refuses what cannot be recorded: a refusal rule that is empty or too long.
-pub(super) fn validate(event: &EventRecord) -> Result<()> {
-    if let MailEventKind::Refused { rule } = &event.kind
-        && (rule.is_empty() || rule.len() > MAX_RULE_LEN)
-    {
-        return Err(StoreError::Invalid(format!(
-            "a refusal rule has 1 to {MAX_RULE_LEN} bytes, not {}",
-            rule.len()
-        )));
-    }
-    Ok(())
-}
-
 pub(super) fn encode_value(event: &EventRecord) -> Vec<u8> {
     let mut value = Vec::with_capacity(10);
     value.extend_from_slice(&event.account.0.to_be_bytes());
@@ -150,7 +137,7 @@ pub(super) fn decode(key: &[u8], value: &[u8]) -> Result<EventRecord> {
 /// group commit).
 pub(super) fn insert(db: &sled::Db, tree: &sled::Tree, events: &[EventRecord]) -> Result<()> {
     for event in events {
-        validate(event)?;
+        crate::rules::validate_event(event)?;
     }
     let mut batch = sled::Batch::default();
     for event in events {
@@ -314,9 +301,9 @@ mod tests {
             account: AccountId(1),
             kind: MailEventKind::Refused { rule },
         };
-        assert!(validate(&refused(String::new())).is_err());
-        assert!(validate(&refused("x".repeat(MAX_RULE_LEN))).is_ok());
-        assert!(validate(&refused("x".repeat(MAX_RULE_LEN + 1))).is_err());
+        assert!(crate::rules::validate_event(&refused(String::new())).is_err());
+        assert!(crate::rules::validate_event(&refused("x".repeat(MAX_RULE_LEN))).is_ok());
+        assert!(crate::rules::validate_event(&refused("x".repeat(MAX_RULE_LEN + 1))).is_err());
     }
 
     #[test]
