@@ -65,7 +65,7 @@ impl Directory {
         official: &NewOfficial,
         actor: &str,
     ) -> Result<(AccountRecord, Option<Collision>)> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let (local, collision) = plan_official(&mut plan, agency_full_abbr, official)?;
         plan.commit()?;
@@ -160,7 +160,7 @@ impl Directory {
     /// reports lost control (Art. 16.2). A deleted account is re-enabled only by
     /// [`Directory::restore`].
     pub fn set_disabled(&self, address: &str, disabled: bool, actor: &str) -> Result<AccountRecord> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let (local, mut record) = plan_existing(&plan, address)?;
         if !disabled && record.deleted.is_some() {
@@ -180,7 +180,7 @@ impl Directory {
     /// Gives an account a role; operators and heads act for the agency the account
     /// belongs to.
     pub fn set_role(&self, address: &str, role: Role, actor: &str) -> Result<AccountRecord> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let (local, mut record) = plan_existing(&plan, address)?;
         if record.kind == AccountKind::Agency && role != Role::Official {

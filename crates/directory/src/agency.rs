@@ -16,7 +16,7 @@ impl Directory {
     /// abbreviation may be typed with diacritics or spaces (`Yên Định` → `yendinh`).
     /// `Exists` when the agency exists or its address was ever issued.
     pub fn add_agency(&self, abbr: &str, name: &str, parent: Option<&str>) -> Result<AgencyRecord> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, "admin", now());
         let full = plan_agency(&mut plan, abbr, name, parent)?;
         plan.commit()?;

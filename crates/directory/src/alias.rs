@@ -15,7 +15,7 @@ impl Directory {
     /// Makes `alias` (an address in a local domain, never issued before) deliver to the
     /// mailbox at `target`.
     pub fn add_alias(&self, alias: &str, target: &str, actor: &str) -> Result<AccountRecord> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let local = self.local_part_of(alias).ok_or_else(|| {
             DirectoryError::Invalid(format!("{alias:?} is not an address in a local domain"))
@@ -52,7 +52,7 @@ impl Directory {
 
     /// Stops `alias` delivering; the address stays issued (never reused).
     pub fn remove_alias(&self, alias: &str, actor: &str) -> Result<AccountRecord> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let local = self
             .local_part_of(alias)

@@ -40,9 +40,8 @@ impl Directory {
         limit: usize,
     ) -> Result<Vec<AuditEntry>> {
         let mut entries = Vec::new();
-        for entry in self.trees.tree(T::Audit).iter().rev() {
-            let (key, json) = entry?;
-            let entry: AuditEntry = decode(T::Audit, &key, &json)?;
+        for (key, json) in self.trees.entries(T::Audit)?.iter().rev() {
+            let entry: AuditEntry = decode(T::Audit, key, json)?;
             if request.is_some_and(|r| entry.request != Some(r))
                 || subject.is_some_and(|s| entry.subject != s)
             {

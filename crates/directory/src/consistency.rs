@@ -21,8 +21,10 @@ impl Directory {
     /// Runs `f` while no directory write runs. Directory writes hold this across a
     /// store call and their own commit, so a backup that reads the database inside
     /// `f` (and the store's own gate) sees both sides of every write or neither.
+    /// Backups are of a sled store, which one process owns: this process's writers
+    /// are all there are.
     pub fn while_quiet(&self, f: &mut dyn FnMut()) {
-        let _write = self.write_lock();
+        let _write = self.local_write_lock();
         f()
     }
 
@@ -36,7 +38,7 @@ impl Directory {
 
     /// Directory accounts against storage accounts (module docs).
     pub fn check_accounts(&self) -> Result<Vec<Inconsistency>> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         self.account_problems()
     }
 
@@ -44,7 +46,7 @@ impl Directory {
     /// crash during account creation leaves); one that holds mail is kept and stays
     /// reported. Returns how many were deleted.
     pub fn repair_accounts(&self) -> Result<u64> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let records: Vec<AccountRecord> = self.trees.all(T::Accounts)?;
         let mut deleted = 0;
         for id in self.store.account_ids()? {

@@ -10,6 +10,9 @@
 //! - Entries live [`CredentialCacheSettings::ttl`] at most, and there are at most
 //!   [`CredentialCacheSettings::entries`]: when full, expired entries go first, then
 //!   the one closest to expiry.
+//! - An entry is keyed by the stored password hash too, read at every login (one
+//!   key-value read, no Argon2): a password changed by another node sharing the
+//!   directory (PostgreSQL) misses at once, as does one changed here.
 //! - A password change, a disabled or a deleted account removes the account's
 //!   entries at once (`Directory::revoke`). A check that read the old hash and
 //!   finishes after the revocation is not remembered (`remember`'s `still_valid`,
@@ -78,7 +81,7 @@ impl CredentialCache {
         self.settings.ttl.is_zero() || self.settings.entries == 0
     }
 
-    fn digest(&self, account: AccountId, password: &str) -> Option<Digest> {
+    fn digest(&self, account: AccountId, stored: &str, password: &str) -> Option<Digest> {
         if self.is_off() {
             return None;
         }
@@ -86,13 +89,17 @@ impl CredentialCache {
         // cache off.
         let mut mac = <Blake2bMac<U32> as KeyInit>::new_from_slice(&self.key).ok()?;
         mac.update(&account.0.to_be_bytes());
+        // Length-prefixed, so that no (hash, password) pair reads as another.
+        mac.update(&(stored.len() as u64).to_be_bytes());
+        mac.update(stored.as_bytes());
         mac.update(password.as_bytes());
         Some(mac.finalize().into_bytes().into())
     }
 
-    /// True when `password` was verified for `account` within the TTL.
-    pub fn hit(&self, account: AccountId, password: &str, now: Instant) -> bool {
-        let Some(digest) = self.digest(account, password) else {
+    /// True when `password` was verified for `account`, against the `stored` hash,
+    /// within the TTL.
+    pub fn hit(&self, account: AccountId, stored: &str, password: &str, now: Instant) -> bool {
+        let Some(digest) = self.digest(account, stored, password) else {
             return false;
         };
         let mut entries = self.lock();
@@ -112,11 +119,12 @@ impl CredentialCache {
     pub fn remember(
         &self,
         account: AccountId,
+        stored: &str,
         password: &str,
         now: Instant,
         still_valid: impl FnOnce() -> bool,
     ) {
-        let Some(digest) = self.digest(account, password) else {
+        let Some(digest) = self.digest(account, stored, password) else {
             return;
         };
         let mut entries = self.lock();
@@ -171,12 +179,16 @@ mod tests {
         let cache = cache(10);
         let t0 = Instant::now();
         let (tuan, hoa) = (AccountId(1), AccountId(2));
-        assert!(!cache.hit(tuan, "mật khẩu", t0));
-        cache.remember(tuan, "mật khẩu", t0, || true);
-        assert!(cache.hit(tuan, "mật khẩu", t0 + Duration::from_secs(59)));
-        assert!(!cache.hit(tuan, "mật khẩu khác", t0));
-        assert!(!cache.hit(hoa, "mật khẩu", t0));
-        assert!(!cache.hit(tuan, "mật khẩu", t0 + Duration::from_secs(60)));
+        assert!(!cache.hit(tuan, "phc", "mật khẩu", t0));
+        cache.remember(tuan, "phc", "mật khẩu", t0, || true);
+        assert!(cache.hit(tuan, "phc", "mật khẩu", t0 + Duration::from_secs(59)));
+        assert!(!cache.hit(tuan, "phc", "mật khẩu khác", t0));
+        assert!(!cache.hit(hoa, "phc", "mật khẩu", t0));
+        assert!(
+            !cache.hit(tuan, "phc of a new password", "mật khẩu", t0),
+            "a hash changed elsewhere misses"
+        );
+        assert!(!cache.hit(tuan, "phc", "mật khẩu", t0 + Duration::from_secs(60)));
         // The expired entry was dropped on that miss.
         assert_eq!(cache.len(), 0);
     }
@@ -185,14 +197,14 @@ mod tests {
     fn forget_and_a_revocation_during_the_check() {
         let cache = cache(10);
         let now = Instant::now();
-        cache.remember(AccountId(1), "a", now, || true);
-        cache.remember(AccountId(1), "b", now, || true);
-        cache.remember(AccountId(2), "a", now, || true);
+        cache.remember(AccountId(1), "phc", "a", now, || true);
+        cache.remember(AccountId(1), "phc", "b", now, || true);
+        cache.remember(AccountId(2), "phc", "a", now, || true);
         cache.forget(AccountId(1));
-        assert!(!cache.hit(AccountId(1), "a", now) && !cache.hit(AccountId(1), "b", now));
-        assert!(cache.hit(AccountId(2), "a", now));
-        cache.remember(AccountId(3), "c", now, || false);
-        assert!(!cache.hit(AccountId(3), "c", now));
+        assert!(!cache.hit(AccountId(1), "phc", "a", now) && !cache.hit(AccountId(1), "phc", "b", now));
+        assert!(cache.hit(AccountId(2), "phc", "a", now));
+        cache.remember(AccountId(3), "phc", "c", now, || false);
+        assert!(!cache.hit(AccountId(3), "phc", "c", now));
     }
 
     #[test]
@@ -200,17 +212,20 @@ mod tests {
         let cache = cache(3);
         let t0 = Instant::now();
         for (i, at) in [(1, 0), (2, 10), (3, 20)] {
-            cache.remember(AccountId(i), "p", t0 + Duration::from_secs(at), || true);
+            cache.remember(AccountId(i), "phc", "p", t0 + Duration::from_secs(at), || true);
         }
-        cache.remember(AccountId(4), "p", t0 + Duration::from_secs(30), || true);
+        cache.remember(AccountId(4), "phc", "p", t0 + Duration::from_secs(30), || true);
         assert_eq!(cache.len(), 3);
         let now = t0 + Duration::from_secs(30);
-        assert!(!cache.hit(AccountId(1), "p", now), "the soonest to expire went");
-        assert!(cache.hit(AccountId(2), "p", now) && cache.hit(AccountId(4), "p", now));
+        assert!(
+            !cache.hit(AccountId(1), "phc", "p", now),
+            "the soonest to expire went"
+        );
+        assert!(cache.hit(AccountId(2), "phc", "p", now) && cache.hit(AccountId(4), "phc", "p", now));
         // Past account 2's and 3's expiry both go before anything live.
         let later = t0 + Duration::from_secs(85);
-        cache.remember(AccountId(5), "p", later, || true);
-        assert!(cache.hit(AccountId(4), "p", later) && cache.hit(AccountId(5), "p", later));
+        cache.remember(AccountId(5), "phc", "p", later, || true);
+        assert!(cache.hit(AccountId(4), "phc", "p", later) && cache.hit(AccountId(5), "phc", "p", later));
         assert_eq!(cache.len(), 2);
     }
 
@@ -227,8 +242,8 @@ mod tests {
             },
         ] {
             let cache = CredentialCache::new(settings);
-            cache.remember(AccountId(1), "p", Instant::now(), || true);
-            assert!(!cache.hit(AccountId(1), "p", Instant::now()));
+            cache.remember(AccountId(1), "phc", "p", Instant::now(), || true);
+            assert!(!cache.hit(AccountId(1), "phc", "p", Instant::now()));
         }
     }
 }

@@ -147,7 +147,7 @@ impl Directory {
         actor: &str,
         decide: impl FnOnce(Option<&Delegation>) -> Result<Option<(Option<String>, GrantTerms)>>,
     ) -> Result<Option<Delegation>> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let key = {
             let agency = self.existing_agency(agency)?;

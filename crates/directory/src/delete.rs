@@ -23,7 +23,7 @@ const DAY_SECONDS: i64 = 86_400;
 impl Directory {
     /// Restores a deleted mailbox before its purge (undo of a Form 03 line).
     pub fn restore(&self, address: &str, actor: &str) -> Result<AccountRecord> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut plan = Plan::new(self, actor, now());
         let (local, mut record) = plan_existing(&plan, address)?;
         if record.deleted.take().is_none() {
@@ -60,7 +60,7 @@ impl Directory {
                 "chưa cấu hình nơi lưu trữ: không xóa hộp thư nào / no archiver: nothing is purged".into(),
             ));
         };
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let due: Vec<AccountRecord> = self
             .trees
             .all::<AccountRecord>(T::Accounts)?
@@ -151,7 +151,7 @@ fn plan_forget(plan: &mut Plan<'_>, record: &AccountRecord) -> Result<()> {
         plan.remove(T::PersonIds, id.as_bytes());
     }
     index_name(plan, &record.agency, &record.display_name, &local, false)?;
-    for (key, grant) in dir.trees.tree(T::Delegations).iter().filter_map(|e| e.ok()) {
+    for (key, grant) in dir.trees.entries(T::Delegations)? {
         if let Ok(grant) = serde_json::from_slice::<Delegation>(&grant)
             && (grant.delegate == record.account || grant.mailbox == record.account)
         {

@@ -254,7 +254,7 @@ impl Directory {
             )));
         }
         let occurrences = occurrences(rows);
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let now = crate::account::now();
         let fresh = || ImportReport {
             rows: range.len(),

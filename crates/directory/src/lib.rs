@@ -95,6 +95,7 @@ mod revocation;
 mod scratch;
 mod search;
 mod session;
+pub mod storage;
 mod text;
 mod throttle;
 mod trees;
@@ -149,7 +150,6 @@ impl Default for Settings {
 }
 
 pub struct Directory {
-    db: sled::Db,
     trees: Trees,
     store: Arc<dyn MailStore>,
     /// Every mailbox lives in the primary domain.
@@ -176,6 +176,13 @@ pub struct Directory {
     revocations: Arc<revocation::Revocations>,
 }
 
+/// Held while a directory write plans and commits; the shared lock is released
+/// before the process's own.
+struct WriteGuard<'a> {
+    _shared: Box<dyn storage::WriteLock>,
+    _local: MutexGuard<'a, ()>,
+}
+
 /// Argon2 checks that run at once by default: one per core, at most 4 (each keeps
 /// 19 MiB of working memory for the next check).
 /// Writes the archive of a mailbox about to be purged (Art. 6.3, 13): every folder
@@ -200,6 +207,22 @@ impl Directory {
         primary_domain: &str,
         default_quota: DefaultQuotas,
     ) -> Result<Directory> {
+        Directory::open_on(
+            Arc::new(storage::SledStorage::new(db)),
+            store,
+            primary_domain,
+            default_quota,
+        )
+    }
+
+    /// Opens the directory on any [`storage::DirectoryStorage`] (PostgreSQL for
+    /// several nodes).
+    pub fn open_on(
+        storage: Arc<dyn storage::DirectoryStorage>,
+        store: Arc<dyn MailStore>,
+        primary_domain: &str,
+        default_quota: DefaultQuotas,
+    ) -> Result<Directory> {
         let primary = primary_domain
             .parse()
             .map_err(|e| DirectoryError::Invalid(format!("primary domain {primary_domain:?}: {e}")))?;
@@ -209,8 +232,7 @@ impl Directory {
             scratch,
             credentials: credential_cache::CredentialCache::new(CredentialCacheSettings::default()),
             revocations: Arc::new(revocation::Revocations::new()),
-            db: db.clone(),
-            trees: Trees::open(db)?,
+            trees: Trees::new(storage),
             store,
             primary,
             extra_domains: Vec::new(),
@@ -310,7 +332,19 @@ impl Directory {
             .then(|| address.local().clone())
     }
 
-    fn write_lock(&self) -> MutexGuard<'_, ()> {
+    /// Serialises the writes of this process, then of every process sharing the
+    /// storage (`storage` invariant 3), in that order: a process's writers queue on
+    /// its mutex, not on the database.
+    fn write_lock(&self) -> Result<WriteGuard<'_>> {
+        let local = self.local_write_lock();
+        let shared = self.trees.storage().lock_writes()?;
+        Ok(WriteGuard {
+            _shared: shared,
+            _local: local,
+        })
+    }
+
+    fn local_write_lock(&self) -> MutexGuard<'_, ()> {
         // The lock guards no data, only ordering: a panic while it was held leaves
         // nothing half-done in memory, so a poisoned lock is still good.
         self.write_lock.lock().unwrap_or_else(PoisonError::into_inner)
@@ -318,8 +352,7 @@ impl Directory {
 
     /// Makes every write so far durable: called before a write method returns.
     fn flush(&self) -> Result<()> {
-        self.db.flush()?;
-        Ok(())
+        self.trees.storage().flush()
     }
 }
 

@@ -160,12 +160,6 @@ impl Directory {
     ) -> Result<Option<AccountRecord>> {
         let record = account.filter(|r| !r.disabled);
         let password = password.expose();
-        if let Some(record) = &record
-            && self.credentials.hit(record.account, password, Instant::now())
-        {
-            tracing::debug!(login, "password verified from the credential cache");
-            return Ok(Some(record.clone()));
-        }
         let phc = match &record {
             Some(r) => self.trees.get_raw(T::Passwords, &r.account.0.to_be_bytes())?,
             None => None,
@@ -175,13 +169,22 @@ impl Directory {
                 String::from_utf8(p).map_err(|_| DirectoryError::Db("password hash is not UTF-8".into()))
             })
             .transpose()?;
+        if let (Some(record), Some(phc)) = (&record, &phc)
+            && self
+                .credentials
+                .hit(record.account, phc, password, Instant::now())
+        {
+            tracing::debug!(login, "password verified from the credential cache");
+            return Ok(Some(record.clone()));
+        }
         match (record, phc) {
             (Some(record), Some(phc)) => {
                 if verify(&self.scratch, &phc, password)? {
                     let account = record.account;
-                    self.credentials.remember(account, password, Instant::now(), || {
-                        !self.revocations.revoked_since(account, since)
-                    });
+                    self.credentials
+                        .remember(account, &phc, password, Instant::now(), || {
+                            !self.revocations.revoked_since(account, since)
+                        });
                     return Ok(Some(record));
                 }
                 tracing::debug!(login, reason = "wrong password", "authentication failed");

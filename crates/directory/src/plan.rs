@@ -209,7 +209,7 @@ impl<'a> Plan<'a> {
             }
         }
         for entry in std::mem::take(&mut self.audit) {
-            let seq = self.dir.db.generate_id()?;
+            let seq = self.dir.trees.storage().next_id()?;
             self.put(T::Audit, &seq.to_be_bytes(), &entry)?;
         }
         self.dir.trees.commit(self.writes.iter())

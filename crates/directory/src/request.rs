@@ -271,9 +271,9 @@ impl Directory {
                 )));
             }
         }
-        let _write = self.write_lock();
-        let id = match self.trees.tree(T::Requests).last()? {
-            Some((key, _)) => <[u8; 8]>::try_from(key.as_ref())
+        let _write = self.write_lock()?;
+        let id = match self.trees.last_key(T::Requests)? {
+            Some(key) => <[u8; 8]>::try_from(key.as_slice())
                 .map(u64::from_be_bytes)
                 .map_err(|_| crate::trees::corrupt("dir.requests", "last", "key is not a request id"))?
                 .saturating_add(1),
@@ -309,7 +309,7 @@ impl Directory {
     /// Draft → submitted. Every line is tried against the current directory (nothing
     /// is written): a line that cannot be applied refuses the submission, naming it.
     pub fn submit_request(&self, id: u64, acting: Acting<'_>, now: i64) -> Result<Request> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut request = self.request_in_state(id, State::Draft, "submitted")?;
         let mut dry = Plan::new(self, acting.actor, now);
         plan_lines(&mut dry, &request)?;
@@ -335,7 +335,7 @@ impl Directory {
     /// Submitted → applied: every line in one transaction, or none (the error names
     /// the failing line and the request stays submitted).
     pub fn approve_request(&self, id: u64, acting: Acting<'_>, now: i64) -> Result<Request> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut request = self.request_in_state(id, State::Submitted, "approved")?;
         let mut plan = Plan::new(self, acting.actor, now);
         plan.request = Some(id);
@@ -356,7 +356,7 @@ impl Directory {
     /// Submitted → rejected, with the reason given to the agency.
     pub fn reject_request(&self, id: u64, reason: &str, acting: Acting<'_>, now: i64) -> Result<Request> {
         let reason = text::required("reason", reason)?;
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut request = self.request_in_state(id, State::Submitted, "rejected")?;
         request.state = State::Rejected;
         request.decided_by = Some(acting.actor.to_owned());
@@ -397,7 +397,7 @@ impl Directory {
     /// Records that the agency mailbox was reminded of draft `id`, with its audit line.
     /// A request submitted or reminded meanwhile is a conflict: it is not reminded twice.
     pub fn record_filing_reminder(&self, id: u64, actor: &str, now: i64) -> Result<Request> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut request = self.request_in_state(id, State::Draft, "reminded")?;
         if request.reminded_at.is_some() {
             return Err(DirectoryError::Conflict(format!(
@@ -424,7 +424,7 @@ impl Directory {
         acting: Acting<'_>,
         now: i64,
     ) -> Result<Request> {
-        let _write = self.write_lock();
+        let _write = self.write_lock()?;
         let mut request = self.request_in_state(id, State::Submitted, "given an address")?;
         let agency = request.agency.clone();
         let Some(Line::NewOfficial(official)) = line.checked_sub(1).and_then(|i| request.lines.get_mut(i))

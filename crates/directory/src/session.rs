@@ -103,8 +103,7 @@ impl Directory {
     /// Ends every session of `account`; how many there were.
     pub(crate) fn end_sessions_of(&self, account: AccountId) -> Result<usize> {
         let mut ended = 0;
-        for entry in self.trees.tree(T::Sessions).iter() {
-            let (key, json) = entry?;
+        for (key, json) in self.trees.entries(T::Sessions)? {
             let session: Session = decode(T::Sessions, &key, &json)?;
             if session.account == account {
                 self.trees.remove(T::Sessions, &key)?;

@@ -1,12 +1,15 @@
-//! The `dir.*` sled trees (layout in the crate doc) and their JSON records. Every key a
-//! write transaction touches is a point key: sled transactions cannot range-scan.
+//! The `dir.*` trees (layout in the crate doc) and their JSON records, in a
+//! [`DirectoryStorage`]. Every key a write transaction touches is a point key: sled
+//! transactions cannot range-scan.
 //! Writes go through a [`crate::plan::Plan`]; this module only reads and commits.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::transaction::{ConflictableTransactionError, Transactional};
 
 use crate::error::{DirectoryError, Result};
+use crate::storage::{DirectoryStorage, Write};
 
 /// One `dir.*` tree; the discriminant indexes [`Trees`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,21 +29,6 @@ pub(crate) enum T {
 }
 
 impl T {
-    const ALL: [T; 12] = [
-        T::Agencies,
-        T::Accounts,
-        T::AccountIds,
-        T::Issued,
-        T::Passwords,
-        T::Aliases,
-        T::PersonIds,
-        T::Names,
-        T::Requests,
-        T::Audit,
-        T::Delegations,
-        T::Sessions,
-    ];
-
     fn name(self) -> &'static str {
         match self {
             T::Agencies => "dir.agencies",
@@ -60,66 +48,60 @@ impl T {
 }
 
 pub(crate) struct Trees {
-    trees: Vec<sled::Tree>,
+    storage: Arc<dyn DirectoryStorage>,
 }
 
 impl Trees {
-    pub fn open(db: &sled::Db) -> Result<Trees> {
-        let trees = T::ALL
-            .iter()
-            .map(|t| db.open_tree(t.name()))
-            .collect::<std::result::Result<_, _>>()?;
-        Ok(Trees { trees })
+    pub fn new(storage: Arc<dyn DirectoryStorage>) -> Trees {
+        Trees { storage }
     }
 
-    pub fn tree(&self, t: T) -> &sled::Tree {
-        // ALL lists every variant in discriminant order, so the index always exists.
-        &self.trees[t as usize]
+    pub fn storage(&self) -> &dyn DirectoryStorage {
+        self.storage.as_ref()
     }
 
     pub fn get<V: DeserializeOwned>(&self, t: T, key: &[u8]) -> Result<Option<V>> {
-        self.tree(t)
-            .get(key)?
+        self.storage
+            .get(t.name(), key)?
             .map(|json| decode(t, key, &json))
             .transpose()
     }
 
     pub fn get_raw(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.tree(t).get(key)?.map(|v| v.to_vec()))
+        self.storage.get(t.name(), key)
     }
 
     /// Every record of a tree, in key order.
     pub fn all<V: DeserializeOwned>(&self, t: T) -> Result<Vec<V>> {
-        self.tree(t)
-            .iter()
-            .map(|entry| {
-                let (key, json) = entry?;
-                decode(t, &key, &json)
-            })
-            .collect()
+        self.scan_prefix(t, &[])
     }
 
     /// Records whose key starts with `prefix`, in key order.
     pub fn scan_prefix<V: DeserializeOwned>(&self, t: T, prefix: &[u8]) -> Result<Vec<V>> {
-        self.tree(t)
-            .scan_prefix(prefix)
-            .map(|entry| {
-                let (key, json) = entry?;
-                decode(t, &key, &json)
-            })
+        self.storage
+            .scan_prefix(t.name(), prefix)?
+            .iter()
+            .map(|(key, json)| decode(t, key, json))
             .collect()
+    }
+
+    /// Every (key, value) of a tree, in key order, undecoded.
+    pub fn entries(&self, t: T) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.storage.scan_prefix(t.name(), &[])
+    }
+
+    pub fn last_key(&self, t: T) -> Result<Option<Vec<u8>>> {
+        self.storage.last_key(t.name())
     }
 
     /// Writes outside a plan: for trees no invariant ties to another (passwords,
     /// sessions).
     pub fn put_raw(&self, t: T, key: &[u8], value: &[u8]) -> Result<()> {
-        self.tree(t).insert(key, value)?;
-        Ok(())
+        self.storage.put(t.name(), key, value)
     }
 
     pub fn remove(&self, t: T, key: &[u8]) -> Result<()> {
-        self.tree(t).remove(key)?;
-        Ok(())
+        self.storage.remove(t.name(), key)
     }
 
     /// Applies every write in one transaction over all trees: a crash leaves all of
@@ -128,21 +110,10 @@ impl Trees {
         &self,
         writes: impl Iterator<Item = (&'k (T, Vec<u8>), &'k Option<Vec<u8>>)>,
     ) -> Result<()> {
-        let writes: Vec<_> = writes.collect();
-        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
-        refs.as_slice().transaction(|trees| {
-            for ((t, key), value) in &writes {
-                let tree = trees.get(*t as usize).ok_or_else(|| {
-                    ConflictableTransactionError::Abort(DirectoryError::Db("tree index".into()))
-                })?;
-                match value {
-                    Some(value) => tree.insert(key.as_slice(), value.as_slice())?,
-                    None => tree.remove(key.as_slice())?,
-                };
-            }
-            Ok(())
-        })?;
-        Ok(())
+        let writes: Vec<Write<'_>> = writes
+            .map(|((t, key), value)| (t.name(), key.as_slice(), value.as_deref()))
+            .collect();
+        self.storage.commit(&writes)
     }
 }
 

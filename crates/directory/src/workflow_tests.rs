@@ -695,7 +695,7 @@ fn form02_converts_an_old_scheme_address() {
     // A mailbox from before the regulation, issued as is (the way a migration would).
     let old: congvu_policy::LocalPart = "anhtuan".parse().unwrap();
     {
-        let _write = f.dir.write_lock();
+        let _write = f.dir.write_lock().unwrap();
         let mut plan = Plan::new(&f.dir, "migration", NOW);
         let template = crate::AccountRecord {
             address: "anhtuan@thanhhoa.gov.vn".into(),

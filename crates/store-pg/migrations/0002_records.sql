@@ -55,3 +55,5 @@ CREATE TABLE directory (
     value BYTEA NOT NULL,
     PRIMARY KEY (tree, key)
 );
+-- The directory's audit-log keys (DirectoryStorage::next_id).
+CREATE SEQUENCE directory_ids START WITH 1;

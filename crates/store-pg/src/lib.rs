@@ -30,6 +30,7 @@
 mod check;
 #[cfg(feature = "test-postgres")]
 pub mod cluster;
+pub mod directory;
 mod listen;
 mod mail;
 mod migrate;
@@ -133,6 +134,10 @@ impl PgStore {
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::Db("store thread panicked".into())))
         })
+    }
+
+    pub(crate) fn pool(&self) -> &deadpool_postgres::Pool {
+        &self.pool
     }
 
     pub(crate) fn hub(&self) -> &Arc<ChangeHub> {

@@ -482,3 +482,85 @@ fn access_spans_events_and_acknowledgements_as_on_sled() {
     );
     assert!(a.check().unwrap().is_consistent());
 }
+
+fn directory(store: &Arc<PgStore>) -> congvu_directory::Directory {
+    congvu_directory::Directory::open_on(
+        Arc::new(congvu_store_pg::directory::PgDirectory::new(Arc::clone(store))),
+        Arc::clone(store) as Arc<dyn MailStore>,
+        "thanhhoa.gov.vn",
+        congvu_directory::DefaultQuotas::default(),
+    )
+    .expect("open the directory")
+}
+
+#[test]
+fn two_nodes_issue_distinct_addresses_from_one_directory() {
+    let Some(cluster) = cluster() else { return };
+    migrate(&cluster.url()).unwrap();
+    let (a, b) = (Arc::new(node(&cluster)), Arc::new(node(&cluster)));
+    let (dir_a, dir_b) = (directory(&a), directory(&b));
+    dir_a
+        .add_agency("sttt", "Sở Thông tin và Truyền thông", None)
+        .unwrap();
+    // Sixteen officials whose names all make the local part "tuanna", added from two
+    // nodes at once: the advisory lock keeps "is it free?" and "take it" together.
+    let families = ["Nguyễn", "Ngô", "Nông", "Ninh", "Nghiêm", "Ngọ", "Nhữ", "Nhan"];
+    let add = |dir: &congvu_directory::Directory, middle: &str| {
+        families
+            .iter()
+            .map(|family| {
+                dir.add_person("sttt", &format!("{family} {middle} Tuấn"), None, None)
+                    .expect("add an official")
+                    .0
+                    .address
+            })
+            .collect::<Vec<_>>()
+    };
+    let (from_a, from_b) = std::thread::scope(|scope| {
+        let one = scope.spawn(|| add(&dir_a, "Anh"));
+        let two = scope.spawn(|| add(&dir_b, "An"));
+        (one.join().unwrap(), two.join().unwrap())
+    });
+    let mut all: Vec<_> = from_a.iter().chain(&from_b).cloned().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 16, "every address issued once: {all:?}");
+    // What one node wrote, the other reads: the record and the password.
+    dir_a
+        .set_password(
+            &from_b[0],
+            &congvu_directory::Secret::new("mật khẩu đủ dài".to_owned()),
+        )
+        .unwrap();
+    let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+    let login = |dir: &congvu_directory::Directory, password: &str| {
+        dir.authenticate_from(
+            loopback,
+            &from_b[0],
+            &congvu_directory::Secret::new(password.to_owned()),
+        )
+        .unwrap()
+        .map(|r| r.address)
+    };
+    assert_eq!(login(&dir_b, "mật khẩu đủ dài"), Some(from_b[0].clone()));
+    // B remembers the verified password; A changes it: B's cache must not answer.
+    dir_a
+        .set_password(
+            &from_b[0],
+            &congvu_directory::Secret::new("mật khẩu mới hẳn".to_owned()),
+        )
+        .unwrap();
+    assert_eq!(
+        login(&dir_b, "mật khẩu đủ dài"),
+        None,
+        "the old password, changed on another node"
+    );
+    assert_eq!(login(&dir_b, "mật khẩu mới hẳn"), Some(from_b[0].clone()));
+    assert!(dir_b.lookup(&from_a[3]).unwrap().is_some());
+    assert_eq!(
+        dir_a.audit_log(None, None, 100).unwrap().len(),
+        dir_b.audit_log(None, None, 100).unwrap().len()
+    );
+    let report = dir_b.check().unwrap();
+    assert!(report.is_consistent(), "{:?}", report.problems);
+}
