@@ -7,13 +7,14 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::sink::{Script, fake_destination, fake_session};
 use common::*;
 
 /// A fast retry schedule so retries happen within a test. The sweep is long: mail
@@ -324,87 +325,6 @@ fn dkim_result(printed: &str, name: &str, message: &str) -> String {
     runtime
         .block_on(dkim_result(Zone::new().txt(name, &record), message.as_bytes()))
         .to_owned()
-}
-
-/// The scripted destination: answers RCPT with `rcpt_reply` (250 when `None`),
-/// waits `delay` before accepting data, records the Message-ID of each message.
-#[derive(Default)]
-struct Script {
-    rcpt_reply: Option<&'static str>,
-    delay: Duration,
-    received: Vec<String>,
-}
-
-fn fake_destination() -> (SocketAddr, Arc<Mutex<Script>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let script = Arc::new(Mutex::new(Script::default()));
-    let shared = script.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let script = shared.clone();
-            std::thread::spawn(move || {
-                let _ = fake_session(stream, &script);
-            });
-        }
-    });
-    (addr, script)
-}
-
-fn fake_session(stream: TcpStream, script: &Mutex<Script>) -> std::io::Result<()> {
-    let mut out = stream.try_clone()?;
-    let mut lines = BufReader::new(stream);
-    out.write_all(b"220 fake ESMTP\r\n")?;
-    let mut accepted = 0;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if lines.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let command = line.get(..4).unwrap_or("").to_ascii_uppercase();
-        let reply = match command.as_str() {
-            "EHLO" => "250-fake\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n".to_string(),
-            "MAIL" => {
-                accepted = 0;
-                "250 ok\r\n".into()
-            }
-            "RCPT" => match script.lock().unwrap().rcpt_reply {
-                Some(reply) => format!("{reply}\r\n"),
-                None => {
-                    accepted += 1;
-                    "250 ok\r\n".into()
-                }
-            },
-            "DATA" if accepted == 0 => "554 no valid recipients\r\n".into(),
-            "DATA" => {
-                out.write_all(b"354 go\r\n")?;
-                let mut message_id = String::new();
-                loop {
-                    let mut data = String::new();
-                    if lines.read_line(&mut data)? == 0 {
-                        return Ok(());
-                    }
-                    if data == ".\r\n" {
-                        break;
-                    }
-                    if let Some(id) = data.strip_prefix("Message-ID:") {
-                        message_id = id.trim().to_string();
-                    }
-                }
-                let delay = script.lock().unwrap().delay;
-                std::thread::sleep(delay);
-                script.lock().unwrap().received.push(message_id);
-                "250 queued\r\n".into()
-            }
-            "QUIT" => {
-                out.write_all(b"221 bye\r\n")?;
-                return Ok(());
-            }
-            _ => "250 ok\r\n".into(),
-        };
-        out.write_all(reply.as_bytes())?;
-    }
 }
 
 #[test]

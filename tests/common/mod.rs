@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod browser;
+pub mod sink;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};

@@ -1,5 +1,5 @@
-//! The data directory: its lock (one process per sled database), opening the store
-//! and the directory in it, the spool for arriving mail, the admin token, and the
+//! The data directory: its lock (one process per data directory), opening the store
+//! and the directory (in it with sled, or on PostgreSQL: `[store] backend`), the spool for arriving mail, the admin token, and the
 //! check that no other local user can read it. `serve` and the offline CLI both
 //! start here.
 
@@ -8,10 +8,14 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use congvu_directory::storage::{DirectoryStorage, SledStorage};
 use congvu_directory::{DefaultQuotas, Directory, Secret};
-use congvu_store::SledStore;
+use congvu_store::{MailStore, SledStore};
+use congvu_store_pg::PgStore;
+use congvu_store_pg::directory::PgDirectory;
 
 use crate::config::Config;
+use crate::config::store::Backend;
 use crate::tls;
 
 pub const LOCK_FILE: &str = "congvu.lock";
@@ -31,6 +35,8 @@ pub enum DataDirError {
         path: PathBuf,
         source: congvu_store::StoreError,
     },
+    #[error("{0}")]
+    Postgres(String),
     #[error("cannot open the directory: {0}")]
     Directory(#[from] congvu_directory::DirectoryError),
     #[error("cannot write the admin token {path}: {source}")]
@@ -74,7 +80,9 @@ impl DataDirLock {
 
 /// The opened data directory: what both `serve` and the offline CLI work on.
 pub struct Opened {
-    pub store: Arc<SledStore>,
+    pub store: Arc<dyn MailStore>,
+    /// The sled store, when `[store] backend = "sled"` (flushed at shutdown).
+    pub sled: Option<Arc<SledStore>>,
     pub directory: Arc<Directory>,
     pub _lock: DataDirLock,
 }
@@ -82,19 +90,29 @@ pub struct Opened {
 pub fn open_data_dir(config: &Config) -> Result<Opened, DataDirError> {
     let data_dir = &config.server.data_dir;
     let lock = DataDirLock::acquire(data_dir)?;
-    let store =
-        Arc::new(
-            SledStore::open_with(data_dir, &config.store).map_err(|source| DataDirError::Store {
-                path: data_dir.clone(),
-                source,
-            })?,
-        );
+    let store_error = |source| DataDirError::Store {
+        path: data_dir.clone(),
+        source,
+    };
+    let (store, sled, storage): (Arc<dyn MailStore>, _, Arc<dyn DirectoryStorage>) = match config.store.backend {
+        Backend::Sled => {
+            let sled = Arc::new(SledStore::open_with(data_dir, &config.store.sled()).map_err(store_error)?);
+            let storage = Arc::new(SledStorage::new(sled.db()));
+            (sled.clone(), Some(sled), storage)
+        }
+        Backend::Postgres => {
+            let pg = config.store.postgres().map_err(DataDirError::Postgres)?;
+            let store = Arc::new(PgStore::connect(&pg).map_err(store_error)?);
+            let storage = Arc::new(PgDirectory::new(store.clone()));
+            (store, None, storage)
+        }
+    };
     let quotas = DefaultQuotas {
         agency_bytes: config.quota.agency.0,
         personal_bytes: config.quota.personal.0,
     };
     let directory = Arc::new(
-        Directory::open(store.db(), store.clone(), &config.domain.primary, quotas)?
+        Directory::open_on(storage, store.clone(), &config.domain.primary, quotas)?
             .with_settings(crate::config::directory::settings(config))?
             .with_credential_cache(crate::config::directory::credential_cache(config))
             .with_password_checks(crate::config::directory::password_checks(config))
@@ -102,6 +120,7 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, DataDirError> {
     );
     Ok(Opened {
         store,
+        sled,
         directory,
         _lock: lock,
     })

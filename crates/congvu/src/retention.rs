@@ -7,6 +7,8 @@
 //!   their decision took effect (`filing_reminder`, Art. 15.3).
 //!
 //! All are idempotent, so a crash or a stop midway is finished by the next run.
+//! Several nodes on one PostgreSQL store take turns: a round runs under the
+//! store's `housekeeping` job lock, and a node that finds it held skips the hour.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +39,42 @@ pub async fn run(
     let events_days = settings.events_days;
     let settings = Arc::new(settings);
     loop {
+        // One process of those sharing a PostgreSQL store does the round; the
+        // others skip this hour (every part is idempotent, none may run twice at
+        // once: a reminder is sent before it is recorded).
+        let locking = store.clone();
+        let held = match tokio::task::spawn_blocking(move || locking.job_lock("housekeeping")).await {
+            Ok(Ok(held)) => held,
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "cannot take the housekeeping lock");
+                None
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "the housekeeping lock task failed");
+                None
+            }
+        };
+        if let Some(held) = held {
+            housekeep(&directory, &store, &settings, events_days).await;
+            drop(held);
+        } else {
+            tracing::debug!("housekeeping skipped: another node is doing it");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(INTERVAL) => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+/// One round: purge, prune, remind.
+async fn housekeep(
+    directory: &Arc<Directory>,
+    store: &Arc<dyn MailStore>,
+    settings: &Arc<Housekeeping>,
+    events_days: u32,
+) {
+    {
         let purging = directory.clone();
         let purged = tokio::task::spawn_blocking(move || {
             purging.purge_expired(congvu_directory::unix_now(), "retention")
@@ -74,10 +112,6 @@ pub async fn run(
         .await;
         if let Err(error) = reminded {
             tracing::error!(error = %error, "the filing reminder task failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(INTERVAL) => {}
-            _ = stop.wait_for(|stopping| *stopping) => return,
         }
     }
 }

@@ -296,10 +296,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     if let Err(error) = relay.await {
         tracing::error!(error = %error, "outbound queue worker failed");
     }
-    let flushed = tokio::task::spawn_blocking(move || opened.store.db().flush()).await;
+    // PostgreSQL made every write durable at its commit; sled flushes now.
+    let flushed = tokio::task::spawn_blocking(move || opened.sled.map(|sled| sled.db().flush())).await;
     match flushed {
-        Ok(Ok(_)) => tracing::info!("store flushed; stopped"),
-        Ok(Err(error)) => tracing::error!(error = %error, "final flush failed"),
+        Ok(Some(Ok(_))) => tracing::info!("store flushed; stopped"),
+        Ok(None) => tracing::info!("stopped"),
+        Ok(Some(Err(error))) => tracing::error!(error = %error, "final flush failed"),
         Err(error) => tracing::error!(error = %error, "final flush task failed"),
     }
     Ok(())

@@ -12,9 +12,10 @@ use congvu_directory::storage::{DirectoryStorage, Write, WriteLock};
 use congvu_store::StoreError;
 
 use crate::PgStore;
+use crate::advisory::AdvisoryLock;
 
-/// The advisory lock directory writers hold (any fixed number of ours).
-const DIRECTORY_WRITE_LOCK: i64 = 0x636f_6e67_7675_0002;
+/// The advisory lock directory writers hold.
+const DIRECTORY_WRITE_LOCK: i64 = crate::advisory::BASE + 2;
 
 /// The directory of the database `store` is on.
 pub struct PgDirectory {
@@ -34,38 +35,7 @@ impl PgDirectory {
     }
 }
 
-/// The advisory lock, held by one pooled connection until dropped.
-struct AdvisoryLock {
-    store: Arc<PgStore>,
-    connection: Option<deadpool_postgres::Object>,
-}
-
 impl WriteLock for AdvisoryLock {}
-
-impl Drop for AdvisoryLock {
-    fn drop(&mut self) {
-        let Some(connection) = self.connection.take() else {
-            return;
-        };
-        let unlocked = self.store.run(async {
-            match connection
-                .execute("SELECT pg_advisory_unlock($1)", &[&DIRECTORY_WRITE_LOCK])
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    // The connection does not go back to the pool: closing it ends
-                    // the session, and PostgreSQL releases a session's locks with it.
-                    drop(deadpool_postgres::Object::take(connection));
-                    Err(crate::db_error(&error))
-                }
-            }
-        });
-        if let Err(error) = unlocked {
-            tracing::warn!(error = %error, "directory write lock: unlock failed, connection closed");
-        }
-    }
-}
 
 impl DirectoryStorage for PgDirectory {
     fn get(&self, tree: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -162,16 +132,6 @@ impl DirectoryStorage for PgDirectory {
     }
 
     fn lock_writes(&self) -> Result<Box<dyn WriteLock>> {
-        let connection = self.run(async {
-            let c = self.store.pool().get().await.map_err(crate::pool_error)?;
-            c.execute("SELECT pg_advisory_lock($1)", &[&DIRECTORY_WRITE_LOCK])
-                .await
-                .map_err(|e| crate::db_error(&e))?;
-            Ok(c)
-        })?;
-        Ok(Box::new(AdvisoryLock {
-            store: Arc::clone(&self.store),
-            connection: Some(connection),
-        }))
+        Ok(Box::new(AdvisoryLock::acquire(&self.store, DIRECTORY_WRITE_LOCK)?))
     }
 }

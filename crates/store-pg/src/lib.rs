@@ -27,6 +27,7 @@
 //! answer `StoreError::Invalid`, and the server does not offer `[store] backend =
 //! "postgres"` until they are (issue 17).
 
+mod advisory;
 mod check;
 #[cfg(feature = "test-postgres")]
 pub mod cluster;
@@ -41,17 +42,37 @@ use std::time::Duration;
 
 use congvu_store::{Change, ChangeHub, StoreError};
 
-pub use migrate::{MIGRATIONS, migrate};
+pub use migrate::{MIGRATIONS, migrate, migrate_with};
 
 /// How to reach the database.
 #[derive(Clone, Debug)]
 pub struct PgConfig {
-    /// `postgres://user:password@host:port/database`.
+    /// `postgres://user@host:port/database`.
     pub url: String,
+    /// The password, when the URL has none.
+    pub password: Option<congvu_directory::Secret<String>>,
     /// Connections in this process's pool.
     pub pool_size: usize,
     /// Longest a statement may run before the server cancels it.
     pub statement_timeout: Duration,
+}
+
+impl PgConfig {
+    /// The driver's configuration: the URL, the password, the statement timeout.
+    pub(crate) fn connection(&self) -> Result<tokio_postgres::Config, StoreError> {
+        let mut pg: tokio_postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e| StoreError::Invalid(format!("[store] url: {e}")))?;
+        if let Some(password) = &self.password {
+            pg.password(password.expose().as_bytes());
+        }
+        pg.options(format!(
+            "-c statement_timeout={}",
+            self.statement_timeout.as_millis()
+        ));
+        Ok(pg)
+    }
 }
 
 /// The notification channel of mailbox changes (invariant 5).
@@ -63,8 +84,28 @@ const CHANNEL: &str = "congvu_change";
 /// from an async task without stalling it.
 pub struct PgStore {
     pool: deadpool_postgres::Pool,
-    runtime: tokio::runtime::Runtime,
+    runtime: Arc<StoreRuntime>,
     hub: Arc<ChangeHub>,
+}
+
+/// The store's own runtime. Dropped with `shutdown_background`, which, unlike a
+/// plain drop, may happen inside another runtime (the server's last reference to
+/// the store goes in an async task).
+pub(crate) struct StoreRuntime(Option<tokio::runtime::Runtime>);
+
+impl StoreRuntime {
+    fn get(&self) -> &tokio::runtime::Runtime {
+        // Some until drop.
+        self.0.as_ref().expect("the store's runtime lives until the store is dropped")
+    }
+}
+
+impl Drop for StoreRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// A database error as the store's: a unique violation is `Exists`, everything
@@ -90,14 +131,7 @@ impl PgStore {
             .thread_name("congvu-pg")
             .enable_all()
             .build()?;
-        let mut pg: tokio_postgres::Config = config
-            .url
-            .parse()
-            .map_err(|e| StoreError::Invalid(format!("[store] url: {e}")))?;
-        pg.options(format!(
-            "-c statement_timeout={}",
-            config.statement_timeout.as_millis()
-        ));
+        let pg = config.connection()?;
         let manager = deadpool_postgres::Manager::from_config(
             pg.clone(),
             tokio_postgres::NoTls,
@@ -111,10 +145,15 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Invalid(format!("[store] pool: {e}")))?;
         let hub = Arc::new(ChangeHub::default());
-        let store = PgStore { pool, runtime, hub };
+        let store = PgStore {
+            pool,
+            runtime: Arc::new(StoreRuntime(Some(runtime))),
+            hub,
+        };
         store.run(migrate::require_current(&store.pool))?;
         store
             .runtime
+            .get()
             .spawn(listen::forward_changes(pg, Arc::clone(&store.hub)));
         Ok(store)
     }
@@ -124,16 +163,11 @@ impl PgStore {
         &self,
         work: impl std::future::Future<Output = Result<T, StoreError>> + Send,
     ) -> Result<T, StoreError> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return self.runtime.block_on(work);
-        }
-        // Inside a runtime: wait on a thread of our own, never on an async worker.
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| self.runtime.block_on(work))
-                .join()
-                .unwrap_or_else(|_| Err(StoreError::Db("store thread panicked".into())))
-        })
+        block_on(&self.runtime, work)
+    }
+
+    pub(crate) fn runtime(&self) -> &Arc<StoreRuntime> {
+        &self.runtime
     }
 
     pub(crate) fn pool(&self) -> &deadpool_postgres::Pool {
@@ -150,6 +184,25 @@ pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Runs `work` on `runtime` and waits for it: directly on a plain thread, and on a
+/// scoped thread of its own when called inside a runtime (never blocking an async
+/// worker).
+pub(crate) fn block_on<T: Send>(
+    runtime: &StoreRuntime,
+    work: impl std::future::Future<Output = Result<T, StoreError>> + Send,
+) -> Result<T, StoreError> {
+    let runtime = runtime.get();
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(work);
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| runtime.block_on(work))
+            .join()
+            .unwrap_or_else(|_| Err(StoreError::Db("store thread panicked".into())))
+    })
 }
 
 /// The payload of a change notification: `account mailbox kind modseq`.

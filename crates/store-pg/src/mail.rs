@@ -1270,6 +1270,10 @@ impl MailStore for PgStore {
     fn subscribe(&self, account: AccountId) -> Subscription {
         self.hub().subscribe(account)
     }
+    fn job_lock(&self, job: &str) -> Result<Option<congvu_store::JobLock>> {
+        Ok(crate::advisory::AdvisoryLock::try_acquire(self, crate::advisory::job_key(job))?
+            .map(|held| congvu_store::JobLock::new(Box::new(held))))
+    }
     fn check(&self) -> Result<CheckReport> {
         self.run(check::check(&self.pool))
     }

@@ -6,7 +6,7 @@
 
 use congvu_store::StoreError;
 
-use crate::db_error;
+use crate::{PgConfig, db_error};
 
 /// (version, name, SQL), in order.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -14,18 +14,27 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "records", include_str!("../migrations/0002_records.sql")),
 ];
 
-/// The advisory lock migrations hold (any fixed number of ours).
-const MIGRATION_LOCK: i64 = 0x636f_6e67_7675_0001;
+/// The advisory lock migrations hold.
+const MIGRATION_LOCK: i64 = crate::advisory::BASE + 1;
 
 /// Applies the migrations `url`'s database lacks; returns the versions applied.
 pub fn migrate(url: &str) -> Result<Vec<i64>, StoreError> {
+    migrate_with(&PgConfig {
+        url: url.to_owned(),
+        password: None,
+        pool_size: 1,
+        statement_timeout: std::time::Duration::from_secs(600),
+    })
+}
+
+/// [`migrate`] with the password of the configuration.
+pub fn migrate_with(config: &PgConfig) -> Result<Vec<i64>, StoreError> {
+    let pg = config.connection()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .map_err(|e| db_error(&e))?;
+        let (mut client, connection) = pg.connect(tokio_postgres::NoTls).await.map_err(|e| db_error(&e))?;
         let driver = tokio::spawn(connection);
         let applied = apply(&mut client).await;
         drop(client);

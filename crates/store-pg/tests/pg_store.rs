@@ -30,6 +30,7 @@ fn cluster() -> Option<Cluster> {
 fn node(cluster: &Cluster) -> PgStore {
     PgStore::connect(&PgConfig {
         url: cluster.url(),
+        password: None,
         pool_size: 8,
         statement_timeout: Duration::from_secs(30),
     })
@@ -62,6 +63,7 @@ fn migrations_apply_once_and_a_store_needs_them() {
     let Some(cluster) = cluster() else { return };
     let refused = PgStore::connect(&PgConfig {
         url: cluster.url(),
+        password: None,
         pool_size: 1,
         statement_timeout: Duration::from_secs(5),
     });

@@ -274,6 +274,13 @@ pub trait MailStore: Send + Sync + 'static {
     /// accounts. Slow receivers see `Lagged` and must resynchronise.
     fn subscribe(&self, account: AccountId) -> Subscription;
 
+    // ---- scheduled jobs -----------------------------------------------------------
+    /// The lock of a scheduled job (retention, reminders) among every process that
+    /// shares this store, held until the returned guard drops; `None` while another
+    /// process holds it (it is doing the job now: skip this turn). One process owns
+    /// a sled store: there it is always granted.
+    fn job_lock(&self, job: &str) -> Result<Option<JobLock>>;
+
     // ---- consistency ------------------------------------------------------------
     /// Reads back every invariant above and reports what does not hold
     /// ([`CheckReport`]); safe on a live store (writers wait for the scan).
@@ -292,4 +299,22 @@ pub trait MailStore: Send + Sync + 'static {
     /// it names and the directories the spec carries into the backup directory
     /// while the store is in use (see [`sled_store::backup`]).
     fn backup(&self, spec: &BackupSpec<'_>, progress: &Progress) -> Result<BackupManifest>;
+}
+
+/// A held [`MailStore::job_lock`]; dropping it releases the lock.
+pub struct JobLock {
+    /// What holds the lock: only its drop matters.
+    _held: Box<dyn Send>,
+}
+
+impl JobLock {
+    pub fn new(held: Box<dyn Send>) -> JobLock {
+        JobLock { _held: held }
+    }
+}
+
+impl std::fmt::Debug for JobLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JobLock")
+    }
 }

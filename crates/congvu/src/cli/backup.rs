@@ -123,7 +123,7 @@ pub fn list(config: &Config, dir: Option<&Path>) -> Result<(), CliError> {
 pub fn restore(config: &Config, dir: &Path, data_dir: &Path, snapshot: Option<&str>) -> Result<(), CliError> {
     let progress = Progress::default();
     let report = progress_bar::follow("khôi phục / restore", &progress, || {
-        backup::restore(dir, snapshot, data_dir, &config.store, &progress)
+        backup::restore(dir, snapshot, data_dir, &config.store.sled(), &progress)
     })
     .map_err(|e| CliError::Usage(format!("không khôi phục được / cannot restore: {e}")))?;
     println!(

@@ -278,7 +278,9 @@ impl Endpoint {
                     (status, bytes)
                 });
                 let bytes = bytes.map_err(|e| CliError::Protocol(e.to_string()))?;
-                opened.store.db().flush().map_err(std::io::Error::from)?;
+                if let Some(sled) = &opened.sled {
+                    sled.db().flush().map_err(std::io::Error::from)?;
+                }
                 Ok((status, bytes.to_vec()))
             }
         }

@@ -6,6 +6,7 @@ mod account;
 mod ack;
 mod backup;
 mod client;
+mod db;
 mod directory;
 mod dkim;
 mod migrate;
@@ -51,6 +52,10 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// The PostgreSQL database (`[store] backend = "postgres"`): `db migrate` applies
+    /// the schema migrations it lacks (docs/scale-out.md).
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// Online backups: create, verify, list, restore (docs/operations.md).
     #[command(subcommand)]
     Backup(BackupCommand),
@@ -260,6 +265,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Box<dyn std::error::
         Command::Dkim(DkimCommand::Generate { domain, selector }) => {
             dkim::dkim_generate(config, &domain, &selector).map_err(Into::into)
         }
+        Command::Db(command) => db::db(config, command).map_err(Into::into),
         Command::Check { repair } => backup::check(config, repair).map_err(Into::into),
         Command::Import(command) => match command {
             ImportCommand::Maildir {

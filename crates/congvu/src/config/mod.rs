@@ -12,6 +12,7 @@
 //! together (the built-in default carries the shipped holidays file embedded alike).
 
 pub mod directory;
+pub mod store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,8 +57,8 @@ pub struct Config {
     pub smime: congvu_smime::SmimeConfig,
     /// `[antivirus]`: virus scanning with clamd (Art. 17.6).
     pub antivirus: congvu_antivirus::AntivirusConfig,
-    /// `[store]`: the metadata database's cache.
-    pub store: congvu_store::StoreOptions,
+    /// `[store]`: sled (the embedded default) or PostgreSQL, and their settings.
+    pub store: store::StoreSection,
     /// `[backup]`: the daily backup's directory, time and number kept (Art. 12.3).
     pub backup: crate::backup::BackupConfig,
     /// `[retention]`: where a mailbox's archive is written before it is purged, and
@@ -409,9 +410,12 @@ impl Config {
         let store = section(
             &table,
             "store",
-            Some(congvu_store::StoreOptions::default()),
+            Some(store::StoreSection::default()),
             &mut errors,
         );
+        if let Some(store) = &store {
+            errors.extend(store.problems());
+        }
         let backup = section(
             &table,
             "backup",
@@ -420,6 +424,16 @@ impl Config {
         );
         if let Some(Err(problem)) = backup.as_ref().map(crate::backup::BackupConfig::minute_of_day) {
             errors.push(problem);
+        }
+        if let (Some(store), Some(backup)) = (&store, &backup)
+            && store.backend == store::Backend::Postgres
+            && backup.dir.is_some()
+        {
+            errors.push(
+                "[backup] dir: trên PostgreSQL, sao lưu bằng pg_basebackup / on PostgreSQL, back up with \
+                 pg_basebackup and WAL archiving (docs/scale-out.md)"
+                    .to_owned(),
+            );
         }
         let retention = section(&table, "retention", Some(Retention::default()), &mut errors);
         let compliance = section(

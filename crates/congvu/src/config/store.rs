@@ -1,0 +1,107 @@
+//! `[store]`: where the mail and the directory live — sled in the data directory
+//! (the embedded default, one process) or a PostgreSQL database several congvu
+//! processes share (docs/scale-out.md).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which backend keeps the store and the directory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Sled,
+    Postgres,
+}
+
+/// `[store]` in the configuration.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    pub backend: Backend,
+    /// sled's page cache, in MiB (sled only).
+    pub cache_mb: u64,
+    /// PostgreSQL: `postgres://user@host:port/database`, without the password.
+    pub url: Option<String>,
+    /// PostgreSQL: a file whose first line is the password (kept out of this file).
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL: connections in each process's pool.
+    pub pool_size: usize,
+    /// PostgreSQL: longest a statement may run before the server cancels it.
+    pub statement_timeout_secs: u64,
+}
+
+impl Default for StoreSection {
+    fn default() -> StoreSection {
+        StoreSection {
+            backend: Backend::Sled,
+            cache_mb: congvu_store::StoreOptions::default().cache_mb,
+            url: None,
+            password_file: None,
+            pool_size: 16,
+            statement_timeout_secs: 30,
+        }
+    }
+}
+
+impl StoreSection {
+    /// The sled store's options.
+    pub fn sled(&self) -> congvu_store::StoreOptions {
+        congvu_store::StoreOptions {
+            cache_mb: self.cache_mb,
+        }
+    }
+
+    /// The configuration's problems, one line each.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match (self.backend, &self.url) {
+            (Backend::Postgres, None) => {
+                problems.push("[store] url: backend = \"postgres\" needs the database's URL".to_owned())
+            }
+            (Backend::Postgres, Some(url)) if url.parse::<tokio_postgres::Config>().is_err() => {
+                problems.push(format!("[store] url: not a PostgreSQL URL: {url:?}"))
+            }
+            (Backend::Postgres, Some(url))
+                if url
+                    .parse::<tokio_postgres::Config>()
+                    .is_ok_and(|c| c.get_password().is_some()) =>
+            {
+                problems.push("[store] url: put the password in password_file, not in the URL".to_owned())
+            }
+            _ => {}
+        }
+        if self.pool_size == 0 {
+            problems.push("[store] pool_size: must be larger than zero".to_owned());
+        }
+        if self.statement_timeout_secs == 0 {
+            problems.push("[store] statement_timeout_secs: must be larger than zero".to_owned());
+        }
+        problems
+    }
+
+    /// How to reach the database; the password file is read now.
+    pub fn postgres(&self) -> Result<congvu_store_pg::PgConfig, String> {
+        let url = self
+            .url
+            .clone()
+            .ok_or_else(|| "[store] url: backend = \"postgres\" needs the database's URL".to_owned())?;
+        let password = match &self.password_file {
+            Some(path) => Some(congvu_directory::Secret::new(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("[store] password_file {}: {e}", path.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )),
+            None => None,
+        };
+        Ok(congvu_store_pg::PgConfig {
+            url,
+            password,
+            pool_size: self.pool_size,
+            statement_timeout: Duration::from_secs(self.statement_timeout_secs),
+        })
+    }
+}

@@ -1,0 +1,278 @@
+//! Several congvu nodes on one PostgreSQL database (issue 17): each a real `congvu
+//! serve` with its own data directory and ports, `[store] backend = "postgres"` on a
+//! private cluster (`congvu_store_pg::cluster`: initdb and pg_ctl on 127.0.0.1, never
+//! the system service), driven by real clients.
+//!
+//! 1. A message submitted on node A is read over IMAP on node B, whose IDLE wakes
+//!    within a second; flags set on B come back from a CONDSTORE resync on A.
+//! 2. `kill -9` of node A while ten clients submit through both nodes: every
+//!    acknowledged message is stored once, and node B keeps serving.
+//! 3. 1,000 queued messages, two nodes delivering to one sink: each delivered once.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::sink::fake_destination;
+use common::*;
+use congvu_store_pg::cluster::Cluster;
+use serde_json::Value;
+
+fn cluster() -> Option<Cluster> {
+    let cluster = Cluster::start();
+    if cluster.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PostgreSQL's server is not installed: .ci/run installs postgresql"
+        );
+        eprintln!("SKIPPED: PostgreSQL not installed");
+    }
+    cluster
+}
+
+/// A node on the cluster's database, named `name` (its EHLO and Received name);
+/// `extra` is appended to its configuration.
+fn node(cluster: &Cluster, name: &str, extra: &str) -> Server {
+    let server = Server::unstarted();
+    let config = std::fs::read_to_string(&server.config_path)
+        .unwrap()
+        .replace(
+            "hostname = \"mail.thanhhoa.gov.vn\"",
+            &format!("hostname = \"{name}\""),
+        );
+    std::fs::write(
+        &server.config_path,
+        format!(
+            "{config}\n[store]\nbackend = \"postgres\"\nurl = \"{}\"\npool_size = 8\n{extra}",
+            cluster.url()
+        ),
+    )
+    .unwrap();
+    server
+}
+
+/// Two nodes on a migrated database, A provisioned (the standard fixture), both
+/// serving. Returns (A, B, official A, official B).
+fn two_nodes(cluster: &Cluster, extra: &str) -> (Server, Server, String, String) {
+    let mut a = node(cluster, "mx1.thanhhoa.gov.vn", extra);
+    let mut b = node(cluster, "mx2.thanhhoa.gov.vn", extra);
+    let migrated = a.cli_ok(&["db", "migrate"], None);
+    assert!(migrated.contains("applied"), "{migrated}");
+    assert!(
+        b.cli_ok(&["db", "migrate"], None).contains("already at version"),
+        "a second node migrates nothing"
+    );
+    a.spawn();
+    b.spawn();
+    let (_agency, official_a, official_b) = a.provision();
+    (a, b, official_a, official_b)
+}
+
+fn ids(server: &Server, user: &str, password: &str) -> Vec<String> {
+    imap_client(server, "ids", user, password, &[])["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_message_sent_on_one_node_wakes_idle_and_is_read_on_the_other() {
+    let Some(cluster) = cluster() else { return };
+    let (a, b, official_a, official_b) = two_nodes(&cluster, "");
+    let result = python_ok(
+        &a,
+        "two_nodes.py",
+        &strings(&[
+            "--a-submissions",
+            &a.ports.submissions.to_string(),
+            "--a-imaps",
+            &a.ports.imaps.to_string(),
+            "--b-imaps",
+            &b.ports.imaps.to_string(),
+            "--cafile-a",
+            &a.cafile(),
+            "--cafile-b",
+            &b.cafile(),
+            "--sender",
+            &official_a,
+            "--sender-password",
+            PASSWORD_A,
+            "--recipient",
+            &official_b,
+            "--recipient-password",
+            PASSWORD_B,
+        ]),
+    );
+    let result: Value = serde_json::from_str(&result).unwrap();
+    eprintln!("two nodes: {result}");
+    assert_eq!(result["read_on_b"], true, "{result}");
+    let wake = result["idle_wake_seconds"].as_f64().unwrap();
+    assert!(wake < 1.0, "IDLE on B woke {wake} s after A's 250");
+    let uid = result["uid"].as_u64().unwrap();
+    let resync: Vec<&str> = result["resync_on_a"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        resync.iter().any(|line| line.contains(&format!("UID {uid}"))
+            && line.contains("\\Flagged")
+            && line.contains("$Important")
+            && line.contains("MODSEQ")),
+        "CONDSTORE on A sees B's flags: {resync:?}"
+    );
+}
+
+fn flood(server: &Server, user: &str, password: &str, from: &str, to: &str, clients: u32, seconds: u32, acked: &std::path::Path) -> std::process::Child {
+    Command::new("python3")
+        .arg(repo_root().join("tests/py/mailclient.py"))
+        .args(submission_args(server, "flood", user, password, from, to))
+        .args([
+            "--clients",
+            &clients.to_string(),
+            "--count",
+            "100000",
+            "--seconds",
+            &seconds.to_string(),
+            "--acked",
+            &acked.display().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3")
+}
+
+fn lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn kill_9_of_one_node_loses_no_acknowledged_message_and_the_other_serves_on() {
+    let Some(cluster) = cluster() else { return };
+    let (mut a, b, official_a, official_b) = two_nodes(&cluster, "");
+    let (acked_a, acked_b) = (a.dir.join("acked.txt"), b.dir.join("acked.txt"));
+    let flood_a = flood(&a, &official_a, PASSWORD_A, &official_a, &official_b, 5, 60, &acked_a);
+    let flood_b = flood(&b, &official_a, PASSWORD_A, &official_a, &official_b, 5, 12, &acked_b);
+    let started = Instant::now();
+    while lines(&acked_a).len() < 100 || lines(&acked_b).len() < 100 {
+        assert!(started.elapsed() < Duration::from_secs(60), "submission too slow\n{}", a.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    a.kill9();
+    let at_kill = lines(&acked_b).len();
+    for flood in [flood_a, flood_b] {
+        let output = flood.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let acked: Vec<String> = lines(&acked_a).into_iter().chain(lines(&acked_b)).collect();
+    let after_kill = lines(&acked_b).len() - at_kill;
+    assert!(after_kill > 0, "node B acknowledged nothing after A died");
+    let stored = ids(&b, &official_b, PASSWORD_B);
+    let stored_set: HashSet<&String> = stored.iter().collect();
+    assert_eq!(stored_set.len(), stored.len(), "a message was stored twice");
+    let lost: Vec<&String> = acked.iter().filter(|id| !stored_set.contains(id)).collect();
+    assert!(lost.is_empty(), "{} acknowledged messages lost: {lost:?}", lost.len());
+    eprintln!(
+        "kill -9 of one node: {} acknowledged ({} through A, {} through B, {after_kill} of them after the kill), {} stored",
+        acked.len(),
+        lines(&acked_a).len(),
+        lines(&acked_b).len(),
+        stored.len()
+    );
+}
+
+#[test]
+fn two_nodes_share_a_queue_of_a_thousand_messages_and_deliver_each_once() {
+    let Some(cluster) = cluster() else { return };
+    let (sink, script) = fake_destination();
+    let queue = format!(
+        "[[routes]]\ndomains = [\"example.net\"]\nnext_hop = \"127.0.0.1:{}\"\ntls = \"opportunistic\"\n",
+        sink.port()
+    );
+    let (a, b) = {
+        let enable = |server: &Server| {
+            let config = std::fs::read_to_string(&server.config_path)
+                .unwrap()
+                .replace("[queue]\nenabled = false\n", "[queue]\nscan_interval_secs = 5\n");
+            std::fs::write(&server.config_path, config).unwrap();
+        };
+        let mut a = node(&cluster, "mx1.thanhhoa.gov.vn", &queue);
+        let mut b = node(&cluster, "mx2.thanhhoa.gov.vn", &queue);
+        enable(&a);
+        enable(&b);
+        a.cli_ok(&["db", "migrate"], None);
+        a.spawn();
+        b.spawn();
+        (a, b)
+    };
+    let (_agency, official_a, _official_b) = a.provision();
+    // The sink answers slowly, so the queue builds up and both workers claim from it.
+    script.lock().unwrap().delay = Duration::from_millis(5);
+    let (acked_a, acked_b) = (a.dir.join("acked.txt"), b.dir.join("acked.txt"));
+    let to = "doitac@example.net";
+    let mut floods = Vec::new();
+    for (server, acked) in [(&a, &acked_a), (&b, &acked_b)] {
+        let child = Command::new("python3")
+            .arg(repo_root().join("tests/py/mailclient.py"))
+            .args(submission_args(server, "flood", &official_a, PASSWORD_A, &official_a, to))
+            .args(["--clients", "5", "--count", "100", "--seconds", "120", "--acked"])
+            .arg(acked)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        floods.push(child);
+    }
+    for flood in floods {
+        let output = flood.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let acked: Vec<String> = lines(&acked_a).into_iter().chain(lines(&acked_b)).collect();
+    assert_eq!(acked.len(), 1000, "every submission acknowledged");
+    let started = Instant::now();
+    loop {
+        let queued = admin_get(&a, "/api/v1/queue").as_array().map_or(0, Vec::len);
+        if queued == 0 && script.lock().unwrap().received.len() >= acked.len() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{queued} still queued, {} delivered\n{}",
+            script.lock().unwrap().received.len(),
+            a.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let script = script.lock().unwrap();
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for id in &script.received {
+        *times.entry(id.as_str()).or_default() += 1;
+    }
+    let duplicates: usize = times.values().map(|n| n - 1).sum();
+    let mut by_node: HashMap<&str, usize> = HashMap::new();
+    for name in &script.received_from {
+        *by_node.entry(name.as_str()).or_default() += 1;
+    }
+    eprintln!(
+        "queue sharing: {} acknowledged, {} delivered, {duplicates} duplicates, by node {by_node:?}",
+        acked.len(),
+        script.received.len()
+    );
+    let missing: Vec<&String> = acked.iter().filter(|id| !times.contains_key(id.as_str())).collect();
+    assert!(missing.is_empty(), "{} never delivered: {missing:?}", missing.len());
+    // No node died: the at-least-once window was never open, so nothing twice.
+    assert_eq!(duplicates, 0, "delivered twice without a crash");
+    assert!(
+        by_node.len() == 2,
+        "both nodes delivered: {by_node:?}"
+    );
+    drop(b);
+}
