@@ -55,6 +55,11 @@ pub struct QueueConfig {
     /// one, or one without `RET`, gets its header section back. Reports of submitted
     /// mail land in the official's INBOX and count against the quota (Art. 9).
     pub dsn_return_full_max_bytes: u64,
+    /// How long this process holds the queue entries it claims for an attempt
+    /// (`MailStore::claim_queue`): nodes sharing a PostgreSQL store deliver none of
+    /// them meanwhile. Longer than an attempt lasts; also how long the entries of a
+    /// node that died mid-attempt wait before another node tries them.
+    pub claim_lease_secs: u64,
 }
 
 impl Default for QueueConfig {
@@ -76,6 +81,7 @@ impl Default for QueueConfig {
             mta_sts_ca_file: PathBuf::from("/etc/ssl/certs/ca-certificates.crt"),
             dane: false,
             dsn_return_full_max_bytes: 10 * 1024 * 1024,
+            claim_lease_secs: 15 * 60,
         }
     }
 }

@@ -24,7 +24,8 @@
 //! 1. No entry is in two batches at once (the in-flight marks), so concurrent
 //!    batches never deliver a message twice; no entry is in two processes' batches
 //!    at once either: a batch holds only entries the store let this process claim
-//!    (`MailStore::claim_queue`, a lease of [`QUEUE_LEASE_SECS`] on PostgreSQL).
+//!    (`MailStore::claim_queue`, a lease of `[queue] claim_lease_secs` on
+//!    PostgreSQL).
 //!    A process that dies after a remote 250 and before recording it leaves the
 //!    entry to be delivered again when the lease ends: the at-least-once window.
 //! 2. At most `connections_per_host` connections per hop and `max_connections` in
@@ -61,11 +62,6 @@ const MAX_IN_FLIGHT: usize = 2000;
 /// a share of a long queue, claim after claim, rather than the first taking it all.
 const CLAIM_BATCH: usize = 100;
 
-/// How long a claim holds an entry for this process (`MailStore::claim_queue`):
-/// longer than any attempt lasts, so that no other node delivers it meanwhile; the
-/// wait before another node retries the entries of a node that died mid-attempt.
-/// The attempt's record ends the claim at once.
-const QUEUE_LEASE_SECS: i64 = 15 * 60;
 
 /// The fate of one recipient in one attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -390,10 +386,11 @@ impl Relay {
             (eligible, more)
         };
         let store = self.store.clone();
+        let lease = i64::try_from(self.settings.queue.claim_lease_secs).unwrap_or(i64::MAX / 2);
         let claimed = if candidates.is_empty() {
             Ok(Ok(Vec::new()))
         } else {
-            tokio::task::spawn_blocking(move || store.claim_queue(&candidates, now, now + QUEUE_LEASE_SECS))
+            tokio::task::spawn_blocking(move || store.claim_queue(&candidates, now, now + lease))
                 .await
         };
         let claimed = match claimed {
