@@ -36,12 +36,10 @@ fn cluster() -> Option<Cluster> {
 /// `extra` is appended to its configuration.
 fn node(cluster: &Cluster, name: &str, extra: &str) -> Server {
     let server = Server::unstarted();
-    let config = std::fs::read_to_string(&server.config_path)
-        .unwrap()
-        .replace(
-            "hostname = \"mail.thanhhoa.gov.vn\"",
-            &format!("hostname = \"{name}\""),
-        );
+    let config = std::fs::read_to_string(&server.config_path).unwrap().replace(
+        "hostname = \"mail.thanhhoa.gov.vn\"",
+        &format!("hostname = \"{name}\""),
+    );
     std::fs::write(
         &server.config_path,
         format!(
@@ -128,7 +126,16 @@ fn a_message_sent_on_one_node_wakes_idle_and_is_read_on_the_other() {
     );
 }
 
-fn flood(server: &Server, user: &str, password: &str, from: &str, to: &str, clients: u32, seconds: u32, acked: &std::path::Path) -> std::process::Child {
+fn flood(
+    server: &Server,
+    user: &str,
+    password: &str,
+    from: &str,
+    to: &str,
+    clients: u32,
+    seconds: u32,
+    acked: &std::path::Path,
+) -> std::process::Child {
     Command::new("python3")
         .arg(repo_root().join("tests/py/mailclient.py"))
         .args(submission_args(server, "flood", user, password, from, to))
@@ -159,18 +166,44 @@ fn kill_9_of_one_node_loses_no_acknowledged_message_and_the_other_serves_on() {
     let Some(cluster) = cluster() else { return };
     let (mut a, b, official_a, official_b) = two_nodes(&cluster, "");
     let (acked_a, acked_b) = (a.dir.join("acked.txt"), b.dir.join("acked.txt"));
-    let flood_a = flood(&a, &official_a, PASSWORD_A, &official_a, &official_b, 5, 60, &acked_a);
-    let flood_b = flood(&b, &official_a, PASSWORD_A, &official_a, &official_b, 5, 12, &acked_b);
+    let flood_a = flood(
+        &a,
+        &official_a,
+        PASSWORD_A,
+        &official_a,
+        &official_b,
+        5,
+        60,
+        &acked_a,
+    );
+    let flood_b = flood(
+        &b,
+        &official_a,
+        PASSWORD_A,
+        &official_a,
+        &official_b,
+        5,
+        12,
+        &acked_b,
+    );
     let started = Instant::now();
     while lines(&acked_a).len() < 100 || lines(&acked_b).len() < 100 {
-        assert!(started.elapsed() < Duration::from_secs(60), "submission too slow\n{}", a.log());
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "submission too slow\n{}",
+            a.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     a.kill9();
     let at_kill = lines(&acked_b).len();
     for flood in [flood_a, flood_b] {
         let output = flood.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let acked: Vec<String> = lines(&acked_a).into_iter().chain(lines(&acked_b)).collect();
     let after_kill = lines(&acked_b).len() - at_kill;
@@ -179,7 +212,11 @@ fn kill_9_of_one_node_loses_no_acknowledged_message_and_the_other_serves_on() {
     let stored_set: HashSet<&String> = stored.iter().collect();
     assert_eq!(stored_set.len(), stored.len(), "a message was stored twice");
     let lost: Vec<&String> = acked.iter().filter(|id| !stored_set.contains(id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged messages lost: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged messages lost: {lost:?}",
+        lost.len()
+    );
     eprintln!(
         "kill -9 of one node: {} acknowledged ({} through A, {} through B, {after_kill} of them after the kill), {} stored",
         acked.len(),
@@ -221,7 +258,14 @@ fn start_floods(a: &Server, b: &Server, official: &str) -> Vec<std::process::Chi
         .map(|server| {
             Command::new("python3")
                 .arg(repo_root().join("tests/py/mailclient.py"))
-                .args(submission_args(server, "flood", official, PASSWORD_A, official, "doitac@example.net"))
+                .args(submission_args(
+                    server,
+                    "flood",
+                    official,
+                    PASSWORD_A,
+                    official,
+                    "doitac@example.net",
+                ))
                 .args(["--clients", "5", "--count", "100", "--seconds", "120", "--acked"])
                 .arg(server.dir.join("acked.txt"))
                 .stdout(Stdio::piped())
@@ -236,7 +280,11 @@ fn start_floods(a: &Server, b: &Server, official: &str) -> Vec<std::process::Chi
 fn acknowledged(floods: Vec<std::process::Child>, a: &Server, b: &Server) -> Vec<String> {
     for flood in floods {
         let output = flood.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     lines(&a.dir.join("acked.txt"))
         .into_iter()
@@ -312,11 +360,19 @@ fn a_node_killed_mid_delivery_leaves_its_claims_to_the_other_after_the_lease() {
     script.lock().unwrap().delay = Duration::from_millis(40);
     let floods = start_floods(&a, &b, &official);
     let from_a = |script: &common::sink::Script| {
-        script.received_from.iter().filter(|n| n.as_str() == "mx1.thanhhoa.gov.vn").count()
+        script
+            .received_from
+            .iter()
+            .filter(|n| n.as_str() == "mx1.thanhhoa.gov.vn")
+            .count()
     };
     let started = Instant::now();
     while from_a(&script.lock().unwrap()) < 50 {
-        assert!(started.elapsed() < Duration::from_secs(60), "A delivers nothing\n{}", a.log());
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "A delivers nothing\n{}",
+            a.log()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     a.kill9();

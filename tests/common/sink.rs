@@ -94,4 +94,3 @@ pub fn fake_session(stream: TcpStream, script: &Mutex<Script>) -> std::io::Resul
         out.write_all(reply.as_bytes())?;
     }
 }
-

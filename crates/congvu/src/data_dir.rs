@@ -94,19 +94,21 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, DataDirError> {
         path: data_dir.clone(),
         source,
     };
-    let (store, sled, storage): (Arc<dyn MailStore>, _, Arc<dyn DirectoryStorage>) = match config.store.backend {
-        Backend::Sled => {
-            let sled = Arc::new(SledStore::open_with(data_dir, &config.store.sled()).map_err(store_error)?);
-            let storage = Arc::new(SledStorage::new(sled.db()));
-            (sled.clone(), Some(sled), storage)
-        }
-        Backend::Postgres => {
-            let pg = config.store.postgres().map_err(DataDirError::Postgres)?;
-            let store = Arc::new(PgStore::connect(&pg).map_err(store_error)?);
-            let storage = Arc::new(PgDirectory::new(store.clone()));
-            (store, None, storage)
-        }
-    };
+    let (store, sled, storage): (Arc<dyn MailStore>, _, Arc<dyn DirectoryStorage>) =
+        match config.store.backend {
+            Backend::Sled => {
+                let sled =
+                    Arc::new(SledStore::open_with(data_dir, &config.store.sled()).map_err(store_error)?);
+                let storage = Arc::new(SledStorage::new(sled.db()));
+                (sled.clone(), Some(sled), storage)
+            }
+            Backend::Postgres => {
+                let pg = config.store.postgres().map_err(DataDirError::Postgres)?;
+                let store = Arc::new(PgStore::connect(&pg).map_err(store_error)?);
+                let storage = Arc::new(PgDirectory::new(store.clone()));
+                (store, None, storage)
+            }
+        };
     let quotas = DefaultQuotas {
         agency_bytes: config.quota.agency.0,
         personal_bytes: config.quota.personal.0,

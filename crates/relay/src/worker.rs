@@ -62,7 +62,6 @@ const MAX_IN_FLIGHT: usize = 2000;
 /// a share of a long queue, claim after claim, rather than the first taking it all.
 const CLAIM_BATCH: usize = 100;
 
-
 /// The fate of one recipient in one attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -390,8 +389,7 @@ impl Relay {
         let claimed = if candidates.is_empty() {
             Ok(Ok(Vec::new()))
         } else {
-            tokio::task::spawn_blocking(move || store.claim_queue(&candidates, now, now + lease))
-                .await
+            tokio::task::spawn_blocking(move || store.claim_queue(&candidates, now, now + lease)).await
         };
         let claimed = match claimed {
             Ok(Ok(claimed)) => claimed,

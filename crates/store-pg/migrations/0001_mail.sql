@@ -20,7 +20,10 @@ CREATE TABLE accounts (
 
 -- UIDVALIDITY values: one sequence for the cluster, so a name deleted and created
 -- again on another node still gets a new one (RFC 3501 §2.3.1.1).
-CREATE SEQUENCE uidvalidity START WITH 1;
+-- Seeded by the clock, as the sled store's: a database built again (a migration
+-- from sled, a restore) never gives a name a value it had before.
+CREATE SEQUENCE uidvalidity START WITH 1 MAXVALUE 4294967295;
+SELECT setval('uidvalidity', extract(epoch FROM now())::BIGINT);
 
 CREATE TABLE mailboxes (
     id            BIGSERIAL PRIMARY KEY,

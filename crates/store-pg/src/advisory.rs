@@ -79,8 +79,8 @@ impl Drop for AdvisoryLock {
 
 /// The lock key of a scheduled job: FNV-1a of its name, above [`BASE`]'s range.
 pub(crate) fn job_key(job: &str) -> i64 {
-    let hash = job
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = job.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
     (hash >> 16) as i64 | 0x1_0000_0000
 }

@@ -132,6 +132,9 @@ impl DirectoryStorage for PgDirectory {
     }
 
     fn lock_writes(&self) -> Result<Box<dyn WriteLock>> {
-        Ok(Box::new(AdvisoryLock::acquire(&self.store, DIRECTORY_WRITE_LOCK)?))
+        Ok(Box::new(AdvisoryLock::acquire(
+            &self.store,
+            DIRECTORY_WRITE_LOCK,
+        )?))
     }
 }

@@ -96,7 +96,9 @@ pub(crate) struct StoreRuntime(Option<tokio::runtime::Runtime>);
 impl StoreRuntime {
     fn get(&self) -> &tokio::runtime::Runtime {
         // Some until drop.
-        self.0.as_ref().expect("the store's runtime lives until the store is dropped")
+        self.0
+            .as_ref()
+            .expect("the store's runtime lives until the store is dropped")
     }
 }
 

@@ -1040,11 +1040,6 @@ async fn transfer_locked(
 }
 
 async fn transfer(pool: &Pool, from: MailboxId, uids: &[Uid], to: MailboxId, moving: bool) -> Result<Copied> {
-    if from == to && moving {
-        return Err(StoreError::Invalid(
-            "moving a message into its own mailbox".into(),
-        ));
-    }
     let mut c = client(pool).await?;
     let tx = begin(&mut c).await?;
     // Accounts first, then mailboxes by id (the module docs).
@@ -1065,8 +1060,16 @@ async fn transfer(pool: &Pool, from: MailboxId, uids: &[Uid], to: MailboxId, mov
         (lock_mailbox(&tx, from).await?, target)
     };
     if from == to {
+        // One mailbox: copy into it, then (MOVE) expunge the originals from the
+        // same record, which now holds the copies' counters too. A MOVE within a
+        // mailbox renumbers its messages (RFC 6851 §3.3 allows it).
         let mut same = source.clone();
         let copied = transfer_locked(&tx, &mut source, uids, &mut same, false).await?;
+        if moving && !copied.pairs.is_empty() {
+            let originals: Vec<Uid> = copied.pairs.iter().map(|(old, _)| *old).collect();
+            remove_messages(&tx, &mut same, &originals).await?;
+            notify(&tx, &same, ChangeKind::Expunge).await?;
+        }
         commit(tx).await?;
         return Ok(copied);
     }
@@ -1271,8 +1274,10 @@ impl MailStore for PgStore {
         self.hub().subscribe(account)
     }
     fn job_lock(&self, job: &str) -> Result<Option<congvu_store::JobLock>> {
-        Ok(crate::advisory::AdvisoryLock::try_acquire(self, crate::advisory::job_key(job))?
-            .map(|held| congvu_store::JobLock::new(Box::new(held))))
+        Ok(
+            crate::advisory::AdvisoryLock::try_acquire(self, crate::advisory::job_key(job))?
+                .map(|held| congvu_store::JobLock::new(Box::new(held))),
+        )
     }
     fn check(&self) -> Result<CheckReport> {
         self.run(check::check(&self.pool))

@@ -34,7 +34,10 @@ pub fn migrate_with(config: &PgConfig) -> Result<Vec<i64>, StoreError> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (mut client, connection) = pg.connect(tokio_postgres::NoTls).await.map_err(|e| db_error(&e))?;
+        let (mut client, connection) = pg
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| db_error(&e))?;
         let driver = tokio::spawn(connection);
         let applied = apply(&mut client).await;
         drop(client);

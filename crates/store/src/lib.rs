@@ -38,6 +38,8 @@
 //! be called from `tokio::task::spawn_blocking` (or a plain thread) by async callers.
 
 pub mod blob;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod dump;
 pub mod model;
 pub mod names;

@@ -29,7 +29,9 @@ fn migrate(config: &Config) -> Result<(), CliError> {
     }
     let pg = config.store.postgres().map_err(CliError::Usage)?;
     let applied = congvu_store_pg::migrate_with(&pg).map_err(|e| CliError::Job(e.to_string()))?;
-    let last = congvu_store_pg::MIGRATIONS.last().map_or(0, |(version, _, _)| *version);
+    let last = congvu_store_pg::MIGRATIONS
+        .last()
+        .map_or(0, |(version, _, _)| *version);
     if applied.is_empty() {
         println!("Cơ sở dữ liệu đã ở phiên bản {last} / the database is already at version {last}");
     } else {

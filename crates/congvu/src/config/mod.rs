@@ -407,12 +407,7 @@ impl Config {
             Some(congvu_antivirus::AntivirusConfig::default()),
             &mut errors,
         );
-        let store = section(
-            &table,
-            "store",
-            Some(store::StoreSection::default()),
-            &mut errors,
-        );
+        let store = section(&table, "store", Some(store::StoreSection::default()), &mut errors);
         if let Some(store) = &store {
             errors.extend(store.problems());
         }
