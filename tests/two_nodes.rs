@@ -391,3 +391,84 @@ fn a_node_killed_mid_delivery_leaves_its_claims_to_the_other_after_the_lease() {
     // worth of messages in one batch of claims.
     assert!(twice.len() <= 100, "{} delivered twice", twice.len());
 }
+
+/// `congvu store migrate`: a province served from sled moves to PostgreSQL, and a
+/// node on the database serves the same mailboxes, UIDs and passwords.
+#[test]
+fn a_sled_province_moves_to_postgres_with_its_uids_and_passwords() {
+    let Some(cluster) = cluster() else { return };
+    let mut old = Server::start();
+    let (_agency, official_a, official_b) = old.provision();
+    for n in 0..3 {
+        submit(
+            &old,
+            &official_a,
+            PASSWORD_A,
+            &official_a,
+            &official_b,
+            &["--message-id", &format!("<chuyen-{n}@thanhhoa.gov.vn>")],
+        );
+    }
+    // One for outside: it waits in the queue ([queue] enabled = false).
+    submit(
+        &old,
+        &official_a,
+        PASSWORD_A,
+        &official_a,
+        "doitac@example.net",
+        &[],
+    );
+    let before = imap_client(&old, "ids", &official_b, PASSWORD_B, &[]);
+    let (status, _) = old.terminate();
+    assert!(status.success());
+
+    let mut new = node(&cluster, "mail.thanhhoa.gov.vn", "");
+    new.cli_ok(&["db", "migrate"], None);
+    let data = old.dir.join("data");
+    let copied = new.cli_ok(
+        &[
+            "store",
+            "migrate",
+            "--from",
+            &format!("sled:{}", data.display()),
+            "--to",
+            &format!("postgres:{}", cluster.url()),
+        ],
+        None,
+    );
+    assert!(copied.contains("copied and verified"), "{copied}");
+    assert!(copied.contains("\"differences\": []"), "{copied}");
+    let again = new.cli(
+        &[
+            "store",
+            "migrate",
+            "--from",
+            &format!("sled:{}", data.display()),
+            "--to",
+            &format!("postgres:{}", cluster.url()),
+        ],
+        None,
+    );
+    assert!(
+        !again.status.success(),
+        "a second copy into a database with data is refused"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+
+    new.spawn();
+    let after = imap_client(&new, "ids", &official_b, PASSWORD_B, &[]);
+    assert_eq!(after["messages"], before["messages"], "same messages, same UIDs");
+    assert_eq!(after["status"]["uidvalidity"], before["status"]["uidvalidity"]);
+    assert_eq!(after["status"]["uidnext"], before["status"]["uidnext"]);
+    assert_eq!(
+        admin_get(&new, "/api/v1/queue").as_array().map(Vec::len),
+        Some(1),
+        "the queue came along"
+    );
+    // The directory came along: a new official gets the next address, not a reused one.
+    let third = new.cli_ok(
+        &["account", "add", "--agency", "sttt", "--name", "Nguyễn Anh Tuấn"],
+        None,
+    );
+    assert_ne!(third, official_a, "an issued address is never given again");
+}

@@ -117,6 +117,7 @@ pub use record::{AccountRecord, AgencyRecord, Collision, DefaultQuotas, Deletion
 pub use revocation::CredentialWatch;
 pub use session::{Principal, SessionToken};
 pub use throttle::{LoginCounts, ThrottleLimits};
+pub use trees::tree_names;
 
 use trees::Trees;
 

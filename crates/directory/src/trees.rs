@@ -29,6 +29,21 @@ pub(crate) enum T {
 }
 
 impl T {
+    const ALL: [T; 12] = [
+        T::Agencies,
+        T::Accounts,
+        T::AccountIds,
+        T::Issued,
+        T::Passwords,
+        T::Aliases,
+        T::PersonIds,
+        T::Names,
+        T::Requests,
+        T::Audit,
+        T::Delegations,
+        T::Sessions,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             T::Agencies => "dir.agencies",
@@ -45,6 +60,12 @@ impl T {
             T::Sessions => "dir.sessions",
         }
     }
+}
+
+/// The names of every directory tree (copying a directory from one storage to
+/// another: `congvu store migrate`).
+pub fn tree_names() -> Vec<&'static str> {
+    T::ALL.iter().map(|t| t.name()).collect()
 }
 
 pub(crate) struct Trees {

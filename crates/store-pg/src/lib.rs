@@ -31,6 +31,7 @@ mod advisory;
 mod check;
 #[cfg(feature = "test-postgres")]
 pub mod cluster;
+pub mod copy;
 pub mod directory;
 mod listen;
 mod mail;

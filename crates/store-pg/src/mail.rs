@@ -38,7 +38,7 @@ fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn kind_text(kind: AccountKind) -> &'static str {
+pub(crate) fn kind_text(kind: AccountKind) -> &'static str {
     match kind {
         AccountKind::Agency => "agency",
         AccountKind::Personal => "personal",

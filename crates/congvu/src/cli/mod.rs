@@ -14,6 +14,7 @@ mod progress_bar;
 mod queue;
 mod report;
 mod request;
+mod store;
 
 pub use client::CliError;
 
@@ -56,6 +57,10 @@ pub enum Command {
     /// the schema migrations it lacks (docs/scale-out.md).
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Move the store between backends: `store migrate --from sled:DATA_DIR --to
+    /// postgres:URL` (server stopped; docs/scale-out.md).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Online backups: create, verify, list, restore (docs/operations.md).
     #[command(subcommand)]
     Backup(BackupCommand),
@@ -266,6 +271,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Box<dyn std::error::
             dkim::dkim_generate(config, &domain, &selector).map_err(Into::into)
         }
         Command::Db(command) => db::db(config, command).map_err(Into::into),
+        Command::Store(command) => store::store(config, command).map_err(Into::into),
         Command::Check { repair } => backup::check(config, repair).map_err(Into::into),
         Command::Import(command) => match command {
             ImportCommand::Maildir {
