@@ -20,18 +20,6 @@ use common::*;
 use congvu_store_pg::cluster::Cluster;
 use serde_json::Value;
 
-fn cluster() -> Option<Cluster> {
-    let cluster = Cluster::start();
-    if cluster.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PostgreSQL's server is not installed: .ci/run installs postgresql"
-        );
-        eprintln!("SKIPPED: PostgreSQL not installed");
-    }
-    cluster
-}
-
 /// A node on the cluster's database, named `name` (its EHLO and Received name);
 /// `extra` is appended to its configuration.
 fn node(cluster: &Cluster, name: &str, extra: &str) -> Server {
@@ -79,7 +67,9 @@ fn ids(server: &Server, user: &str, password: &str) -> Vec<String> {
 
 #[test]
 fn a_message_sent_on_one_node_wakes_idle_and_is_read_on_the_other() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     let (a, b, official_a, official_b) = two_nodes(&cluster, "");
     let result = python_ok(
         &a,
@@ -163,7 +153,9 @@ fn lines(path: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn kill_9_of_one_node_loses_no_acknowledged_message_and_the_other_serves_on() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     let (mut a, b, official_a, official_b) = two_nodes(&cluster, "");
     let (acked_a, acked_b) = (a.dir.join("acked.txt"), b.dir.join("acked.txt"));
     let flood_a = flood(
@@ -328,7 +320,9 @@ fn drained(
 
 #[test]
 fn two_nodes_share_a_queue_of_a_thousand_messages_and_deliver_each_once() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     let (sink, script) = fake_destination();
     let (a, b, official) = queue_nodes(&cluster, sink.port(), 900);
     // The sink answers slowly, so the queue builds up and both workers claim from it.
@@ -353,7 +347,9 @@ fn two_nodes_share_a_queue_of_a_thousand_messages_and_deliver_each_once() {
 /// claims run out; nothing is lost.
 #[test]
 fn a_node_killed_mid_delivery_leaves_its_claims_to_the_other_after_the_lease() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     let (sink, script) = fake_destination();
     let (mut a, b, official) = queue_nodes(&cluster, sink.port(), 3);
     // 40 ms a message: A is killed with deliveries in flight, while mail still comes in.
@@ -396,7 +392,9 @@ fn a_node_killed_mid_delivery_leaves_its_claims_to_the_other_after_the_lease() {
 /// node on the database serves the same mailboxes, UIDs and passwords.
 #[test]
 fn a_sled_province_moves_to_postgres_with_its_uids_and_passwords() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     let mut old = Server::start();
     let (_agency, official_a, official_b) = old.provision();
     for n in 0..3 {
@@ -424,31 +422,15 @@ fn a_sled_province_moves_to_postgres_with_its_uids_and_passwords() {
 
     let mut new = node(&cluster, "mail.thanhhoa.gov.vn", "");
     new.cli_ok(&["db", "migrate"], None);
-    let data = old.dir.join("data");
-    let copied = new.cli_ok(
-        &[
-            "store",
-            "migrate",
-            "--from",
-            &format!("sled:{}", data.display()),
-            "--to",
-            &format!("postgres:{}", cluster.url()),
-        ],
-        None,
+    let (from, to) = (
+        format!("sled:{}", old.dir.join("data").display()),
+        format!("postgres:{}", cluster.url()),
     );
+    let migrate = ["store", "migrate", "--from", &from, "--to", &to];
+    let copied = new.cli_ok(&migrate, None);
     assert!(copied.contains("copied and verified"), "{copied}");
     assert!(copied.contains("\"differences\": []"), "{copied}");
-    let again = new.cli(
-        &[
-            "store",
-            "migrate",
-            "--from",
-            &format!("sled:{}", data.display()),
-            "--to",
-            &format!("postgres:{}", cluster.url()),
-        ],
-        None,
-    );
+    let again = new.cli(&migrate, None);
     assert!(
         !again.status.success(),
         "a second copy into a database with data is refused"

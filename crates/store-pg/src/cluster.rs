@@ -46,6 +46,21 @@ fn is_root() -> bool {
 }
 
 impl Cluster {
+    /// A cluster for a test, or `None` (the test then skips, saying so) when
+    /// PostgreSQL's server is not installed; under `CI` that is a failure instead:
+    /// `.ci/run` installs it.
+    pub fn for_test() -> Option<Cluster> {
+        let cluster = Cluster::start();
+        if cluster.is_none() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL's server is not installed: .ci/run installs postgresql"
+            );
+            eprintln!("SKIPPED: PostgreSQL not installed");
+        }
+        cluster
+    }
+
     /// Starts a cluster; `None` when PostgreSQL's server is not installed (the
     /// caller decides whether that may be skipped: under `CI` it may not).
     pub fn start() -> Option<Cluster> {

@@ -1,4 +1,4 @@
-//! # congvu-store-pg — the mail store on PostgreSQL (issue 17, in progress)
+//! # congvu-store-pg — the mail store and the directory on PostgreSQL (issue 17)
 //!
 //! `congvu_store::MailStore` on a PostgreSQL database that several congvu processes
 //! share: the scale-out backend beside sled, the embedded default. PostgreSQL does the
@@ -19,13 +19,16 @@
 //!    `NOTIFY congvu_change` (delivered at commit); each process LISTENs and feeds its
 //!    own `ChangeHub`, so an IDLE on node B wakes for a delivery through node A.
 //!
-//! ## State of this backend
-//! Accounts, mailboxes, delivery, append, flags, expunge, copy and move, `\Recent`,
-//! bodies and change notifications are here, with their tests on a private cluster
-//! (`tests/`). The outbound queue, the Art. 10 access log, the mail events, the
-//! acknowledgements, the consistency check and backups are not yet: those calls
-//! answer `StoreError::Invalid`, and the server does not offer `[store] backend =
-//! "postgres"` until they are (issue 17).
+//! 6. **One process per queue entry at a time**: a worker claims due entries with a
+//!    lease (`claim_queue`, `FOR UPDATE SKIP LOCKED`); the attempt's record ends it.
+//! 7. **One writer of the directory at a time** across nodes (`directory`), and one
+//!    node per housekeeping round (`MailStore::job_lock`): advisory locks, released
+//!    by PostgreSQL when a node's connection dies.
+//!
+//! The same behaviour tests as sled's run here (`tests/conformance.rs`, from
+//! `congvu_store::conformance`); `tests/pg_store.rs` adds what only several nodes
+//! show. Backups are PostgreSQL's (`pg_basebackup`, WAL archiving): `backup`
+//! refuses. See docs/scale-out.md.
 
 mod advisory;
 mod check;
@@ -117,8 +120,21 @@ pub(crate) fn db_error(error: &tokio_postgres::Error) -> StoreError {
     if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         return StoreError::Exists(error.to_string());
     }
-    StoreError::Db(error.to_string())
+    match error.as_db_error() {
+        // The SQLSTATE first: `is_retryable` reads it, operators grep for it.
+        Some(db) => StoreError::Db(format!("{}: {}", db.code().code(), db.message())),
+        None => StoreError::Db(error.to_string()),
+    }
 }
+
+/// True for a failure that running the transaction again may clear: a deadlock
+/// PostgreSQL broke (40P01) or a serialization failure (40001).
+pub(crate) fn is_retryable(error: &StoreError) -> bool {
+    matches!(error, StoreError::Db(text) if text.starts_with("40P01:") || text.starts_with("40001:"))
+}
+
+/// Times a transaction is run again after a retryable failure.
+const MAX_RETRIES: u32 = 5;
 
 /// A failure to get a pooled connection.
 pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
@@ -167,6 +183,29 @@ impl PgStore {
         work: impl std::future::Future<Output = Result<T, StoreError>> + Send,
     ) -> Result<T, StoreError> {
         block_on(&self.runtime, work)
+    }
+
+    /// [`PgStore::run`] for a write transaction: one that failed in a way running
+    /// it again may clear (`is_retryable`) runs again from the start, a few
+    /// milliseconds later, up to [`MAX_RETRIES`] times.
+    pub(crate) fn run_retrying<T: Send, F, Fut>(&self, mut work: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut + Send,
+        Fut: std::future::Future<Output = Result<T, StoreError>> + Send,
+    {
+        self.run(async move {
+            let mut attempt = 0;
+            loop {
+                match work().await {
+                    Err(error) if is_retryable(&error) && attempt < MAX_RETRIES => {
+                        attempt += 1;
+                        tracing::debug!(%error, attempt, "transaction retried");
+                        tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 5)).await;
+                    }
+                    other => return other,
+                }
+            }
+        })
     }
 
     pub(crate) fn runtime(&self) -> &Arc<StoreRuntime> {

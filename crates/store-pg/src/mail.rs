@@ -1,8 +1,12 @@
 //! `MailStore` for [`PgStore`]: the SQL of each operation, keeping the crate's
-//! invariants. Row locks are taken in one order — account, then mailboxes by id,
-//! then the body — so concurrent transactions wait rather than deadlock.
+//! invariants. Row locks are taken in one order — accounts by id, then mailboxes by
+//! id, then bodies by id — so concurrent transactions wait rather than deadlock:
+//! every operation that changes quota usage locks its account(s) before any
+//! mailbox, and a body's row (its reference count) only after every mailbox it
+//! needs. A deadlock PostgreSQL still detects (or a serialization failure) makes
+//! the operation run again from the start ([`PgStore::run_retrying`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use congvu_store::names::{self, INBOX};
 use congvu_store::rules::{
@@ -131,6 +135,19 @@ async fn lock_mailbox(tx: &Tx<'_>, mailbox: MailboxId) -> Result<MailboxInfo> {
     .await?
     .ok_or_else(|| no_mailbox(mailbox))?;
     mailbox_of(&row)
+}
+
+/// The account a mailbox belongs to (read without a lock: a mailbox never changes
+/// account).
+async fn account_of(tx: &Tx<'_>, mailbox: MailboxId) -> Result<AccountId> {
+    query_opt(
+        tx,
+        "SELECT account FROM mailboxes WHERE id = $1",
+        &[&(mailbox.0 as i64)],
+    )
+    .await?
+    .map(|row| AccountId(row.get::<_, i64>(0) as u64))
+    .ok_or_else(|| no_mailbox(mailbox))
 }
 
 async fn mailbox_id(tx: &Tx<'_>, account: AccountId, name: &str) -> Result<Option<MailboxId>> {
@@ -301,6 +318,14 @@ pub(crate) async fn release_blob(tx: &Tx<'_>, id: &BlobId, count: i64) -> Result
     Ok(())
 }
 
+/// Drops references to bodies, in id order (the module docs).
+async fn release_blobs(tx: &Tx<'_>, released: &BTreeMap<BlobId, i64>) -> Result<()> {
+    for (blob, count) in released {
+        release_blob(tx, blob, *count).await?;
+    }
+    Ok(())
+}
+
 /// Deletes a mailbox and its messages, releasing their bodies and usage.
 async fn drop_mailbox(tx: &Tx<'_>, mailbox: MailboxId) -> Result<MailboxInfo> {
     let info = lock_mailbox(tx, mailbox).await?;
@@ -310,15 +335,13 @@ async fn drop_mailbox(tx: &Tx<'_>, mailbox: MailboxId) -> Result<MailboxInfo> {
         &[&(mailbox.0 as i64)],
     )
     .await?;
-    let mut released: HashMap<Vec<u8>, i64> = HashMap::new();
+    let mut released: BTreeMap<BlobId, i64> = BTreeMap::new();
     let mut freed = 0i64;
     for row in &rows {
-        *released.entry(row.get("blob")).or_default() += 1;
+        *released.entry(blob_id(row.get::<_, &[u8]>("blob"))?).or_default() += 1;
         freed += row.get::<_, i64>("size");
     }
-    for (blob, count) in released {
-        release_blob(tx, &blob_id(&blob)?, count).await?;
-    }
+    release_blobs(tx, &released).await?;
     add_usage(tx, info.account, -freed).await?;
     execute(tx, "DELETE FROM mailboxes WHERE id = $1", &[&(mailbox.0 as i64)]).await?;
     Ok(info)
@@ -706,12 +729,15 @@ async fn deliver(pool: &Pool, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOut
         }
         pending.push((account, delivery_folder(&tx, account, delivery.folder).await?));
     }
-    if !pending.is_empty() {
-        put_blob(&tx, &blob, &bytes, pending.len() as i64).await?;
-    }
     pending.sort_by_key(|(_, mailbox)| *mailbox);
+    let mut locked = Vec::with_capacity(pending.len());
     for (account, mailbox) in pending {
-        let mut info = lock_mailbox(&tx, mailbox).await?;
+        locked.push((account, mailbox, lock_mailbox(&tx, mailbox).await?));
+    }
+    if !locked.is_empty() {
+        put_blob(&tx, &blob, &bytes, locked.len() as i64).await?;
+    }
+    for (account, mailbox, mut info) in locked {
         let uid = add_message(&tx, &mut info, &template).await?;
         add_usage(&tx, account, to_i64(template.size)).await?;
         notify(&tx, &info, ChangeKind::New).await?;
@@ -754,14 +780,7 @@ async fn append(pool: &Pool, mailbox: MailboxId, append: &Append<'_>) -> Result<
     template.keywords = unique_keywords(append.keywords.iter());
     let mut c = client(pool).await?;
     let tx = begin(&mut c).await?;
-    let account = query_opt(
-        &tx,
-        "SELECT account FROM mailboxes WHERE id = $1",
-        &[&(mailbox.0 as i64)],
-    )
-    .await?
-    .map(|row| AccountId(row.get::<_, i64>(0) as u64))
-    .ok_or_else(|| no_mailbox(mailbox))?;
+    let account = account_of(&tx, mailbox).await?;
     let owner = lock_account(&tx, account).await?;
     if append.quota == QuotaRule::Enforce {
         check_quota(&owner, template.size)?;
@@ -938,6 +957,7 @@ async fn remove_messages(tx: &Tx<'_>, info: &mut MailboxInfo, uids: &[Uid]) -> R
     info.highestmodseq += 1;
     let mut removed = Vec::new();
     let mut freed = 0u64;
+    let mut released: BTreeMap<BlobId, i64> = BTreeMap::new();
     for row in &rows {
         let meta = message_of(row)?;
         info.messages = info.messages.saturating_sub(1);
@@ -946,7 +966,7 @@ async fn remove_messages(tx: &Tx<'_>, info: &mut MailboxInfo, uids: &[Uid]) -> R
         }
         info.size = info.size.saturating_sub(meta.size);
         freed += meta.size;
-        release_blob(tx, &meta.blob, 1).await?;
+        *released.entry(meta.blob).or_default() += 1;
         execute(
             tx,
             "INSERT INTO expunged (mailbox, uid, modseq) VALUES ($1, $2, $3)",
@@ -959,6 +979,7 @@ async fn remove_messages(tx: &Tx<'_>, info: &mut MailboxInfo, uids: &[Uid]) -> R
         .await?;
         removed.push(meta.uid);
     }
+    release_blobs(tx, &released).await?;
     removed.sort();
     put_counters(tx, info).await?;
     add_usage(tx, info.account, -to_i64(freed)).await?;
@@ -968,6 +989,8 @@ async fn remove_messages(tx: &Tx<'_>, info: &mut MailboxInfo, uids: &[Uid]) -> R
 async fn expunge(pool: &Pool, mailbox: MailboxId, only: Option<&[Uid]>) -> Result<Vec<Uid>> {
     let mut c = client(pool).await?;
     let tx = begin(&mut c).await?;
+    // The account first: the expunge gives back quota usage (lock order, module docs).
+    lock_account(&tx, account_of(&tx, mailbox).await?).await?;
     let mut info = lock_mailbox(&tx, mailbox).await?;
     let deleted = i16::from(Flags::DELETED.0);
     let rows = query(
@@ -1013,14 +1036,21 @@ async fn transfer_locked(
         let owner = lock_account(tx, target.account).await?;
         check_quota(&owner, adding)?;
     }
-    let mut pairs = Vec::new();
+    let mut copies: BTreeMap<BlobId, i64> = BTreeMap::new();
     for meta in &metas {
+        *copies.entry(meta.blob).or_default() += 1;
+    }
+    // Bodies in id order (the module docs).
+    for (blob, count) in &copies {
         execute(
             tx,
-            "UPDATE blobs SET refs = refs + 1 WHERE id = $1",
-            &[&meta.blob.0.as_slice()],
+            "UPDATE blobs SET refs = refs + $2 WHERE id = $1",
+            &[&blob.0.as_slice(), count],
         )
         .await?;
+    }
+    let mut pairs = Vec::new();
+    for meta in &metas {
         let uid = add_message(tx, target, meta).await?;
         pairs.push((meta.uid, uid));
     }
@@ -1097,16 +1127,16 @@ async fn size(pool: &Pool) -> Result<StoreSize> {
 
 impl MailStore for PgStore {
     fn create_account(&self, kind: AccountKind, quota_bytes: u64) -> Result<AccountId> {
-        self.run(create_account(&self.pool, kind, quota_bytes))
+        self.run_retrying(|| create_account(&self.pool, kind, quota_bytes))
     }
     fn account(&self, id: AccountId) -> Result<Option<AccountStorage>> {
         self.run(account(&self.pool, id))
     }
     fn set_quota(&self, id: AccountId, quota_bytes: u64) -> Result<()> {
-        self.run(set_quota(&self.pool, id, quota_bytes))
+        self.run_retrying(|| set_quota(&self.pool, id, quota_bytes))
     }
     fn delete_account(&self, id: AccountId) -> Result<()> {
-        self.run(delete_account(&self.pool, id))
+        self.run_retrying(|| delete_account(&self.pool, id))
     }
     fn list_mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
         self.run(list_mailboxes(&self.pool, account))
@@ -1123,22 +1153,22 @@ impl MailStore for PgStore {
         name: &str,
         special_use: Option<SpecialUse>,
     ) -> Result<MailboxId> {
-        self.run(create_mailbox(&self.pool, account, name, special_use))
+        self.run_retrying(|| create_mailbox(&self.pool, account, name, special_use))
     }
     fn delete_mailbox(&self, account: AccountId, name: &str) -> Result<()> {
-        self.run(delete_mailbox(&self.pool, account, name))
+        self.run_retrying(|| delete_mailbox(&self.pool, account, name))
     }
     fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
-        self.run(rename_mailbox(&self.pool, account, from, to))
+        self.run_retrying(|| rename_mailbox(&self.pool, account, from, to))
     }
     fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
-        self.run(set_subscribed(&self.pool, account, name, subscribed))
+        self.run_retrying(|| set_subscribed(&self.pool, account, name, subscribed))
     }
     fn subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
         self.run(subscriptions(&self.pool, account))
     }
     fn deliver(&self, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOutcome>> {
-        self.run(deliver(&self.pool, delivery))
+        self.run_retrying(|| deliver(&self.pool, delivery))
     }
     fn append(&self, mailbox: MailboxId, append: &Append<'_>) -> Result<Appended> {
         self.run(self::append(&self.pool, mailbox, append))
@@ -1199,25 +1229,25 @@ impl MailStore for PgStore {
         })
     }
     fn claim_recent(&self, mailbox: MailboxId, below: u32) -> Result<u32> {
-        self.run(claim_recent(&self.pool, mailbox, below))
+        self.run_retrying(|| claim_recent(&self.pool, mailbox, below))
     }
     fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>> {
         self.run(read_blob(&self.pool, blob))
     }
     fn store_flags(&self, mailbox: MailboxId, request: &FlagStore<'_>) -> Result<StoreOutcome> {
-        self.run(store_flags(&self.pool, mailbox, request))
+        self.run_retrying(|| store_flags(&self.pool, mailbox, request))
     }
     fn expunge(&self, mailbox: MailboxId, only: Option<&[Uid]>) -> Result<Vec<Uid>> {
-        self.run(expunge(&self.pool, mailbox, only))
+        self.run_retrying(|| expunge(&self.pool, mailbox, only))
     }
     fn copy(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
-        self.run(transfer(&self.pool, from, uids, to, false))
+        self.run_retrying(|| transfer(&self.pool, from, uids, to, false))
     }
     fn move_messages(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
-        self.run(transfer(&self.pool, from, uids, to, true))
+        self.run_retrying(|| transfer(&self.pool, from, uids, to, true))
     }
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
-        self.run(records::enqueue(&self.pool, message))
+        self.run_retrying(|| records::enqueue(&self.pool, message))
     }
     fn queue(&self) -> Result<Vec<QueueEntry>> {
         self.run(records::queue(&self.pool))
@@ -1226,13 +1256,13 @@ impl MailStore for PgStore {
         self.run(records::queue_entry(&self.pool, id))
     }
     fn queue_update(&self, id: QueueId, update: &QueueUpdate<'_>) -> Result<()> {
-        self.run(records::queue_update(&self.pool, id, update))
+        self.run_retrying(|| records::queue_update(&self.pool, id, update))
     }
     fn claim_queue(&self, ids: &[QueueId], now: i64, lease_until: i64) -> Result<Vec<QueueEntry>> {
         self.run(records::claim_queue(&self.pool, ids, now, lease_until))
     }
     fn queue_remove(&self, id: QueueId) -> Result<()> {
-        self.run(records::queue_remove(&self.pool, id))
+        self.run_retrying(|| records::queue_remove(&self.pool, id))
     }
     fn record_access(&self, event: &AccessEvent) -> Result<()> {
         self.run(records::record_access(&self.pool, event))
@@ -1265,7 +1295,7 @@ impl MailStore for PgStore {
         by: &str,
         at: i64,
     ) -> Result<Option<PendingAck>> {
-        self.run(records::acknowledge(&self.pool, account, message_id, by, at))
+        self.run_retrying(|| records::acknowledge(&self.pool, account, message_id, by, at))
     }
     fn acks(&self, account: Option<AccountId>) -> Result<Vec<PendingAck>> {
         self.run(records::acks(&self.pool, account))

@@ -15,18 +15,6 @@ use congvu_store_pg::{PgConfig, PgStore, migrate};
 
 const MB: u64 = 1 << 20;
 
-fn cluster() -> Option<Cluster> {
-    let cluster = Cluster::start();
-    if cluster.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PostgreSQL's server is not installed: .ci/run installs postgresql"
-        );
-        eprintln!("SKIPPED: PostgreSQL not installed");
-    }
-    cluster
-}
-
 fn node(cluster: &Cluster) -> PgStore {
     PgStore::connect(&PgConfig {
         url: cluster.url(),
@@ -60,7 +48,9 @@ fn append(
 
 #[test]
 fn migrations_apply_once_and_a_store_needs_them() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     let refused = PgStore::connect(&PgConfig {
         url: cluster.url(),
         password: None,
@@ -90,7 +80,9 @@ fn migrations_apply_once_and_a_store_needs_them() {
 
 #[test]
 fn one_body_many_copies_released_by_the_last() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let store = node(&cluster);
     let a = store.create_account(AccountKind::Personal, 100 * MB).unwrap();
@@ -142,7 +134,9 @@ fn one_body_many_copies_released_by_the_last() {
 
 #[test]
 fn two_nodes_appending_to_one_mailbox_keep_uids_ascending_and_unique() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let nodes = [Arc::new(node(&cluster)), Arc::new(node(&cluster))];
     let account = nodes[0].create_account(AccountKind::Agency, 500 * MB).unwrap();
@@ -193,7 +187,9 @@ fn two_nodes_appending_to_one_mailbox_keep_uids_ascending_and_unique() {
 
 #[test]
 fn a_change_on_one_node_wakes_a_subscriber_on_the_other() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let a = node(&cluster);
     let b = node(&cluster);
@@ -242,7 +238,9 @@ fn a_change_on_one_node_wakes_a_subscriber_on_the_other() {
 
 #[test]
 fn folders_rename_move_and_delete_as_on_sled() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let store = node(&cluster);
     let account = store.create_account(AccountKind::Personal, 100 * MB).unwrap();
@@ -332,7 +330,9 @@ fn outbound(store: &PgStore, n: usize) -> congvu_store::QueueId {
 
 #[test]
 fn two_nodes_claim_each_queue_entry_once_and_a_lease_runs_out() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let (a, b) = (Arc::new(node(&cluster)), Arc::new(node(&cluster)));
     let ids: Vec<_> = (0..200).map(|n| outbound(&a, n)).collect();
@@ -392,7 +392,9 @@ fn two_nodes_claim_each_queue_entry_once_and_a_lease_runs_out() {
 #[test]
 fn access_spans_events_and_acknowledgements_as_on_sled() {
     use congvu_store::{AccessEvent, AccessKind, EventRecord, MailEventKind, PendingAck};
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let (a, b) = (node(&cluster), node(&cluster));
     let agency = a.create_account(AccountKind::Agency, 500 * MB).unwrap();
@@ -497,7 +499,9 @@ fn directory(store: &Arc<PgStore>) -> congvu_directory::Directory {
 
 #[test]
 fn two_nodes_issue_distinct_addresses_from_one_directory() {
-    let Some(cluster) = cluster() else { return };
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
     migrate(&cluster.url()).unwrap();
     let (a, b) = (Arc::new(node(&cluster)), Arc::new(node(&cluster)));
     let (dir_a, dir_b) = (directory(&a), directory(&b));
