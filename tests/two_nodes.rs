@@ -116,29 +116,25 @@ fn a_message_sent_on_one_node_wakes_idle_and_is_read_on_the_other() {
     );
 }
 
-fn flood(
-    server: &Server,
-    user: &str,
-    password: &str,
-    from: &str,
-    to: &str,
-    clients: u32,
-    seconds: u32,
-    acked: &std::path::Path,
-) -> std::process::Child {
+/// Five submitters through `server`, as official A, each sending up to `count`
+/// messages to `to` for `seconds` at most; every acknowledged Message-ID goes to
+/// `acked.txt` in the server's directory.
+fn flood(server: &Server, official: &str, to: &str, count: u32, seconds: u32) -> std::process::Child {
     Command::new("python3")
         .arg(repo_root().join("tests/py/mailclient.py"))
-        .args(submission_args(server, "flood", user, password, from, to))
+        .args(submission_args(
+            server, "flood", official, PASSWORD_A, official, to,
+        ))
         .args([
             "--clients",
-            &clients.to_string(),
+            "5",
             "--count",
-            "100000",
+            &count.to_string(),
             "--seconds",
             &seconds.to_string(),
             "--acked",
-            &acked.display().to_string(),
         ])
+        .arg(server.dir.join("acked.txt"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -158,26 +154,8 @@ fn kill_9_of_one_node_loses_no_acknowledged_message_and_the_other_serves_on() {
     };
     let (mut a, b, official_a, official_b) = two_nodes(&cluster, "");
     let (acked_a, acked_b) = (a.dir.join("acked.txt"), b.dir.join("acked.txt"));
-    let flood_a = flood(
-        &a,
-        &official_a,
-        PASSWORD_A,
-        &official_a,
-        &official_b,
-        5,
-        60,
-        &acked_a,
-    );
-    let flood_b = flood(
-        &b,
-        &official_a,
-        PASSWORD_A,
-        &official_a,
-        &official_b,
-        5,
-        12,
-        &acked_b,
-    );
+    let flood_a = flood(&a, &official_a, &official_b, 100_000, 60);
+    let flood_b = flood(&b, &official_a, &official_b, 100_000, 12);
     let started = Instant::now();
     while lines(&acked_a).len() < 100 || lines(&acked_b).len() < 100 {
         assert!(
@@ -247,24 +225,7 @@ fn queue_nodes(cluster: &Cluster, sink: u16, lease: u32) -> (Server, Server, Str
 fn start_floods(a: &Server, b: &Server, official: &str) -> Vec<std::process::Child> {
     [a, b]
         .into_iter()
-        .map(|server| {
-            Command::new("python3")
-                .arg(repo_root().join("tests/py/mailclient.py"))
-                .args(submission_args(
-                    server,
-                    "flood",
-                    official,
-                    PASSWORD_A,
-                    official,
-                    "doitac@example.net",
-                ))
-                .args(["--clients", "5", "--count", "100", "--seconds", "120", "--acked"])
-                .arg(server.dir.join("acked.txt"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("python3")
-        })
+        .map(|server| flood(server, official, "doitac@example.net", 100, 120))
         .collect()
 }
 

@@ -18,11 +18,12 @@ use argon2::password_hash::{self, Output, ParamsString, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
 use rand::Rng;
 
+use crate::account::now;
 use crate::error::{DirectoryError, Result};
 use crate::record::AccountRecord;
 use crate::revocation::WatchStart;
 use crate::scratch::Scratch;
-use crate::throttle::{LoginCounts, LoginEnd};
+use crate::throttle::{self, LoginCounts, LoginEnd};
 use crate::trees::T;
 use crate::{CredentialWatch, Directory, Secret};
 
@@ -122,7 +123,13 @@ impl Directory {
             None => login.to_lowercase(),
         };
         // Before the cache: a throttled client must not test passwords against it.
-        if let Err(retry_after) = self.throttle.attempt(limits, client, &counted, Instant::now()) {
+        let shared = self.trees.storage().shared_failures();
+        let keys = throttle::shared_keys(limits, client, &counted);
+        let verdict = match shared {
+            Some(shared) => shared.attempt(&keys, limits.window, now())?,
+            None => self.throttle.attempt(limits, client, &counted, Instant::now()),
+        };
+        if let Err(retry_after) = verdict {
             tracing::info!(%client, login, retry_after_secs = retry_after.as_secs(), "login throttled");
             self.logins.count(LoginEnd::Throttled);
             return Err(DirectoryError::Throttled { retry_after });
@@ -130,7 +137,10 @@ impl Directory {
         let record = self.check_password(login, account, password, since)?;
         if record.is_some() {
             // A cache hit too: it proves the password as much as Argon2 did.
-            self.throttle.succeeded(client, &counted);
+            match shared {
+                Some(shared) => shared.succeeded(&keys[0].0, &keys[1].0)?,
+                None => self.throttle.succeeded(client, &counted),
+            }
             self.logins.count(LoginEnd::Succeeded);
         } else {
             self.logins.count(LoginEnd::Failed);

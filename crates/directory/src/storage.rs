@@ -15,6 +15,24 @@
 
 use crate::error::{DirectoryError, Result};
 
+/// The login throttle's failure windows kept where every process counts
+/// (PostgreSQL), so that a guesser spread over several nodes meets one budget.
+/// Keys are the throttle's (`throttle::shared_keys`); times Unix seconds.
+pub trait SharedFailures: Send + Sync {
+    /// Counts one failure on each key, reserved before the password check, unless
+    /// one key is at its limit within its window: then `Ok(Err(wait))`, counting
+    /// nothing.
+    fn attempt(
+        &self,
+        keys: &[(String, u32)],
+        window: std::time::Duration,
+        now: i64,
+    ) -> Result<std::result::Result<(), std::time::Duration>>;
+    /// A correct password: the login's window is forgotten and the address's gets
+    /// its reserved failure back.
+    fn succeeded(&self, login_key: &str, address_key: &str) -> Result<()>;
+}
+
 /// One write of a commit: `(tree, key, Some(value))` puts, `None` removes.
 pub type Write<'a> = (&'static str, &'a [u8], Option<&'a [u8]>);
 
@@ -42,6 +60,11 @@ pub trait DirectoryStorage: Send + Sync {
     fn flush(&self) -> Result<()>;
     /// Serialises writers across processes (invariant 3).
     fn lock_writes(&self) -> Result<Box<dyn WriteLock>>;
+    /// Where failed logins are counted when several processes share this storage;
+    /// `None` (sled: one process) counts in this process's memory.
+    fn shared_failures(&self) -> Option<&dyn SharedFailures> {
+        None
+    }
 }
 
 /// The directory's trees in a sled database (`dir.*`, beside the store's).

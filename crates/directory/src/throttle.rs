@@ -18,7 +18,10 @@
 //! back when the password was right, so parallel connections cannot all pass the
 //! check while their hashes run. IPv6 clients are counted per /64, the smallest
 //! prefix a site is normally given.
-//! A refused attempt costs no Argon2 work, so throttling is also a CPU guard. Counts
+//! A refused attempt costs no Argon2 work, so throttling is also a CPU guard. When
+//! the directory's storage is shared by several processes (PostgreSQL), the counts
+//! are kept there ([`crate::storage::SharedFailures`], keys from [`shared_keys`]),
+//! so a guesser spread over the nodes meets one budget. Otherwise counts
 //! live in memory only: a restart forgets them, which costs an attacker a restart of
 //! the server they cannot cause. The table is bounded ([`MAX_TRACKED`]); when it is
 //! full of live entries new keys are not tracked (and a warning is logged) rather
@@ -101,6 +104,19 @@ impl Default for ThrottleLimits {
             window: Duration::from_secs(15 * 60),
         }
     }
+}
+
+/// The keys of one attempt as [`crate::storage::SharedFailures`] counts them, with
+/// their limits: the login at the client's group first, then the group.
+pub(crate) fn shared_keys(limits: &ThrottleLimits, client: IpAddr, login: &str) -> [(String, u32); 2] {
+    let group = client_group(client);
+    [
+        (
+            format!("login {group} {}", login.to_lowercase()),
+            limits.per_login,
+        ),
+        (format!("address {group}"), limits.per_address),
+    ]
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]

@@ -8,7 +8,8 @@
 //! 2. each mailbox's count, unseen count and size, and each account's used bytes,
 //!    equal the sums of its messages;
 //! 3. each body's reference count equals the messages and queue entries naming it
-//!    (invariant 4).
+//!    (invariant 4);
+//! 4. each live body kept in the body directory (`[store] blobs`) has its file.
 //!
 //! The repair sets the totals and reference counts to what the rows say and raises
 //! UIDNEXT and HIGHESTMODSEQ above what the messages hold, like the sled store's.
@@ -16,7 +17,9 @@
 use congvu_store::{CheckReport, Inconsistency, RepairReport, Result};
 use tokio_postgres::Row;
 
-use crate::mail::{Pool, begin, client, commit, execute, query};
+use congvu_store::blob::BlobStore;
+
+use crate::mail::{Pool, begin, blob_id, client, collect_dead_bodies, commit, execute, query};
 
 const UID_ABOVE_UIDNEXT: &str = "SELECT m.mailbox, max(m.uid), max(m.modseq), b.uidnext, b.highestmodseq
      FROM messages m JOIN mailboxes b ON b.id = m.mailbox
@@ -47,7 +50,7 @@ fn count(row: &Row, index: usize) -> u64 {
     row.get::<_, i64>(index) as u64
 }
 
-pub(crate) async fn check(pool: &Pool) -> Result<CheckReport> {
+pub(crate) async fn check(pool: &Pool, files: Option<&BlobStore>) -> Result<CheckReport> {
     let mut c = client(pool).await?;
     let tx = begin(&mut c).await?;
     execute(
@@ -125,12 +128,32 @@ pub(crate) async fn check(pool: &Pool) -> Result<CheckReport> {
             ),
         ));
     }
+    // 4. Every live body kept in the body directory has its file.
+    for row in query(
+        &tx,
+        "SELECT id FROM blobs WHERE content IS NULL AND refs > 0 ORDER BY id",
+        &[],
+    )
+    .await?
+    {
+        let id = blob_id(row.get::<_, &[u8]>(0))?;
+        let present = files.is_some_and(|files| files.path(&id).exists());
+        if !present {
+            report.problems.push(problem(
+                "blob-missing",
+                format!(
+                    "body {}: its file is not in the body directory ([store] blobs)",
+                    id.to_hex()
+                ),
+            ));
+        }
+    }
     commit(tx).await?;
     Ok(report)
 }
 
-pub(crate) async fn repair(pool: &Pool) -> Result<RepairReport> {
-    let found = check(pool).await?.problems;
+pub(crate) async fn repair(pool: &Pool, files: Option<&BlobStore>) -> Result<RepairReport> {
+    let found = check(pool, files).await?.problems;
     if !found.is_empty() {
         let mut c = client(pool).await?;
         let tx = begin(&mut c).await?;
@@ -168,12 +191,21 @@ pub(crate) async fn repair(pool: &Pool) -> Result<RepairReport> {
             &[],
         )
         .await?;
-        execute(&tx, "DELETE FROM blobs WHERE refs = 0", &[]).await?;
+        execute(
+            &tx,
+            "DELETE FROM blobs WHERE refs <= 0 AND content IS NOT NULL",
+            &[],
+        )
+        .await?;
         commit(tx).await?;
     }
+    let orphans_removed = match files {
+        Some(files) => collect_dead_bodies(pool, files).await?,
+        None => 0,
+    };
     Ok(RepairReport {
         found,
-        orphans_removed: 0,
-        after: check(pool).await?,
+        orphans_removed,
+        after: check(pool, files).await?,
     })
 }

@@ -140,7 +140,7 @@ pub fn copy_into(
                     let blob = meta.blob.0.as_slice();
                     if query_opt(&tx, "SELECT 1 FROM blobs WHERE id = $1", &[&blob]).await?.is_none() {
                         let bytes = source.read_blob(&meta.blob)?;
-                        put_blob(&tx, &meta.blob, &bytes, 0).await?;
+                        put_blob(&tx, target.files(), &meta.blob, &bytes, 0).await?;
                         bodies.insert(meta.blob.0, bytes.len() as u64);
                     }
                     execute(&tx, "UPDATE blobs SET refs = refs + 1 WHERE id = $1", &[&blob]).await?;
@@ -208,7 +208,7 @@ pub fn copy_into(
             let blob = entry.blob.0.as_slice();
             if query_opt(&tx, "SELECT 1 FROM blobs WHERE id = $1", &[&blob]).await?.is_none() {
                 let bytes = source.read_blob(&entry.blob)?;
-                put_blob(&tx, &entry.blob, &bytes, 0).await?;
+                put_blob(&tx, target.files(), &entry.blob, &bytes, 0).await?;
                 bodies.insert(entry.blob.0, bytes.len() as u64);
             }
             execute(&tx, "UPDATE blobs SET refs = refs + 1 WHERE id = $1", &[&blob]).await?;

@@ -3,12 +3,15 @@
 //! directory. Commits are one transaction (invariant 1, durable at commit); writers
 //! of every node take turns on an advisory lock held on a connection of its own for
 //! the length of the write (invariant 3); audit keys come from a sequence
-//! (invariant 4).
+//! (invariant 4). The login throttle counts failures in `login_failures`, so every
+//! node sees every node's.
 
 use std::sync::Arc;
 
 use congvu_directory::Result;
-use congvu_directory::storage::{DirectoryStorage, Write, WriteLock};
+use std::time::Duration;
+
+use congvu_directory::storage::{DirectoryStorage, SharedFailures, Write, WriteLock};
 use congvu_store::StoreError;
 
 use crate::PgStore;
@@ -136,5 +139,80 @@ impl DirectoryStorage for PgDirectory {
             &self.store,
             DIRECTORY_WRITE_LOCK,
         )?))
+    }
+
+    fn shared_failures(&self) -> Option<&dyn SharedFailures> {
+        Some(self)
+    }
+}
+
+/// The throttle's windows in `login_failures` (migration 3): read under row locks
+/// and counted in one transaction, so two nodes' attempts at one key are both
+/// counted.
+impl SharedFailures for PgDirectory {
+    fn attempt(
+        &self,
+        keys: &[(String, u32)],
+        window: Duration,
+        now: i64,
+    ) -> Result<std::result::Result<(), Duration>> {
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        let names: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
+        self.run(async {
+            let mut c = self.store.pool().get().await.map_err(crate::pool_error)?;
+            let tx = c.transaction().await.map_err(|e| crate::db_error(&e))?;
+            let rows = tx
+                .query(
+                    "SELECT key, started, failures FROM login_failures WHERE key = ANY($1) ORDER BY key FOR UPDATE",
+                    &[&names],
+                )
+                .await
+                .map_err(|e| crate::db_error(&e))?;
+            let mut wait = 0i64;
+            for row in &rows {
+                let (key, started, failures): (String, i64, i32) = (row.get(0), row.get(1), row.get(2));
+                let limit = keys.iter().find(|(k, _)| *k == key).map_or(u32::MAX, |(_, limit)| *limit);
+                if now - started < window && u32::try_from(failures).unwrap_or(0) >= limit {
+                    wait = wait.max(started + window - now);
+                }
+            }
+            if wait > 0 {
+                tx.rollback().await.map_err(|e| crate::db_error(&e))?;
+                return Ok(Err(Duration::from_secs(wait.unsigned_abs())));
+            }
+            for name in &names {
+                tx.execute(
+                    "INSERT INTO login_failures (key, started, failures) VALUES ($1, $2, 1)
+                     ON CONFLICT (key) DO UPDATE SET
+                         started = CASE WHEN login_failures.started <= $2 - $3 THEN $2 ELSE login_failures.started END,
+                         failures = CASE WHEN login_failures.started <= $2 - $3 THEN 1 ELSE login_failures.failures + 1 END",
+                    &[name, &now, &window],
+                )
+                .await
+                .map_err(|e| crate::db_error(&e))?;
+            }
+            // Windows long over are nobody's: dropped as attempts come.
+            tx.execute("DELETE FROM login_failures WHERE started < $1", &[&(now - window)])
+                .await
+                .map_err(|e| crate::db_error(&e))?;
+            tx.commit().await.map_err(|e| crate::db_error(&e))?;
+            Ok(Ok(()))
+        })
+    }
+
+    fn succeeded(&self, login_key: &str, address_key: &str) -> Result<()> {
+        self.run(async {
+            let c = self.store.pool().get().await.map_err(crate::pool_error)?;
+            c.execute("DELETE FROM login_failures WHERE key = $1", &[&login_key])
+                .await
+                .map_err(|e| crate::db_error(&e))?;
+            c.execute(
+                "UPDATE login_failures SET failures = greatest(failures - 1, 0) WHERE key = $1",
+                &[&address_key],
+            )
+            .await
+            .map_err(|e| crate::db_error(&e))?;
+            Ok(())
+        })
     }
 }

@@ -59,6 +59,9 @@ pub struct PgConfig {
     pub pool_size: usize,
     /// Longest a statement may run before the server cancels it.
     pub statement_timeout: Duration,
+    /// Where bodies are kept: `None` in PostgreSQL (the default), or a directory
+    /// every node mounts (`[store] blobs`; docs/scale-out.md).
+    pub blobs: Option<std::path::PathBuf>,
 }
 
 impl PgConfig {
@@ -88,6 +91,8 @@ const CHANNEL: &str = "congvu_change";
 /// from an async task without stalling it.
 pub struct PgStore {
     pool: deadpool_postgres::Pool,
+    /// The body directory, when bodies are kept in files (`PgConfig::blobs`).
+    files: Option<congvu_store::blob::BlobStore>,
     runtime: Arc<StoreRuntime>,
     hub: Arc<ChangeHub>,
 }
@@ -164,8 +169,15 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Invalid(format!("[store] pool: {e}")))?;
         let hub = Arc::new(ChangeHub::default());
+        let files = config
+            .blobs
+            .as_deref()
+            .map(congvu_store::blob::BlobStore::open)
+            .transpose()
+            .map_err(|e| StoreError::Invalid(format!("[store] blobs: {e}")))?;
         let store = PgStore {
             pool,
+            files,
             runtime: Arc::new(StoreRuntime(Some(runtime))),
             hub,
         };
@@ -210,6 +222,10 @@ impl PgStore {
 
     pub(crate) fn runtime(&self) -> &Arc<StoreRuntime> {
         &self.runtime
+    }
+
+    pub(crate) fn files(&self) -> Option<&congvu_store::blob::BlobStore> {
+        self.files.as_ref()
     }
 
     pub(crate) fn pool(&self) -> &deadpool_postgres::Pool {

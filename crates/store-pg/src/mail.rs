@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use congvu_store::blob::{BlobStore, Contents};
 use congvu_store::names::{self, INBOX};
 use congvu_store::rules::{
     apply_flags, check_quota, new_message, same_keywords, sorted_unique, unique_keywords,
@@ -274,34 +275,61 @@ async fn add_usage(tx: &Tx<'_>, account: AccountId, delta: i64) -> Result<()> {
     Ok(())
 }
 
-/// Makes sure the body is stored (content-addressed: once), locked, and adds `refs`.
-pub(crate) async fn put_blob(tx: &Tx<'_>, id: &BlobId, bytes: &[u8], refs: i64) -> Result<()> {
-    let exists = query_opt(
-        tx,
-        "SELECT 1 FROM blobs WHERE id = $1 FOR UPDATE",
-        &[&id.0.as_slice()],
-    )
-    .await?
-    .is_some();
-    if exists {
-        execute(
+/// Makes sure the body is stored (content-addressed: once), locks its row and adds
+/// `refs` references. In PostgreSQL (`files` is `None`) the bytes go into the row;
+/// with a body directory they go into its file, written (and fsynced) while this
+/// transaction holds the row, whenever the row had no reference: then no
+/// collection of dead bodies (`collect_dead_bodies`) can remove the file before
+/// the reference commits.
+pub(crate) async fn put_blob(
+    tx: &Tx<'_>,
+    files: Option<&BlobStore>,
+    id: &BlobId,
+    bytes: &[u8],
+    refs: i64,
+) -> Result<()> {
+    let key = id.0.as_slice();
+    let Some(files) = files else {
+        let raised = execute(
             tx,
             "UPDATE blobs SET refs = refs + $2 WHERE id = $1",
-            &[&id.0.as_slice(), &refs],
+            &[&key, &refs],
         )
         .await?;
-    } else {
-        execute(
-            tx,
-            "INSERT INTO blobs (id, refs, size, content) VALUES ($1, $2, $3, $4)",
-            &[&id.0.as_slice(), &refs, &(bytes.len() as i64), &bytes],
-        )
-        .await?;
+        if raised == 0 {
+            // A concurrent first put of the same body waits here for the other's
+            // commit, then adds to its row.
+            execute(
+                tx,
+                "INSERT INTO blobs (id, refs, size, content) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET refs = blobs.refs + EXCLUDED.refs",
+                &[&key, &refs, &(bytes.len() as i64), &bytes],
+            )
+            .await?;
+        }
+        return Ok(());
+    };
+    let before: i64 = query_opt(
+        tx,
+        "INSERT INTO blobs (id, refs, size, content) VALUES ($1, $2, $3, NULL)
+         ON CONFLICT (id) DO UPDATE SET refs = blobs.refs + EXCLUDED.refs
+         RETURNING refs - $2",
+        &[&key, &refs, &(bytes.len() as i64)],
+    )
+    .await?
+    .map_or(0, |row| row.get(0));
+    if before <= 0 {
+        let parts = [bytes];
+        tokio::task::block_in_place(|| files.put(&Contents::new(&parts)))
+            .map_err(|e| StoreError::Db(format!("body directory: {e}")))?;
     }
     Ok(())
 }
 
-/// Drops `count` references to the body; deletes it at zero (invariant 4).
+/// Drops `count` references to the body. A body kept in its row goes with its last
+/// reference, in this transaction (invariant 4); a body in the body directory
+/// stays as a dead row until `collect_dead_bodies` removes row and file after the
+/// commit.
 pub(crate) async fn release_blob(tx: &Tx<'_>, id: &BlobId, count: i64) -> Result<()> {
     execute(
         tx,
@@ -311,11 +339,44 @@ pub(crate) async fn release_blob(tx: &Tx<'_>, id: &BlobId, count: i64) -> Result
     .await?;
     execute(
         tx,
-        "DELETE FROM blobs WHERE id = $1 AND refs <= 0",
+        "DELETE FROM blobs WHERE id = $1 AND refs <= 0 AND content IS NOT NULL",
         &[&id.0.as_slice()],
     )
     .await?;
     Ok(())
+}
+
+/// Removes the bodies of the body directory that lost their last reference: each
+/// row under its lock, its file, then the commit (a crash in between leaves the
+/// dead row, and the next collection finishes). Returns how many went.
+pub(crate) async fn collect_dead_bodies(pool: &Pool, files: &BlobStore) -> Result<u64> {
+    let mut c = client(pool).await?;
+    let dead: Vec<Vec<u8>> = c
+        .query("SELECT id FROM blobs WHERE refs <= 0 ORDER BY id", &[])
+        .await
+        .map_err(|e| db_error(&e))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut removed = 0;
+    for id in dead {
+        let tx = begin(&mut c).await?;
+        let gone = query_opt(
+            &tx,
+            "DELETE FROM blobs WHERE id = $1 AND refs <= 0 RETURNING id",
+            &[&id],
+        )
+        .await?
+        .is_some();
+        if gone {
+            let blob = blob_id(&id)?;
+            tokio::task::block_in_place(|| files.remove(&blob))
+                .map_err(|e| StoreError::Db(format!("body directory: {e}")))?;
+            removed += 1;
+        }
+        commit(tx).await?;
+    }
+    Ok(removed)
 }
 
 /// Drops references to bodies, in id order (the module docs).
@@ -689,7 +750,11 @@ async fn delivery_folder(tx: &Tx<'_>, account: AccountId, folder: DeliveryFolder
         .ok_or_else(|| StoreError::Corrupt(format!("account {} has no INBOX", account.0)))
 }
 
-async fn deliver(pool: &Pool, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOutcome>> {
+async fn deliver(
+    pool: &Pool,
+    files: Option<&BlobStore>,
+    delivery: &Delivery<'_>,
+) -> Result<Vec<DeliveryOutcome>> {
     let bytes = delivery.bytes.concat();
     if bytes.is_empty() {
         return Err(StoreError::Invalid("empty message".into()));
@@ -735,7 +800,7 @@ async fn deliver(pool: &Pool, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOut
         locked.push((account, mailbox, lock_mailbox(&tx, mailbox).await?));
     }
     if !locked.is_empty() {
-        put_blob(&tx, &blob, &bytes, locked.len() as i64).await?;
+        put_blob(&tx, files, &blob, &bytes, locked.len() as i64).await?;
     }
     for (account, mailbox, mut info) in locked {
         let uid = add_message(&tx, &mut info, &template).await?;
@@ -765,7 +830,12 @@ async fn deliver(pool: &Pool, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOut
         .collect()
 }
 
-async fn append(pool: &Pool, mailbox: MailboxId, append: &Append<'_>) -> Result<Appended> {
+async fn append(
+    pool: &Pool,
+    files: Option<&BlobStore>,
+    mailbox: MailboxId,
+    append: &Append<'_>,
+) -> Result<Appended> {
     if append.bytes.is_empty() {
         return Err(StoreError::Invalid("empty message".into()));
     }
@@ -786,7 +856,7 @@ async fn append(pool: &Pool, mailbox: MailboxId, append: &Append<'_>) -> Result<
         check_quota(&owner, template.size)?;
     }
     let mut info = lock_mailbox(&tx, mailbox).await?;
-    put_blob(&tx, &blob, append.bytes, 1).await?;
+    put_blob(&tx, files, &blob, append.bytes, 1).await?;
     let uid = add_message(&tx, &mut info, &template).await?;
     add_usage(&tx, account, to_i64(template.size)).await?;
     notify(&tx, &info, ChangeKind::New).await?;
@@ -878,13 +948,26 @@ async fn claim_recent(pool: &Pool, mailbox: MailboxId, below: u32) -> Result<u32
     Ok(first)
 }
 
-async fn read_blob(pool: &Pool, blob: &BlobId) -> Result<Vec<u8>> {
+async fn read_blob(pool: &Pool, files: Option<&BlobStore>, blob: &BlobId) -> Result<Vec<u8>> {
     let c = client(pool).await?;
-    c.query_opt("SELECT content FROM blobs WHERE id = $1", &[&blob.0.as_slice()])
+    let content: Option<Vec<u8>> = c
+        .query_opt(
+            "SELECT content FROM blobs WHERE id = $1 AND refs > 0",
+            &[&blob.0.as_slice()],
+        )
         .await
         .map_err(|e| db_error(&e))?
-        .map(|row| row.get(0))
-        .ok_or_else(|| StoreError::NotFound(format!("blob {}", blob.to_hex())))
+        .ok_or_else(|| StoreError::NotFound(format!("blob {}", blob.to_hex())))?
+        .get(0);
+    match (content, files) {
+        (Some(bytes), _) => Ok(bytes),
+        (None, Some(files)) => tokio::task::block_in_place(|| files.read(blob))
+            .map_err(|e| StoreError::Db(format!("body {} in the body directory: {e}", blob.to_hex()))),
+        (None, None) => Err(StoreError::Corrupt(format!(
+            "body {} is in a body directory, and [store] blobs names none",
+            blob.to_hex()
+        ))),
+    }
 }
 
 async fn store_flags(pool: &Pool, mailbox: MailboxId, request: &FlagStore<'_>) -> Result<StoreOutcome> {
@@ -1125,6 +1208,18 @@ async fn size(pool: &Pool) -> Result<StoreSize> {
     })
 }
 
+impl PgStore {
+    /// After a write that may have dropped last references: with a body
+    /// directory, removes the dead bodies (rows and files); without one there are
+    /// none (rows go with their last reference).
+    fn collect_dead_bodies(&self) -> Result<()> {
+        if let Some(files) = self.files() {
+            self.run(collect_dead_bodies(&self.pool, files))?;
+        }
+        Ok(())
+    }
+}
+
 impl MailStore for PgStore {
     fn create_account(&self, kind: AccountKind, quota_bytes: u64) -> Result<AccountId> {
         self.run_retrying(|| create_account(&self.pool, kind, quota_bytes))
@@ -1136,7 +1231,8 @@ impl MailStore for PgStore {
         self.run_retrying(|| set_quota(&self.pool, id, quota_bytes))
     }
     fn delete_account(&self, id: AccountId) -> Result<()> {
-        self.run_retrying(|| delete_account(&self.pool, id))
+        self.run_retrying(|| delete_account(&self.pool, id))?;
+        self.collect_dead_bodies()
     }
     fn list_mailboxes(&self, account: AccountId) -> Result<Vec<MailboxInfo>> {
         self.run(list_mailboxes(&self.pool, account))
@@ -1156,7 +1252,8 @@ impl MailStore for PgStore {
         self.run_retrying(|| create_mailbox(&self.pool, account, name, special_use))
     }
     fn delete_mailbox(&self, account: AccountId, name: &str) -> Result<()> {
-        self.run_retrying(|| delete_mailbox(&self.pool, account, name))
+        self.run_retrying(|| delete_mailbox(&self.pool, account, name))?;
+        self.collect_dead_bodies()
     }
     fn rename_mailbox(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
         self.run_retrying(|| rename_mailbox(&self.pool, account, from, to))
@@ -1168,10 +1265,10 @@ impl MailStore for PgStore {
         self.run(subscriptions(&self.pool, account))
     }
     fn deliver(&self, delivery: &Delivery<'_>) -> Result<Vec<DeliveryOutcome>> {
-        self.run_retrying(|| deliver(&self.pool, delivery))
+        self.run_retrying(|| deliver(&self.pool, self.files(), delivery))
     }
     fn append(&self, mailbox: MailboxId, append: &Append<'_>) -> Result<Appended> {
-        self.run(self::append(&self.pool, mailbox, append))
+        self.run_retrying(|| self::append(&self.pool, self.files(), mailbox, append))
     }
     fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageMeta>> {
         self.run(messages_where(
@@ -1232,22 +1329,26 @@ impl MailStore for PgStore {
         self.run_retrying(|| claim_recent(&self.pool, mailbox, below))
     }
     fn read_blob(&self, blob: &BlobId) -> Result<Vec<u8>> {
-        self.run(read_blob(&self.pool, blob))
+        self.run(read_blob(&self.pool, self.files(), blob))
     }
     fn store_flags(&self, mailbox: MailboxId, request: &FlagStore<'_>) -> Result<StoreOutcome> {
         self.run_retrying(|| store_flags(&self.pool, mailbox, request))
     }
     fn expunge(&self, mailbox: MailboxId, only: Option<&[Uid]>) -> Result<Vec<Uid>> {
-        self.run_retrying(|| expunge(&self.pool, mailbox, only))
+        let removed = self.run_retrying(|| expunge(&self.pool, mailbox, only))?;
+        self.collect_dead_bodies()?;
+        Ok(removed)
     }
     fn copy(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
         self.run_retrying(|| transfer(&self.pool, from, uids, to, false))
     }
     fn move_messages(&self, from: MailboxId, uids: &[Uid], to: MailboxId) -> Result<Copied> {
-        self.run_retrying(|| transfer(&self.pool, from, uids, to, true))
+        let moved = self.run_retrying(|| transfer(&self.pool, from, uids, to, true))?;
+        self.collect_dead_bodies()?;
+        Ok(moved)
     }
     fn enqueue(&self, message: &Outbound<'_>) -> Result<QueueId> {
-        self.run_retrying(|| records::enqueue(&self.pool, message))
+        self.run_retrying(|| records::enqueue(&self.pool, self.files(), message))
     }
     fn queue(&self) -> Result<Vec<QueueEntry>> {
         self.run(records::queue(&self.pool))
@@ -1262,7 +1363,8 @@ impl MailStore for PgStore {
         self.run(records::claim_queue(&self.pool, ids, now, lease_until))
     }
     fn queue_remove(&self, id: QueueId) -> Result<()> {
-        self.run_retrying(|| records::queue_remove(&self.pool, id))
+        self.run_retrying(|| records::queue_remove(&self.pool, id))?;
+        self.collect_dead_bodies()
     }
     fn record_access(&self, event: &AccessEvent) -> Result<()> {
         self.run(records::record_access(&self.pool, event))
@@ -1310,10 +1412,10 @@ impl MailStore for PgStore {
         )
     }
     fn check(&self) -> Result<CheckReport> {
-        self.run(check::check(&self.pool))
+        self.run(check::check(&self.pool, self.files()))
     }
     fn repair(&self) -> Result<RepairReport> {
-        self.run(check::repair(&self.pool))
+        self.run(check::repair(&self.pool, self.files()))
     }
     fn account_ids(&self) -> Result<Vec<AccountId>> {
         self.run(async {

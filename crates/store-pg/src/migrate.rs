@@ -12,6 +12,7 @@ use crate::{PgConfig, db_error};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "mail", include_str!("../migrations/0001_mail.sql")),
     (2, "records", include_str!("../migrations/0002_records.sql")),
+    (3, "nodes", include_str!("../migrations/0003_nodes.sql")),
 ];
 
 /// The advisory lock migrations hold.
@@ -22,6 +23,7 @@ pub fn migrate(url: &str) -> Result<Vec<i64>, StoreError> {
     migrate_with(&PgConfig {
         url: url.to_owned(),
         password: None,
+        blobs: None,
         pool_size: 1,
         statement_timeout: std::time::Duration::from_secs(600),
     })

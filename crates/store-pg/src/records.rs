@@ -3,6 +3,7 @@
 //! (tables of `migrations/0002_records.sql`). Each record is kept as JSON, the same
 //! serde form the sled store writes, and checked by the same `congvu_store::rules`.
 
+use congvu_store::blob::BlobStore;
 use congvu_store::rules::{self, bare_message_id, kept_message_id};
 use congvu_store::{
     AccessEvent, AccessSpan, AccountId, Acknowledgement, EventRecord, Outbound, PendingAck, QueueEntry,
@@ -19,7 +20,11 @@ fn queue_row(row: &tokio_postgres::Row) -> QueueEntry {
     entry
 }
 
-pub(crate) async fn enqueue(pool: &Pool, message: &Outbound<'_>) -> Result<QueueId> {
+pub(crate) async fn enqueue(
+    pool: &Pool,
+    files: Option<&BlobStore>,
+    message: &Outbound<'_>,
+) -> Result<QueueId> {
     let contents = rules::message_contents(message.bytes)?;
     rules::check_outbound(message)?;
     let body = message.bytes.concat();
@@ -30,7 +35,7 @@ pub(crate) async fn enqueue(pool: &Pool, message: &Outbound<'_>) -> Result<Queue
         .map(|row| row.get(0))
         .ok_or_else(|| StoreError::Db("no queue id".into()))?;
     let entry = rules::queue_entry(QueueId(id as u64), message, contents.id(), contents.len(), now());
-    put_blob(&tx, &entry.blob, &body, 1).await?;
+    put_blob(&tx, files, &entry.blob, &body, 1).await?;
     execute(
         &tx,
         "INSERT INTO queue (id, blob, next_attempt, entry) VALUES ($1, $2, $3, $4)",

@@ -19,6 +19,7 @@ fn node(cluster: &Cluster) -> PgStore {
     PgStore::connect(&PgConfig {
         url: cluster.url(),
         password: None,
+        blobs: None,
         pool_size: 8,
         statement_timeout: Duration::from_secs(30),
     })
@@ -54,6 +55,7 @@ fn migrations_apply_once_and_a_store_needs_them() {
     let refused = PgStore::connect(&PgConfig {
         url: cluster.url(),
         password: None,
+        blobs: None,
         pool_size: 1,
         statement_timeout: Duration::from_secs(5),
     });
@@ -62,7 +64,7 @@ fn migrations_apply_once_and_a_store_needs_them() {
         "{:?}",
         refused.err()
     );
-    assert_eq!(migrate(&cluster.url()).unwrap(), [1, 2]);
+    assert_eq!(migrate(&cluster.url()).unwrap(), [1, 2, 3]);
     assert!(
         migrate(&cluster.url()).unwrap().is_empty(),
         "a second run applies nothing"
@@ -569,4 +571,61 @@ fn two_nodes_issue_distinct_addresses_from_one_directory() {
     );
     let report = dir_b.check().unwrap();
     assert!(report.is_consistent(), "{:?}", report.problems);
+}
+
+#[test]
+fn a_guesser_spread_over_two_nodes_meets_one_throttle() {
+    use congvu_directory::{DirectoryError, Secret, Settings, ThrottleLimits};
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
+    migrate(&cluster.url()).unwrap();
+    let (a, b) = (Arc::new(node(&cluster)), Arc::new(node(&cluster)));
+    let settings = Settings {
+        login_throttle: ThrottleLimits {
+            per_login: 4,
+            per_address: 100,
+            window: Duration::from_secs(900),
+        },
+        ..Settings::default()
+    };
+    let (dir_a, dir_b) = (
+        directory(&a).with_settings(settings.clone()).unwrap(),
+        directory(&b).with_settings(settings).unwrap(),
+    );
+    dir_a
+        .add_agency("sttt", "Sở Thông tin và Truyền thông", None)
+        .unwrap();
+    let (official, _) = dir_a.add_person("sttt", "Nguyễn Anh Tuấn", None, None).unwrap();
+    dir_a
+        .set_password(&official.address, &Secret::new("mật khẩu đúng rồi".to_owned()))
+        .unwrap();
+    let guesser = std::net::IpAddr::from([127, 0, 0, 9]);
+    let guess = |dir: &congvu_directory::Directory, n: u32| {
+        dir.authenticate_from(guesser, &official.address, &Secret::new(format!("đoán {n}")))
+    };
+    // Four wrong guesses, alternating nodes: the budget of one login is four.
+    for n in 0..4 {
+        let dir = if n % 2 == 0 { &dir_a } else { &dir_b };
+        assert!(
+            matches!(guess(dir, n), Ok(None)),
+            "guess {n} is checked and wrong"
+        );
+    }
+    for dir in [&dir_a, &dir_b] {
+        assert!(
+            matches!(guess(dir, 9), Err(DirectoryError::Throttled { .. })),
+            "the fifth guess is refused on either node"
+        );
+    }
+    // Another address is not held back by the guesser, on either node.
+    let colleague = std::net::IpAddr::from([127, 0, 0, 10]);
+    let login = dir_b
+        .authenticate_from(
+            colleague,
+            &official.address,
+            &Secret::new("mật khẩu đúng rồi".to_owned()),
+        )
+        .unwrap();
+    assert_eq!(login.map(|r| r.address), Some(official.address.clone()));
 }

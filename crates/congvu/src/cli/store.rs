@@ -51,6 +51,7 @@ fn migrate(config: &Config, from: &str, to: &str) -> Result<(), CliError> {
         .unwrap_or_else(|_| congvu_store_pg::PgConfig {
             url: String::new(),
             password: None,
+            blobs: None,
             pool_size: config.store.pool_size,
             statement_timeout: std::time::Duration::from_secs(config.store.statement_timeout_secs),
         });

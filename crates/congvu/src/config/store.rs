@@ -29,6 +29,9 @@ pub struct StoreSection {
     pub pool_size: usize,
     /// PostgreSQL: longest a statement may run before the server cancels it.
     pub statement_timeout_secs: u64,
+    /// PostgreSQL: keep bodies in this directory (every node mounts it) instead of
+    /// in the database. Unset: in the database (the default; docs/scale-out.md).
+    pub blobs: Option<PathBuf>,
 }
 
 impl Default for StoreSection {
@@ -40,6 +43,7 @@ impl Default for StoreSection {
             password_file: None,
             pool_size: 16,
             statement_timeout_secs: 30,
+            blobs: None,
         }
     }
 }
@@ -71,6 +75,11 @@ impl StoreSection {
             }
             _ => {}
         }
+        if self.backend == Backend::Sled && self.blobs.is_some() {
+            problems.push(
+                "[store] blobs: only with backend = \"postgres\" (sled keeps bodies in data_dir)".to_owned(),
+            );
+        }
         if self.pool_size == 0 {
             problems.push("[store] pool_size: must be larger than zero".to_owned());
         }
@@ -100,6 +109,7 @@ impl StoreSection {
         Ok(congvu_store_pg::PgConfig {
             url,
             password,
+            blobs: self.blobs.clone(),
             pool_size: self.pool_size,
             statement_timeout: Duration::from_secs(self.statement_timeout_secs),
         })
