@@ -94,19 +94,19 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, DataDirError> {
         path: data_dir.clone(),
         source,
     };
-    let (store, sled, storage): (Arc<dyn MailStore>, _, Arc<dyn DirectoryStorage>) =
+    let (store, sled, postgres, storage): (Arc<dyn MailStore>, _, _, Arc<dyn DirectoryStorage>) =
         match config.store.backend {
             Backend::Sled => {
                 let sled =
                     Arc::new(SledStore::open_with(data_dir, &config.store.sled()).map_err(store_error)?);
                 let storage = Arc::new(SledStorage::new(sled.db()));
-                (sled.clone(), Some(sled), storage)
+                (sled.clone(), Some(sled), None, storage)
             }
             Backend::Postgres => {
                 let pg = config.store.postgres().map_err(DataDirError::Postgres)?;
                 let store = Arc::new(PgStore::connect(&pg).map_err(store_error)?);
                 let storage = Arc::new(PgDirectory::new(store.clone()));
-                (store, None, storage)
+                (store.clone(), None, Some(store), storage)
             }
         };
     let quotas = DefaultQuotas {
@@ -120,6 +120,11 @@ pub fn open_data_dir(config: &Config) -> Result<Opened, DataDirError> {
             .with_password_checks(crate::config::directory::password_checks(config))
             .with_archiver(Arc::new(crate::archive::MboxArchiver::new(store.clone(), config))),
     );
+    if let Some(postgres) = &postgres {
+        // Other nodes' password changes and disabled accounts end this node's
+        // sessions of the old credentials too.
+        congvu_store_pg::directory::forward_revocations(postgres, directory.clone());
+    }
     Ok(Opened {
         store,
         sled,

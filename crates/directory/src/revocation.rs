@@ -163,6 +163,21 @@ impl Directory {
                 tracing::error!(account = account.0, error = %error, "credentials revoked, sessions not ended")
             }
         }
+        if let Err(error) = self.trees.storage().announce_revocation(account) {
+            // The other nodes' sessions of the old credentials then last until they
+            // end; their next login is refused all the same.
+            tracing::error!(account = account.0, error = %error, "revocation not announced to the other nodes");
+        }
+    }
+
+    /// Another process sharing the storage revoked `account`'s credentials (it
+    /// announced it: [`crate::storage::DirectoryStorage::announce_revocation`]):
+    /// the sessions they opened here end and this process's cache forgets them.
+    /// The API sessions are already gone: they live in the shared storage.
+    pub fn revoked_elsewhere(&self, account: AccountId) {
+        self.revocations.revoke(account);
+        self.credentials.forget(account);
+        tracing::info!(account = account.0, "credentials revoked on another node");
     }
 
     /// Revokes the accounts a committed plan disabled (a disable, a deletion) or

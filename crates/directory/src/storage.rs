@@ -65,6 +65,13 @@ pub trait DirectoryStorage: Send + Sync {
     fn shared_failures(&self) -> Option<&dyn SharedFailures> {
         None
     }
+    /// Tells the other processes sharing this storage that `account`'s credentials
+    /// were revoked (a password change, a disabled or deleted account), so that
+    /// they end what the old ones opened too ([`crate::Directory::revoked_elsewhere`]).
+    /// sled: one process, nothing to tell.
+    fn announce_revocation(&self, _account: congvu_store::AccountId) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The directory's trees in a sled database (`dir.*`, beside the store's).

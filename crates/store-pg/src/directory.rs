@@ -4,11 +4,14 @@
 //! of every node take turns on an advisory lock held on a connection of its own for
 //! the length of the write (invariant 3); audit keys come from a sequence
 //! (invariant 4). The login throttle counts failures in `login_failures`, so every
-//! node sees every node's.
+//! node sees every node's. A revocation (password changed, account disabled or
+//! deleted) is announced on `congvu_revoke`, and [`forward_revocations`] ends on
+//! every node what the old credentials opened.
 
 use std::sync::Arc;
 
-use congvu_directory::Result;
+use congvu_directory::{Directory, Result};
+use congvu_store::AccountId;
 use std::time::Duration;
 
 use congvu_directory::storage::{DirectoryStorage, SharedFailures, Write, WriteLock};
@@ -143,6 +146,42 @@ impl DirectoryStorage for PgDirectory {
 
     fn shared_failures(&self) -> Option<&dyn SharedFailures> {
         Some(self)
+    }
+
+    fn announce_revocation(&self, account: AccountId) -> Result<()> {
+        self.run(async {
+            let c = self.store.pool().get().await.map_err(crate::pool_error)?;
+            c.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&crate::REVOKE_CHANNEL, &account.0.to_string()],
+            )
+            .await
+            .map_err(|e| crate::db_error(&e))?;
+            Ok(())
+        })
+    }
+}
+
+/// Hands the revocations other nodes announce to `directory` (its sessions opened
+/// with the old credentials end, its cache forgets them), on a thread of its own
+/// for as long as the store lives. Every node on PostgreSQL runs it once.
+pub fn forward_revocations(store: &PgStore, directory: Arc<Directory>) {
+    let mut revocations = store.revocations();
+    let spawned = std::thread::Builder::new()
+        .name("congvu-revocations".into())
+        .spawn(move || {
+            loop {
+                match revocations.blocking_recv() {
+                    Ok(account) => directory.revoked_elsewhere(account),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::error!(missed, "revocations from other nodes were missed");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the revocation thread: other nodes' revocations end no session here");
     }
 }
 

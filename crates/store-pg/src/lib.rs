@@ -85,6 +85,10 @@ impl PgConfig {
 /// The notification channel of mailbox changes (invariant 5).
 const CHANNEL: &str = "congvu_change";
 
+/// The notification channel of revoked credentials (`directory`): the payload is
+/// the account id.
+const REVOKE_CHANNEL: &str = "congvu_revoke";
+
 /// A `MailStore` on PostgreSQL. Its calls are synchronous, like sled's: they run
 /// their queries on a small runtime of their own, so they may be made from the
 /// blocking pool, from a plain thread (the CLI), or — through a scoped thread —
@@ -95,6 +99,8 @@ pub struct PgStore {
     files: Option<congvu_store::blob::BlobStore>,
     runtime: Arc<StoreRuntime>,
     hub: Arc<ChangeHub>,
+    /// Accounts whose credentials some node revoked (`directory::forward_revocations`).
+    revocations: tokio::sync::broadcast::Sender<congvu_store::AccountId>,
 }
 
 /// The store's own runtime. Dropped with `shutdown_background`, which, unlike a
@@ -180,12 +186,14 @@ impl PgStore {
             files,
             runtime: Arc::new(StoreRuntime(Some(runtime))),
             hub,
+            revocations: tokio::sync::broadcast::channel(1024).0,
         };
         store.run(migrate::require_current(&store.pool))?;
-        store
-            .runtime
-            .get()
-            .spawn(listen::forward_changes(pg, Arc::clone(&store.hub)));
+        store.runtime.get().spawn(listen::forward_changes(
+            pg,
+            Arc::clone(&store.hub),
+            store.revocations.clone(),
+        ));
         Ok(store)
     }
 
@@ -226,6 +234,10 @@ impl PgStore {
 
     pub(crate) fn files(&self) -> Option<&congvu_store::blob::BlobStore> {
         self.files.as_ref()
+    }
+
+    pub(crate) fn revocations(&self) -> tokio::sync::broadcast::Receiver<congvu_store::AccountId> {
+        self.revocations.subscribe()
     }
 
     pub(crate) fn pool(&self) -> &deadpool_postgres::Pool {

@@ -1,24 +1,30 @@
 //! Other nodes' changes into this process's `ChangeHub` (invariant 5 of the crate):
 //! one connection of its own LISTENs on `congvu_change`; each notification becomes
-//! the `Change` an IDLE session waits for. When the connection breaks it is made
+//! the `Change` an IDLE session waits for. On `congvu_revoke` come the accounts
+//! whose credentials a node revoked (`directory`), for this node's directory. When the connection breaks it is made
 //! again after a second; changes sent meanwhile are lost to this node's sessions
 //! until their next command or IDLE timeout, which resynchronise from the store.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use congvu_store::ChangeHub;
+use congvu_store::{AccountId, ChangeHub};
 use futures_util::StreamExt;
+use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 
-use crate::{CHANNEL, parse_payload};
+use crate::{CHANNEL, REVOKE_CHANNEL, parse_payload};
 
-pub(crate) async fn forward_changes(config: tokio_postgres::Config, hub: Arc<ChangeHub>) {
+pub(crate) async fn forward_changes(
+    config: tokio_postgres::Config,
+    hub: Arc<ChangeHub>,
+    revocations: broadcast::Sender<AccountId>,
+) {
     loop {
         match config.connect(tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
                 let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                let statement = format!("LISTEN {CHANNEL}");
+                let statement = format!("LISTEN {CHANNEL}; LISTEN {REVOKE_CHANNEL}");
                 let listen = client.batch_execute(&statement);
                 // The LISTEN is answered through the connection: drive both.
                 let mut listen = std::pin::pin!(listen);
@@ -33,6 +39,12 @@ pub(crate) async fn forward_changes(config: tokio_postgres::Config, hub: Arc<Cha
                             listening = true;
                         }
                         message = messages.next() => match message {
+                            Some(Ok(AsyncMessage::Notification(note))) if note.channel() == REVOKE_CHANNEL => {
+                                if let Ok(account) = note.payload().parse() {
+                                    // No receiver yet (no directory wired): nothing to end.
+                                    let _ = revocations.send(AccountId(account));
+                                }
+                            }
                             Some(Ok(AsyncMessage::Notification(note))) => {
                                 if let Some(change) = parse_payload(note.payload()) {
                                     hub.send(change);

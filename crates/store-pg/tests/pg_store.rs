@@ -629,3 +629,44 @@ fn a_guesser_spread_over_two_nodes_meets_one_throttle() {
         .unwrap();
     assert_eq!(login.map(|r| r.address), Some(official.address.clone()));
 }
+
+#[test]
+fn a_password_changed_on_one_node_ends_the_sessions_it_opened_on_the_other() {
+    use congvu_directory::Secret;
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
+    migrate(&cluster.url()).unwrap();
+    let (a, b) = (Arc::new(node(&cluster)), Arc::new(node(&cluster)));
+    let (dir_a, dir_b) = (directory(&a), Arc::new(directory(&b)));
+    congvu_store_pg::directory::forward_revocations(&b, Arc::clone(&dir_b));
+    dir_a
+        .add_agency("sttt", "Sở Thông tin và Truyền thông", None)
+        .unwrap();
+    let (official, _) = dir_a.add_person("sttt", "Lê Thị Hoa", None, None).unwrap();
+    dir_a
+        .set_password(&official.address, &Secret::new("mật khẩu cũ đủ dài".to_owned()))
+        .unwrap();
+    let client = std::net::IpAddr::from([127, 0, 0, 1]);
+    // An IMAP session on node B, opened with the old password.
+    let (_, watch) = dir_b
+        .authenticate_watched(
+            client,
+            &official.address,
+            &Secret::new("mật khẩu cũ đủ dài".to_owned()),
+        )
+        .unwrap()
+        .expect("the old password opens a session");
+    assert!(!watch.is_revoked());
+    dir_a
+        .set_password(&official.address, &Secret::new("mật khẩu mới đủ dài".to_owned()))
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !watch.is_revoked() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B's session of the old password still open 2 s after the change on A"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
