@@ -138,12 +138,7 @@ pub fn copy_into(
                 .await?;
                 for meta in messages {
                     let blob = meta.blob.0.as_slice();
-                    if query_opt(&tx, "SELECT 1 FROM blobs WHERE id = $1", &[&blob]).await?.is_none() {
-                        let bytes = source.read_blob(&meta.blob)?;
-                        put_blob(&tx, target.files(), &meta.blob, &bytes, 0).await?;
-                        bodies.insert(meta.blob.0, bytes.len() as u64);
-                    }
-                    execute(&tx, "UPDATE blobs SET refs = refs + 1 WHERE id = $1", &[&blob]).await?;
+                    refer(&tx, source, target, &meta.blob, &mut bodies).await?;
                     execute(
                         &tx,
                         "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset,
@@ -206,12 +201,7 @@ pub fn copy_into(
         let tx = begin(&mut c).await?;
         for entry in &queue {
             let blob = entry.blob.0.as_slice();
-            if query_opt(&tx, "SELECT 1 FROM blobs WHERE id = $1", &[&blob]).await?.is_none() {
-                let bytes = source.read_blob(&entry.blob)?;
-                put_blob(&tx, target.files(), &entry.blob, &bytes, 0).await?;
-                bodies.insert(entry.blob.0, bytes.len() as u64);
-            }
-            execute(&tx, "UPDATE blobs SET refs = refs + 1 WHERE id = $1", &[&blob]).await?;
+            refer(&tx, source, target, &entry.blob, &mut bodies).await?;
             execute(
                 &tx,
                 "INSERT INTO queue (id, blob, next_attempt, entry) VALUES ($1, $2, $3, $4)",
@@ -290,6 +280,28 @@ pub fn copy_into(
     report.body_bytes = bodies.values().sum();
     verify(source, target, &accounts, &records, &mut report)?;
     Ok(report)
+}
+
+/// One more reference to `blob` in the copy: its body is copied from `source` the
+/// first time (`bodies` counts them and their bytes).
+async fn refer(
+    tx: &crate::mail::Tx<'_>,
+    source: &dyn MailStore,
+    target: &PgStore,
+    blob: &BlobId,
+    bodies: &mut BTreeMap<[u8; 32], u64>,
+) -> Result<()> {
+    let key = blob.0.as_slice();
+    if query_opt(tx, "SELECT 1 FROM blobs WHERE id = $1", &[&key])
+        .await?
+        .is_none()
+    {
+        let bytes = source.read_blob(blob)?;
+        put_blob(tx, target.files(), blob, &bytes, 0).await?;
+        bodies.insert(blob.0, bytes.len() as u64);
+    }
+    execute(tx, "UPDATE blobs SET refs = refs + 1 WHERE id = $1", &[&key]).await?;
+    Ok(())
 }
 
 /// Reads the copy back and records every difference (module docs).

@@ -43,17 +43,5 @@ echo "node A RSS MiB: $(rss a); postgres RSS MiB: $(pgrss)"
 
 echo "== PostgreSQL, two nodes"
 start b 43
-echo "-- SMTP: 2 x 2500 at once, 10 connections each, one node each (visible over IMAP on the other node)"
-( smtp 42 43 a ${users[2]} 2500 10 > /tmp/scale/smtp-a.txt ) &
-( smtp 43 42 b ${users[3]} 2500 10 > /tmp/scale/smtp-b.txt ) &
-wait %1 %2 2>/dev/null || wait
-cat /tmp/scale/smtp-a.txt /tmp/scale/smtp-b.txt
-echo "-- IMAP load: 5 clients on each node, one mailbox"
-( load 42 a ${users[1]} 5 60 > /tmp/scale/load-a.txt ) &
-( load 43 b ${users[1]} 5 60 > /tmp/scale/load-b.txt ) &
-wait
-cat /tmp/scale/load-a.txt /tmp/scale/load-b.txt
-echo "node A RSS MiB: $(rss a); node B RSS MiB: $(rss b); postgres RSS MiB: $(pgrss)"
-runuser -u postgres -- psql -h 127.0.0.1 -p 35432 -U postgres -d congvu -Atc "SELECT pg_size_pretty(pg_database_size('congvu')), (SELECT count(*) FROM messages), (SELECT count(*) FROM blobs), pg_size_pretty(pg_total_relation_size('blobs'))"
-du -sh /tmp/scale/s/data
+$(dirname "$0")/run-two.sh
 stop a; stop b
