@@ -238,6 +238,8 @@ fn acknowledged(floods: Vec<std::process::Child>, a: &Server, b: &Server) -> Vec
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
+        // What the submitters met ({"acked": …, "errors": …, "first_error": …}).
+        eprintln!("submitters: {}", String::from_utf8_lossy(&output.stdout).trim());
     }
     lines(&a.dir.join("acked.txt"))
         .into_iter()
@@ -289,7 +291,13 @@ fn two_nodes_share_a_queue_of_a_thousand_messages_and_deliver_each_once() {
     // The sink answers slowly, so the queue builds up and both workers claim from it.
     script.lock().unwrap().delay = Duration::from_millis(5);
     let acked = acknowledged(start_floods(&a, &b, &official), &a, &b);
-    assert_eq!(acked.len(), 1000, "every submission acknowledged");
+    assert_eq!(
+        acked.len(),
+        1000,
+        "every submission acknowledged\nnode A:\n{}\nnode B:\n{}",
+        a.log(),
+        b.log()
+    );
     let (times, by_node) = drained(&a, &script, &acked);
     let duplicates: usize = times.values().map(|n| n - 1).sum();
     eprintln!(

@@ -292,9 +292,10 @@ def cmd_flood(args):
             try:
                 client = smtp_connect(args)
                 client.sendmail(args.sender, args.to, data)
-            except (smtplib.SMTPException, OSError):
+            except (smtplib.SMTPException, OSError) as error:
                 with lock:
                     counts["errors"] += 1
+                    counts.setdefault("first_error", repr(error))
                 return  # the server is gone (or refused): stop this client
             with lock:
                 acked.write(message_id + "\n")

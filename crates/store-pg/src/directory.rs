@@ -39,6 +39,16 @@ impl PgDirectory {
     ) -> Result<T> {
         Ok(self.store.run(work)?)
     }
+
+    /// [`PgDirectory::run`] for a write: run again after a deadlock or a
+    /// serialization failure (`PgStore::run_retrying`).
+    fn run_retrying<T: Send, F, Fut>(&self, work: F) -> Result<T>
+    where
+        F: FnMut() -> Fut + Send,
+        Fut: std::future::Future<Output = std::result::Result<T, StoreError>> + Send,
+    {
+        Ok(self.store.run_retrying(work)?)
+    }
 }
 
 impl WriteLock for AdvisoryLock {}
@@ -98,7 +108,7 @@ impl DirectoryStorage for PgDirectory {
     }
 
     fn commit(&self, writes: &[Write<'_>]) -> Result<()> {
-        self.run(async {
+        self.run_retrying(|| async {
             let mut c = self.store.pool().get().await.map_err(crate::pool_error)?;
             let tx = c.transaction().await.map_err(|e| crate::db_error(&e))?;
             for (tree, key, value) in writes {
@@ -196,8 +206,12 @@ impl SharedFailures for PgDirectory {
         now: i64,
     ) -> Result<std::result::Result<(), Duration>> {
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
-        let names: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
-        self.run(async {
+        // Rows are locked in key order, by the SELECT and by the upserts alike, so
+        // two attempts at the same keys wait for each other and never deadlock.
+        let mut names: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
+        names.sort_unstable();
+        let names = &names;
+        self.run_retrying(|| async move {
             let mut c = self.store.pool().get().await.map_err(crate::pool_error)?;
             let tx = c.transaction().await.map_err(|e| crate::db_error(&e))?;
             let rows = tx
@@ -219,7 +233,7 @@ impl SharedFailures for PgDirectory {
                 tx.rollback().await.map_err(|e| crate::db_error(&e))?;
                 return Ok(Err(Duration::from_secs(wait.unsigned_abs())));
             }
-            for name in &names {
+            for name in names {
                 tx.execute(
                     "INSERT INTO login_failures (key, started, failures) VALUES ($1, $2, 1)
                      ON CONFLICT (key) DO UPDATE SET

@@ -99,7 +99,14 @@ impl BlobStore {
         }
         Ok(BlobStore {
             root: root.to_path_buf(),
-            temp_counter: AtomicU64::new(0),
+            // Temporary names carry the pid and this counter; starting it at the
+            // clock's nanoseconds keeps two hosts sharing the directory (PostgreSQL
+            // nodes with `[store] blobs`) from choosing one name, even with one pid.
+            temp_counter: AtomicU64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64),
+            ),
         })
     }
 
