@@ -34,6 +34,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -147,7 +148,10 @@ def flows(args, driver, wait, seen):
     driver.find_element(By.LINK_TEXT, args.subject).click()
     wait.until(EC.presence_of_element_located((By.ID, "flag")))
     driver.find_element(By.ID, "flag").click()
-    wait.until(lambda d: d.find_element(By.ID, "flag").get_attribute("value") == "unflag")
+    # The click reloads the page: an element found just before the reload goes
+    # stale, so the wait looks again instead of failing.
+    WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_element(By.ID, "flag").get_attribute("value") == "unflag")
     shot("07-gan-co")
     imap.sock.settimeout(10)
     idle_lines = []
