@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use congvu_store::blob::{BlobStore, Contents};
 use congvu_store::names::{self, INBOX};
 use congvu_store::rules::{
-    apply_flags, check_quota, new_message, same_keywords, sorted_unique, unique_keywords,
+    FlagChange, check_quota, new_message, sorted_unique, store_on_message, unique_keywords,
 };
 use congvu_store::{
     AccessEvent, AccessSpan, AccountId, AccountKind, AccountStorage, Append, Appended, BackupManifest,
@@ -985,24 +985,14 @@ async fn store_flags(pool: &Pool, mailbox: MailboxId, request: &FlagStore<'_>) -
     .await?;
     for row in &rows {
         let mut meta = message_of(row)?;
-        // RFC 7162 §3.2: UNCHANGEDSINCE fails messages modified after it.
-        if request.unchanged_since.is_some_and(|since| meta.modseq > since) {
-            outcome.failed.push(meta.uid);
-            continue;
+        match store_on_message(request, &keywords, &mut info, &mut meta) {
+            FlagChange::Failed => {
+                outcome.failed.push(meta.uid);
+                continue;
+            }
+            FlagChange::Unchanged => continue,
+            FlagChange::Changed => {}
         }
-        let (flags, new_keywords) = apply_flags(request.op, request.flags, &keywords, &meta);
-        if flags == meta.flags && same_keywords(&new_keywords, &meta.keywords) {
-            continue;
-        }
-        match (meta.flags.contains(Flags::SEEN), flags.contains(Flags::SEEN)) {
-            (false, true) => info.unseen = info.unseen.saturating_sub(1),
-            (true, false) => info.unseen += 1,
-            _ => {}
-        }
-        info.highestmodseq += 1;
-        meta.flags = flags;
-        meta.keywords = new_keywords;
-        meta.modseq = info.highestmodseq;
         execute(
             &tx,
             "UPDATE messages SET flags = $3, keywords = $4, modseq = $5 WHERE mailbox = $1 AND uid = $2",

@@ -77,6 +77,46 @@ pub fn same_keywords(a: &[String], b: &[String]) -> bool {
     a.len() == b.len() && a.iter().all(|k| b.iter().any(|o| o.eq_ignore_ascii_case(k)))
 }
 
+/// What a STORE did to one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagChange {
+    /// Modified after `unchanged_since` (RFC 7162 §3.2): left alone, reported failed.
+    Failed,
+    /// Its flags and keywords already were what the STORE asks.
+    Unchanged,
+    /// Changed: `meta` holds its new flags, keywords and MODSEQ, and `info` the
+    /// mailbox's new unseen count and HIGHESTMODSEQ; the caller writes both.
+    Changed,
+}
+
+/// Applies a STORE to one message of a locked mailbox (`keywords`: the request's,
+/// made unique once by the caller).
+pub fn store_on_message(
+    request: &crate::FlagStore<'_>,
+    keywords: &[String],
+    info: &mut MailboxInfo,
+    meta: &mut MessageMeta,
+) -> FlagChange {
+    // RFC 7162 §3.2: UNCHANGEDSINCE fails messages modified after it.
+    if request.unchanged_since.is_some_and(|since| meta.modseq > since) {
+        return FlagChange::Failed;
+    }
+    let (flags, new_keywords) = apply_flags(request.op, request.flags, keywords, meta);
+    if flags == meta.flags && same_keywords(&new_keywords, &meta.keywords) {
+        return FlagChange::Unchanged;
+    }
+    match (meta.flags.contains(Flags::SEEN), flags.contains(Flags::SEEN)) {
+        (false, true) => info.unseen = info.unseen.saturating_sub(1),
+        (true, false) => info.unseen += 1,
+        _ => {}
+    }
+    info.highestmodseq += 1;
+    meta.flags = flags;
+    meta.keywords = new_keywords;
+    meta.modseq = info.highestmodseq;
+    FlagChange::Changed
+}
+
 /// The flags and keywords a message has after a STORE (RFC 3501 §6.4.6).
 pub fn apply_flags(
     op: FlagOp,

@@ -64,7 +64,7 @@ use crate::blob::{BlobFile, BlobStore, Contents};
 use crate::names::{self, INBOX};
 use crate::notify::ChangeHub;
 use crate::rules::{
-    self, apply_flags, change, check_quota, message_contents, new_message, same_keywords, sorted_unique,
+    self, FlagChange, change, check_quota, message_contents, new_message, sorted_unique, store_on_message,
     unique_keywords,
 };
 use crate::{
@@ -915,24 +915,14 @@ impl MailStore for SledStore {
                     let Some(mut meta) = tx.message(mailbox, uid)? else {
                         continue;
                     };
-                    // RFC 7162 §3.2: UNCHANGEDSINCE fails messages modified after it.
-                    if request.unchanged_since.is_some_and(|since| meta.modseq > since) {
-                        outcome.failed.push(uid);
-                        continue;
+                    match store_on_message(request, &keywords, &mut info, &mut meta) {
+                        FlagChange::Failed => {
+                            outcome.failed.push(uid);
+                            continue;
+                        }
+                        FlagChange::Unchanged => continue,
+                        FlagChange::Changed => {}
                     }
-                    let (flags, new_keywords) = apply_flags(request.op, request.flags, &keywords, &meta);
-                    if flags == meta.flags && same_keywords(&new_keywords, &meta.keywords) {
-                        continue;
-                    }
-                    match (meta.flags.contains(Flags::SEEN), flags.contains(Flags::SEEN)) {
-                        (false, true) => info.unseen = info.unseen.saturating_sub(1),
-                        (true, false) => info.unseen += 1,
-                        _ => {}
-                    }
-                    info.highestmodseq += 1;
-                    meta.flags = flags;
-                    meta.keywords = new_keywords;
-                    meta.modseq = info.highestmodseq;
                     tx.put_message(mailbox, &meta)?;
                     outcome.changed.push(meta);
                 }
