@@ -89,6 +89,10 @@ const CHANNEL: &str = "congvu_change";
 /// the account id.
 const REVOKE_CHANNEL: &str = "congvu_revoke";
 
+/// How long `connect` waits for its LISTEN before it gives up: a database that
+/// takes connections cannot fail to take this one for longer.
+const LISTEN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A `MailStore` on PostgreSQL. Its calls are synchronous, like sled's: they run
 /// their queries on a small runtime of their own, so they may be made from the
 /// blocking pool, from a plain thread (the CLI), or — through a scoped thread —
@@ -189,11 +193,25 @@ impl PgStore {
             revocations: tokio::sync::broadcast::channel(1024).0,
         };
         store.run(migrate::require_current(&store.pool))?;
+        let (listening, first_listen) = tokio::sync::oneshot::channel();
         store.runtime.get().spawn(listen::forward_changes(
             pg,
             Arc::clone(&store.hub),
             store.revocations.clone(),
+            listening,
         ));
+        // Changes reach this node's sessions only through the LISTEN, its own
+        // included: wait for it, or the first writes would go unannounced.
+        store.run(async {
+            match tokio::time::timeout(LISTEN_WAIT, first_listen).await {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(StoreError::Db(format!(
+                    "LISTEN {CHANNEL} không thành công sau {} s / not listening after {} s",
+                    LISTEN_WAIT.as_secs(),
+                    LISTEN_WAIT.as_secs()
+                ))),
+            }
+        })?;
         Ok(store)
     }
 

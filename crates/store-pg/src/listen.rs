@@ -4,6 +4,8 @@
 //! whose credentials a node revoked (`directory`), for this node's directory. When the connection breaks it is made
 //! again after a second; changes sent meanwhile are lost to this node's sessions
 //! until their next command or IDLE timeout, which resynchronise from the store.
+//! The first LISTEN is awaited by `PgStore::connect` (`listening`): a store handed
+//! out before it would miss the notifications of its own first writes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +21,9 @@ pub(crate) async fn forward_changes(
     config: tokio_postgres::Config,
     hub: Arc<ChangeHub>,
     revocations: broadcast::Sender<AccountId>,
+    listening: tokio::sync::oneshot::Sender<()>,
 ) {
+    let mut listening = Some(listening);
     loop {
         match config.connect(tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
@@ -28,15 +32,19 @@ pub(crate) async fn forward_changes(
                 let listen = client.batch_execute(&statement);
                 // The LISTEN is answered through the connection: drive both.
                 let mut listen = std::pin::pin!(listen);
-                let mut listening = false;
+                let mut listen_done = false;
                 loop {
                     tokio::select! {
-                        done = &mut listen, if !listening => {
+                        done = &mut listen, if !listen_done => {
                             if let Err(error) = done {
                                 tracing::warn!(%error, "LISTEN failed");
                                 break;
                             }
-                            listening = true;
+                            listen_done = true;
+                            if let Some(first) = listening.take() {
+                                // The receiver may have given up waiting: nothing to tell.
+                                let _ = first.send(());
+                            }
                         }
                         message = messages.next() => match message {
                             Some(Ok(AsyncMessage::Notification(note))) if note.channel() == REVOKE_CHANNEL => {
