@@ -142,13 +142,31 @@ fn open_database(data_dir: &Path, options: &StoreOptions) -> Result<sled::Db> {
     let meta = data_dir.join("meta");
     // Before sled, which would create it with the umask's mode.
     create_private_dir(&meta)?;
-    let db = sled::Config::new()
+    let config = sled::Config::new()
         .path(&meta)
-        .cache_capacity(options.cache_mb.saturating_mul(1024 * 1024))
-        .open()?;
+        .cache_capacity(options.cache_mb.saturating_mul(1024 * 1024));
+    // A `sled::Db` dropped in this process releases its file lock only when its
+    // flusher thread ends, a moment later (sled issues #1234, #1289): a reopen
+    // right after a close (a test, a restore) waits for it rather than failing.
+    // Another process is kept out before this by the data directory's own lock.
+    let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
+    let db = loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => break opened?,
+        }
+    };
     make_private(&meta)?;
     Ok(db)
 }
+
+/// How long an open waits for a lock a closed `sled::Db` of this process still holds.
+const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A path in the data directory that users other than the server's may use.
 #[derive(Clone, Debug, PartialEq, Eq)]

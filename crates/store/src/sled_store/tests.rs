@@ -15,7 +15,7 @@ mod conformance_on_sled {
 
     fn fresh() -> Option<Fresh<tempfile::TempDir>> {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn MailStore> = Arc::new(reopen(dir.path()));
+        let store: Arc<dyn MailStore> = Arc::new(SledStore::open(dir.path()).unwrap());
         Some(Fresh::new(store, dir))
     }
 
@@ -24,7 +24,7 @@ mod conformance_on_sled {
 
 fn open() -> (tempfile::TempDir, Checked) {
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     (dir, Checked(store))
 }
 
@@ -51,22 +51,22 @@ impl Drop for Checked {
     }
 }
 
-/// Opens the store again after the previous handle was dropped. sled releases its
-/// file lock from a background thread shortly after the last handle goes, so an
-/// immediate reopen in the same process can still find it held: wait for it.
-fn reopen(path: &std::path::Path) -> SledStore {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match SledStore::open(path) {
-            Ok(store) => return store,
-            Err(error)
-                if std::time::Instant::now() < deadline && error.to_string().contains("acquire lock") =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(error) => panic!("reopen: {error}"),
-        }
-    }
+/// An open waits for the lock another handle of this process still holds, as it
+/// does for the one a dropped handle's flusher thread releases late (sled #1234):
+/// the open started while the first store is open succeeds once it is dropped.
+#[test]
+fn an_open_waits_for_a_lock_this_process_releases() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = SledStore::open(dir.path()).unwrap();
+    let path = dir.path().to_owned();
+    let second = std::thread::spawn(move || SledStore::open(&path).map(|_| ()));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!second.is_finished(), "the second open did not wait");
+    drop(first);
+    second
+        .join()
+        .unwrap()
+        .expect("opened once the first store was dropped");
 }
 
 fn stored_blobs(store: &SledStore) -> Vec<BlobId> {
@@ -110,7 +110,7 @@ fn reopen_keeps_uidvalidity_uidnext_and_flags() {
         );
         (id, self::inbox(&store, id))
     };
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let after = inbox(&store, id);
     assert_eq!(after, before);
     assert_eq!((after.uidnext, after.unseen), (3, 1));
@@ -146,7 +146,7 @@ fn expunge_log_answers_vanished_since_and_survives_reopen() {
         (id, mb, archive, modseq_after_first)
     };
     // Durable like every other write: the log is there after a restart.
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     assert_eq!(
         store.vanished_since(mb, modseq_after_first).unwrap(),
         [uid(4), uid(5)]
@@ -204,7 +204,7 @@ fn access_log_is_per_account_in_time_order_and_durable() {
         }
         (agency, other)
     };
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let times = |account, from, until| -> Vec<i64> {
         let events = store.access_events(account, from, until).unwrap();
         events.iter().map(|e| e.at).collect()
@@ -228,7 +228,7 @@ fn access_log_is_per_account_in_time_order_and_durable() {
 #[test]
 fn the_change_log_is_built_for_an_older_store_checked_and_repaired() {
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let a = account(&store);
     let mb = inbox(&store, a).id;
     for n in 0..4u8 {
@@ -246,7 +246,7 @@ fn the_change_log_is_built_for_an_older_store_checked_and_repaired() {
     drop((old, store));
 
     // Unchecked: damaged on purpose below.
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     assert!(store.check().unwrap().is_consistent());
     assert!(
         !store
@@ -269,7 +269,7 @@ fn the_change_log_is_built_for_an_older_store_checked_and_repaired() {
         .unwrap();
     store.db.flush().unwrap();
     drop(store);
-    let store = Checked(reopen(dir.path()));
+    let store = Checked(SledStore::open(dir.path()).unwrap());
     let kinds: Vec<&str> = store.check().unwrap().problems.iter().map(|p| p.kind).collect();
     assert_eq!(
         kinds,
@@ -398,7 +398,7 @@ fn dsn_parameters_are_queued_and_follow_the_remaining_recipients() {
         store.queue_update(id, &update).unwrap();
         id
     };
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let entry = store.queue_entry(id).unwrap().unwrap();
     assert_eq!(
         (entry.dsn.ret, entry.dsn.envid.as_deref()),
@@ -423,7 +423,7 @@ fn dsn_parameters_are_queued_and_follow_the_remaining_recipients() {
 fn a_queue_entry_written_before_dsn_support_loads_without_dsn_parameters() {
     // Unchecked: the old record names a blob the fixture never stored.
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     // The record as the previous version wrote it: no `dsn`, no `delay_notified`.
     let old = br#"{"id":5,"blob":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],
         "size":3,"sender":"tuanna.sttt@thanhhoa.gov.vn","recipients":["a@x.vn"],
@@ -473,7 +473,7 @@ fn queue_update_keeps_a_subset_of_recipients_durably() {
         ));
         id
     };
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let entry = store.queue_entry(id).unwrap().unwrap();
     assert_eq!(entry.recipients, ["b@y.vn"]);
     assert_eq!(
@@ -597,7 +597,7 @@ fn durable_delivery_throughput() {
 fn the_consistency_check_passes_after_every_write_and_names_each_damage() {
     // Unchecked at the end: the test damages the store on purpose.
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let (a, b) = (account(&store), account(&store));
     deliver(&store, &[a, b], b"Subject: one\r\n\r\nx\r\n");
     deliver(&store, &[a], b"Subject: two\r\n\r\ny\r\n");

@@ -42,7 +42,7 @@ fn mail_events_come_back_by_period_in_time_order_after_a_reopen() {
         store.record_events(&[]).unwrap();
         (agency, other)
     };
-    let store = reopen(dir.path());
+    let store = SledStore::open(dir.path()).unwrap();
     let all = store.events(0, i64::MAX).unwrap();
     let seen: Vec<(i64, AccountId)> = all.iter().map(|e| (e.at, e.account)).collect();
     assert_eq!(
