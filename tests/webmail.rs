@@ -12,6 +12,9 @@
 //! - A flag set on the page is IMAP's `\Flagged`; a draft lands in Drafts; folders are
 //!   created, renamed and deleted; search ignores accents; pages are self-contained
 //!   and every form control is labelled.
+//! - The page's event stream starts from the HIGHESTMODSEQ the page showed: mail
+//!   delivered before the stream opened is announced at once, and a reconnection
+//!   with `Last-Event-ID` is told nothing it has seen.
 
 mod common;
 
@@ -364,6 +367,52 @@ fn an_official_reads_answers_flags_and_files_mail_in_the_webmail() {
     // Completion from the directory, without accents.
     let suggestions: Value = serde_json::from_str(&browser.get("/mail/addresses?q=tuan").body).unwrap();
     assert_eq!(suggestions[0]["address"], tuan.as_str(), "{suggestions}");
+}
+
+#[test]
+fn the_event_stream_starts_from_what_the_page_showed() {
+    let (server, https) = start_with_https();
+    let (_agency, tuan, hoa) = server.provision();
+    let browser = Browser::new(&server, https);
+    assert_eq!(browser.sign_in(&hoa, PASSWORD_B).status, 303);
+    let inbox = browser.get("/");
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    let events = between(&inbox.body, "data-events=\"", "\"")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let shown: u64 = events
+        .split_once("&modseq=")
+        .unwrap_or_else(|| panic!("{events}"))
+        .1
+        .parse()
+        .unwrap();
+    // Nothing changed since the page: the stream stays quiet.
+    let quiet = browser.stream(&events, 2, &[]);
+    assert!(!quiet.contains("event: change"), "{quiet}");
+
+    // Mail that arrives before the stream opens is announced as soon as it does.
+    let sent = submit(
+        &server,
+        &tuan,
+        PASSWORD_A,
+        &tuan,
+        &hoa,
+        &["--subject", "Giấy mời họp"],
+    );
+    assert_eq!(sent["ok"], true, "{sent}");
+    let caught_up = browser.stream(&events, 2, &[]);
+    assert!(caught_up.contains("event: change"), "{caught_up}");
+    let id: u64 = between(&caught_up, "id: ", "\n").trim().parse().unwrap();
+    assert!(id > shown, "{caught_up}");
+    assert_eq!(between(&caught_up, "data: ", "\n").trim(), id.to_string());
+
+    // A reconnecting browser names the last event it saw: nothing new, nothing sent.
+    let header = format!("Last-Event-ID: {id}");
+    let reconnected = browser.stream(&events, 2, &["-H", &header]);
+    assert!(!reconnected.contains("event: change"), "{reconnected}");
+    let behind = format!("Last-Event-ID: {}", id - 1);
+    let behind = browser.stream(&events, 2, &["-H", &behind]);
+    assert!(behind.contains("event: change"), "{behind}");
 }
 
 #[test]

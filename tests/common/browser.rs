@@ -104,6 +104,36 @@ impl<'a> Browser<'a> {
         self.request(&[], path)
     }
 
+    /// What a stream (server-sent events) at `path` sent in its first `seconds`,
+    /// with the session's cookies and the headers `extra` (`-H` arguments).
+    pub fn stream(&self, path: &str, seconds: u32, extra: &[&str]) -> String {
+        let cafile = self.server.cafile();
+        let jar = self.jar.display().to_string();
+        let url = format!("{}{path}", self.base);
+        let max_time = seconds.to_string();
+        let mut all = vec![
+            "-sS",
+            "-N",
+            "--cacert",
+            &cafile,
+            "-b",
+            &jar,
+            "--max-time",
+            &max_time,
+        ];
+        all.extend_from_slice(extra);
+        all.push(&url);
+        let output = run("curl", &all);
+        // 28: the time ran out, which is how a stream that stays open ends here.
+        assert_eq!(
+            output.status.code(),
+            Some(28),
+            "curl {path}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     pub fn post(&self, path: &str, fields: &[(&str, &str)], extra: &[&str]) -> Answer {
         let pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let mut args: Vec<&str> = Vec::new();

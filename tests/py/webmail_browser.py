@@ -125,7 +125,8 @@ def flows(args, driver, wait, seen):
     driver.get(base + "/")
     wait.until(EC.presence_of_element_located((By.ID, "lines")))
     driver.execute_script("window.congvuNoReload = 'same page'")
-    time.sleep(0.5)  # the event stream is open
+    # Sent at once, maybe before the page's event stream is open: the stream starts
+    # from the HIGHESTMODSEQ the page showed, so the message shows either way.
     raw = (
         f"From: {args.colleague}\r\nTo: {args.user}\r\nSubject: =?UTF-8?B?"
         + __import__("base64").b64encode(args.live_subject.encode()).decode()

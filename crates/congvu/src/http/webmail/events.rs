@@ -2,33 +2,69 @@
 //! store's change notifications (`MailStore::subscribe`, what wakes IMAP IDLE), so
 //! that a message delivered over SMTP shows in an open page without a reload.
 //!
-//! Each change of the folder is one `change` event whose data is the folder's
-//! HIGHESTMODSEQ; the page then fetches the list again. A subscriber that fell
-//! behind (`Lagged`) gets one `change` too: it re-reads everything anyway. A comment
-//! line every 25 s keeps proxies from closing the stream; the stream ends with the
-//! session's expiry check at the next change after the session is gone.
+//! Each change of the folder is one `change` event whose data and id are the
+//! folder's HIGHESTMODSEQ; the page then fetches the list again. A subscriber that
+//! fell behind (`Lagged`) gets one `change` too: it re-reads everything anyway. A
+//! comment line every 25 s keeps proxies from closing the stream; the stream ends
+//! with the session's expiry check at the next change after the session is gone.
+//!
+//! Invariant: no change between the page's rendering and the stream is lost. The
+//! page names the HIGHESTMODSEQ it showed (`modseq=`), a reconnecting browser the
+//! last event's id (`Last-Event-ID`, which wins); when the folder is past it once
+//! the subscription is open, the stream starts with one `change`.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use congvu_directory::Rights;
+use congvu_imap::view::Unresolved;
+use futures_util::StreamExt;
+use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::list::{ListQuery, open};
+use super::list::open;
 use super::{WebmailState, blocking, failure};
 use crate::http::console::Viewer;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EventsQuery {
+    #[serde(default)]
+    f: Option<String>,
+    /// The folder's HIGHESTMODSEQ as the page showed it.
+    #[serde(default)]
+    modseq: Option<u64>,
+}
+
+/// A `change` event for the folder at `modseq` (0: unknown, after a lag).
+fn change_event(modseq: u64) -> Event {
+    let event = Event::default().event("change").data(modseq.to_string());
+    // A reconnecting browser sends the id back as `Last-Event-ID`; an unknown
+    // state has none, so that the next stream compares from the page's own.
+    if modseq == 0 {
+        event
+    } else {
+        event.id(modseq.to_string())
+    }
+}
 
 /// `GET /mail/events`.
 pub async fn stream(
     State(state): State<WebmailState>,
     viewer: Viewer,
-    Query(query): Query<ListQuery>,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
 ) -> Response {
     let lang = viewer.lang;
     let folder = query.f.unwrap_or_else(|| "INBOX".to_owned());
+    // HTML Living Standard §9.2.4: the id of the last event seen, on reconnection.
+    let shown = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
+        .or(query.modseq);
     let token = viewer.token.expose().clone();
     let task_state = state.clone();
     let opened = blocking(move || open(&task_state, &viewer, &folder, Rights::READ)).await;
@@ -37,6 +73,17 @@ pub async fn stream(
         Err(error) => return failure(lang, &error),
     };
     let subscription = state.admin.store.subscribe(target.account());
+    // Read after subscribing: a change from here on is either in this number or
+    // announced to the subscription.
+    let store = state.admin.store.clone();
+    let now = match blocking(move || store.mailbox(mailbox.id).map_err(Unresolved::from)).await {
+        Ok(Some(now)) => now.highestmodseq,
+        Ok(None) => return failure(lang, &Unresolved::NoSuchMailbox),
+        Err(error) => return failure(lang, &error),
+    };
+    let missed = shown
+        .is_some_and(|shown| now > shown)
+        .then(|| Ok::<_, Infallible>(change_event(now)));
     let directory = state.admin.directory.clone();
     let changes = futures_util::stream::unfold(
         (subscription, directory, token),
@@ -60,12 +107,11 @@ pub async fn stream(
                 if !live {
                     return None;
                 }
-                let event = Event::default().event("change").data(modseq.to_string());
-                return Some((Ok::<_, Infallible>(event), (subscription, directory, token)));
+                return Some((Ok(change_event(modseq)), (subscription, directory, token)));
             }
         },
     );
-    Sse::new(changes)
+    Sse::new(futures_util::stream::iter(missed).chain(changes))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(25)))
         .into_response()
 }

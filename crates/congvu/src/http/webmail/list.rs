@@ -300,6 +300,11 @@ pub async fn page(
         || !search.text.is_empty()
         || !search.since.is_empty()
         || !search.before.is_empty();
+    let events = format!(
+        "/mail/events?f={}&modseq={}",
+        encode(&folder),
+        mailbox.highestmodseq
+    );
     let folder_label = label(
         lang,
         &MailboxInfo {
@@ -309,7 +314,7 @@ pub async fn page(
     );
     let page = ListPage {
         chrome,
-        events: format!("/mail/events?f={}", encode(&folder)),
+        events,
         folder_href: format!("/mail?f={}", encode(&folder)),
         folder,
         folder_label,
