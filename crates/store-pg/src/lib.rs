@@ -44,7 +44,7 @@ mod records;
 use std::sync::Arc;
 use std::time::Duration;
 
-use congvu_store::{Change, ChangeHub, StoreError};
+use congvu_store::{ChangeHub, StoreError};
 
 pub use migrate::{MIGRATIONS, migrate, migrate_with};
 
@@ -291,59 +291,4 @@ pub(crate) fn block_on<T: Send>(
             .join()
             .unwrap_or_else(|_| Err(StoreError::Db("store thread panicked".into())))
     })
-}
-
-/// The payload of a change notification: `account mailbox kind modseq`.
-pub(crate) fn payload(change: &Change) -> String {
-    let kind = match change.kind {
-        congvu_store::ChangeKind::New => "new",
-        congvu_store::ChangeKind::Flags => "flags",
-        congvu_store::ChangeKind::Expunge => "expunge",
-        congvu_store::ChangeKind::MailboxList => "list",
-    };
-    format!(
-        "{} {} {kind} {}",
-        change.account.0, change.mailbox.0, change.modseq
-    )
-}
-
-/// Reads a notification's payload back; `None` for anything else.
-pub(crate) fn parse_payload(text: &str) -> Option<Change> {
-    let mut fields = text.split(' ');
-    let account = congvu_store::AccountId(fields.next()?.parse().ok()?);
-    let mailbox = congvu_store::MailboxId(fields.next()?.parse().ok()?);
-    let kind = match fields.next()? {
-        "new" => congvu_store::ChangeKind::New,
-        "flags" => congvu_store::ChangeKind::Flags,
-        "expunge" => congvu_store::ChangeKind::Expunge,
-        "list" => congvu_store::ChangeKind::MailboxList,
-        _ => return None,
-    };
-    let modseq = fields.next()?.parse().ok()?;
-    fields.next().is_none().then_some(Change {
-        account,
-        mailbox,
-        kind,
-        modseq,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payloads_read_back() {
-        let change = Change {
-            account: congvu_store::AccountId(7),
-            mailbox: congvu_store::MailboxId(42),
-            kind: congvu_store::ChangeKind::Flags,
-            modseq: 9,
-        };
-        assert_eq!(payload(&change), "7 42 flags 9");
-        assert_eq!(parse_payload(&payload(&change)), Some(change));
-        for bad in ["", "7 42 flags", "7 42 what 9", "7 42 new 9 extra", "x 42 new 9"] {
-            assert_eq!(parse_payload(bad), None, "{bad}");
-        }
-    }
 }

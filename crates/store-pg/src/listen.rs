@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 
-use crate::{CHANNEL, REVOKE_CHANNEL, parse_payload};
+use crate::{CHANNEL, REVOKE_CHANNEL};
 
 pub(crate) async fn forward_changes(
     config: tokio_postgres::Config,
@@ -54,8 +54,9 @@ pub(crate) async fn forward_changes(
                                 }
                             }
                             Some(Ok(AsyncMessage::Notification(note))) => {
-                                if let Some(change) = parse_payload(note.payload()) {
-                                    hub.send(change);
+                                match note.payload().parse() {
+                                    Ok(change) => hub.send(change),
+                                    Err(error) => tracing::warn!(%error, "change notifications: unreadable payload"),
                                 }
                             }
                             Some(Ok(_)) => {}

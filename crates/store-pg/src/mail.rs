@@ -23,7 +23,7 @@ use congvu_store::{
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use crate::{CHANNEL, PgStore, check, db_error, payload, pool_error, records};
+use crate::{CHANNEL, PgStore, check, db_error, pool_error, records};
 
 pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
@@ -108,7 +108,7 @@ async fn notify(tx: &Tx<'_>, info: &MailboxInfo, kind: ChangeKind) -> Result<()>
         kind,
         modseq: info.highestmodseq,
     };
-    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload(&change)])
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &change.to_string()])
         .await
         .map_err(|e| db_error(&e))?;
     Ok(())

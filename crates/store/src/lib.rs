@@ -49,7 +49,7 @@ pub mod rules;
 pub mod sled_store;
 
 pub use model::*;
-pub use notify::{CHANGE_CAPACITY, Change, ChangeHub, ChangeKind, Changes, Subscription};
+pub use notify::{CHANGE_CAPACITY, Change, ChangeHub, ChangeKind, Changes, NotAChange, Subscription};
 pub use progress::{Progress, ProgressView};
 pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};
 pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};

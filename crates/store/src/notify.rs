@@ -13,6 +13,9 @@
 //! 3. A subscriber that falls more than [`CHANGE_CAPACITY`] changes behind sees
 //!    `RecvError::Lagged` and must resynchronise from the store; it never sees a
 //!    change out of order.
+//! 4. A change's text form (`Display`, `FromStr`: `account mailbox kind modseq`,
+//!    what one PostgreSQL node tells the others) reads back to the same change, and
+//!    nothing else reads as one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -43,6 +46,72 @@ pub struct Change {
     pub kind: ChangeKind,
     /// HIGHESTMODSEQ of the mailbox after the change.
     pub modseq: u64,
+}
+
+impl ChangeKind {
+    fn word(self) -> &'static str {
+        match self {
+            ChangeKind::New => "new",
+            ChangeKind::Flags => "flags",
+            ChangeKind::Expunge => "expunge",
+            ChangeKind::MailboxList => "list",
+        }
+    }
+}
+
+/// `account mailbox kind modseq` (invariant 4).
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Change {
+            account,
+            mailbox,
+            kind,
+            modseq,
+        } = self;
+        write!(f, "{} {} {} {modseq}", account.0, mailbox.0, kind.word())
+    }
+}
+
+/// Text that is not a change's `Display` form.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a change: {0:?}")]
+pub struct NotAChange(pub String);
+
+impl std::str::FromStr for Change {
+    type Err = NotAChange;
+
+    fn from_str(text: &str) -> Result<Change, NotAChange> {
+        let invalid = || NotAChange(text.chars().take(80).collect());
+        // Only the digits `Display` writes: `u64::from_str` would take a `+` and
+        // leading zeros too, and a change would have more than one spelling.
+        let number = |field: Option<&str>| {
+            field
+                .filter(|f| f.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|f| *f == "0" || !f.starts_with('0'))
+                .and_then(|f| f.parse::<u64>().ok())
+                .ok_or_else(invalid)
+        };
+        let mut fields = text.split(' ');
+        let account = AccountId(number(fields.next())?);
+        let mailbox = MailboxId(number(fields.next())?);
+        let kind = match fields.next() {
+            Some("new") => ChangeKind::New,
+            Some("flags") => ChangeKind::Flags,
+            Some("expunge") => ChangeKind::Expunge,
+            Some("list") => ChangeKind::MailboxList,
+            _ => return Err(invalid()),
+        };
+        let modseq = number(fields.next())?;
+        if fields.next().is_some() {
+            return Err(invalid());
+        }
+        Ok(Change {
+            account,
+            mailbox,
+            kind,
+            modseq,
+        })
+    }
 }
 
 /// What changed in a mailbox after a modseq, up to the mailbox's HIGHESTMODSEQ as
@@ -159,6 +228,31 @@ impl std::fmt::Debug for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_reads_back_from_its_text() {
+        let change = Change {
+            account: AccountId(7),
+            mailbox: MailboxId(42),
+            kind: ChangeKind::Flags,
+            modseq: 9,
+        };
+        assert_eq!(change.to_string(), "7 42 flags 9");
+        assert_eq!(change.to_string().parse(), Ok(change));
+        for bad in [
+            "",
+            "7 42 flags",
+            "7 42 what 9",
+            "7 42 new 9 extra",
+            "x 42 new 9",
+            "+7 42 new 9",
+            "07 42 new 9",
+            "7  42 new 9",
+            "7 42 new 18446744073709551616",
+        ] {
+            assert!(bad.parse::<Change>().is_err(), "{bad}");
+        }
+    }
 
     fn change(account: u64, modseq: u64) -> Change {
         Change {
