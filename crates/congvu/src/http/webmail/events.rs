@@ -42,8 +42,8 @@ pub struct EventsQuery {
 /// A `change` event for the folder at `modseq` (0: unknown, after a lag).
 fn change_event(modseq: u64) -> Event {
     let event = Event::default().event("change").data(modseq.to_string());
-    // A reconnecting browser sends the id back as `Last-Event-ID`; an unknown
-    // state has none, so that the next stream compares from the page's own.
+    // A reconnecting browser sends the last id it saw back as `Last-Event-ID`; an
+    // unknown state sets none, so a reconnection compares from the last known one.
     if modseq == 0 {
         event
     } else {
