@@ -1,9 +1,11 @@
 //! Other nodes' changes into this process's `ChangeHub` (invariant 5 of the crate):
 //! one connection of its own LISTENs on `congvu_change`; each notification becomes
 //! the `Change` an IDLE session waits for. On `congvu_revoke` come the accounts
-//! whose credentials a node revoked (`directory`), for this node's directory. When the connection breaks it is made
-//! again after a second; changes sent meanwhile are lost to this node's sessions
-//! until their next command or IDLE timeout, which resynchronise from the store.
+//! whose credentials a node revoked (`directory`), for this node's directory. When
+//! the connection breaks (a restart or failover of PostgreSQL) it is made again after
+//! a second; changes sent meanwhile are lost, so once it listens again every
+//! subscriber is told to resynchronise from the store (`ChangeHub::resync_all`: an
+//! IDLE session syncs its mailbox, a webmail page reloads its list).
 //! The first LISTEN is awaited by `PgStore::connect` (`listening`): a store handed
 //! out before it would miss the notifications of its own first writes.
 
@@ -41,9 +43,12 @@ pub(crate) async fn forward_changes(
                                 break;
                             }
                             listen_done = true;
-                            if let Some(first) = listening.take() {
-                                // The receiver may have given up waiting: nothing to tell.
-                                let _ = first.send(());
+                            match listening.take() {
+                                Some(first) => {
+                                    // The receiver may have given up waiting: nothing to tell.
+                                    let _ = first.send(());
+                                }
+                                None => hub.resync_all(),
                             }
                         }
                         message = messages.next() => match message {

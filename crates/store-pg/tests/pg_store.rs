@@ -201,13 +201,12 @@ fn a_change_on_one_node_wakes_a_subscriber_on_the_other() {
         .enable_all()
         .build()
         .unwrap();
+    // Node B listens from the moment it is connected (`PgStore::connect` waits).
     let mut subscription = b.subscribe(account);
-    // The listener of node B is connected once a first notification gets through.
-    std::thread::sleep(Duration::from_millis(300));
     let appended = append(&a, inbox.id, b"Subject: x\r\n\r\ny\r\n", Flags::empty());
     let change = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(1), subscription.recv()).await })
-        .expect("woken within a second")
+        .block_on(async { tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await })
+        .expect("woken within 5 s")
         .expect("a change");
     assert_eq!(
         (change.account, change.mailbox, change.kind),
@@ -231,11 +230,62 @@ fn a_change_on_one_node_wakes_a_subscriber_on_the_other() {
     assert!(changes.changed[0].flags.contains(Flags::FLAGGED));
     assert_eq!(changes.changed[0].keywords, ["$Forwarded"]);
     let flagged = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(1), subscription.recv()).await })
-        .expect("woken within a second")
+        .block_on(async { tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await })
+        .expect("woken within 5 s")
         .expect("a change");
     assert_eq!(flagged.kind, ChangeKind::Flags);
     assert_eq!(flagged.modseq, changes.mailbox.highestmodseq);
+}
+
+/// The LISTEN connection broken (as by a restart or failover of PostgreSQL) is
+/// made again, and every subscriber is told to resynchronise, since changes may
+/// have been sent while nobody listened; then changes flow again.
+#[test]
+fn a_broken_listen_is_made_again_and_every_subscriber_resynchronises() {
+    let Some(cluster) = Cluster::for_test() else {
+        return;
+    };
+    migrate(&cluster.url()).unwrap();
+    let store = node(&cluster);
+    let account = store.create_account(AccountKind::Personal, 100 * MB).unwrap();
+    let inbox = store.mailbox_by_name(account, "INBOX").unwrap().unwrap();
+    let mut subscription = store.subscribe(account);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let terminated: i64 = runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&cluster.url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    });
+    assert_eq!(terminated, 1, "one LISTEN connection");
+    let after_break = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), subscription.recv()).await })
+        .expect("told within 10 s");
+    assert!(
+        matches!(
+            after_break,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_))
+        ),
+        "{after_break:?}"
+    );
+    append(&store, inbox.id, b"Subject: x\r\n\r\ny\r\n", Flags::empty());
+    let change = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await })
+        .expect("woken within 5 s")
+        .expect("a change");
+    assert_eq!((change.mailbox, change.kind), (inbox.id, ChangeKind::New));
 }
 
 #[test]

@@ -13,7 +13,10 @@
 //! 3. A subscriber that falls more than [`CHANGE_CAPACITY`] changes behind sees
 //!    `RecvError::Lagged` and must resynchronise from the store; it never sees a
 //!    change out of order.
-//! 4. A change's text form (`Display`, `FromStr`: `account mailbox kind modseq`,
+//! 4. [`ChangeHub::resync_all`] makes every subscriber see `Lagged`, as if it had
+//!    fallen behind: a backend that may have lost changes (PostgreSQL's LISTEN
+//!    connection broke and was made again) tells every reader to resynchronise.
+//! 5. A change's text form (`Display`, `FromStr`: `account mailbox kind modseq`,
 //!    what one PostgreSQL node tells the others) reads back to the same change, and
 //!    nothing else reads as one.
 
@@ -129,16 +132,24 @@ pub struct Changes {
     pub expunged: Vec<Uid>,
 }
 
+/// What a channel carries: a change, or word that changes may have been lost.
+#[derive(Clone, Copy, Debug)]
+enum Notice {
+    Change(Change),
+    /// Invariant 4: read as `Lagged`.
+    Resync,
+}
+
 /// The per-account channels. Shared (`Arc`) with every [`Subscription`], whose
 /// `Drop` removes the channel it leaves without receivers. Every backend has one;
 /// a backend shared by several processes feeds it the changes the others made.
 #[derive(Default)]
 pub struct ChangeHub {
-    senders: Mutex<HashMap<AccountId, broadcast::Sender<Change>>>,
+    senders: Mutex<HashMap<AccountId, broadcast::Sender<Notice>>>,
 }
 
 impl ChangeHub {
-    fn senders(&self) -> MutexGuard<'_, HashMap<AccountId, broadcast::Sender<Change>>> {
+    fn senders(&self) -> MutexGuard<'_, HashMap<AccountId, broadcast::Sender<Notice>>> {
         self.senders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -160,7 +171,14 @@ impl ChangeHub {
     pub fn send(&self, change: Change) {
         if let Some(sender) = self.senders().get(&change.account) {
             // No receiver left (one being dropped right now) is not an error.
-            let _ = sender.send(change);
+            let _ = sender.send(Notice::Change(change));
+        }
+    }
+
+    /// Tells every subscriber of every account to resynchronise (invariant 4).
+    pub fn resync_all(&self) {
+        for sender in self.senders().values() {
+            let _ = sender.send(Notice::Resync);
         }
     }
 
@@ -174,17 +192,21 @@ impl ChangeHub {
 /// A subscription to one account's changes (`MailStore::subscribe`).
 pub struct Subscription {
     /// `Some` until `Drop`, which must drop it before it counts the receivers left.
-    receiver: Option<broadcast::Receiver<Change>>,
+    receiver: Option<broadcast::Receiver<Notice>>,
     account: AccountId,
     hub: Arc<ChangeHub>,
 }
 
 impl Subscription {
-    /// The next change; `Lagged` when changes were lost to a slow reader (then
-    /// resynchronise from the store), `Closed` when the store is gone.
+    /// The next change; `Lagged` when changes were lost to a slow reader or may
+    /// have been lost by the backend (invariant 4): then resynchronise from the
+    /// store. `Closed` when the store is gone.
     pub async fn recv(&mut self) -> Result<Change, RecvError> {
         match &mut self.receiver {
-            Some(receiver) => receiver.recv().await,
+            Some(receiver) => match receiver.recv().await? {
+                Notice::Change(change) => Ok(change),
+                Notice::Resync => Err(RecvError::Lagged(0)),
+            },
             None => Err(RecvError::Closed),
         }
     }
@@ -192,7 +214,10 @@ impl Subscription {
     /// The next change if one is waiting.
     pub fn try_recv(&mut self) -> Result<Change, TryRecvError> {
         match &mut self.receiver {
-            Some(receiver) => receiver.try_recv(),
+            Some(receiver) => match receiver.try_recv()? {
+                Notice::Change(change) => Ok(change),
+                Notice::Resync => Err(TryRecvError::Lagged(0)),
+            },
             None => Err(TryRecvError::Closed),
         }
     }
@@ -278,6 +303,28 @@ mod tests {
         // Nobody watches account 3: nothing is kept for it.
         hub.send(change(3, 2));
         assert_eq!(hub.accounts(), 2);
+    }
+
+    /// Invariant 4: every subscriber of every account sees `Lagged`, then changes
+    /// again as before.
+    #[test]
+    fn resync_all_reads_as_lagged_everywhere() {
+        let hub = Arc::new(ChangeHub::default());
+        let mut a = hub.subscribe(AccountId(1));
+        let mut b = hub.subscribe(AccountId(2));
+        hub.resync_all();
+        assert!(matches!(a.try_recv(), Err(TryRecvError::Lagged(_))));
+        assert!(matches!(b.try_recv(), Err(TryRecvError::Lagged(_))));
+        assert!(matches!(a.try_recv(), Err(TryRecvError::Empty)));
+        hub.send(change(1, 3));
+        assert_eq!(a.try_recv().unwrap(), change(1, 3));
+        let mut waiting = hub.subscribe(AccountId(2));
+        hub.resync_all();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(matches!(
+            runtime.block_on(waiting.recv()),
+            Err(RecvError::Lagged(_))
+        ));
     }
 
     /// Invariant 2: the channel goes with the last subscriber, not before.
