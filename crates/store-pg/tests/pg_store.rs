@@ -47,6 +47,17 @@ fn append(
         .expect("append")
 }
 
+/// What `subscription` hears next, within `seconds`.
+fn wait_for_change(
+    runtime: &tokio::runtime::Runtime,
+    subscription: &mut congvu_store::Subscription,
+    seconds: u64,
+) -> Result<congvu_store::Change, tokio::sync::broadcast::error::RecvError> {
+    runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(seconds), subscription.recv()).await })
+        .unwrap_or_else(|_| panic!("nothing heard within {seconds} s"))
+}
+
 #[test]
 fn migrations_apply_once_and_a_store_needs_them() {
     let Some(cluster) = Cluster::for_test() else {
@@ -204,10 +215,7 @@ fn a_change_on_one_node_wakes_a_subscriber_on_the_other() {
     // Node B listens from the moment it is connected (`PgStore::connect` waits).
     let mut subscription = b.subscribe(account);
     let appended = append(&a, inbox.id, b"Subject: x\r\n\r\ny\r\n", Flags::empty());
-    let change = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await })
-        .expect("woken within 5 s")
-        .expect("a change");
+    let change = wait_for_change(&runtime, &mut subscription, 5).expect("a change");
     assert_eq!(
         (change.account, change.mailbox, change.kind),
         (account, inbox.id, ChangeKind::New)
@@ -229,10 +237,7 @@ fn a_change_on_one_node_wakes_a_subscriber_on_the_other() {
     assert_eq!(changes.changed.len(), 1);
     assert!(changes.changed[0].flags.contains(Flags::FLAGGED));
     assert_eq!(changes.changed[0].keywords, ["$Forwarded"]);
-    let flagged = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await })
-        .expect("woken within 5 s")
-        .expect("a change");
+    let flagged = wait_for_change(&runtime, &mut subscription, 5).expect("a change");
     assert_eq!(flagged.kind, ChangeKind::Flags);
     assert_eq!(flagged.modseq, changes.mailbox.highestmodseq);
 }
@@ -270,9 +275,7 @@ fn a_broken_listen_is_made_again_and_every_subscriber_resynchronises() {
             .get(0)
     });
     assert_eq!(terminated, 1, "one LISTEN connection");
-    let after_break = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(10), subscription.recv()).await })
-        .expect("told within 10 s");
+    let after_break = wait_for_change(&runtime, &mut subscription, 10);
     assert!(
         matches!(
             after_break,
@@ -281,10 +284,7 @@ fn a_broken_listen_is_made_again_and_every_subscriber_resynchronises() {
         "{after_break:?}"
     );
     append(&store, inbox.id, b"Subject: x\r\n\r\ny\r\n", Flags::empty());
-    let change = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await })
-        .expect("woken within 5 s")
-        .expect("a change");
+    let change = wait_for_change(&runtime, &mut subscription, 5).expect("a change");
     assert_eq!((change.mailbox, change.kind), (inbox.id, ChangeKind::New));
 }
 
