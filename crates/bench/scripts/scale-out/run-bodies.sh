@@ -6,33 +6,11 @@ C=/work/main/target/release/congvu
 BENCH=/work/main/target/release/congvu-bench
 PW=benchpass-123
 D=thanhhoa.gov.vn
+. "$(dirname "$0")/conf.sh"
 node() { # name base database extra
-  rm -rf /tmp/scale/$1; mkdir -p /tmp/scale/$1
-  cat > /tmp/scale/$1/congvu.toml <<CONF
-[server]
-hostname = "$1.thanhhoa.gov.vn"
-data_dir = "/tmp/scale/$1/data"
-[domain]
-primary = "thanhhoa.gov.vn"
-[listeners]
-smtp = "127.0.0.1:${2}25"
-imaps = "127.0.0.1:${2}93"
-admin = "127.0.0.1:${2}80"
-[log]
-level = "warn"
-[queue]
-enabled = false
-[smtp]
-max_connections_per_ip = 0
-[imap]
-max_connections_per_ip = 0
-max_connections_per_user = 0
-[store]
-backend = "postgres"
-url = "postgres://postgres@127.0.0.1:35432/$3"
-pool_size = 16
-$4
-CONF
+  rm -rf /tmp/scale/$1
+  conf $1 $2 "$(pg_store postgres://postgres@127.0.0.1:35432/$3)
+$4"
   $C --config /tmp/scale/$1/congvu.toml db migrate >/dev/null
   $C --config /tmp/scale/$1/congvu.toml serve > /tmp/scale/$1/serve.log 2>&1 & echo $! > /tmp/scale/$1/pid
   for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/${2}93) 2>/dev/null && break; sleep 0.2; done
