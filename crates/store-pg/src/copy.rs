@@ -26,7 +26,7 @@ use congvu_store::{AccountId, BlobId, MailStore, MailboxInfo, MessageMeta, Resul
 use tokio_postgres::types::Json;
 
 use crate::PgStore;
-use crate::mail::{begin, client, commit, execute, put_blob, query_opt};
+use crate::mail::{begin, client, commit, execute, insert_message_row, put_blob, query_opt};
 
 /// What was copied and checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -137,26 +137,8 @@ pub fn copy_into(
                 )
                 .await?;
                 for meta in messages {
-                    let blob = meta.blob.0.as_slice();
                     refer(&tx, source, target, &meta.blob, &mut bodies).await?;
-                    execute(
-                        &tx,
-                        "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset,
-                             flags, keywords, modseq)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        &[
-                            &(info.id.0 as i64),
-                            &i64::from(meta.uid.get()),
-                            &blob,
-                            &(meta.size as i64),
-                            &meta.internal_date,
-                            &meta.internal_date_offset,
-                            &i16::from(meta.flags.0),
-                            &meta.keywords,
-                            &(meta.modseq as i64),
-                        ],
-                    )
-                    .await?;
+                    insert_message_row(&tx, info.id, meta.uid, meta.modseq, meta).await?;
                 }
                 for uid in vanished {
                     execute(

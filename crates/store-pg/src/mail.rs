@@ -208,25 +208,38 @@ async fn add_message(tx: &Tx<'_>, info: &mut MailboxInfo, template: &MessageMeta
         info.unseen += 1;
     }
     info.size += template.size;
+    insert_message_row(tx, info.id, uid, info.highestmodseq, template).await?;
+    put_counters(tx, info).await?;
+    Ok(uid)
+}
+
+/// The row of a message in `mailbox` at `uid` and `modseq`, with `meta`'s body,
+/// size, dates, flags and keywords (its own UID and MODSEQ are not read).
+pub(crate) async fn insert_message_row(
+    tx: &Tx<'_>,
+    mailbox: MailboxId,
+    uid: Uid,
+    modseq: u64,
+    meta: &MessageMeta,
+) -> Result<()> {
     execute(
         tx,
         "INSERT INTO messages (mailbox, uid, blob, size, internal_date, internal_date_offset, flags, keywords, modseq)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
-            &(info.id.0 as i64),
+            &(mailbox.0 as i64),
             &i64::from(uid.get()),
-            &template.blob.0.as_slice(),
-            &to_i64(template.size),
-            &template.internal_date,
-            &template.internal_date_offset,
-            &i16::from(template.flags.0),
-            &template.keywords,
-            &(info.highestmodseq as i64),
+            &meta.blob.0.as_slice(),
+            &to_i64(meta.size),
+            &meta.internal_date,
+            &meta.internal_date_offset,
+            &i16::from(meta.flags.0),
+            &meta.keywords,
+            &(modseq as i64),
         ],
     )
     .await?;
-    put_counters(tx, info).await?;
-    Ok(uid)
+    Ok(())
 }
 
 /// Writes the mailbox's counters back.
