@@ -45,16 +45,12 @@ fn kill_9_during_concurrent_submission_loses_no_acknowledged_message() {
             .map(|s| s.lines().count())
             .unwrap_or(0)
     };
-    let started = Instant::now();
-    while acked_count() < 150 {
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "submission too slow: {} acked\n{}",
-            acked_count(),
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        Instant::now() + Duration::from_secs(90),
+        Duration::from_millis(50),
+        || acked_count() >= 150,
+        || format!("submission too slow: {} acked\n{}", acked_count(), server.log()),
+    );
     server.kill9();
     let flood_output = flood
         .wait_with_output()

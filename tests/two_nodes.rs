@@ -156,15 +156,12 @@ fn kill_9_of_one_node_loses_no_acknowledged_message_and_the_other_serves_on() {
     let (acked_a, acked_b) = (a.dir.join("acked.txt"), b.dir.join("acked.txt"));
     let flood_a = flood(&a, &official_a, &official_b, 100_000, 60);
     let flood_b = flood(&b, &official_a, &official_b, 100_000, 12);
-    let started = Instant::now();
-    while lines(&acked_a).len() < 100 || lines(&acked_b).len() < 100 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "submission too slow\n{}",
-            a.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        Instant::now() + Duration::from_secs(60),
+        Duration::from_millis(50),
+        || lines(&acked_a).len() >= 100 && lines(&acked_b).len() >= 100,
+        || format!("submission too slow\n{}", a.log()),
+    );
     a.kill9();
     let at_kill = lines(&acked_b).len();
     for flood in [flood_a, flood_b] {
@@ -331,15 +328,12 @@ fn a_node_killed_mid_delivery_leaves_its_claims_to_the_other_after_the_lease() {
             .filter(|n| n.as_str() == "mx1.thanhhoa.gov.vn")
             .count()
     };
-    let started = Instant::now();
-    while from_a(&script.lock().unwrap()) < 50 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "A delivers nothing\n{}",
-            a.log()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(
+        Instant::now() + Duration::from_secs(60),
+        Duration::from_millis(5),
+        || from_a(&script.lock().unwrap()) >= 50,
+        || format!("A delivers nothing\n{}", a.log()),
+    );
     a.kill9();
     let killed_at = script.lock().unwrap().received.len();
     let acked = acknowledged(floods, &a, &b);

@@ -379,6 +379,19 @@ pub fn start_with_https() -> (Server, u16) {
 }
 
 /// Runs `tests/py/<script>` with arguments; returns its output (not asserted).
+/// Polls `done` every `step` until it holds; past `deadline`, fails with `failure()`.
+pub fn wait_until(
+    deadline: Instant,
+    step: Duration,
+    mut done: impl FnMut() -> bool,
+    failure: impl Fn() -> String,
+) {
+    while !done() {
+        assert!(Instant::now() < deadline, "{}", failure());
+        std::thread::sleep(step);
+    }
+}
+
 pub fn python(script: &str, args: &[String]) -> Output {
     Command::new("python3")
         .arg(repo_root().join("tests/py").join(script))
