@@ -36,7 +36,6 @@ pub async fn run(
     settings: Housekeeping,
     mut stop: watch::Receiver<bool>,
 ) {
-    let events_days = settings.events_days;
     let settings = Arc::new(settings);
     loop {
         // One process of those sharing a PostgreSQL store does the round; the
@@ -55,7 +54,7 @@ pub async fn run(
             }
         };
         if let Some(held) = held {
-            housekeep(&directory, &store, &settings, events_days).await;
+            housekeep(&directory, &store, &settings).await;
             drop(held);
         } else {
             tracing::debug!("housekeeping skipped: another node is doing it");
@@ -68,50 +67,43 @@ pub async fn run(
 }
 
 /// One round: purge, prune, remind.
-async fn housekeep(
-    directory: &Arc<Directory>,
-    store: &Arc<dyn MailStore>,
-    settings: &Arc<Housekeeping>,
-    events_days: u32,
-) {
-    {
-        let purging = directory.clone();
-        let purged = tokio::task::spawn_blocking(move || {
-            purging.purge_expired(congvu_directory::unix_now(), "retention")
-        })
-        .await;
-        match purged {
-            Ok(Ok(purged)) if !purged.is_empty() => {
-                tracing::info!(count = purged.len(), "expired mailboxes purged");
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::error!(error = %error, "purging expired mailboxes failed"),
-            Err(error) => tracing::error!(error = %error, "the purge task failed"),
+async fn housekeep(directory: &Arc<Directory>, store: &Arc<dyn MailStore>, settings: &Arc<Housekeeping>) {
+    let events_days = settings.events_days;
+    let purging = directory.clone();
+    let purged =
+        tokio::task::spawn_blocking(move || purging.purge_expired(congvu_directory::unix_now(), "retention"))
+            .await;
+    match purged {
+        Ok(Ok(purged)) if !purged.is_empty() => {
+            tracing::info!(count = purged.len(), "expired mailboxes purged");
         }
-        if events_days > 0 {
-            let store = store.clone();
-            let before = congvu_directory::unix_now() - i64::from(events_days) * SECONDS_PER_DAY;
-            match tokio::task::spawn_blocking(move || store.prune_events(before)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(count)) => tracing::info!(count, events_days, "old events pruned"),
-                Ok(Err(error)) => tracing::error!(error = %error, "pruning old events failed"),
-                Err(error) => tracing::error!(error = %error, "the event pruning task failed"),
-            }
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::error!(error = %error, "purging expired mailboxes failed"),
+        Err(error) => tracing::error!(error = %error, "the purge task failed"),
+    }
+    if events_days > 0 {
+        let store = store.clone();
+        let before = congvu_directory::unix_now() - i64::from(events_days) * SECONDS_PER_DAY;
+        match tokio::task::spawn_blocking(move || store.prune_events(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(count)) => tracing::info!(count, events_days, "old events pruned"),
+            Ok(Err(error)) => tracing::error!(error = %error, "pruning old events failed"),
+            Err(error) => tracing::error!(error = %error, "the event pruning task failed"),
         }
-        let (dir, mail, reminders) = (directory.clone(), store.clone(), settings.clone());
-        let reminded = tokio::task::spawn_blocking(move || {
-            crate::filing_reminder::send_due(
-                &dir,
-                mail.as_ref(),
-                &reminders.hostname,
-                reminders.filing_reminder_days,
-                reminders.late_filing_days,
-                congvu_directory::unix_now(),
-            )
-        })
-        .await;
-        if let Err(error) = reminded {
-            tracing::error!(error = %error, "the filing reminder task failed");
-        }
+    }
+    let (dir, mail, reminders) = (directory.clone(), store.clone(), settings.clone());
+    let reminded = tokio::task::spawn_blocking(move || {
+        crate::filing_reminder::send_due(
+            &dir,
+            mail.as_ref(),
+            &reminders.hostname,
+            reminders.filing_reminder_days,
+            reminders.late_filing_days,
+            congvu_directory::unix_now(),
+        )
+    })
+    .await;
+    if let Err(error) = reminded {
+        tracing::error!(error = %error, "the filing reminder task failed");
     }
 }
