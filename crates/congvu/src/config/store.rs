@@ -5,6 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The problem of `backend = "postgres"` without `url`.
+const NO_URL: &str = "[store] url: backend = \"postgres\" needs the database's URL";
+
 /// Which backend keeps the store and the directory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,21 +62,19 @@ impl StoreSection {
     /// The configuration's problems, one line each.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        match (self.backend, &self.url) {
-            (Backend::Postgres, None) => {
-                problems.push("[store] url: backend = \"postgres\" needs the database's URL".to_owned())
-            }
-            (Backend::Postgres, Some(url)) if url.parse::<tokio_postgres::Config>().is_err() => {
-                problems.push(format!("[store] url: not a PostgreSQL URL: {url:?}"))
-            }
-            (Backend::Postgres, Some(url))
-                if url
-                    .parse::<tokio_postgres::Config>()
-                    .is_ok_and(|c| c.get_password().is_some()) =>
+        if self.backend == Backend::Postgres {
+            match self
+                .url
+                .as_deref()
+                .map(|url| (url, url.parse::<tokio_postgres::Config>()))
             {
-                problems.push("[store] url: put the password in password_file, not in the URL".to_owned())
+                None => problems.push(NO_URL.to_owned()),
+                Some((url, Err(_))) => problems.push(format!("[store] url: not a PostgreSQL URL: {url:?}")),
+                Some((_, Ok(parsed))) if parsed.get_password().is_some() => {
+                    problems.push("[store] url: put the password in password_file, not in the URL".to_owned())
+                }
+                Some(_) => {}
             }
-            _ => {}
         }
         if self.backend == Backend::Sled && self.blobs.is_some() {
             problems.push(
@@ -91,10 +92,7 @@ impl StoreSection {
 
     /// How to reach the database; the password file is read now.
     pub fn postgres(&self) -> Result<congvu_store_pg::PgConfig, String> {
-        let url = self
-            .url
-            .clone()
-            .ok_or_else(|| "[store] url: backend = \"postgres\" needs the database's URL".to_owned())?;
+        let url = self.url.clone().ok_or_else(|| NO_URL.to_owned())?;
         let password = match &self.password_file {
             Some(path) => Some(congvu_directory::Secret::new(
                 std::fs::read_to_string(path)
@@ -113,5 +111,50 @@ impl StoreSection {
             pool_size: self.pool_size,
             statement_timeout: Duration::from_secs(self.statement_timeout_secs),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn postgres(url: Option<&str>) -> StoreSection {
+        StoreSection {
+            backend: Backend::Postgres,
+            url: url.map(str::to_owned),
+            ..StoreSection::default()
+        }
+    }
+
+    #[test]
+    fn every_bad_store_section_is_named() {
+        assert!(StoreSection::default().problems().is_empty());
+        assert!(
+            postgres(Some("postgres://congvu@10.0.0.5/congvu"))
+                .problems()
+                .is_empty()
+        );
+        assert_eq!(postgres(None).problems(), [NO_URL]);
+        assert_eq!(postgres(None).postgres().err().as_deref(), Some(NO_URL));
+        assert_eq!(
+            postgres(Some("postgres://congvu@h:notaport/x")).problems(),
+            ["[store] url: not a PostgreSQL URL: \"postgres://congvu@h:notaport/x\""]
+        );
+        assert_eq!(
+            postgres(Some("postgres://congvu:secret@10.0.0.5/congvu")).problems(),
+            ["[store] url: put the password in password_file, not in the URL"]
+        );
+        let sled_with_blobs = StoreSection {
+            blobs: Some("/srv/blobs".into()),
+            pool_size: 0,
+            statement_timeout_secs: 0,
+            ..StoreSection::default()
+        };
+        assert_eq!(
+            sled_with_blobs.problems().len(),
+            3,
+            "{:?}",
+            sled_with_blobs.problems()
+        );
     }
 }
