@@ -45,19 +45,15 @@ fn migrate(config: &Config, from: &str, to: &str) -> Result<(), CliError> {
     let source = congvu_store::SledStore::open_with(&data_dir, &config.store.sled())
         .map_err(|e| CliError::Job(format!("{}: {e}", data_dir.display())))?;
     let directory = congvu_directory::storage::SledStorage::new(source.db());
-    let mut pg = config
-        .store
-        .postgres()
-        .unwrap_or_else(|_| congvu_store_pg::PgConfig {
-            url: String::new(),
-            password: None,
-            blobs: None,
-            pool_size: config.store.pool_size,
-            statement_timeout: std::time::Duration::from_secs(config.store.statement_timeout_secs),
-        });
-    pg.url = url.to_owned();
-    // A copy writes for minutes: no statement limit.
-    pg.statement_timeout = std::time::Duration::from_secs(3600);
+    // The target's URL from the command line, the rest of `[store]` as configured;
+    // a copy writes for minutes: no statement limit to speak of.
+    let pg = crate::config::store::StoreSection {
+        url: Some(url.to_owned()),
+        statement_timeout_secs: 3600,
+        ..config.store.clone()
+    }
+    .postgres()
+    .map_err(CliError::Usage)?;
     let target = Arc::new(congvu_store_pg::PgStore::connect(&pg).map_err(|e| CliError::Job(e.to_string()))?);
     let report =
         congvu_store_pg::copy::copy_into(&source, &directory, &congvu_directory::tree_names(), &target)
