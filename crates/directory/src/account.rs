@@ -212,10 +212,7 @@ impl Directory {
 /// The local part every domain must accept (RFC 5321 §4.5.1); never issued.
 pub(crate) const POSTMASTER: &str = "postmaster";
 
-/// The current time in Unix seconds, the unit of every timestamp the directory keeps.
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
+pub use congvu_store::unix_now as now;
 
 /// The account at `address` as planned, with its own (not alias) local part.
 pub(crate) fn plan_existing(plan: &Plan<'_>, address: &str) -> Result<(LocalPart, AccountRecord)> {

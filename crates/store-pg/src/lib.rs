@@ -267,13 +267,6 @@ impl PgStore {
     }
 }
 
-/// Unix seconds now.
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Runs `work` on `runtime` and waits for it: directly on a plain thread, and on a
 /// scoped thread of its own when called inside a runtime (never blocking an async
 /// worker).

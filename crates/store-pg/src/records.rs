@@ -11,8 +11,8 @@ use congvu_store::{
 };
 use tokio_postgres::types::Json;
 
+use crate::db_error;
 use crate::mail::{Pool, begin, client, commit, execute, put_blob, query, query_opt, release_blob};
-use crate::{db_error, now};
 
 fn queue_row(row: &tokio_postgres::Row) -> QueueEntry {
     let Json(mut entry): Json<QueueEntry> = row.get("entry");
@@ -34,7 +34,13 @@ pub(crate) async fn enqueue(
         .await?
         .map(|row| row.get(0))
         .ok_or_else(|| StoreError::Db("no queue id".into()))?;
-    let entry = rules::queue_entry(QueueId(id as u64), message, contents.id(), contents.len(), now());
+    let entry = rules::queue_entry(
+        QueueId(id as u64),
+        message,
+        contents.id(),
+        contents.len(),
+        congvu_store::unix_now(),
+    );
     put_blob(&tx, files, &entry.blob, &body, 1).await?;
     execute(
         &tx,

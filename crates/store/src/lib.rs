@@ -49,6 +49,12 @@ pub mod rules;
 pub mod sled_store;
 
 pub use model::*;
+
+/// The current time in Unix seconds, the unit of every timestamp the stores and
+/// the directory keep.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
 pub use notify::{CHANGE_CAPACITY, Change, ChangeHub, ChangeKind, Changes, NotAChange, Subscription};
 pub use progress::{Progress, ProgressView};
 pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};

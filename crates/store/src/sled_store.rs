@@ -472,7 +472,7 @@ impl SledStore {
             .trees
             .mailbox_id(account, INBOX)?
             .ok_or_else(|| no_account(account))?;
-        let now = now();
+        let now = crate::unix_now();
         let changes = self.retrying(|| {
             let snapshot = self.trees.messages_of(inbox_id).map_err(Abort::Store)?;
             let uidnext = self.require_mailbox(inbox_id).map_err(Abort::Store)?.uidnext;
@@ -513,7 +513,7 @@ impl SledStore {
 
 impl MailStore for SledStore {
     fn create_account(&self, kind: AccountKind, quota_bytes: u64) -> Result<AccountId> {
-        let now = now();
+        let now = crate::unix_now();
         let id = self.retrying(|| {
             self.trees.transact(|tx| {
                 let id = AccountId(tx.next_id(NEXT_ACCOUNT)?);
@@ -582,7 +582,7 @@ impl MailStore for SledStore {
         special_use: Option<SpecialUse>,
     ) -> Result<MailboxId> {
         let name = names::validate(name)?;
-        let now = now();
+        let now = crate::unix_now();
         let namespace = self.lock_namespace();
         let (id, changes) = self.retrying(|| {
             self.trees.transact(|tx| {
@@ -674,7 +674,7 @@ impl MailStore for SledStore {
             .into_iter()
             .filter_map(|(name, id)| names::renamed(&name, from, to).map(|new| (id, new)))
             .collect();
-        let now = now();
+        let now = crate::unix_now();
         let changes = self.retrying(|| {
             self.trees.transact(|tx| {
                 for (_, new) in &family {
@@ -1032,7 +1032,7 @@ impl MailStore for SledStore {
         let contents = message_contents(message.bytes)?;
         rules::check_outbound(message)?;
         let pins = self.put_blob(&contents)?;
-        let now = now();
+        let now = crate::unix_now();
         let id = self.retrying(|| {
             self.trees.transact(|tx| {
                 let id = QueueId(tx.next_id(NEXT_QUEUE)?);
@@ -1218,10 +1218,6 @@ impl MailStore for SledStore {
     fn subscribe(&self, account: AccountId) -> Subscription {
         self.changes.subscribe(account)
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 fn no_account(account: AccountId) -> StoreError {
