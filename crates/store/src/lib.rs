@@ -49,16 +49,16 @@ pub mod rules;
 pub mod sled_store;
 
 pub use model::*;
+pub use notify::{CHANGE_CAPACITY, Change, ChangeHub, ChangeKind, Changes, NotAChange, Subscription};
+pub use progress::{Progress, ProgressView};
+pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};
+pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};
 
 /// The current time in Unix seconds, the unit of every timestamp the stores and
 /// the directory keep.
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
-pub use notify::{CHANGE_CAPACITY, Change, ChangeHub, ChangeKind, Changes, NotAChange, Subscription};
-pub use progress::{Progress, ProgressView};
-pub use sled_store::backup::{BackupSpec, Manifest as BackupManifest};
-pub use sled_store::{CheckReport, Inconsistency, LooseMode, RepairReport, SledStore, StoreOptions};
 
 /// What went wrong in a store operation. User-caused kinds (`NotFound`, `Exists`,
 /// `OverQuota`, `Invalid`) are distinct from server faults (`Io`, `Db`, `Corrupt`) so
