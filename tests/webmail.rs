@@ -413,6 +413,12 @@ fn the_event_stream_starts_from_what_the_page_showed() {
     let behind = format!("Last-Event-ID: {}", id - 1);
     let behind = browser.stream(&events, 2, &["-H", &behind]);
     assert!(behind.contains("event: change"), "{behind}");
+
+    // Bad input: an id that is no number counts for nothing (the page's own state
+    // stands); a modseq that is no number is refused.
+    let garbled = browser.stream(&events, 2, &["-H", "Last-Event-ID: hôm qua"]);
+    assert!(garbled.contains("event: change"), "{garbled}");
+    assert_eq!(browser.get("/mail/events?f=INBOX&modseq=abc").status, 400);
 }
 
 #[test]
